@@ -1,0 +1,1 @@
+"""Pure shared rules, reason codes, wire models and the QR token codec (no Qt, SQL or HTTP)."""

@@ -1,0 +1,1 @@
+"""The Soca Passport sync server and web site."""

@@ -1,0 +1,71 @@
+"""Signing keys, paired kiosk devices, and the op log of everything they pushed."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.db.models.base import Base, created_at, one_of, uuid_pk
+from server.db.models.enums import DeviceRole, OpStatus
+from server.db.types import JsonDocument, UTCDateTime
+
+
+class SigningKey(Base):
+    """An Ed25519 key that signs QR tokens; kiosks receive the public half."""
+
+    __tablename__ = "signing_keys"
+
+    key_id: Mapped[int] = mapped_column(Integer(), primary_key=True, autoincrement=False)
+    private_key: Mapped[bytes] = mapped_column(LargeBinary())
+    public_key: Mapped[bytes] = mapped_column(LargeBinary())
+    created_at: Mapped[datetime] = created_at()
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Device(Base):
+    """A paired kiosk with a role and a scope (an event, a branch or a promoter)."""
+
+    __tablename__ = "devices"
+    __table_args__ = (one_of("role", DeviceRole),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("events.id"))
+    branch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("branches.id"))
+    promoter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("promoters.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = created_at()
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_seq: Mapped[int | None] = mapped_column(BigInteger())
+    clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger())
+
+
+class SyncOp(Base):
+    """The op log: every op a device pushed, its door time, and its current result."""
+
+    __tablename__ = "sync_ops"
+    __table_args__ = (
+        one_of("status", OpStatus),
+        Index("ix_sync_ops_device_id_seq", "device_id", "seq"),
+        Index("ix_sync_ops_order", "occurred_at", "device_id", "seq"),
+    )
+
+    op_id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("devices.id"))
+    seq: Mapped[int] = mapped_column(BigInteger())
+    type: Mapped[str] = mapped_column(String(40))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    device_clock: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = created_at()
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(40))
+    message: Mapped[str | None] = mapped_column(Text())
+    effects: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)

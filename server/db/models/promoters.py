@@ -1,0 +1,59 @@
+"""Seed 001: external promoters and per-event billing."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.db.models.base import Base, created_at, one_of, updated_at, uuid_pk
+from server.db.models.enums import BillingModel, BillingStatus, PromoterStatus
+
+
+class Promoter(Base):
+    """An event creator who asked to use Soca Passport; PENDING until HQ approves."""
+
+    __tablename__ = "promoters"
+    __table_args__ = (one_of("status", PromoterStatus),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(255))
+    organization: Mapped[str | None] = mapped_column(String(255))
+    location_city: Mapped[str | None] = mapped_column(String(120))
+    location_country: Mapped[str | None] = mapped_column(String(4))
+    website_or_social: Mapped[str | None] = mapped_column(String(255))
+    event_types: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(
+        String(20), default=PromoterStatus.PENDING, server_default=text("'PENDING'")
+    )
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()
+
+
+class EventPassportBilling(Base):
+    """The per-event fee for using Soca Passport; one row per event."""
+
+    __tablename__ = "event_passport_billing"
+    __table_args__ = (
+        one_of("billing_model", BillingModel),
+        one_of("status", BillingStatus),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("events.id"), unique=True)
+    promoter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("promoters.id"), index=True)
+    billing_model: Mapped[str] = mapped_column(
+        String(30), default=BillingModel.PER_EVENT, server_default=text("'PER_EVENT'")
+    )
+    fee_amount_cents: Mapped[int | None] = mapped_column(Integer())
+    currency: Mapped[str] = mapped_column(String(4), default="USD", server_default=text("'USD'"))
+    status: Mapped[str] = mapped_column(
+        String(20), default=BillingStatus.DRAFT, server_default=text("'DRAFT'")
+    )
+    notes: Mapped[str | None] = mapped_column(Text())
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()

@@ -1,0 +1,89 @@
+"""Engines and sessions: the unit of work commits at the edge, never inside a service.
+
+`make_engine` accepts the URLs people type (`postgresql://user@host/db`,
+`sqlite:///path`) and picks our drivers. On SQLite every connection gets
+foreign keys, WAL, a busy timeout, and a real `BEGIN` so SAVEPOINTs work (the
+pysqlite driver otherwise defers transactions and breaks nested ones).
+`unit_of_work` opens a session, commits once at the end, and rolls back on
+any exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+from server.errors import ConfigError
+
+_DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
+
+
+def normalize_database_url(raw: str) -> URL:
+    """Parse a database URL, choosing psycopg 3 for PostgreSQL; raise ConfigError if malformed."""
+    try:
+        url = make_url(raw.strip())
+    except ArgumentError as exc:
+        raise ConfigError(f"the database URL {raw!r} is not a valid URL") from exc
+    backend = url.drivername.split("+", 1)[0]
+    if backend in _DRIVERS:
+        return url.set(drivername=_DRIVERS[backend])
+    if backend == "sqlite":
+        return url
+    raise ConfigError(
+        f"the database URL {raw!r} names {backend!r}; use postgresql://... or sqlite:///FILE"
+    )
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(raw_url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
+    """Create an engine for a SQLite or PostgreSQL URL, creating a SQLite file's folder."""
+    url = normalize_database_url(raw_url)
+    if url.drivername.startswith("sqlite"):
+        if url.database and url.database != ":memory:":
+            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, echo=echo, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, echo=echo, **kwargs)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """A session factory whose objects stay readable after commit."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """Open a session, commit once at the end, roll back if anything raised."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

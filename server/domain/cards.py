@@ -1,0 +1,253 @@
+"""Seed 002's perpetual stamp cards: stamps, prize confirmation, tiers by completions, expiry.
+
+A pass's figures are always `core.cards.replay` of its ledger (`pass_entries`)
+in door-time order, so a late entry lands in its place and recompute can
+rebuild every pass. An entry the replay refuses is not kept: the savepoint
+around it is rolled back and the refusal raised with its reason.
+
+A scan of an EXPIRED pass (no activity for PASS_INACTIVITY_EXPIRATION_DAYS)
+is not refused: the pass comes back to ACTIVE, the abandoned partial card
+restarts at 0 and the completions (and so the tier) are kept, because a
+customer who returns after a long break should be welcomed, not turned away.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core.cards import CardState, EntryKind, replay_steps
+from core.reasons import Reason
+from core.tiers import CardTier, card_tier_for, confirm_prize_response, parse_card_tier_config
+from core.tiers import card_progress_dict, card_tier_progress
+from server.db.models import LoyaltyPass, Offer, PassEntry, User
+from server.db.models.enums import OfferStatus, PassStatus
+from server.errors import NotFound, ReasonError
+
+
+@dataclass(frozen=True)
+class CardResult:
+    """What a stamp or claim did to a pass, with the tier before and after."""
+
+    card: LoyaltyPass
+    offer: Offer
+    entry: PassEntry
+    previous_tier: CardTier | None
+    tier: CardTier | None
+    restarted: bool
+
+    @property
+    def tier_changed(self) -> bool:
+        """True when this entry moved the customer into another tier."""
+        return self.previous_tier != self.tier
+
+    def confirm_prize_body(self) -> dict[str, Any]:
+        """The seed's confirm-prize response for this claim."""
+        return confirm_prize_response(
+            self.card.current_stamps,
+            self.offer.max_stamps,
+            self.card.rewards_claimed,
+            offer_tiers(self.offer),
+        )
+
+
+def offer_tiers(offer: Offer) -> tuple[CardTier, ...]:
+    """The offer's custom tiers, or the seed defaults."""
+    return parse_card_tier_config(offer.loyalty_tiers)
+
+
+def get_offer(session: Session, *, offer_id: uuid.UUID) -> Offer:
+    """An offer, or NotFound."""
+    offer = session.get(Offer, offer_id)
+    if offer is None:
+        raise ReasonError(Reason.UNKNOWN_OFFER, status=404)
+    return offer
+
+
+def get_pass(session: Session, *, offer_id: uuid.UUID, user_id: uuid.UUID) -> LoyaltyPass | None:
+    """The customer's pass for this offer, if they have one."""
+    return session.scalar(
+        select(LoyaltyPass).where(LoyaltyPass.offer_id == offer_id, LoyaltyPass.user_id == user_id)
+    )
+
+
+def get_or_create_pass(session: Session, *, offer_id: uuid.UUID, user_id: uuid.UUID) -> LoyaltyPass:
+    """The customer's pass for this offer, created empty on first use."""
+    existing = get_pass(session, offer_id=offer_id, user_id=user_id)
+    if existing is not None:
+        return existing
+    if session.get(User, user_id) is None:
+        raise ReasonError(Reason.UNKNOWN_PASSPORT, status=404)
+    card = LoyaltyPass(offer_id=offer_id, user_id=user_id)
+    try:
+        with session.begin_nested():
+            session.add(card)
+    except IntegrityError:
+        winner = get_pass(session, offer_id=offer_id, user_id=user_id)
+        if winner is None:
+            raise
+        return winner
+    return card
+
+
+def _lock(session: Session, card_id: uuid.UUID) -> LoyaltyPass:
+    card = session.scalar(
+        select(LoyaltyPass)
+        .where(LoyaltyPass.id == card_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert card is not None
+    return card
+
+
+def _ledger(session: Session, card_id: uuid.UUID) -> list[PassEntry]:
+    return list(
+        session.scalars(
+            select(PassEntry)
+            .where(PassEntry.pass_id == card_id)
+            .order_by(PassEntry.occurred_at, PassEntry.id)
+        )
+    )
+
+
+def _apply(
+    session: Session,
+    *,
+    kind: EntryKind,
+    offer_id: uuid.UUID,
+    user_id: uuid.UUID,
+    occurred_at: datetime,
+    inactivity_days: int,
+    device_id: uuid.UUID | None,
+    op_id: uuid.UUID | None,
+) -> CardResult:
+    offer = get_offer(session, offer_id=offer_id)
+    if offer.status != OfferStatus.ACTIVE:
+        raise ReasonError(Reason.UNKNOWN_OFFER, status=404)
+    card = _lock(session, get_or_create_pass(session, offer_id=offer_id, user_id=user_id).id)
+    tiers = offer_tiers(offer)
+    previous_tier = card_tier_for(card.rewards_claimed, tiers)
+    before = CardState(card.current_stamps, card.rewards_claimed, card.last_activity_at)
+    entry = PassEntry(
+        pass_id=card.id, kind=kind, occurred_at=occurred_at, device_id=device_id, op_id=op_id
+    )
+    savepoint = session.begin_nested()
+    session.add(entry)
+    session.flush()
+    ledger = _ledger(session, card.id)
+    steps = replay_steps(
+        [(EntryKind(row.kind), row.occurred_at) for row in ledger],
+        max_stamps=offer.max_stamps,
+        inactivity_days=inactivity_days,
+    )
+    position = ledger.index(entry)
+    refused = steps[position].refused
+    if refused is not None:
+        savepoint.rollback()
+        raise ReasonError(
+            refused,
+            {"current": before.current_stamps, "max": offer.max_stamps},
+            status=409,
+        )
+    savepoint.commit()
+    final = steps[-1].state
+    card.current_stamps = final.current_stamps
+    card.rewards_claimed = final.rewards_claimed
+    card.last_activity_at = final.last_activity_at
+    if card.status != PassStatus.ACTIVE:
+        card.status = PassStatus.ACTIVE
+        card.expired_at = None
+    session.flush()
+    return CardResult(
+        card=card,
+        offer=offer,
+        entry=entry,
+        previous_tier=previous_tier,
+        tier=card_tier_for(card.rewards_claimed, tiers),
+        restarted=steps[position].restarted,
+    )
+
+
+def add_stamp(
+    session: Session,
+    *,
+    offer_id: uuid.UUID,
+    user_id: uuid.UUID,
+    occurred_at: datetime,
+    inactivity_days: int = 90,
+    device_id: uuid.UUID | None = None,
+    op_id: uuid.UUID | None = None,
+) -> CardResult:
+    """Add one stamp; refused with CARD_FULL when the card is already full."""
+    return _apply(
+        session,
+        kind=EntryKind.STAMP,
+        offer_id=offer_id,
+        user_id=user_id,
+        occurred_at=occurred_at,
+        inactivity_days=inactivity_days,
+        device_id=device_id,
+        op_id=op_id,
+    )
+
+
+def confirm_prize(
+    session: Session,
+    *,
+    offer_id: uuid.UUID,
+    user_id: uuid.UUID,
+    occurred_at: datetime,
+    inactivity_days: int = 90,
+    device_id: uuid.UUID | None = None,
+    op_id: uuid.UUID | None = None,
+) -> CardResult:
+    """Confirm the prize on a full card: stamps back to 0, one more completion, tier recomputed."""
+    return _apply(
+        session,
+        kind=EntryKind.CLAIM,
+        offer_id=offer_id,
+        user_id=user_id,
+        occurred_at=occurred_at,
+        inactivity_days=inactivity_days,
+        device_id=device_id,
+        op_id=op_id,
+    )
+
+
+def pass_view(session: Session, *, offer_id: uuid.UUID, user_id: uuid.UUID) -> dict[str, Any]:
+    """The contract's `GET /offers/{offer_id}/passes/{user_id}` body (seed shapes)."""
+    offer = get_offer(session, offer_id=offer_id)
+    card = get_pass(session, offer_id=offer_id, user_id=user_id)
+    current, claimed = (card.current_stamps, card.rewards_claimed) if card else (0, 0)
+    return {
+        "progress": card_progress_dict(current, offer.max_stamps, claimed),
+        "tier": card_tier_progress(claimed, offer_tiers(offer)).to_seed_dict(),
+        "status": card.status if card else PassStatus.ACTIVE.value,
+        "lastActivityAt": card.last_activity_at.isoformat()
+        if card and card.last_activity_at
+        else None,
+    }
+
+
+def expire_inactive_passes(session: Session, *, now: datetime, inactivity_days: int) -> int:
+    """Mark ACTIVE passes with no scan for more than `inactivity_days` as EXPIRED; returns how many."""
+    cutoff = now - timedelta(days=inactivity_days)
+    result = session.execute(
+        update(LoyaltyPass)
+        .where(
+            LoyaltyPass.status == PassStatus.ACTIVE,
+            LoyaltyPass.last_activity_at.is_not(None),
+            LoyaltyPass.last_activity_at < cutoff,
+        )
+        .values(status=PassStatus.EXPIRED, expired_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    return int(result.rowcount)  # type: ignore[attr-defined]

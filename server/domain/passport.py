@@ -1,0 +1,322 @@
+"""Seed 000's PassportService: profiles, stamps for event scans, point tiers and their perks.
+
+Totals on `passport_profiles` are maintained incrementally here and can always
+be rebuilt from `passport_stamps` (see `server.domain.recompute`). Awarding is
+idempotent per (user, event): the unique index decides, inside a savepoint,
+so two concurrent awards for the same pair leave one stamp.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core.tiers import DEFAULT_POINT_TIERS, PointTier, point_tier_for
+from core.tokens import TokenKind, issue_token
+from server.db.models import (
+    Event,
+    PassportProfile,
+    PassportReward,
+    PassportStamp,
+    PassportTier,
+    User,
+    utcnow,
+)
+from server.db.models.enums import PassportRewardStatus, StampSource
+from server.domain import keys
+from server.errors import Conflict, NotFound
+
+UNKNOWN_COUNTRY = "XX"
+
+#: How a tier's perks become rewards: perk key → reward_type (seed 000's examples).
+PERK_REWARD_TYPES = {
+    "vip_line": "VIP_LINE",
+    "discount_percent": "MERCH_DISCOUNT",
+    "free_drink": "FREE_DRINK",
+    "early_access": "EARLY_ACCESS",
+}
+#: A perk setting, not a perk: how long the rewards it unlocks stay valid.
+PERK_VALIDITY_KEY = "reward_valid_days"
+
+
+@dataclass(frozen=True)
+class AwardResult:
+    """What awarding a stamp did: the stamp (existing or new), the profile, and any tier-up."""
+
+    stamp: PassportStamp | None
+    profile: PassportProfile
+    created: bool
+    previous_tier: str
+    tier: str
+    new_rewards: list[PassportReward] = field(default_factory=list)
+
+    @property
+    def tier_changed(self) -> bool:
+        """True when this award moved the passport to a new tier."""
+        return self.previous_tier != self.tier
+
+
+def load_point_tiers(session: Session) -> list[PointTier]:
+    """The configured point tiers, or the seed defaults when none are configured."""
+    rows = session.scalars(select(PassportTier).order_by(PassportTier.min_points)).all()
+    if not rows:
+        return list(DEFAULT_POINT_TIERS)
+    return [PointTier(row.name, row.min_points, dict(row.perks_json)) for row in rows]
+
+
+_HANDLE_UNSAFE = re.compile(r"[^a-z0-9_]+")
+
+
+def _handle_base(username: str) -> str:
+    cleaned = _HANDLE_UNSAFE.sub("_", username.lower()).strip("_")[:40]
+    return cleaned or f"savgent_{secrets.token_hex(3)}"
+
+
+def _free_handle(session: Session, username: str) -> str:
+    base = _handle_base(username)
+    candidate = base
+    while session.scalar(select(PassportProfile.id).where(PassportProfile.handle == candidate)):
+        candidate = f"{base}_{secrets.token_hex(3)}"
+    return candidate
+
+
+def get_profile(session: Session, *, user_id: uuid.UUID) -> PassportProfile | None:
+    """The user's passport, if they have one."""
+    return session.scalar(select(PassportProfile).where(PassportProfile.user_id == user_id))
+
+
+def get_or_create_profile(session: Session, *, user_id: uuid.UUID) -> PassportProfile:
+    """The user's passport, created (BRONZE, zero totals, signed QR) when missing."""
+    profile = get_profile(session, user_id=user_id)
+    if profile is not None:
+        return profile
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("no such user")
+    profile = PassportProfile(
+        user_id=user_id,
+        handle=_free_handle(session, user.username),
+        current_tier=point_tier_for(0, load_point_tiers(session)).name,
+        qr_token=issue_token(keys.current_signing_key(session), TokenKind.PASSPORT, user_id),
+    )
+    try:
+        with session.begin_nested():
+            session.add(profile)
+    except IntegrityError:
+        existing = get_profile(session, user_id=user_id)
+        if existing is None:
+            raise
+        return existing
+    return profile
+
+
+def _locked_profile(session: Session, profile_id: uuid.UUID) -> PassportProfile:
+    profile = session.scalar(
+        select(PassportProfile)
+        .where(PassportProfile.id == profile_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert profile is not None  # the caller just read it
+    return profile
+
+
+def award_stamp_for_event_scan(
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    event_id: uuid.UUID,
+    source: StampSource = StampSource.TICKET_SCAN,
+    now: datetime | None = None,
+) -> AwardResult:
+    """Stamp the passport for an event, once per (user, event); totals and tier follow.
+
+    A scan at an event that is not passport-enabled changes nothing here
+    (the caller records the scan itself) and returns `stamp=None`.
+    """
+    when = now or utcnow()
+    event = session.get(Event, event_id)
+    if event is None:
+        raise NotFound("no such event")
+    profile = get_or_create_profile(session, user_id=user_id)
+    if not event.is_soca_passport_enabled:
+        return AwardResult(None, profile, False, profile.current_tier, profile.current_tier)
+    existing = _stamp_for(session, user_id, event_id)
+    if existing is not None:
+        return AwardResult(existing, profile, False, profile.current_tier, profile.current_tier)
+    stamp = PassportStamp(
+        user_id=user_id,
+        event_id=event_id,
+        country_code=event.country_code or UNKNOWN_COUNTRY,
+        carnival_circuit=event.carnival_circuit,
+        points_earned=event.stamp_points_default,
+        source=source,
+        created_at=when,
+    )
+    try:
+        with session.begin_nested():
+            session.add(stamp)
+    except IntegrityError:
+        winner = _stamp_for(session, user_id, event_id)
+        if winner is None:
+            raise
+        return AwardResult(winner, profile, False, profile.current_tier, profile.current_tier)
+    profile = _locked_profile(session, profile.id)
+    previous_tier = profile.current_tier
+    profile.total_points += stamp.points_earned
+    profile.total_events += 1
+    profile.total_countries = _distinct_countries(session, user_id)
+    tiers = load_point_tiers(session)
+    profile.current_tier = point_tier_for(profile.total_points, tiers).name
+    profile.updated_at = when
+    session.flush()
+    new_rewards = unlock_tier_perks(session, profile=profile, tiers=tiers, now=when)
+    return AwardResult(stamp, profile, True, previous_tier, profile.current_tier, new_rewards)
+
+
+def _stamp_for(session: Session, user_id: uuid.UUID, event_id: uuid.UUID) -> PassportStamp | None:
+    return session.scalar(
+        select(PassportStamp).where(
+            PassportStamp.user_id == user_id, PassportStamp.event_id == event_id
+        )
+    )
+
+
+def _distinct_countries(session: Session, user_id: uuid.UUID) -> int:
+    return int(
+        session.scalar(
+            select(func.count(func.distinct(PassportStamp.country_code))).where(
+                PassportStamp.user_id == user_id
+            )
+        )
+        or 0
+    )
+
+
+def _perk_rewards(tier: PointTier, now: datetime) -> list[tuple[str, dict[str, Any], datetime | None]]:
+    valid_days = tier.perks.get(PERK_VALIDITY_KEY)
+    expires = now + timedelta(days=int(valid_days)) if valid_days else None
+    found = []
+    for perk, value in tier.perks.items():
+        reward_type = PERK_REWARD_TYPES.get(perk)
+        if reward_type is None or not value:
+            continue
+        metadata = {"perk": perk, "tier": tier.name}
+        if not isinstance(value, bool):
+            metadata["value"] = value
+        found.append((reward_type, metadata, expires))
+    return found
+
+
+def unlock_tier_perks(
+    session: Session, *, profile: PassportProfile, tiers: list[PointTier], now: datetime
+) -> list[PassportReward]:
+    """Give the user, once each, the perks of every tier they have reached."""
+    reached = [tier for tier in tiers if tier.min_points <= profile.total_points]
+    already = set(
+        session.execute(
+            select(PassportReward.source_tier, PassportReward.reward_type).where(
+                PassportReward.user_id == profile.user_id,
+                PassportReward.source_tier.is_not(None),
+            )
+        )
+    )
+    created = []
+    for tier in reached:
+        for reward_type, metadata, expires in _perk_rewards(tier, now):
+            if (tier.name, reward_type) in already:
+                continue
+            reward = PassportReward(
+                user_id=profile.user_id,
+                reward_type=reward_type,
+                metadata_json=metadata,
+                source_tier=tier.name,
+                created_at=now,
+                expires_at=expires,
+            )
+            session.add(reward)
+            created.append(reward)
+    session.flush()
+    return created
+
+
+def redeem_reward(
+    session: Session, *, reward_id: uuid.UUID, user_id: uuid.UUID, now: datetime
+) -> PassportReward:
+    """Mark an AVAILABLE, unexpired reward of this user as REDEEMED."""
+    reward = session.scalar(
+        select(PassportReward)
+        .where(PassportReward.id == reward_id, PassportReward.user_id == user_id)
+        .with_for_update()
+    )
+    if reward is None:
+        raise NotFound("no such reward")
+    if reward.status == PassportRewardStatus.AVAILABLE and reward.expires_at and (
+        reward.expires_at <= now
+    ):
+        reward.status = PassportRewardStatus.EXPIRED
+        session.flush()
+    if reward.status != PassportRewardStatus.AVAILABLE:
+        raise Conflict(f"this reward is {reward.status.lower()}, not available")
+    reward.status = PassportRewardStatus.REDEEMED
+    reward.redeemed_at = now
+    session.flush()
+    return reward
+
+
+def expire_rewards(session: Session, *, now: datetime) -> int:
+    """Flip AVAILABLE rewards past their expiry to EXPIRED; returns how many."""
+    result = session.execute(
+        update(PassportReward)
+        .where(
+            PassportReward.status == PassportRewardStatus.AVAILABLE,
+            PassportReward.expires_at.is_not(None),
+            PassportReward.expires_at <= now,
+        )
+        .values(status=PassportRewardStatus.EXPIRED)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def passport_summary(session: Session, *, user_id: uuid.UUID) -> dict[str, Any]:
+    """The contract's `GET /passports/{user_id}` body."""
+    profile = get_profile(session, user_id=user_id)
+    if profile is None:
+        raise NotFound("this user has no passport")
+    rows = session.execute(
+        select(PassportStamp, Event.name)
+        .join(Event, Event.id == PassportStamp.event_id)
+        .where(PassportStamp.user_id == user_id)
+        .order_by(PassportStamp.created_at)
+    ).all()
+    return {
+        "user_id": str(profile.user_id),
+        "handle": profile.handle,
+        "total_points": profile.total_points,
+        "current_tier": profile.current_tier,
+        "total_events": profile.total_events,
+        "total_countries": profile.total_countries,
+        "stamps": [
+            {
+                "id": str(stamp.id),
+                "event_id": str(stamp.event_id),
+                "event_name": event_name,
+                "country_code": stamp.country_code,
+                "carnival_circuit": stamp.carnival_circuit,
+                "points_earned": stamp.points_earned,
+                "source": stamp.source,
+                "created_at": stamp.created_at.isoformat(),
+            }
+            for stamp, event_name in rows
+        ],
+    }

@@ -69,7 +69,7 @@ class CorrectedClock:
 
 
 def measure_offset(sent_at: datetime, server_time: datetime, received_at: datetime) -> timedelta:
-    """Offset to add to the local clock, from one request: server time minus the round trip's midpoint."""
+    """Offset to add to the local clock: server time minus the request's round-trip midpoint."""
     sent = require_aware(sent_at, "sent_at")
     received = require_aware(received_at, "received_at")
     if received < sent:

@@ -32,7 +32,7 @@ class Reason(enum.StrEnum):
     WRONG_BRANCH = "wrong_branch"
     CARD_FULL = "card_full"
     NOT_ENOUGH_STAMPS = "not_enough_stamps"
-    PASS_EXPIRED = "pass_expired"
+    PASS_EXPIRED = "pass_expired"  # noqa: S105 (a reason, not a password)
     # packages at the door
     UNKNOWN_PURCHASE = "unknown_purchase"
     ALREADY_ACTIVATED = "already_activated"
@@ -61,7 +61,9 @@ class Reason(enum.StrEnum):
 
 _EXPLANATIONS: dict[Reason, str] = {
     Reason.BAD_FORMAT: "This is not a Soca Passport code.",
-    Reason.UNKNOWN_KEY: "This code was signed with a key this device does not know; sync and try again.",
+    Reason.UNKNOWN_KEY: (
+        "This code was signed with a key this device does not know; sync and try again."
+    ),
     Reason.BAD_SIGNATURE: "This code's signature is invalid: it may be forged or damaged.",
     Reason.WRONG_KIND: "This is a {actual} code, not a {expected} code.",
     Reason.WRONG_EVENT: "This ticket is for another event{event_suffix}.",
@@ -92,7 +94,9 @@ _EXPLANATIONS: dict[Reason, str] = {
     Reason.REWARD_EXPIRED: "The reward is outside its active period.",
     Reason.REWARD_DEPLETED: "The reward has been given out as often as it may be.",
     Reason.REWARD_INACTIVE: "The reward is not active.",
-    Reason.REWARD_MAX_REDEMPTIONS_EXCEEDED: "This customer already has this reward the maximum times.",
+    Reason.REWARD_MAX_REDEMPTIONS_EXCEEDED: (
+        "This customer already has this reward the maximum times."
+    ),
     Reason.REWARD_USER_NOT_QUALIFIED: "The customer does not yet qualify for this reward.",
     Reason.REWARD_INVALID_AMOUNT: "The reward amount is invalid: {detail}.",
 }

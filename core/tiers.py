@@ -86,10 +86,10 @@ def validate_point_tiers(tiers: Iterable[PointTier]) -> tuple[PointTier, ...]:
             )
         elif tier.min_points < 0:
             problems.append(f"point tier {tier.name!r} starts below 0 points ({tier.min_points})")
-    if problems:
+    if not all(_is_int(tier.min_points) for tier in given):
         raise TierConfigError("; ".join(problems))
-    ordered = sorted(given, key=lambda tier: (tier.min_points, tier.name))
-    if ordered[0].min_points != 0:
+    ordered = sorted(given, key=lambda tier: tier.min_points)
+    if ordered[0].min_points > 0:
         lowest = ordered[0]
         problems.append(
             f"no point tier starts at 0 points: the lowest is {lowest.name!r} ({lowest.min_points})"

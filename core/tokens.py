@@ -3,7 +3,7 @@
 A token is the text a QR code carries: a one-digit format version followed by
 the decimal digits of a fixed 103-byte record
 
-    kind (1) | key id (2) | subject UUID (16) | scope UUID (16) | issued (4) | Ed25519 signature (64)
+    kind (1) | key id (2) | subject UUID (16) | scope UUID (16) | issued (4) | signature (64)
 
 Decimal digits put the whole token in QR *numeric* mode, which costs 3.33 bits
 per digit: 8.03 bits per byte of payload, against 8.8 for upper-case base32 in

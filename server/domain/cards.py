@@ -24,11 +24,17 @@ from sqlalchemy.orm import Session
 
 from core.cards import CardState, EntryKind, replay_steps
 from core.reasons import Reason
-from core.tiers import CardTier, card_tier_for, confirm_prize_response, parse_card_tier_config
-from core.tiers import card_progress_dict, card_tier_progress
+from core.tiers import (
+    CardTier,
+    card_progress_dict,
+    card_tier_for,
+    card_tier_progress,
+    confirm_prize_response,
+    parse_card_tier_config,
+)
 from server.db.models import LoyaltyPass, Offer, PassEntry, User
 from server.db.models.enums import OfferStatus, PassStatus
-from server.errors import NotFound, ReasonError
+from server.errors import ReasonError
 
 
 @dataclass(frozen=True)
@@ -237,7 +243,7 @@ def pass_view(session: Session, *, offer_id: uuid.UUID, user_id: uuid.UUID) -> d
 
 
 def expire_inactive_passes(session: Session, *, now: datetime, inactivity_days: int) -> int:
-    """Mark ACTIVE passes with no scan for more than `inactivity_days` as EXPIRED; returns how many."""
+    """Expire ACTIVE passes with no scan for over `inactivity_days`; returns how many."""
     cutoff = now - timedelta(days=inactivity_days)
     result = session.execute(
         update(LoyaltyPass)

@@ -48,4 +48,4 @@ def public_keys(session: Session) -> dict[int, bytes]:
     rows = session.execute(
         select(SigningKey.key_id, SigningKey.public_key).where(SigningKey.retired_at.is_(None))
     ).all()
-    return {key_id: public for key_id, public in rows}
+    return dict(rows)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -64,12 +64,27 @@ class AwardResult:
         return self.previous_tier != self.tier
 
 
+_TIERS_CACHE_KEY = "soca.point_tiers"
+
+
 def load_point_tiers(session: Session) -> list[PointTier]:
-    """The configured point tiers, or the seed defaults when none are configured."""
+    """The configured point tiers (read once per session), or the seed defaults when none."""
+    cached: list[PointTier] | None = session.info.get(_TIERS_CACHE_KEY)
+    if cached is not None:
+        return cached
     rows = session.scalars(select(PassportTier).order_by(PassportTier.min_points)).all()
-    if not rows:
-        return list(DEFAULT_POINT_TIERS)
-    return [PointTier(row.name, row.min_points, dict(row.perks_json)) for row in rows]
+    tiers = (
+        [PointTier(row.name, row.min_points, dict(row.perks_json)) for row in rows]
+        if rows
+        else list(DEFAULT_POINT_TIERS)
+    )
+    session.info[_TIERS_CACHE_KEY] = tiers
+    return tiers
+
+
+def forget_point_tiers(session: Session) -> None:
+    """Drop the session's cached tiers (after HQ edits them)."""
+    session.info.pop(_TIERS_CACHE_KEY, None)
 
 
 _HANDLE_UNSAFE = re.compile(r"[^a-z0-9_]+")
@@ -118,14 +133,19 @@ def get_or_create_profile(session: Session, *, user_id: uuid.UUID) -> PassportPr
     return profile
 
 
-def _locked_profile(session: Session, profile_id: uuid.UUID) -> PassportProfile:
-    profile = session.scalar(
+def _locked_profile(session: Session, user_id: uuid.UUID) -> PassportProfile:
+    """The user's profile, created if missing, locked for this transaction and re-read."""
+    locked = (
         select(PassportProfile)
-        .where(PassportProfile.id == profile_id)
+        .where(PassportProfile.user_id == user_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    assert profile is not None  # the caller just read it
+    profile = session.scalar(locked)
+    if profile is None:
+        get_or_create_profile(session, user_id=user_id)
+        profile = session.scalar(locked)
+    assert profile is not None  # just created or found
     return profile
 
 
@@ -140,45 +160,50 @@ def award_stamp_for_event_scan(
     """Stamp the passport for an event, once per (user, event); totals and tier follow.
 
     A scan at an event that is not passport-enabled changes nothing here
-    (the caller records the scan itself) and returns `stamp=None`.
+    (the caller records the scan itself) and returns `stamp=None`. The
+    profile row is locked first, so awards for one user are serialized and
+    the (user, event) check below cannot race.
     """
     when = now or utcnow()
     event = session.get(Event, event_id)
     if event is None:
         raise NotFound("no such event")
-    profile = get_or_create_profile(session, user_id=user_id)
+    profile = _locked_profile(session, user_id)
     if not event.is_soca_passport_enabled:
         return AwardResult(None, profile, False, profile.current_tier, profile.current_tier)
-    existing = _stamp_for(session, user_id, event_id)
+    country = event.country_code or UNKNOWN_COUNTRY
+    with session.no_autoflush:
+        related = session.scalars(
+            select(PassportStamp).where(
+                PassportStamp.user_id == user_id,
+                (PassportStamp.event_id == event_id) | (PassportStamp.country_code == country),
+            )
+        ).all()
+    existing = next((found for found in related if found.event_id == event_id), None)
     if existing is not None:
         return AwardResult(existing, profile, False, profile.current_tier, profile.current_tier)
+    new_country = not related
     stamp = PassportStamp(
         user_id=user_id,
         event_id=event_id,
-        country_code=event.country_code or UNKNOWN_COUNTRY,
+        country_code=country,
         carnival_circuit=event.carnival_circuit,
         points_earned=event.stamp_points_default,
         source=source,
         created_at=when,
     )
-    try:
-        with session.begin_nested():
-            session.add(stamp)
-    except IntegrityError:
-        winner = _stamp_for(session, user_id, event_id)
-        if winner is None:
-            raise
-        return AwardResult(winner, profile, False, profile.current_tier, profile.current_tier)
-    profile = _locked_profile(session, profile.id)
+    session.add(stamp)
     previous_tier = profile.current_tier
     profile.total_points += stamp.points_earned
     profile.total_events += 1
-    profile.total_countries = _distinct_countries(session, user_id)
+    profile.total_countries += int(new_country)
     tiers = load_point_tiers(session)
     profile.current_tier = point_tier_for(profile.total_points, tiers).name
     profile.updated_at = when
     session.flush()
-    new_rewards = unlock_tier_perks(session, profile=profile, tiers=tiers, now=when)
+    new_rewards = []
+    if profile.current_tier != previous_tier:
+        new_rewards = unlock_tier_perks(session, profile=profile, tiers=tiers, now=when)
     return AwardResult(stamp, profile, True, previous_tier, profile.current_tier, new_rewards)
 
 
@@ -190,18 +215,9 @@ def _stamp_for(session: Session, user_id: uuid.UUID, event_id: uuid.UUID) -> Pas
     )
 
 
-def _distinct_countries(session: Session, user_id: uuid.UUID) -> int:
-    return int(
-        session.scalar(
-            select(func.count(func.distinct(PassportStamp.country_code))).where(
-                PassportStamp.user_id == user_id
-            )
-        )
-        or 0
-    )
-
-
-def _perk_rewards(tier: PointTier, now: datetime) -> list[tuple[str, dict[str, Any], datetime | None]]:
+def _perk_rewards(
+    tier: PointTier, now: datetime
+) -> list[tuple[str, dict[str, Any], datetime | None]]:
     valid_days = tier.perks.get(PERK_VALIDITY_KEY)
     expires = now + timedelta(days=int(valid_days)) if valid_days else None
     found = []
@@ -259,8 +275,10 @@ def redeem_reward(
     )
     if reward is None:
         raise NotFound("no such reward")
-    if reward.status == PassportRewardStatus.AVAILABLE and reward.expires_at and (
-        reward.expires_at <= now
+    if (
+        reward.status == PassportRewardStatus.AVAILABLE
+        and reward.expires_at
+        and (reward.expires_at <= now)
     ):
         reward.status = PassportRewardStatus.EXPIRED
         session.flush()

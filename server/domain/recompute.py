@@ -68,8 +68,12 @@ def recompute(session: Session, *, inactivity_days: int, fix: bool = False) -> R
 
 
 def _compare(
-    report: RecomputeReport, row: object, table: str, row_id: uuid.UUID,
-    expected: dict[str, object], fix: bool,
+    report: RecomputeReport,
+    row: object,
+    table: str,
+    row_id: uuid.UUID,
+    expected: dict[str, object],
+    fix: bool,
 ) -> None:
     for column, value in expected.items():
         stored = getattr(row, column)

@@ -60,11 +60,16 @@ def test_seed_column_names_exist(empty_engine: Engine) -> None:
     def columns(table: str) -> set[str]:
         return {column["name"] for column in inspector.get_columns(table)}
 
-    assert {"is_soca_passport_enabled", "stamp_points_default", "country_code",
-            "carnival_circuit"} <= columns("events")
+    assert {
+        "is_soca_passport_enabled",
+        "stamp_points_default",
+        "country_code",
+        "carnival_circuit",
+    } <= columns("events")
     assert "passport_stamp_id" in columns("ticket_scans")
-    assert {"handle", "total_points", "current_tier", "total_events",
-            "total_countries"} <= columns("passport_profiles")
+    assert {"handle", "total_points", "current_tier", "total_events", "total_countries"} <= columns(
+        "passport_profiles"
+    )
     assert "loyalty_tiers" in columns("offers")
     assert {"current_stamps", "rewards_claimed", "last_activity_at"} <= columns("loyalty_passes")
     assert {"django_bracelet_ids", "activated_at"} <= columns("package_purchases")

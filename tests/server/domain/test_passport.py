@@ -39,7 +39,9 @@ def test_taken_handle_gets_a_short_id_suffix(session: Session) -> None:
     second = make_user(session, username="Soca Queen")
     passport.get_or_create_profile(session, user_id=first.id)
     profile = passport.get_or_create_profile(session, user_id=second.id)
-    assert profile.handle.startswith("soca_queen_") and len(profile.handle) == len("soca_queen_") + 6
+    assert (
+        profile.handle.startswith("soca_queen_") and len(profile.handle) == len("soca_queen_") + 6
+    )
 
 
 def test_unknown_user_has_no_profile(session: Session) -> None:
@@ -96,15 +98,11 @@ def test_tier_up_unlocks_each_perk_once(session: Session) -> None:
     for _ in range(4):  # 4 x 200 points: SILVER at 400, GOLD at 800
         event = make_event(session, points=200)
         results.append(
-            passport.award_stamp_for_event_scan(
-                session, user_id=user.id, event_id=event.id, now=T0
-            )
+            passport.award_stamp_for_event_scan(session, user_id=user.id, event_id=event.id, now=T0)
         )
     assert [r.tier for r in results] == ["BRONZE", "SILVER", "SILVER", "GOLD"]
     assert [r.tier_changed for r in results] == [False, True, False, True]
-    rewards = session.scalars(
-        select(PassportReward).where(PassportReward.user_id == user.id)
-    ).all()
+    rewards = session.scalars(select(PassportReward).where(PassportReward.user_id == user.id)).all()
     kinds = sorted((r.source_tier, r.reward_type) for r in rewards)
     assert kinds == [("GOLD", "MERCH_DISCOUNT"), ("GOLD", "VIP_LINE"), ("SILVER", "MERCH_DISCOUNT")]
     gold_vip = next(r for r in rewards if r.reward_type == "VIP_LINE")
@@ -145,19 +143,31 @@ def test_passport_summary_has_the_contract_shape(session: Session) -> None:
     event = make_event(session, name="Soca Brainwash")
     passport.award_stamp_for_event_scan(session, user_id=user.id, event_id=event.id)
     body = passport.passport_summary(session, user_id=user.id)
-    assert set(body) == {"user_id", "handle", "total_points", "current_tier", "total_events",
-                         "total_countries", "stamps"}
+    assert set(body) == {
+        "user_id",
+        "handle",
+        "total_points",
+        "current_tier",
+        "total_events",
+        "total_countries",
+        "stamps",
+    }
     assert body["stamps"][0]["event_name"] == "Soca Brainwash"
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(order=st.permutations(list(range(6))), repeats=st.lists(st.integers(0, 5), max_size=6))
-def test_awarding_is_idempotent_in_any_order(session: Session, order: list[int],
-                                             repeats: list[int]) -> None:
+def test_awarding_is_idempotent_in_any_order(
+    session: Session, order: list[int], repeats: list[int]
+) -> None:
     with session.begin_nested() as outer:
         user = make_user(session)
-        events = [make_event(session, country=c, points=p)
-                  for c, p in zip("AABBCD", (100, 50, 300, 25, 75, 400), strict=True)]
+        events = [
+            make_event(session, country=c, points=p)
+            for c, p in zip("AABBCD", (100, 50, 300, 25, 75, 400), strict=True)
+        ]
         for index in order + repeats:
             passport.award_stamp_for_event_scan(session, user_id=user.id, event_id=events[index].id)
         profile = passport.get_or_create_profile(session, user_id=user.id)

@@ -28,8 +28,9 @@ def test_issued_ticket_carries_a_token_for_its_event(session: Session) -> None:
 def test_first_scan_admits_and_stamps(session: Session) -> None:
     user, event = make_user(session), make_event(session)
     ticket = tickets.issue_ticket(session, event_id=event.id, user_id=user.id)
-    result = tickets.record_scan(session, ticket_id=ticket.id, event_id=event.id, gate="Gate 1",
-                                 scanned_at=T0)
+    result = tickets.record_scan(
+        session, ticket_id=ticket.id, event_id=event.id, gate="Gate 1", scanned_at=T0
+    )
     assert result.scan.outcome == ScanOutcome.ADMITTED and result.reason is None
     assert result.award is not None and result.award.stamp is not None
     assert result.scan.passport_stamp_id == result.award.stamp.id
@@ -38,10 +39,16 @@ def test_first_scan_admits_and_stamps(session: Session) -> None:
 def test_second_scan_is_a_reentry_that_points_at_the_first(session: Session) -> None:
     user, event = make_user(session), make_event(session)
     ticket = tickets.issue_ticket(session, event_id=event.id, user_id=user.id)
-    first = tickets.record_scan(session, ticket_id=ticket.id, event_id=event.id, gate="Gate 2",
-                                scanned_at=T0)
-    again = tickets.record_scan(session, ticket_id=ticket.id, event_id=event.id, gate="Gate 1",
-                                scanned_at=T0 + timedelta(hours=1))
+    first = tickets.record_scan(
+        session, ticket_id=ticket.id, event_id=event.id, gate="Gate 2", scanned_at=T0
+    )
+    again = tickets.record_scan(
+        session,
+        ticket_id=ticket.id,
+        event_id=event.id,
+        gate="Gate 1",
+        scanned_at=T0 + timedelta(hours=1),
+    )
     assert again.scan.outcome == ScanOutcome.REENTRY
     assert again.reason is Reason.ALREADY_SCANNED
     assert again.first_scan is not None and again.first_scan.id == first.scan.id
@@ -51,8 +58,9 @@ def test_second_scan_is_a_reentry_that_points_at_the_first(session: Session) -> 
 def test_scan_at_disabled_event_is_recorded_without_stamp(session: Session) -> None:
     user, event = make_user(session), make_event(session, enabled=False)
     ticket = tickets.issue_ticket(session, event_id=event.id, user_id=user.id)
-    result = tickets.record_scan(session, ticket_id=ticket.id, event_id=event.id, gate=None,
-                                 scanned_at=T0)
+    result = tickets.record_scan(
+        session, ticket_id=ticket.id, event_id=event.id, gate=None, scanned_at=T0
+    )
     assert result.scan.outcome == ScanOutcome.ADMITTED
     assert result.scan.passport_stamp_id is None
     assert session.get(TicketScan, result.scan.id) is not None
@@ -63,15 +71,18 @@ def test_wrong_event_revoked_and_unknown_tickets_are_refused_with_reasons(
 ) -> None:
     user, event, other = make_user(session), make_event(session), make_event(session)
     ticket = tickets.issue_ticket(session, event_id=event.id, user_id=user.id)
-    wrong = tickets.record_scan(session, ticket_id=ticket.id, event_id=other.id, gate="A",
-                                scanned_at=T0)
+    wrong = tickets.record_scan(
+        session, ticket_id=ticket.id, event_id=other.id, gate="A", scanned_at=T0
+    )
     assert (wrong.scan.outcome, wrong.reason) == (ScanOutcome.REFUSED, Reason.WRONG_EVENT)
-    unknown = tickets.record_scan(session, ticket_id=uuid.uuid4(), event_id=event.id, gate="A",
-                                  scanned_at=T0)
+    unknown = tickets.record_scan(
+        session, ticket_id=uuid.uuid4(), event_id=event.id, gate="A", scanned_at=T0
+    )
     assert unknown.reason is Reason.UNKNOWN_TICKET and unknown.scan.ticket_id is None
     tickets.revoke_ticket(session, ticket_id=ticket.id, now=T0)
-    revoked = tickets.record_scan(session, ticket_id=ticket.id, event_id=event.id, gate="A",
-                                  scanned_at=T0)
+    revoked = tickets.record_scan(
+        session, ticket_id=ticket.id, event_id=event.id, gate="A", scanned_at=T0
+    )
     assert revoked.reason is Reason.REVOKED
     assert wrong.award is None and revoked.award is None
 

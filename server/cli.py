@@ -1,0 +1,213 @@
+"""`soca-server`: migrate, serve, seed-demo, expire-passes, recompute, demo.
+
+Each command opens one unit of work and commits at the end. Bad input (a
+malformed or unreachable database URL, an unwritable file) prints one clear
+line on stderr and exits non-zero; no traceback reaches the terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn, TypeVar
+
+import typer
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from server.db import migrate as migrations
+from server.db.models import utcnow
+from server.db.session import make_engine, make_session_factory, unit_of_work
+from server.errors import SocaError
+from server.settings import ServerSettings
+
+app = typer.Typer(
+    name="soca-server",
+    help="Soca Passport sync server and web site.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        envvar="SOCA_DATABASE_URL",
+        help="postgresql://user@host:port/db or sqlite:///FILE (default: a SQLite file "
+        "in the platform data folder).",
+    ),
+]
+
+T = TypeVar("T")
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"soca-server: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _settings(database_url: str | None) -> ServerSettings:
+    return ServerSettings(database_url=database_url) if database_url else ServerSettings()
+
+
+@contextmanager
+def _engine(settings: ServerSettings) -> Iterator[Engine]:
+    try:
+        engine = make_engine(settings.database_url)
+    except SocaError as exc:
+        _fail(exc.message)
+    try:
+        yield engine
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "connection failed"
+        _fail(f"cannot use the database {engine.url.render_as_string()}: {reason}")
+    except SQLAlchemyError as exc:
+        _fail(f"database error: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
+    except SocaError as exc:
+        _fail(exc.message)
+    finally:
+        engine.dispose()
+
+
+def _in_transaction(settings: ServerSettings, work: Callable[[Session], T]) -> T:
+    with _engine(settings) as engine, unit_of_work(make_session_factory(engine)) as session:
+        return work(session)
+
+
+@app.command()
+def migrate(database_url: DatabaseUrl = None) -> None:
+    """Bring the database schema up to date."""
+    settings = _settings(database_url)
+    with _engine(settings) as engine:
+        migrations.upgrade(engine)
+        typer.echo(f"database at revision {migrations.current_revision(engine)}")
+
+
+@app.command()
+def serve(
+    database_url: DatabaseUrl = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the HTTP server (migrating first)."""
+    import uvicorn
+
+    from server.app import create_app
+
+    settings = _settings(database_url)
+    with _engine(settings) as engine:
+        migrations.upgrade(engine)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@app.command("seed-demo")
+def seed_demo(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the demo JSON.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create the demo world and write its JSON (tokens, ids and QR texts) to FILE."""
+    from server.demo import build_demo_world
+
+    settings = _settings(database_url)
+    if out.exists() and out.is_dir():
+        _fail(f"--out {out} is a directory; give a file path")
+    with _engine(settings) as engine:
+        migrations.upgrade(engine)
+    world = _in_transaction(settings, lambda session: build_demo_world(session, now=utcnow()))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(world, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {out}: {exc.strerror}")
+    typer.echo(
+        f"demo world: {len(world['events'])} events, {len(world['attendees'])} attendees -> {out}"
+    )
+
+
+@app.command("expire-passes")
+def expire_passes(
+    database_url: DatabaseUrl = None,
+    days: Annotated[
+        int | None,
+        typer.Option(help="Inactivity days (default PASS_INACTIVITY_EXPIRATION_DAYS, 90)."),
+    ] = None,
+) -> None:
+    """Expire stamp-card passes with no scan for the inactivity period (seed 002)."""
+    from server.domain import cards
+
+    settings = _settings(database_url)
+    inactivity = days or settings.pass_inactivity_expiration_days
+    count = _in_transaction(
+        settings,
+        lambda session: cards.expire_inactive_passes(
+            session, now=utcnow(), inactivity_days=inactivity
+        ),
+    )
+    typer.echo(f"Expiring passes inactive for {inactivity}+ days: {count} expired")
+
+
+@app.command()
+def recompute(
+    database_url: DatabaseUrl = None,
+    fix: Annotated[bool, typer.Option(help="Correct the drift found.")] = False,
+) -> None:
+    """Rebuild derived figures from the ledgers and report any drift (exit 3 when found)."""
+    from server.domain.recompute import recompute as run
+
+    settings = _settings(database_url)
+    report = _in_transaction(
+        settings,
+        lambda session: run(
+            session, inactivity_days=settings.pass_inactivity_expiration_days, fix=fix
+        ),
+    )
+    checked = ", ".join(f"{count} {table}" for table, count in report.checked.items())
+    typer.echo(f"checked {checked}")
+    for drift in report.drift:
+        typer.echo(
+            f"drift: {drift.table} {drift.row_id} {drift.column}: "
+            f"stored {drift.stored!r}, ledger says {drift.expected!r}"
+        )
+    if report.drift:
+        typer.echo(f"{len(report.drift)} drifted values {'fixed' if fix else 'found'}")
+        if not fix:
+            raise typer.Exit(3)
+    else:
+        typer.echo("no drift")
+
+
+@app.command()
+def demo(
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Folder for the demo database and JSON (default: temp).")
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Seed only, do not serve.")] = False,
+) -> None:
+    """Seed a fresh demo world into its own SQLite file and serve it."""
+    import tempfile
+
+    folder = data_dir or Path(tempfile.mkdtemp(prefix="soca-demo-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    database = folder / "demo.sqlite3"
+    database.unlink(missing_ok=True)
+    url = f"sqlite:///{database}"
+    seed_demo(out=folder / "demo.json", database_url=url)
+    typer.echo(f"demo JSON: {folder / 'demo.json'}")
+    typer.echo(f"try: curl http://{host}:{port}/api/passport/landing-info")
+    if not no_serve:
+        serve(database_url=url, host=host, port=port)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

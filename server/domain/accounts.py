@@ -1,0 +1,100 @@
+"""Accounts and bearer tokens: tokens are 256-bit random, shown once, stored as SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.db.models import ApiToken, User, utcnow
+from server.db.models.enums import UserRole
+from server.errors import Conflict
+
+_hasher = PasswordHasher()
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a bearer token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    """A fresh bearer token (256 bits of randomness)."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of a password."""
+    return _hasher.hash(password)
+
+
+def password_matches(password_hash: str | None, password: str) -> bool:
+    """True when the password fits the stored hash."""
+    if not password_hash:
+        return False
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    display_name: str,
+    email: str | None = None,
+    password: str | None = None,
+    role: UserRole = UserRole.ATTENDEE,
+    home_country: str | None = None,
+) -> User:
+    """Create a user; usernames and emails are unique."""
+    taken = select(User.id).where(
+        (User.username == username) | ((User.email == email) if email else False)
+    )
+    if session.scalar(taken) is not None:
+        raise Conflict("that username or email is already registered")
+    user = User(
+        username=username,
+        display_name=display_name,
+        email=email,
+        password_hash=hash_password(password) if password else None,
+        role=role,
+        home_country=home_country,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def issue_api_token(session: Session, *, user_id: uuid.UUID, label: str = "") -> str:
+    """Create a bearer token for a user and return it; only its hash is kept."""
+    token = new_token()
+    session.add(ApiToken(user_id=user_id, token_hash=hash_token(token), label=label))
+    session.flush()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """The user a live token belongs to, or None."""
+    row = session.scalar(
+        select(ApiToken).where(
+            ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None)
+        )
+    )
+    return session.get(User, row.user_id) if row else None
+
+
+def revoke_api_token(session: Session, *, token: str) -> bool:
+    """Revoke a token; True when it was live."""
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    if row is None or row.revoked_at is not None:
+        return False
+    row.revoked_at = utcnow()
+    session.flush()
+    return True

@@ -1,0 +1,482 @@
+"""Seed 003's pre-event packages: the catalogue, purchases, and activation at the door.
+
+Decisions, named so the API, the door and the tests can point at them:
+
+- **Half-open sale window.** A package is on sale when
+  `sale_start_date <= now < sale_end_date` (a missing bound is open). Outside
+  it in either direction a purchase is refused with PACKAGE_EXPIRED (its
+  context says `opens` or `closed`); past the end an ACTIVE package is also
+  flipped to EXPIRED in the caller's transaction. An edge that rolls back on
+  errors loses that flip, so `expire_packages` is the durable sweep.
+- **Status is settled, not trusted.** DRAFT, ACTIVE and INACTIVE are set by
+  the promoter; SOLD_OUT and EXPIRED by the system. The sale that takes the
+  last unit sets SOLD_OUT; raising `max_quantity` on a SOLD_OUT package puts
+  it back to ACTIVE, and an ACTIVE package with no stock left becomes SOLD_OUT.
+- **Stock under concurrency.** A purchase locks the package row
+  (`FOR NO KEY UPDATE`, so inserts that merely reference the package are not
+  blocked) before deciding, which also serialises one user's purchases for
+  the per-user limit, and then takes the unit with a conditional
+  `UPDATE ... WHERE sold_quantity < max_quantity`: the database itself can
+  never sell more than the stock, even if a caller skipped the lock. On
+  SQLite the lock is a no-op; `BEGIN IMMEDIATE` serialises writers already.
+- **Delete refuses after a sale.** A package with any purchase (in any
+  status) cannot be deleted: `delete` raises Conflict and the promoter sets
+  it INACTIVE instead, so purchases, their tokens and bracelets keep their
+  package.
+- **Paid on purchase.** There is no payment integration yet (seed), so a
+  purchase is PAID at once; PENDING purchases still count towards
+  `max_per_user`.
+"""
+
+from __future__ import annotations
+
+import enum
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Final
+
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import func, or_, select
+from sqlalchemy import update as sql_update
+from sqlalchemy.orm import Session
+
+from core.reasons import Reason
+from core.tokens import SigningKey, TokenKind, issue_token
+from server.db.models import Event, Package, PackageItem, PackagePurchase, User
+from server.db.models.enums import PackageItemType, PackageStatus, PaymentMethod, PurchaseStatus
+from server.errors import Conflict, InvalidInput, NotFound, ReasonError
+
+_CENT = Decimal("0.01")
+_MONEY_LIMIT = Decimal("100000000")  # Numeric(10, 2)
+_LOCK = {"key_share": True}  # FOR NO KEY UPDATE on PostgreSQL; nothing on SQLite
+#: Statuses a promoter may set; SOLD_OUT and EXPIRED are the system's.
+SETTABLE_STATUSES: Final = frozenset(
+    {PackageStatus.DRAFT, PackageStatus.ACTIVE, PackageStatus.INACTIVE}
+)
+_ITEM_TYPES: Final = frozenset(PackageItemType)
+_PAYMENT_METHODS: Final = frozenset(PaymentMethod)
+#: Purchases that count towards `max_per_user`.
+COUNTED_PURCHASE_STATUSES: Final = (PurchaseStatus.PAID, PurchaseStatus.PENDING)
+
+
+class _Unset(enum.Enum):
+    UNSET = enum.auto()
+
+
+#: "Leave this field as it is" for `update`; None clears an optional field.
+UNSET: Final = _Unset.UNSET
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    """One line of a package as the promoter describes it."""
+
+    name: str
+    type: str
+    quantity: int = 1
+    bracelet_amount: Decimal | None = None
+    description: str | None = None
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _invalid_price(detail: str) -> ReasonError:
+    return ReasonError(Reason.PACKAGE_INVALID_PRICE, {"detail": detail}, status=422)
+
+
+def _invalid_quantity(detail: str) -> ReasonError:
+    return ReasonError(Reason.PACKAGE_INVALID_QUANTITY, {"detail": detail}, status=422)
+
+
+def _check_money(value: Decimal, field: str) -> Decimal:
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise _invalid_price(f"{field} must be a finite Decimal")
+    if value < 0:
+        raise _invalid_price(f"{field} is negative")
+    if value != value.quantize(_CENT) or value >= _MONEY_LIMIT:
+        raise _invalid_price(f"{field} must have at most 2 decimals and 8 digits")
+    return value.quantize(_CENT)
+
+
+def _check_aware(value: datetime | None, field: str) -> None:
+    if value is not None and value.tzinfo is None:
+        raise InvalidInput(f"{field} must be timezone-aware")
+
+
+def _validate(package: Package) -> None:
+    package.price = _check_money(package.price, "price")
+    if package.original_price is not None:
+        package.original_price = _check_money(package.original_price, "original_price")
+        if package.original_price < package.price:
+            raise _invalid_price("original_price is below price")
+    if package.max_quantity is not None and package.max_quantity < 1:
+        raise _invalid_quantity("max_quantity must be at least 1")
+    if package.max_quantity is not None and package.max_quantity < package.sold_quantity:
+        raise _invalid_quantity(
+            f"max_quantity {package.max_quantity} is below the {package.sold_quantity} sold"
+        )
+    if package.max_per_user is not None and package.max_per_user < 1:
+        raise _invalid_quantity("max_per_user must be at least 1")
+    _check_aware(package.sale_start_date, "sale_start_date")
+    _check_aware(package.sale_end_date, "sale_end_date")
+    start, end = package.sale_start_date, package.sale_end_date
+    if start is not None and end is not None and end <= start:
+        raise InvalidInput("sale_end_date must be after sale_start_date")
+
+
+def _check_status(status: str) -> str:
+    if status not in SETTABLE_STATUSES:
+        raise InvalidInput(f"status must be one of {sorted(SETTABLE_STATUSES)}, not {status!r}")
+    return status
+
+
+def _settle_stock_status(package: Package) -> None:
+    exhausted = package.max_quantity is not None and package.sold_quantity >= package.max_quantity
+    if package.status == PackageStatus.ACTIVE and exhausted:
+        package.status = PackageStatus.SOLD_OUT
+    elif package.status == PackageStatus.SOLD_OUT and not exhausted:
+        package.status = PackageStatus.ACTIVE
+
+
+def _build_items(package_id: uuid.UUID, items: Sequence[ItemSpec]) -> list[PackageItem]:
+    built = []
+    for spec in items:
+        if spec.type not in _ITEM_TYPES:
+            raise InvalidInput(f"item type must be one of {list(PackageItemType)}")
+        if spec.quantity < 1:
+            raise _invalid_quantity(f"item {spec.name!r} has quantity {spec.quantity}")
+        amount = spec.bracelet_amount
+        if amount is not None:
+            if spec.type != PackageItemType.BRACELET:
+                raise InvalidInput("only BRACELET items carry a bracelet_amount")
+            amount = _check_money(amount, "bracelet_amount")
+        built.append(
+            PackageItem(
+                package_id=package_id,
+                name=spec.name,
+                description=spec.description,
+                type=spec.type,
+                quantity=spec.quantity,
+                bracelet_amount=amount,
+            )
+        )
+    return built
+
+
+# ---------------------------------------------------------------- catalogue
+
+
+def get(session: Session, *, package_id: uuid.UUID) -> Package:
+    """A package, or PACKAGE_NOT_FOUND."""
+    package = session.get(Package, package_id)
+    if package is None:
+        raise ReasonError(Reason.PACKAGE_NOT_FOUND, status=404)
+    return package
+
+
+def _get_locked(session: Session, package_id: uuid.UUID) -> Package:
+    package = session.get(Package, package_id, with_for_update=_LOCK, populate_existing=True)
+    if package is None:
+        raise ReasonError(Reason.PACKAGE_NOT_FOUND, status=404)
+    return package
+
+
+def list_(
+    session: Session, *, event_id: uuid.UUID | None = None, status: str | None = None
+) -> list[Package]:
+    """Packages, optionally of one event and in one status, oldest first."""
+    query = select(Package).order_by(Package.created_at, Package.id)
+    if event_id is not None:
+        query = query.where(Package.event_id == event_id)
+    if status is not None:
+        query = query.where(Package.status == status)
+    return list(session.scalars(query))
+
+
+def list_items(session: Session, *, package_id: uuid.UUID) -> list[PackageItem]:
+    """The items of a package, by type then name."""
+    query = select(PackageItem).where(PackageItem.package_id == package_id)
+    return list(session.scalars(query.order_by(PackageItem.type, PackageItem.name, PackageItem.id)))
+
+
+def create(
+    session: Session,
+    *,
+    event_id: uuid.UUID,
+    name: str,
+    price: Decimal,
+    original_price: Decimal | None = None,
+    description: str | None = None,
+    max_quantity: int | None = None,
+    max_per_user: int | None = 1,
+    sale_start_date: datetime | None = None,
+    sale_end_date: datetime | None = None,
+    status: str = PackageStatus.DRAFT,
+    promoter_id: uuid.UUID | None = None,
+    items: Sequence[ItemSpec] = (),
+) -> Package:
+    """Create a validated package with its items (promoter defaults to the event's)."""
+    event = session.get(Event, event_id)
+    if event is None:
+        raise NotFound(f"event {event_id} not found")
+    package = Package(
+        id=uuid.uuid4(),
+        event_id=event_id,
+        promoter_id=promoter_id if promoter_id is not None else event.promoter_id,
+        name=name,
+        description=description,
+        status=_check_status(status),
+        price=price,
+        original_price=original_price,
+        max_quantity=max_quantity,
+        sold_quantity=0,
+        max_per_user=max_per_user,
+        sale_start_date=sale_start_date,
+        sale_end_date=sale_end_date,
+    )
+    _validate(package)
+    built = _build_items(package.id, items)
+    session.add(package)
+    session.flush()  # the package row first: items reference it
+    if max_per_user is None:  # the column default turns an inserted None into 1
+        package.max_per_user = None
+    session.add_all(built)
+    session.flush()
+    return package
+
+
+def update(
+    session: Session,
+    *,
+    package_id: uuid.UUID,
+    name: str | _Unset = UNSET,
+    description: str | _Unset | None = UNSET,
+    price: Decimal | _Unset = UNSET,
+    original_price: Decimal | _Unset | None = UNSET,
+    max_quantity: int | _Unset | None = UNSET,
+    max_per_user: int | _Unset | None = UNSET,
+    sale_start_date: datetime | _Unset | None = UNSET,
+    sale_end_date: datetime | _Unset | None = UNSET,
+    status: str | _Unset = UNSET,
+    items: Sequence[ItemSpec] | None = None,
+) -> Package:
+    """Change the given fields (items, when given, replace all items) and re-validate."""
+    package = _get_locked(session, package_id)
+    if name is not UNSET:
+        package.name = name
+    if description is not UNSET:
+        package.description = description
+    if price is not UNSET:
+        package.price = price
+    if original_price is not UNSET:
+        package.original_price = original_price
+    if max_quantity is not UNSET:
+        package.max_quantity = max_quantity
+    if max_per_user is not UNSET:
+        package.max_per_user = max_per_user
+    if sale_start_date is not UNSET:
+        package.sale_start_date = sale_start_date
+    if sale_end_date is not UNSET:
+        package.sale_end_date = sale_end_date
+    if status is not UNSET:
+        package.status = _check_status(status)
+    try:
+        _validate(package)
+    except (ReasonError, InvalidInput):
+        session.expire(package)  # drop the refused changes
+        raise
+    _settle_stock_status(package)
+    if items is not None:
+        built = _build_items(package.id, items)
+        session.execute(sql_delete(PackageItem).where(PackageItem.package_id == package.id))
+        session.add_all(built)
+    session.flush()
+    return package
+
+
+def delete(session: Session, *, package_id: uuid.UUID) -> None:
+    """Delete a package nobody bought; after a sale raise Conflict (set it INACTIVE instead)."""
+    package = _get_locked(session, package_id)
+    purchases = session.scalar(
+        select(func.count())
+        .select_from(PackagePurchase)
+        .where(PackagePurchase.package_id == package.id)
+    )
+    if purchases or package.sold_quantity:
+        raise Conflict(
+            f"package {package.id} has {purchases} purchase(s); set it INACTIVE instead",
+            code="package_has_purchases",
+        )
+    session.execute(sql_delete(PackageItem).where(PackageItem.package_id == package.id))
+    session.delete(package)
+    session.flush()
+
+
+def expire_packages(session: Session, *, now: datetime) -> int:
+    """Flip ACTIVE packages whose sale has ended to EXPIRED; return how many."""
+    _check_aware(now, "now")
+    ended = list(
+        session.scalars(
+            select(Package)
+            .where(
+                Package.status == PackageStatus.ACTIVE,
+                Package.sale_end_date.is_not(None),
+                Package.sale_end_date <= now,
+            )
+            .order_by(Package.id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        )
+    )
+    for package in ended:
+        package.status = PackageStatus.EXPIRED
+    session.flush()
+    return len(ended)
+
+
+# ---------------------------------------------------------------- purchases
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _refuse_unless_on_sale(package: Package, now: datetime) -> None:
+    if package.status == PackageStatus.EXPIRED:
+        raise ReasonError(Reason.PACKAGE_EXPIRED, {"closed": _iso(package.sale_end_date)})
+    if package.status == PackageStatus.SOLD_OUT:
+        raise ReasonError(Reason.PACKAGE_SOLD_OUT)
+    if package.status != PackageStatus.ACTIVE:
+        raise ReasonError(Reason.PACKAGE_INACTIVE, {"status": package.status})
+    if package.sale_start_date is not None and now < package.sale_start_date:
+        raise ReasonError(Reason.PACKAGE_EXPIRED, {"opens": _iso(package.sale_start_date)})
+    if package.sale_end_date is not None and now >= package.sale_end_date:
+        package.status = PackageStatus.EXPIRED
+        raise ReasonError(Reason.PACKAGE_EXPIRED, {"closed": _iso(package.sale_end_date)})
+    if package.max_quantity is not None and package.sold_quantity >= package.max_quantity:
+        raise ReasonError(Reason.PACKAGE_SOLD_OUT)
+
+
+def _take_one_unit(session: Session, package: Package) -> int | None:
+    """Sell one unit if stock remains; the new sold count, or None when sold out."""
+    sold = session.scalar(
+        sql_update(Package)
+        .where(
+            Package.id == package.id,
+            or_(Package.max_quantity.is_(None), Package.sold_quantity < Package.max_quantity),
+        )
+        .values(sold_quantity=Package.sold_quantity + 1)
+        .returning(Package.sold_quantity)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(package)
+    return sold
+
+
+def _bracelet_ids(items: Sequence[PackageItem]) -> list[str]:
+    return [
+        f"BR-{secrets.token_hex(5).upper()}"
+        for item in items
+        if item.type == PackageItemType.BRACELET
+        for _ in range(item.quantity)
+    ]
+
+
+def purchase(
+    session: Session,
+    *,
+    package_id: uuid.UUID,
+    user_id: uuid.UUID,
+    now: datetime,
+    signing_key: SigningKey,
+    payment_method: str | None = None,
+) -> PackagePurchase:
+    """Sell one unit to a user: a PAID purchase with bracelet ids and a signed QR token."""
+    _check_aware(now, "now")
+    if payment_method is not None and payment_method not in _PAYMENT_METHODS:
+        raise InvalidInput(f"payment_method must be one of {list(PaymentMethod)}")
+    package = _get_locked(session, package_id)
+    if session.get(User, user_id) is None:
+        raise NotFound(f"user {user_id} not found")
+    try:
+        _refuse_unless_on_sale(package, now)
+    except ReasonError:
+        session.flush()  # keep an EXPIRED flip in the caller's transaction
+        raise
+    if package.max_per_user is not None:
+        bought = session.scalar(
+            select(func.count())
+            .select_from(PackagePurchase)
+            .where(
+                PackagePurchase.package_id == package.id,
+                PackagePurchase.user_id == user_id,
+                PackagePurchase.status.in_(COUNTED_PURCHASE_STATUSES),
+            )
+        )
+        if (bought or 0) >= package.max_per_user:
+            raise ReasonError(
+                Reason.PACKAGE_MAX_PER_USER_EXCEEDED,
+                {"bought": bought, "max_per_user": package.max_per_user},
+            )
+    sold = _take_one_unit(session, package)
+    if sold is None:
+        raise ReasonError(Reason.PACKAGE_SOLD_OUT)
+    if package.max_quantity is not None and sold >= package.max_quantity:
+        package.status = PackageStatus.SOLD_OUT
+    amount = package.original_price if package.original_price is not None else package.price
+    purchase_id = uuid.uuid4()
+    bought_purchase = PackagePurchase(
+        id=purchase_id,
+        package_id=package.id,
+        user_id=user_id,
+        event_id=package.event_id,
+        promoter_id=package.promoter_id,
+        status=PurchaseStatus.PAID,
+        amount=amount,
+        final_amount=package.price,
+        discount_amount=amount - package.price,
+        payment_method=payment_method,
+        django_bracelet_ids=_bracelet_ids(list_items(session, package_id=package.id)),
+        qr_token=issue_token(
+            signing_key, TokenKind.PURCHASE, purchase_id, package.event_id, issued_at=now
+        ),
+        created_at=now,
+    )
+    session.add(bought_purchase)
+    session.flush()
+    return bought_purchase
+
+
+def get_purchase(session: Session, *, purchase_id: uuid.UUID) -> PackagePurchase:
+    """A purchase, or UNKNOWN_PURCHASE."""
+    found = session.get(PackagePurchase, purchase_id)
+    if found is None:
+        raise ReasonError(Reason.UNKNOWN_PURCHASE, status=404)
+    return found
+
+
+def activate(
+    session: Session,
+    *,
+    purchase_id: uuid.UUID,
+    now: datetime,
+    device_id: uuid.UUID | None = None,
+) -> PackagePurchase:
+    """Activate a PAID purchase's bracelets once; ALREADY_ACTIVATED says when it happened."""
+    _check_aware(now, "now")
+    found = session.get(PackagePurchase, purchase_id, with_for_update=_LOCK, populate_existing=True)
+    if found is None:
+        raise ReasonError(Reason.UNKNOWN_PURCHASE, status=404)
+    if found.status != PurchaseStatus.PAID:
+        raise ReasonError(Reason.PURCHASE_NOT_PAID, {"status": found.status})
+    if found.activated_at is not None:
+        raise ReasonError(Reason.ALREADY_ACTIVATED, {"when": found.activated_at.isoformat()})
+    found.activated_at = now
+    found.activated_by_device_id = device_id
+    session.flush()
+    return found

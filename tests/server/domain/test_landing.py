@@ -1,0 +1,28 @@
+"""The /socaport-app figures (seed 001 §4.1), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from server.domain.landing import landing_info
+from tests.server.domain._world_accounts import make_event, make_profile, make_stamp, make_user
+
+
+def test_landing_info_is_zero_on_an_empty_database(session: Session) -> None:
+    assert landing_info(session) == {"totalPassportUsers": 0, "totalStampsIssued": 0}
+
+
+def test_landing_info_counts_passport_profiles_and_stamps(session: Session) -> None:
+    with_passport = [make_user(session), make_user(session)]
+    make_user(session)  # an account without a passport is not a passport user
+    for user in with_passport:
+        make_profile(session, user)
+    carnival, brunch = make_event(session), make_event(session, country_code="US")
+    make_stamp(session, with_passport[0], carnival)
+    make_stamp(session, with_passport[0], brunch)
+    make_stamp(session, with_passport[1], carnival)
+
+    info = landing_info(session)
+
+    assert info == {"totalPassportUsers": 2, "totalStampsIssued": 3}
+    assert list(info) == ["totalPassportUsers", "totalStampsIssued"]

@@ -84,7 +84,7 @@ _EXPLANATIONS: dict[Reason, str] = {
     Reason.OUT_OF_SCOPE: "This device may not do that for this {what}.",
     Reason.DUPLICATE_OP: "This operation was already received.",
     Reason.PACKAGE_NOT_FOUND: "Package not found.",
-    Reason.PACKAGE_EXPIRED: "The package's sale period is over.",
+    Reason.PACKAGE_EXPIRED: "The package is outside its sale period.",
     Reason.PACKAGE_SOLD_OUT: "The package is sold out.",
     Reason.PACKAGE_INACTIVE: "The package is not on sale.",
     Reason.PACKAGE_MAX_PER_USER_EXCEEDED: "You already bought the maximum of this package.",

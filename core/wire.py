@@ -41,6 +41,10 @@ PUBLIC_KEY_BYTES = 32
 NonNegativeInt = Annotated[int, Field(ge=0, le=2**63 - 1, strict=True)]
 QrText = Annotated[str, Field(min_length=1, max_length=MAX_QR_LENGTH)]
 Gate = Annotated[str, Field(max_length=100)]
+#: What the kiosk showed for an op (green admitted/stamped, amber re-entry, red refused).
+#: Optional and never trusted for effects: the server uses it only to tell a re-entry
+#: the kiosk knew about (`duplicate`) from offline devices that disagreed (`conflict`).
+Verdict = Literal["green", "amber", "red"]
 
 
 class WireModel(BaseModel):
@@ -68,6 +72,7 @@ class TicketScanPayload(WireModel):
     qr: QrText
     event_id: uuid.UUID
     gate: Gate
+    verdict: Verdict | None = None
 
 
 class ManualCheckinPayload(WireModel):
@@ -77,6 +82,7 @@ class ManualCheckinPayload(WireModel):
     event_id: uuid.UUID
     gate: Gate
     note: Annotated[str, Field(max_length=500)] | None = None
+    verdict: Verdict | None = None
 
 
 class PassStampPayload(WireModel):
@@ -84,6 +90,7 @@ class PassStampPayload(WireModel):
 
     qr: QrText
     offer_id: uuid.UUID
+    verdict: Verdict | None = None
 
 
 class PassClaimPayload(WireModel):
@@ -91,12 +98,14 @@ class PassClaimPayload(WireModel):
 
     qr: QrText
     offer_id: uuid.UUID
+    verdict: Verdict | None = None
 
 
 class PackageActivatePayload(WireModel):
     """A pre-bought package activated at the door."""
 
     qr: QrText
+    verdict: Verdict | None = None
 
 
 Payload = (
@@ -160,8 +169,16 @@ def build_op(
         type=_OP_TYPES[type(payload)],
         occurred_at=occurred_at,
         device_clock=device_clock,
-        payload=payload.model_dump(mode="json"),
+        payload=payload_json(payload),
     )
+
+
+def payload_json(payload: Payload) -> dict[str, Any]:
+    """A payload as the contract's JSON object; `verdict` appears only when the kiosk set it."""
+    data = payload.model_dump(mode="json")
+    if data.get("verdict") is None:
+        data.pop("verdict", None)
+    return data
 
 
 class PushRequest(WireModel):
@@ -255,6 +272,8 @@ class TicketRow(WireModel):
     event_id: uuid.UUID
     user_id: uuid.UUID | None = None
     holder_name: str | None = None
+    handle: str | None = None
+    code: str | None = None
     revoked: bool = False
     checked_in_at: AwareDatetime | None = None
     checked_in_gate: str | None = None
@@ -306,6 +325,19 @@ class PurchaseRow(WireModel):
     activated_at: AwareDatetime | None = None
 
 
+class ScanRow(WireModel):
+    """A door scan the server recorded (promoter devices review attendance offline)."""
+
+    id: uuid.UUID
+    event_id: uuid.UUID
+    ticket_id: uuid.UUID | None = None
+    user_id: uuid.UUID | None = None
+    gate: str | None = None
+    scanned_at: AwareDatetime
+    outcome: Literal["ADMITTED", "REENTRY", "REFUSED"]
+    device_id: uuid.UUID | None = None
+
+
 class RevokedTokenRow(WireModel):
     """Tokens of this kind and subject are refused issued before `issued_before` (all if None)."""
 
@@ -315,7 +347,7 @@ class RevokedTokenRow(WireModel):
     revoked_at: AwareDatetime
 
 
-SyncedEntity = Literal["events", "tickets", "passports", "offers", "cards", "purchases"]
+SyncedEntity = Literal["events", "tickets", "passports", "offers", "cards", "purchases", "scans"]
 
 
 class DeletionRow(WireModel):
@@ -338,6 +370,7 @@ class PullResponse(WireModel):
     offers: list[OfferRow] = Field(default_factory=list)
     cards: list[CardRow] = Field(default_factory=list)
     purchases: list[PurchaseRow] = Field(default_factory=list)
+    scans: list[ScanRow] = Field(default_factory=list)
     revoked_tokens: list[RevokedTokenRow] = Field(default_factory=list)
     deletions: list[DeletionRow] = Field(default_factory=list)
 

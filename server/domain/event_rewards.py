@@ -238,9 +238,6 @@ def create(
     _validate(reward)
     session.add(reward)
     session.flush()
-    if max_redemptions_per_user is None:  # the column default turns an inserted None into 1
-        reward.max_redemptions_per_user = None
-        session.flush()
     return reward
 
 

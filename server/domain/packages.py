@@ -243,8 +243,6 @@ def create(
     built = _build_items(package.id, items)
     session.add(package)
     session.flush()  # the package row first: items reference it
-    if max_per_user is None:  # the column default turns an inserted None into 1
-        package.max_per_user = None
     session.add_all(built)
     session.flush()
     return package

@@ -42,7 +42,8 @@ class Package(Base):
     original_price: Mapped[Decimal | None] = mapped_column(Money)
     max_quantity: Mapped[int | None] = mapped_column(Integer())
     sold_quantity: Mapped[int] = mapped_column(Integer(), default=0, server_default=text("0"))
-    max_per_user: Mapped[int | None] = mapped_column(Integer(), default=1)
+    # The seed defaults this to 1; the services pass it, so an explicit None means "no limit".
+    max_per_user: Mapped[int | None] = mapped_column(Integer())
     sale_start_date: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sale_end_date: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = created_at()

@@ -43,7 +43,8 @@ class EventReward(Base):
     minimum_transactions: Mapped[int | None] = mapped_column(Integer())
     reward_type: Mapped[str] = mapped_column(String(30))
     reward_amount: Mapped[Decimal | None] = mapped_column(Money)
-    max_redemptions_per_user: Mapped[int | None] = mapped_column(Integer(), default=1)
+    # The seed defaults this to 1; the services pass it, so an explicit None means "no limit".
+    max_redemptions_per_user: Mapped[int | None] = mapped_column(Integer())
     max_total_redemptions: Mapped[int | None] = mapped_column(Integer())
     current_redemptions: Mapped[int] = mapped_column(Integer(), default=0, server_default=text("0"))
     active_from: Mapped[datetime | None] = mapped_column(UTCDateTime())

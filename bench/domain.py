@@ -150,21 +150,19 @@ def main() -> None:
         f"awarding {args.stamps:,} stamps over {args.users:,} users and {args.events} events, "
         f"commit every {args.batch}"
     )
-    header = (
+    print(
         f"{'engine':<11} {'stamps':>8} {'seconds':>8} {'stamps/s':>9} "
-        f"{'batch p50 ms':>13} {'recompute s':>12} {'passports':>10}"
+        f"{'batch p50 ms':>13} {'recompute s':>12} {'passports':>10}",
+        flush=True,
     )
-    rows = []
     for kind in kinds:
         figures = run_engine(kind, args)
-        rows.append(
+        print(
             f"{kind:<11} {figures['stamps']:>8,.0f} {figures['seconds']:>8.1f} "
             f"{figures['per_second']:>9,.0f} {figures['batch_p50_ms']:>13.0f} "
-            f"{figures['recompute_s']:>12.2f} {figures['profiles']:>10,.0f}"
+            f"{figures['recompute_s']:>12.2f} {figures['profiles']:>10,.0f}",
+            flush=True,
         )
-        print(f"  done: {kind}", flush=True)
-    print(header)
-    print("\n".join(rows))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
+from server.db.changelog import install_change_log
 from server.errors import ConfigError
 
 _DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
@@ -71,8 +72,10 @@ def make_engine(raw_url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """A session factory whose objects stay readable after commit."""
-    return sessionmaker(engine, expire_on_commit=False)
+    """A session factory whose objects stay readable after commit and that keeps the change log."""
+    factory = sessionmaker(engine, expire_on_commit=False)
+    install_change_log(factory)
+    return factory
 
 
 @contextmanager

@@ -1,20 +1,294 @@
-"""Pull: pages of everything changed in a device's scope since its cursor (in progress)."""
+"""Pull: pages of everything changed in a device's scope since its cursor.
+
+The cursor is the last change number a device has seen (see
+`server.db.changelog`): a server-side monotonic counter, never a wall-clock
+time. A page holds up to `limit` changed rows of the device's scope, in change
+order, loaded with their current content; a row that no longer exists is sent
+as a deletion. The public keys are in every page. A fresh device passes no
+cursor; an interrupted pull resumes from the last cursor it stored.
+
+Scope: a DOOR device gets its event, its tickets (with their holders'
+handles and first check-in), the holders' passports and the event's package
+purchases; a BRANCH device its branch's offers, their cards and the card
+holders' passports; a PROMOTER device its events, their tickets, scans and
+purchases, and the attendees' passports.
+"""
 
 from __future__ import annotations
 
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import Session
 
-from core.wire import PullResponse
-from server.db.models import Device
+from core.wire import (
+    CardRow,
+    DeletionRow,
+    EventRow,
+    OfferRow,
+    PassportRow,
+    PublicKeyInfo,
+    PullResponse,
+    PurchaseRow,
+    ScanRow,
+    TicketRow,
+)
+from server.db.models import (
+    Device,
+    Event,
+    LoyaltyPass,
+    Offer,
+    Package,
+    PackagePurchase,
+    PassportProfile,
+    SigningKey,
+    SyncChange,
+    Ticket,
+    TicketScan,
+)
+from server.db.models.enums import DeviceRole, ScanOutcome, TicketStatus
+from server.errors import InvalidInput
 
 DEFAULT_PAGE = 5000
 MAX_PAGE = 10000
+
+
+def parse_cursor(cursor: str | None) -> int:
+    """The change number a cursor stands for (0 for a fresh device)."""
+    if cursor is None or cursor == "":
+        return 0
+    if not cursor.isdigit() or len(cursor) > 18:
+        raise InvalidInput(f"the cursor {cursor[:40]!r} is not one this server gave out")
+    return int(cursor)
+
+
+def _scope_filter(device: Device) -> ColumnElement[bool]:
+    change = SyncChange
+    if device.role == DeviceRole.DOOR:
+        holders = select(Ticket.user_id).where(Ticket.event_id == device.event_id)
+        return or_(
+            and_(change.event_id == device.event_id, change.entity != "scans"),
+            and_(change.entity == "passports", change.user_id.in_(holders)),
+        )
+    if device.role == DeviceRole.BRANCH:
+        offers = select(Offer.id).where(Offer.branch_id == device.branch_id)
+        holders = select(LoyaltyPass.user_id).where(LoyaltyPass.offer_id.in_(offers))
+        return or_(
+            change.branch_id == device.branch_id,
+            and_(change.entity == "passports", change.user_id.in_(holders)),
+        )
+    if device.role == DeviceRole.PROMOTER:
+        events = select(Event.id).where(Event.promoter_id == device.promoter_id)
+        holders = select(Ticket.user_id).where(Ticket.event_id.in_(events))
+        return or_(
+            change.event_id.in_(events),
+            and_(change.entity == "passports", change.user_id.in_(holders)),
+        )
+    return false()
 
 
 def pull(
     session: Session, *, device: Device, cursor: str | None, limit: int, now: datetime
 ) -> PullResponse:
     """One page of changes in the device's scope after `cursor` (None: from the start)."""
-    raise NotImplementedError
+    after = parse_cursor(cursor)
+    size = max(1, min(limit or DEFAULT_PAGE, MAX_PAGE))
+    changes = session.execute(
+        select(SyncChange.entity, SyncChange.entity_id, SyncChange.change_no, SyncChange.deleted)
+        .where(SyncChange.change_no > after, _scope_filter(device))
+        .order_by(SyncChange.change_no)
+        .limit(size + 1)
+    ).all()
+    more = len(changes) > size
+    changes = changes[:size]
+    wanted: dict[str, list[str]] = defaultdict(list)
+    deletions: list[DeletionRow] = []
+    for entity, entity_id, _number, deleted in changes:
+        if deleted:
+            deletions.append(DeletionRow(entity=entity, id=entity_id))
+        else:
+            wanted[entity].append(entity_id)
+    loaded: dict[str, dict[str, Any]] = {
+        entity: loader(session, wanted[entity]) if wanted[entity] else {}
+        for entity, loader in _LOADERS.items()
+    }
+    for entity, rows in loaded.items():
+        deletions.extend(
+            DeletionRow(entity=entity, id=entity_id)
+            for entity_id in wanted[entity]
+            if entity_id not in rows
+        )
+    page = {entity: list(rows.values()) for entity, rows in loaded.items()}
+    device.last_seen_at = now
+    return PullResponse(
+        cursor=str(changes[-1][2]) if changes else (str(after) if after else None),
+        more=more,
+        server_time=now,
+        keys=_keys(session),
+        deletions=deletions,
+        **page,
+    )
+
+
+def _uuids(ids: Sequence[str]) -> list[uuid.UUID]:
+    return [uuid.UUID(value) for value in ids]
+
+
+def _keys(session: Session) -> list[PublicKeyInfo]:
+    rows = session.execute(
+        select(SigningKey.key_id, SigningKey.public_key, SigningKey.retired_at).order_by(
+            SigningKey.key_id
+        )
+    ).all()
+    return [
+        PublicKeyInfo.from_raw(key_id, public, revoked=retired is not None)
+        for key_id, public, retired in rows
+    ]
+
+
+def _events(session: Session, ids: Sequence[str]) -> dict[str, EventRow]:
+    rows = session.scalars(select(Event).where(Event.id.in_(_uuids(ids))))
+    return {
+        str(event.id): EventRow(
+            id=event.id,
+            name=event.name,
+            starts_at=event.starts_at,
+            ends_at=event.ends_at,
+            venue=event.venue,
+            is_soca_passport_enabled=event.is_soca_passport_enabled,
+            stamp_points_default=event.stamp_points_default,
+            country_code=event.country_code,
+            carnival_circuit=event.carnival_circuit,
+        )
+        for event in rows
+    }
+
+
+def _tickets(session: Session, ids: Sequence[str]) -> dict[str, TicketRow]:
+    ticket_ids = _uuids(ids)
+    first_scans: dict[uuid.UUID, tuple[datetime, str | None, uuid.UUID | None]] = {}
+    for ticket_id, scanned_at, gate, device_id in session.execute(
+        select(TicketScan.ticket_id, TicketScan.scanned_at, TicketScan.gate, TicketScan.device_id)
+        .where(TicketScan.ticket_id.in_(ticket_ids), TicketScan.outcome == ScanOutcome.ADMITTED)
+        .order_by(TicketScan.scanned_at)
+    ):
+        if ticket_id is not None:
+            first_scans.setdefault(ticket_id, (scanned_at, gate, device_id))
+    rows = session.execute(
+        select(Ticket, PassportProfile.handle)
+        .outerjoin(PassportProfile, PassportProfile.user_id == Ticket.user_id)
+        .where(Ticket.id.in_(ticket_ids))
+    ).all()
+    result = {}
+    for ticket, handle in rows:
+        scanned = first_scans.get(ticket.id)
+        result[str(ticket.id)] = TicketRow(
+            id=ticket.id,
+            event_id=ticket.event_id,
+            user_id=ticket.user_id,
+            holder_name=ticket.holder_name,
+            handle=handle,
+            code=ticket.code,
+            revoked=ticket.status == TicketStatus.REVOKED,
+            checked_in_at=scanned[0] if scanned else None,
+            checked_in_gate=scanned[1] if scanned else None,
+            checked_in_device=str(scanned[2]) if scanned and scanned[2] else None,
+        )
+    return result
+
+
+def _passports(session: Session, ids: Sequence[str]) -> dict[str, PassportRow]:
+    rows = session.scalars(select(PassportProfile).where(PassportProfile.user_id.in_(_uuids(ids))))
+    return {
+        str(profile.user_id): PassportRow(
+            user_id=profile.user_id,
+            handle=profile.handle,
+            total_points=profile.total_points,
+            current_tier=profile.current_tier,
+        )
+        for profile in rows
+    }
+
+
+def _offers(session: Session, ids: Sequence[str]) -> dict[str, OfferRow]:
+    rows = session.scalars(select(Offer).where(Offer.id.in_(_uuids(ids))))
+    return {
+        str(offer.id): OfferRow(
+            id=offer.id,
+            branch_id=offer.branch_id,
+            name=offer.name,
+            max_stamps=offer.max_stamps,
+            prize=offer.prize,
+            loyalty_tiers=offer.loyalty_tiers,
+            active=offer.status == "ACTIVE",
+        )
+        for offer in rows
+    }
+
+
+def _cards(session: Session, ids: Sequence[str]) -> dict[str, CardRow]:
+    rows = session.scalars(select(LoyaltyPass).where(LoyaltyPass.id.in_(_uuids(ids))))
+    return {
+        str(card.id): CardRow(
+            offer_id=card.offer_id,
+            user_id=card.user_id,
+            current_stamps=card.current_stamps,
+            rewards_claimed=card.rewards_claimed,
+            last_activity_at=card.last_activity_at,
+            expired=card.status == "EXPIRED",
+        )
+        for card in rows
+    }
+
+
+def _purchases(session: Session, ids: Sequence[str]) -> dict[str, PurchaseRow]:
+    rows = session.execute(
+        select(PackagePurchase, Package.name)
+        .join(Package, Package.id == PackagePurchase.package_id)
+        .where(PackagePurchase.id.in_(_uuids(ids)))
+    ).all()
+    return {
+        str(purchase.id): PurchaseRow(
+            id=purchase.id,
+            user_id=purchase.user_id,
+            package_id=purchase.package_id,
+            event_id=purchase.event_id,
+            package_name=name,
+            status=purchase.status,
+            activated_at=purchase.activated_at,
+        )
+        for purchase, name in rows
+    }
+
+
+def _scans(session: Session, ids: Sequence[str]) -> dict[str, ScanRow]:
+    rows = session.scalars(select(TicketScan).where(TicketScan.id.in_(_uuids(ids))))
+    return {
+        str(scan.id): ScanRow(
+            id=scan.id,
+            event_id=scan.event_id,
+            ticket_id=scan.ticket_id,
+            user_id=scan.user_id,
+            gate=scan.gate,
+            scanned_at=scan.scanned_at,
+            outcome=ScanOutcome(scan.outcome).value,
+            device_id=scan.device_id,
+        )
+        for scan in rows
+        if scan.event_id is not None
+    }
+
+
+_LOADERS: dict[str, Callable[[Session, Sequence[str]], dict[str, Any]]] = {
+    "events": _events,
+    "tickets": _tickets,
+    "passports": _passports,
+    "offers": _offers,
+    "cards": _cards,
+    "purchases": _purchases,
+    "scans": _scans,
+}

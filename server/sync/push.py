@@ -1,14 +1,122 @@
-"""Push: reconcile a batch of outbox ops (implementation in progress)."""
+"""Push: record and decide a batch of outbox ops, idempotently and convergently.
+
+The transaction contract: the caller's unit of work (one HTTP request) wraps
+the whole batch and commits once. Inside it:
+
+1. Ops already in the log (by `op_id`) are replays: they get their first
+   result back and change nothing.
+2. Each new op is checked on its own (payload, token signature with the
+   server's keys, role and scope, the row it names). A failure is a static
+   refusal: `rejected`, with its reason, recorded and final.
+3. Ops that decide the same thing share a subject (one ticket, one card, one
+   purchase). Every subject row the batch touches is locked in one global
+   order (tickets, purchases, cards, then the holders' passports, each by
+   id) before any decision, so concurrent batches cannot deadlock.
+4. For each subject, in a savepoint, the new ops are added to the log and
+   *all* the subject's ops are decided again in the contract's order
+   (`server.sync.decide`); effects (door scans, the stamp and which scan
+   won it, card ledger entries, activation) are brought in line with the
+   decisions, and every op whose result changed is updated. A late op that
+   sorts before applied ones therefore re-decides them.
+"""
 
 from __future__ import annotations
 
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from core.wire import PushRequest, PushResponse
-from server.db.models import Device
+from core.errors import InvalidPayloadError
+from core.reasons import Reason, explain
+from core.tokens import TokenKind, verify_token
+from core.wire import (
+    ManualCheckinPayload,
+    Op,
+    OpResult,
+    OpStatus,
+    OpType,
+    PackageActivatePayload,
+    PassClaimPayload,
+    PassStampPayload,
+    PushRequest,
+    PushResponse,
+    TicketScanPayload,
+    parse_payload,
+)
+from server.db.changelog import touch
+from server.db.models import (
+    Device,
+    Event,
+    LoyaltyPass,
+    Offer,
+    PackagePurchase,
+    PassEntry,
+    PassportProfile,
+    PassportStamp,
+    SyncOp,
+    Ticket,
+    TicketScan,
+    User,
+)
+from server.db.models.enums import (
+    DeviceRole,
+    OfferStatus,
+    PassStatus,
+    PurchaseStatus,
+    ScanMethod,
+    ScanOutcome,
+    TicketStatus,
+)
+from server.domain import cards, keys, passport
 from server.settings import ServerSettings
+from server.sync.decide import (
+    STATIC_REASONS,
+    Decision,
+    OpFact,
+    decide_card,
+    decide_purchase,
+    decide_ticket,
+    in_order,
+)
+
+_TICKET_OPS = (OpType.TICKET_SCAN, OpType.TICKET_MANUAL_CHECKIN)
+_CARD_OPS = (OpType.PASS_STAMP, OpType.PASS_CLAIM)
+_ROLE_FOR = {
+    OpType.TICKET_SCAN: DeviceRole.DOOR,
+    OpType.TICKET_MANUAL_CHECKIN: DeviceRole.DOOR,
+    OpType.PACKAGE_ACTIVATE: DeviceRole.DOOR,
+    OpType.PASS_STAMP: DeviceRole.BRANCH,
+    OpType.PASS_CLAIM: DeviceRole.BRANCH,
+}
+
+
+@dataclass
+class _Prepared:
+    """A new op after its own checks: its subject, or the reason it is refused."""
+
+    op: Op
+    subject_key: str | None = None
+    static_reason: Reason | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+    ticket: Ticket | None = None
+    user_id: uuid.UUID | None = None
+    offer: Offer | None = None
+    purchase: PackagePurchase | None = None
+    event_id: uuid.UUID | None = None
+    gate: str | None = None
+    note: str | None = None
+    verdict: str | None = None
+
+    def refuse(self, reason: Reason, **context: Any) -> _Prepared:
+        self.static_reason = reason
+        self.context = context
+        return self
 
 
 def push(
@@ -20,4 +128,455 @@ def push(
     settings: ServerSettings,
 ) -> PushResponse:
     """Decide every op of the batch, idempotently and in the contract's deterministic order."""
-    raise NotImplementedError
+    unique: dict[uuid.UUID, Op] = {}
+    for op in request.ops:
+        unique.setdefault(op.op_id, op)
+    known = _existing(session, unique)
+    public_keys = keys.public_keys(session)
+    prepared = [
+        _prepare(session, device, op, public_keys)
+        for op in unique.values()
+        if op.op_id not in known
+    ]
+    by_subject: dict[str, list[_Prepared]] = defaultdict(list)
+    for item in prepared:
+        if item.subject_key is None:
+            _record_loose(session, device, item, now)
+        else:
+            by_subject[item.subject_key].append(item)
+    _lock_subjects(session, by_subject)
+    for subject_key in sorted(by_subject):
+        with session.begin_nested():
+            _decide_subject(session, device, subject_key, by_subject[subject_key], settings, now)
+    _note_device(device, request, now)
+    session.flush()
+    stored = _existing(session, unique)
+    return PushResponse(
+        server_time=now,
+        results=[_first_result(stored[op.op_id]) for op in request.ops],
+    )
+
+
+def _existing(session: Session, ops: Iterable[uuid.UUID]) -> dict[uuid.UUID, SyncOp]:
+    ids = list(ops)
+    if not ids:
+        return {}
+    rows = session.scalars(
+        select(SyncOp).where(SyncOp.op_id.in_(ids)).execution_options(populate_existing=True)
+    )
+    return {row.op_id: row for row in rows}
+
+
+def _first_result(row: SyncOp) -> OpResult:
+    return OpResult(
+        op_id=row.op_id,
+        status=OpStatus(row.first_status),
+        reason=Reason(row.first_reason) if row.first_reason else None,
+        message=row.first_message,
+        effects=row.first_effects or {},
+    )
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+def _prepare(session: Session, device: Device, op: Op, public_keys: dict[int, bytes]) -> _Prepared:
+    item = _Prepared(op)
+    try:
+        payload = parse_payload(op)
+    except InvalidPayloadError as exc:
+        return item.refuse(Reason.INVALID_OP, detail=exc.detail)
+    item.verdict = payload.verdict
+    if device.role != _ROLE_FOR[op.type]:
+        return item.refuse(Reason.OUT_OF_SCOPE, what=f"{device.role.lower()} device")
+    if isinstance(payload, TicketScanPayload | ManualCheckinPayload):
+        return _prepare_ticket(session, device, item, payload, public_keys)
+    if isinstance(payload, PassStampPayload | PassClaimPayload):
+        return _prepare_card(session, device, item, payload, public_keys)
+    return _prepare_purchase(session, device, item, payload, public_keys)
+
+
+def _prepare_ticket(
+    session: Session,
+    device: Device,
+    item: _Prepared,
+    payload: TicketScanPayload | ManualCheckinPayload,
+    public_keys: dict[int, bytes],
+) -> _Prepared:
+    item.gate, item.event_id = payload.gate, payload.event_id
+    if isinstance(payload, ManualCheckinPayload):
+        item.note = payload.note
+        ticket_id = payload.ticket_id
+    else:
+        verified = verify_token(payload.qr, public_keys, TokenKind.TICKET)
+        if verified.claims is None:
+            assert verified.reason is not None
+            return item.refuse(verified.reason, actual="other", expected="ticket")
+        ticket_id = verified.claims.subject_id
+    if payload.event_id != device.event_id:
+        return item.refuse(Reason.OUT_OF_SCOPE, what="event")
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        return item.refuse(Reason.UNKNOWN_TICKET)
+    item.ticket, item.user_id = ticket, ticket.user_id
+    item.subject_key = f"ticket:{ticket.id}"
+    if ticket.event_id != payload.event_id:
+        event = session.get(Event, ticket.event_id)
+        return item.refuse(Reason.WRONG_EVENT, event_suffix=f" ({event.name})" if event else "")
+    if ticket.status == TicketStatus.REVOKED:
+        return item.refuse(Reason.REVOKED, what="ticket")
+    return item
+
+
+def _prepare_card(
+    session: Session,
+    device: Device,
+    item: _Prepared,
+    payload: PassStampPayload | PassClaimPayload,
+    public_keys: dict[int, bytes],
+) -> _Prepared:
+    verified = verify_token(payload.qr, public_keys, TokenKind.PASSPORT)
+    if verified.claims is None:
+        assert verified.reason is not None
+        return item.refuse(verified.reason, actual="other", expected="passport")
+    offer = session.get(Offer, payload.offer_id)
+    if offer is None or offer.status != OfferStatus.ACTIVE:
+        return item.refuse(Reason.UNKNOWN_OFFER)
+    if offer.branch_id != device.branch_id:
+        return item.refuse(Reason.WRONG_BRANCH)
+    user_id = verified.claims.subject_id
+    if session.get(User, user_id) is None:
+        return item.refuse(Reason.UNKNOWN_PASSPORT)
+    item.offer, item.user_id = offer, user_id
+    item.subject_key = f"card:{offer.id}:{user_id}"
+    return item
+
+
+def _prepare_purchase(
+    session: Session,
+    device: Device,
+    item: _Prepared,
+    payload: PackageActivatePayload,
+    public_keys: dict[int, bytes],
+) -> _Prepared:
+    verified = verify_token(payload.qr, public_keys, TokenKind.PURCHASE)
+    if verified.claims is None:
+        assert verified.reason is not None
+        return item.refuse(verified.reason, actual="other", expected="package")
+    purchase = session.get(PackagePurchase, verified.claims.subject_id)
+    if purchase is None:
+        return item.refuse(Reason.UNKNOWN_PURCHASE)
+    item.purchase, item.user_id = purchase, purchase.user_id
+    item.subject_key = f"purchase:{purchase.id}"
+    if purchase.event_id != device.event_id:
+        return item.refuse(Reason.WRONG_EVENT)
+    if purchase.status != PurchaseStatus.PAID:
+        return item.refuse(Reason.PURCHASE_NOT_PAID, status=purchase.status.lower())
+    return item
+
+
+# ------------------------------------------------------------------------------ locks
+
+
+def _lock_subjects(session: Session, by_subject: dict[str, list[_Prepared]]) -> None:
+    """Lock every row the batch decides on, in one global order (see the module doc)."""
+    firsts = [items[0] for items in by_subject.values()]
+    ticket_ids = sorted({item.ticket.id for item in firsts if item.ticket})
+    purchase_ids = sorted({item.purchase.id for item in firsts if item.purchase})
+    for model, ids in ((Ticket, ticket_ids), (PackagePurchase, purchase_ids)):
+        if ids:
+            session.scalars(
+                select(model)
+                .where(model.id.in_(ids))
+                .order_by(model.id)
+                .with_for_update(key_share=True)
+            ).all()
+    card_ids = sorted(
+        cards.get_or_create_pass(session, offer_id=item.offer.id, user_id=item.user_id).id
+        for item in firsts
+        if item.offer and item.user_id
+    )
+    if card_ids:
+        session.scalars(
+            select(LoyaltyPass)
+            .where(LoyaltyPass.id.in_(card_ids))
+            .order_by(LoyaltyPass.id)
+            .with_for_update(key_share=True)
+        ).all()
+    holders = sorted({item.ticket.user_id for item in firsts if item.ticket})
+    for user_id in holders:
+        passport.get_or_create_profile(session, user_id=user_id)
+    if holders:
+        session.scalars(
+            select(PassportProfile)
+            .where(PassportProfile.user_id.in_(holders))
+            .order_by(PassportProfile.user_id)
+            .with_for_update(key_share=True)
+        ).all()
+
+
+# -------------------------------------------------------------------------- decisions
+
+
+def _new_row(device: Device, item: _Prepared, now: datetime) -> SyncOp:
+    op = item.op
+    return SyncOp(
+        op_id=op.op_id,
+        device_id=device.id,
+        seq=op.seq,
+        type=op.type.value,
+        occurred_at=op.occurred_at,
+        device_clock=op.device_clock,
+        received_at=now,
+        decided_at=now,
+        payload=op.payload,
+        subject_key=item.subject_key,
+        status=OpStatus.REJECTED if item.static_reason else OpStatus.APPLIED,
+        reason=item.static_reason,
+        message=explain(item.static_reason, item.context) if item.static_reason else None,
+        effects={},
+        first_status=OpStatus.REJECTED if item.static_reason else OpStatus.APPLIED,
+        first_reason=item.static_reason,
+        first_message=explain(item.static_reason, item.context) if item.static_reason else None,
+        first_effects={},
+    )
+
+
+def _record_loose(session: Session, device: Device, item: _Prepared, now: datetime) -> None:
+    """A refused op with no subject: log it (once, even under a concurrent replay)."""
+    with session.begin_nested():
+        if session.get(SyncOp, item.op.op_id) is not None:
+            return
+        session.add(_new_row(device, item, now))
+        if item.op.type in _TICKET_OPS:
+            session.add(_scan_row(device, item, None))
+        session.flush()
+
+
+def _fact(row: SyncOp) -> OpFact:
+    static = Reason(row.reason) if row.reason and Reason(row.reason) in STATIC_REASONS else None
+    payload = row.payload or {}
+    kind = {OpType.PASS_STAMP: "STAMP", OpType.PASS_CLAIM: "CLAIM"}.get(OpType(row.type), row.type)
+    return OpFact(
+        op_id=row.op_id,
+        device_id=row.device_id,
+        seq=row.seq,
+        occurred_at=row.occurred_at,
+        kind=kind,
+        verdict=payload.get("verdict"),
+        static_reason=static,
+        gate=payload.get("gate"),
+    )
+
+
+def _decide_subject(
+    session: Session,
+    device: Device,
+    subject_key: str,
+    items: Sequence[_Prepared],
+    settings: ServerSettings,
+    now: datetime,
+) -> None:
+    already = _existing(session, (item.op.op_id for item in items))
+    fresh = [item for item in items if item.op.op_id not in already]
+    if not fresh:
+        return
+    for item in fresh:
+        session.add(_new_row(device, item, now))
+    session.flush()
+    rows = list(
+        session.scalars(
+            select(SyncOp)
+            .where(SyncOp.subject_key == subject_key)
+            .execution_options(populate_existing=True)
+        )
+    )
+    rows.sort(key=lambda row: _fact(row).order)
+    first = fresh[0]
+    if first.op.type in _TICKET_OPS:
+        assert first.ticket is not None
+        decisions = _apply_ticket(session, device, first.ticket, rows, fresh)
+    elif first.op.type in _CARD_OPS:
+        assert first.offer is not None
+        assert first.user_id is not None
+        decisions = _apply_card(session, first.offer, first.user_id, rows, settings)
+    else:
+        assert first.purchase is not None
+        decisions = _apply_purchase(first.purchase, rows)
+    new_ids = {item.op.op_id for item in fresh}
+    for row, decision in zip(rows, decisions, strict=True):
+        _store(row, decision, is_new=row.op_id in new_ids, now=now)
+    session.flush()
+
+
+def _store(row: SyncOp, decision: Decision, *, is_new: bool, now: datetime) -> None:
+    message = explain(decision.reason, decision.context) if decision.reason else None
+    blocker = decision.blocker.op_id if decision.blocker else None
+    current = (row.status, row.reason, row.message, row.effects, row.blocked_by_op_id)
+    wanted = (decision.status.value, decision.reason, message, decision.effects, blocker)
+    if current != wanted:
+        row.status, row.reason, row.message, row.effects, row.blocked_by_op_id = wanted
+        row.decided_at = now
+    if is_new:
+        row.first_status, row.first_reason = decision.status.value, decision.reason
+        row.first_message, row.first_effects = message, decision.effects
+
+
+def _scan_row(device: Device, item: _Prepared, ticket: Ticket | None) -> TicketScan:
+    op = item.op
+    return TicketScan(
+        ticket_id=ticket.id if ticket else None,
+        event_id=item.event_id if item.event_id == device.event_id else None,
+        user_id=ticket.user_id if ticket else None,
+        device_id=device.id,
+        op_id=op.op_id,
+        gate=item.gate,
+        method=ScanMethod.MANUAL if op.type == OpType.TICKET_MANUAL_CHECKIN else ScanMethod.QR,
+        note=item.note,
+        outcome=ScanOutcome.REFUSED,
+        reason=item.static_reason,
+        scanned_at=op.occurred_at,
+    )
+
+
+def _apply_ticket(
+    session: Session,
+    device: Device,
+    ticket: Ticket,
+    rows: list[SyncOp],
+    fresh: Sequence[_Prepared],
+) -> list[Decision]:
+    decisions, winner = decide_ticket([_fact(row) for row in rows])
+    for item in fresh:
+        session.add(_scan_row(device, item, ticket))
+    session.flush()
+    scans = {
+        scan.op_id: scan
+        for scan in session.scalars(
+            select(TicketScan).where(TicketScan.op_id.in_([row.op_id for row in rows]))
+        )
+    }
+    stamp: PassportStamp | None = None
+    if winner is not None:
+        award = passport.award_stamp_for_event_scan(
+            session, user_id=ticket.user_id, event_id=ticket.event_id, now=winner.occurred_at
+        )
+        stamp = award.stamp
+        if stamp is not None and winner.occurred_at < stamp.created_at:
+            stamp.created_at = winner.occurred_at
+    outcomes = {
+        OpStatus.APPLIED: ScanOutcome.ADMITTED,
+        OpStatus.REJECTED: ScanOutcome.REFUSED,
+        OpStatus.DUPLICATE: ScanOutcome.REENTRY,
+        OpStatus.CONFLICT: ScanOutcome.REENTRY,
+    }
+    final = []
+    for row, decision in zip(rows, decisions, strict=True):
+        scan = scans[row.op_id]
+        scan.outcome = outcomes[decision.status]
+        scan.reason = decision.reason
+        is_winner = winner is not None and row.op_id == winner.op_id
+        scan.passport_stamp_id = stamp.id if (is_winner and stamp) else None
+        effects: dict[str, Any] = {"ticket_id": str(ticket.id), "user_id": str(ticket.user_id)}
+        if is_winner:
+            effects["stamp_id"] = str(stamp.id) if stamp else None
+        elif winner is not None and decision.status is not OpStatus.REJECTED:
+            effects["first_op_id"] = str(winner.op_id)
+        final.append(
+            Decision(decision.status, decision.reason, decision.context, decision.blocker, effects)
+        )
+    # The ticket's checked-in state may have changed: kiosks pull it again.
+    touch(session, "tickets", str(ticket.id), event_id=ticket.event_id)
+    return final
+
+
+def _apply_card(
+    session: Session,
+    offer: Offer,
+    user_id: uuid.UUID,
+    rows: list[SyncOp],
+    settings: ServerSettings,
+) -> list[Decision]:
+    card = cards.get_or_create_pass(session, offer_id=offer.id, user_id=user_id)
+    entries = list(session.scalars(select(PassEntry).where(PassEntry.pass_id == card.id)))
+    direct = [
+        OpFact(
+            op_id=None,
+            device_id=entry.device_id,
+            seq=entry.seq,
+            occurred_at=entry.occurred_at,
+            kind=entry.kind,
+            entry_id=entry.id,
+        )
+        for entry in entries
+        if entry.op_id is None
+    ]
+    op_facts = {row.op_id: _fact(row) for row in rows}
+    ordered = in_order([*direct, *op_facts.values()])
+    decided, state = decide_card(
+        ordered,
+        max_stamps=offer.max_stamps,
+        inactivity_days=settings.pass_inactivity_expiration_days,
+    )
+    by_op = {fact.op_id: decision for fact, decision in zip(ordered, decided, strict=True)}
+    applied = {
+        fact.op_id: fact
+        for fact in ordered
+        if fact.op_id is not None and by_op[fact.op_id].status is OpStatus.APPLIED
+    }
+    stale = [entry.id for entry in entries if entry.op_id and entry.op_id not in applied]
+    if stale:
+        session.execute(delete(PassEntry).where(PassEntry.id.in_(stale)))
+    present = {entry.op_id for entry in entries if entry.op_id}
+    for op_id, fact in applied.items():
+        if op_id not in present:
+            session.add(
+                PassEntry(
+                    pass_id=card.id,
+                    kind=fact.kind,
+                    occurred_at=fact.occurred_at,
+                    device_id=fact.device_id,
+                    seq=fact.seq,
+                    op_id=op_id,
+                )
+            )
+    card.current_stamps = state.current_stamps
+    card.rewards_claimed = state.rewards_claimed
+    card.last_activity_at = state.last_activity_at
+    if card.status != PassStatus.ACTIVE and applied:
+        card.status, card.expired_at = PassStatus.ACTIVE, None
+    session.flush()
+    return [by_op[row.op_id] for row in rows]
+
+
+def _apply_purchase(purchase: PackagePurchase, rows: list[SyncOp]) -> list[Decision]:
+    facts = [_fact(row) for row in rows]
+    direct_at = purchase.activated_at if purchase.activated_by_device_id is None else None
+    decisions, winner = decide_purchase(facts, direct_at)
+    if winner is not None:
+        purchase.activated_at = winner.occurred_at
+        purchase.activated_by_device_id = winner.device_id
+    effects = {"purchase_id": str(purchase.id), "bracelet_ids": list(purchase.django_bracelet_ids)}
+    return [
+        Decision(
+            d.status,
+            d.reason,
+            d.context,
+            d.blocker,
+            effects if d.status is OpStatus.APPLIED else {},
+        )
+        for d in decisions
+    ]
+
+
+# ----------------------------------------------------------------------------- device
+
+
+def _note_device(device: Device, request: PushRequest, now: datetime) -> None:
+    """Last sync, highest seq, and the clock offset measured from `device_time`."""
+    device.last_seen_at = now
+    device.last_sync_at = now
+    if request.ops:
+        highest = max(op.seq for op in request.ops)
+        device.last_seq = max(device.last_seq or 0, highest)
+    device.clock_offset_ms = round((now - request.device_time).total_seconds() * 1000)

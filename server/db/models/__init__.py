@@ -3,9 +3,10 @@
 from server.db.models.accounts import ApiToken, User
 from server.db.models.base import Base, utcnow
 from server.db.models.cards import Branch, LoyaltyPass, Offer, PassEntry
-from server.db.models.devices import Device, SigningKey, SyncOp
+from server.db.models.devices import Device, SigningKey, SyncChange, SyncOp
 from server.db.models.events import Event, Ticket, TicketScan
 from server.db.models.packages import Package, PackageItem, PackagePurchase
+from server.db.models.pairing import PairingCode
 from server.db.models.passport import (
     PassportMembership,
     PassportMission,
@@ -30,6 +31,7 @@ __all__ = [
     "Package",
     "PackageItem",
     "PackagePurchase",
+    "PairingCode",
     "PassEntry",
     "PassportMembership",
     "PassportMission",
@@ -41,6 +43,7 @@ __all__ = [
     "RewardRedemption",
     "SigningKey",
     "SpendTransaction",
+    "SyncChange",
     "SyncOp",
     "Ticket",
     "TicketScan",

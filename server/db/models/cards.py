@@ -6,7 +6,17 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid, text
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.models.base import Base, created_at, one_of, updated_at, uuid_pk
@@ -83,4 +93,5 @@ class PassEntry(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     device_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("devices.id"))
     op_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), unique=True)
+    seq: Mapped[int | None] = mapped_column(BigInteger())
     created_at: Mapped[datetime] = created_at()

@@ -6,7 +6,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text, Uuid
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    Uuid,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.models.base import Base, created_at, one_of, uuid_pk
@@ -48,11 +59,19 @@ class Device(Base):
 
 
 class SyncOp(Base):
-    """The op log: every op a device pushed, its door time, and its current result."""
+    """The op log: every op a device pushed, its door time, its first and its current result.
+
+    Ops that decide the same thing (one ticket, one card, one purchase) share a
+    `subject_key`; they are decided in the order (occurred_at, device_id, seq)
+    and re-decided together when a late op sorts before ones already applied.
+    `first_*` is what the first push was told (a replay gets it again);
+    `status`, `reason`, `message`, `effects` and `blocked_by_op_id` are current.
+    """
 
     __tablename__ = "sync_ops"
     __table_args__ = (
         one_of("status", OpStatus),
+        one_of("first_status", OpStatus),
         Index("ix_sync_ops_device_id_seq", "device_id", "seq"),
         Index("ix_sync_ops_order", "occurred_at", "device_id", "seq"),
     )
@@ -69,3 +88,31 @@ class SyncOp(Base):
     reason: Mapped[str | None] = mapped_column(String(40))
     message: Mapped[str | None] = mapped_column(Text())
     effects: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
+    subject_key: Mapped[str | None] = mapped_column(String(100), index=True)
+    blocked_by_op_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())
+    first_status: Mapped[str] = mapped_column(String(20))
+    first_reason: Mapped[str | None] = mapped_column(String(40))
+    first_message: Mapped[str | None] = mapped_column(Text())
+    first_effects: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
+    decided_at: Mapped[datetime] = created_at()
+
+
+class SyncChange(Base):
+    """The pull change log: one row per synced row, holding its latest change number.
+
+    Change numbers are allocated at commit time under a lock (see
+    `server.sync.changes`), so they become visible in increasing order and a
+    cursor never skips a change that commits late.
+    """
+
+    __tablename__ = "sync_changes"
+
+    entity: Mapped[str] = mapped_column(String(20), primary_key=True)
+    entity_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    change_no: Mapped[int] = mapped_column(BigInteger(), unique=True)
+    event_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
+    branch_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
+    promoter_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
+    deleted: Mapped[bool] = mapped_column(Boolean(), default=False, server_default=false())
+    changed_at: Mapped[datetime] = created_at()

@@ -1,0 +1,159 @@
+"""The pull change log, kept by session hooks so no service has to remember it.
+
+After every flush, each inserted, updated or deleted row of a synced table is
+noted in the session with its scope (event, branch, promoter, user). Just
+before the transaction commits, the notes become `sync_changes` rows: one row
+per synced row, carrying a new change number. Numbers are allocated as
+max + 1 while holding a transaction-level advisory lock on PostgreSQL (SQLite
+serializes writers already), and the lock is held until commit, so numbers
+become visible in increasing order and a reader's cursor never skips a change
+that commits late. Rows changed by bulk UPDATE statements are noted with
+`touch`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import event, func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
+
+from server.db.models import (
+    Event,
+    LoyaltyPass,
+    Offer,
+    PackagePurchase,
+    PassportProfile,
+    SyncChange,
+    Ticket,
+    TicketScan,
+    utcnow,
+)
+
+_PENDING = "soca.pending_changes"
+#: Arbitrary constant naming our advisory lock on PostgreSQL.
+CHANGE_LOCK_KEY = 0x50CA_5A55
+
+Scope = dict[str, Any]
+_Key = tuple[str, str]
+
+
+def _describe(row: object) -> tuple[str, str, Scope] | None:
+    """(entity, entity id, scope) for a row of a synced table, else None."""
+    if isinstance(row, Ticket):
+        return "tickets", str(row.id), {"event_id": row.event_id}
+    if isinstance(row, PassportProfile):
+        return "passports", str(row.user_id), {"user_id": row.user_id}
+    if isinstance(row, LoyaltyPass):
+        return "cards", str(row.id), {"user_id": row.user_id, "offer_id": row.offer_id}
+    if isinstance(row, TicketScan):
+        if row.event_id is None:
+            return None
+        return "scans", str(row.id), {"event_id": row.event_id}
+    if isinstance(row, PackagePurchase):
+        return "purchases", str(row.id), {"event_id": row.event_id}
+    if isinstance(row, Event):
+        return "events", str(row.id), {"event_id": row.id, "promoter_id": row.promoter_id}
+    if isinstance(row, Offer):
+        return "offers", str(row.id), {"branch_id": row.branch_id}
+    return None
+
+
+def _pending(session: Session) -> dict[_Key, tuple[Scope, bool]]:
+    found: dict[_Key, tuple[Scope, bool]] = session.info.setdefault(_PENDING, {})
+    return found
+
+
+def touch(
+    session: Session, entity: str, entity_id: str, *, deleted: bool = False, **scope: Any
+) -> None:
+    """Note a change made outside the ORM's unit of work (bulk UPDATE, DELETE)."""
+    _pending(session)[(entity, entity_id)] = (scope, deleted)
+
+
+def _collect(session: Session, _flush: UOWTransaction) -> None:
+    pending = _pending(session)
+    for deleted, rows in ((False, session.new), (False, session.dirty), (True, session.deleted)):
+        for row in rows:
+            if not deleted and row in session.dirty and not session.is_modified(row):
+                continue
+            described = _describe(row)
+            if described is not None:
+                entity, entity_id, scope = described
+                pending[(entity, entity_id)] = (scope, deleted)
+
+
+def _forget(session: Session, _previous: object) -> None:
+    if not session.in_transaction():
+        session.info.pop(_PENDING, None)
+
+
+def _write(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
+    session.flush()
+    pending: dict[_Key, tuple[Scope, bool]] = session.info.pop(_PENDING, {})
+    if not pending:
+        return
+    connection = session.connection()
+    offer_branches = _offer_branches(
+        session,
+        {scope["offer_id"] for (entity, _id), (scope, _d) in pending.items() if entity == "cards"},
+    )
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOCK_KEY})
+    base = int(
+        connection.execute(select(func.coalesce(func.max(SyncChange.change_no), 0))).scalar_one()
+    )
+    now = utcnow()
+    rows = []
+    for number, ((entity, entity_id), (scope, deleted)) in enumerate(sorted(pending.items()), 1):
+        branch_id = scope.get("branch_id")
+        if entity == "cards":
+            branch_id = offer_branches.get(scope["offer_id"])
+        rows.append(
+            {
+                "entity": entity,
+                "entity_id": entity_id,
+                "change_no": base + number,
+                "event_id": scope.get("event_id"),
+                "branch_id": branch_id,
+                "promoter_id": scope.get("promoter_id"),
+                "user_id": scope.get("user_id"),
+                "deleted": deleted,
+                "changed_at": now,
+            }
+        )
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(SyncChange)
+    statement = statement.on_conflict_do_update(
+        index_elements=[SyncChange.entity, SyncChange.entity_id],
+        set_={
+            "change_no": statement.excluded.change_no,
+            "deleted": statement.excluded.deleted,
+            "changed_at": statement.excluded.changed_at,
+            "event_id": statement.excluded.event_id,
+            "branch_id": statement.excluded.branch_id,
+            "promoter_id": statement.excluded.promoter_id,
+            "user_id": statement.excluded.user_id,
+        },
+    )
+    connection.execute(statement, rows)
+
+
+def _offer_branches(session: Session, offer_ids: set[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    if not offer_ids:
+        return {}
+    return dict(
+        session.execute(select(Offer.id, Offer.branch_id).where(Offer.id.in_(offer_ids))).all()
+    )
+
+
+def install_change_log(factory: sessionmaker[Session]) -> None:
+    """Keep the change log for every session this factory makes."""
+    event.listen(factory, "after_flush", _collect)
+    event.listen(factory, "after_soft_rollback", _forget)
+    event.listen(factory, "before_commit", _write)

@@ -1,0 +1,50 @@
+"""The pull change log: every synced row changed in a committed transaction gets a new number."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from server.db.models import SyncChange
+from server.db.session import unit_of_work
+from server.domain import passport, tickets
+from tests.server.factories import T0, make_event, make_user
+
+
+def _log(factory: sessionmaker[Session]) -> dict[tuple[str, str], int]:
+    with factory() as session:
+        rows = session.scalars(select(SyncChange)).all()
+        return {(row.entity, row.entity_id): row.change_no for row in rows}
+
+
+def test_committed_changes_get_increasing_numbers_and_rollbacks_none(
+    committed_factory: sessionmaker[Session],
+) -> None:
+    with unit_of_work(committed_factory) as session:
+        user, event = make_user(session), make_event(session)
+        ticket = tickets.issue_ticket(session, event_id=event.id, user_id=user.id)
+        ids = (user.id, event.id, ticket.id)
+    first = _log(committed_factory)
+    assert ("tickets", str(ids[2])) in first and ("events", str(ids[1])) in first
+    assert ("passports", str(ids[0])) not in first
+
+    def award_then_fail() -> None:
+        with unit_of_work(committed_factory) as session:
+            passport.award_stamp_for_event_scan(session, user_id=ids[0], event_id=ids[1])
+            raise RuntimeError("abandon")
+
+    with pytest.raises(RuntimeError):
+        award_then_fail()
+    assert _log(committed_factory) == first
+
+    with unit_of_work(committed_factory) as session:
+        passport.award_stamp_for_event_scan(session, user_id=ids[0], event_id=ids[1])
+    second = _log(committed_factory)
+    assert second[("passports", str(ids[0]))] > max(first.values())
+    assert second[("tickets", str(ids[2]))] == first[("tickets", str(ids[2]))]
+
+    with unit_of_work(committed_factory) as session:
+        tickets.revoke_ticket(session, ticket_id=ids[2], now=T0)
+    third = _log(committed_factory)
+    assert third[("tickets", str(ids[2]))] > max(second.values())

@@ -84,7 +84,9 @@ def _populate(engine: Engine, users: int, events: int) -> tuple[list[uuid.UUID],
         connection.execute(insert(User), user_rows)
         connection.execute(insert(Event), event_rows)
         connection.execute(insert(PassportProfile), profile_rows)
-    return [row["id"] for row in user_rows], [row["id"] for row in event_rows]
+    user_ids: list[uuid.UUID] = [row["id"] for row in user_rows]  # type: ignore[misc]
+    event_ids: list[uuid.UUID] = [row["id"] for row in event_rows]  # type: ignore[misc]
+    return user_ids, event_ids
 
 
 def run_engine(kind: str, args: argparse.Namespace) -> dict[str, float]:
@@ -96,7 +98,7 @@ def run_engine(kind: str, args: argparse.Namespace) -> dict[str, float]:
             users, events = _populate(engine, args.users, args.events)
             factory = make_session_factory(engine)
             rng = random.Random(7)
-            pairs = set()
+            pairs: set[tuple[int, int]] = set()
             while len(pairs) < args.stamps:
                 pairs.add((rng.randrange(args.users), rng.randrange(args.events)))
             work = list(pairs)

@@ -130,39 +130,61 @@ def _fail(reason: Reason) -> Verification:
     return Verification(claims=None, reason=reason)
 
 
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    claims: TokenClaims
+    body: bytes
+    signature: bytes
+
+
+def _parse(text: object) -> _Parsed | None:
+    """Split a well-formed token into claims, signed body and signature; None if malformed."""
+    if not isinstance(text, str) or len(text) != TOKEN_LENGTH:
+        return None
+    if not text.startswith(FORMAT_VERSION) or not text.isascii() or not text.isdigit():
+        return None
+    value = int(text[len(FORMAT_VERSION) :])
+    if value >= _RECORD_LIMIT:
+        return None
+    record = value.to_bytes(RECORD_BYTES, "big")
+    body, signature = record[: _BODY.size], record[_BODY.size :]
+    kind_value, key_id, subject, scope, issued = _BODY.unpack(body)
+    if kind_value not in TokenKind._value2member_map_:
+        return None
+    claims = TokenClaims(
+        kind=TokenKind(kind_value),
+        key_id=key_id,
+        subject_id=uuid.UUID(bytes=subject),
+        scope_id=uuid.UUID(bytes=scope),
+        issued_at=datetime.fromtimestamp(issued, UTC),
+    )
+    return _Parsed(claims, body, signature)
+
+
+def peek_claims(text: object) -> TokenClaims | None:
+    """What a well-formed token claims, NOT verified: only for prefetching, never for decisions."""
+    parsed = _parse(text)
+    return parsed.claims if parsed else None
+
+
 def verify_token(
     text: object,
     public_keys: Mapping[int, bytes],
     expected_kind: TokenKind | None = None,
 ) -> Verification:
     """Check a token's format and signature against known public keys; never raises."""
-    if not isinstance(text, str) or len(text) != TOKEN_LENGTH:
+    parsed = _parse(text)
+    if parsed is None:
         return _fail(Reason.BAD_FORMAT)
-    if not text.startswith(FORMAT_VERSION) or not text.isascii() or not text.isdigit():
-        return _fail(Reason.BAD_FORMAT)
-    value = int(text[len(FORMAT_VERSION) :])
-    if value >= _RECORD_LIMIT:
-        return _fail(Reason.BAD_FORMAT)
-    record = value.to_bytes(RECORD_BYTES, "big")
-    body, signature = record[: _BODY.size], record[_BODY.size :]
-    kind_value, key_id, subject, scope, issued = _BODY.unpack(body)
-    if kind_value not in TokenKind._value2member_map_:
-        return _fail(Reason.BAD_FORMAT)
-    raw_public = public_keys.get(key_id)
+    raw_public = public_keys.get(parsed.claims.key_id)
     if raw_public is None:
         return _fail(Reason.UNKNOWN_KEY)
     try:
-        Ed25519PublicKey.from_public_bytes(raw_public).verify(signature, _SIGNED_TAG + body)
+        Ed25519PublicKey.from_public_bytes(raw_public).verify(
+            parsed.signature, _SIGNED_TAG + parsed.body
+        )
     except (InvalidSignature, ValueError):
         return _fail(Reason.BAD_SIGNATURE)
-    kind = TokenKind(kind_value)
-    if expected_kind is not None and kind is not expected_kind:
+    if expected_kind is not None and parsed.claims.kind is not expected_kind:
         return _fail(Reason.WRONG_KIND)
-    claims = TokenClaims(
-        kind=kind,
-        key_id=key_id,
-        subject_id=uuid.UUID(bytes=subject),
-        scope_id=uuid.UUID(bytes=scope),
-        issued_at=datetime.fromtimestamp(issued, UTC),
-    )
-    return Verification(claims=claims, reason=None)
+    return Verification(claims=parsed.claims, reason=None)

@@ -1,79 +1,177 @@
-"""The FastAPI application factory: settings in, app out; one session per request."""
+"""The FastAPI application factory: settings in, app out; one session per request.
+
+Errors are rendered here and only here, always as
+`{"error": {"code", "message"}}` (plus `fields` for per-field problems):
+`SocaError` with its own status, validation errors as 422, the framework's
+own HTTP errors (unknown path, wrong method) with their status, database
+failures as 503, and anything unexpected as 500 `internal_error` — its
+traceback goes to the server log, never to the client.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated, Any
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from core.errors import CoreError
+from server.api import (
+    billing,
+    branch_manager,
+    devices,
+    events,
+    login,
+    memberships,
+    meta,
+    offers,
+    packages,
+    passports,
+    promoters,
+    rewards,
+    sync,
+    tickets,
+    tiers,
+)
+from server.api.auth import PolicyRoute
+from server.api.deps import DbSession
+from server.api.errors import HttpError, code_for_status
+from server.api.ratelimit import SlidingWindowLimiter
 from server.db.session import make_engine, make_session_factory
-from server.domain import landing
+from server.domain.promoters import FieldErrors
 from server.errors import SocaError
 from server.settings import ServerSettings
 
+__all__ = ["DbSession", "create_app", "error_body"]
 
-def error_body(code: str, message: str) -> dict[str, Any]:
+logger = logging.getLogger("server.api")
+
+ROUTERS = (
+    meta.router,
+    passports.router,
+    login.router,
+    devices.router,
+    sync.router,
+    branch_manager.router,
+    offers.router,
+    packages.router,
+    rewards.router,
+    promoters.router,
+    events.router,
+    billing.router,
+    tickets.router,
+    tiers.router,
+    memberships.router,
+)
+
+#: Failed logins and failed pairings allowed per client address per minute (per process).
+LOGIN_FAILURES_PER_MINUTE = 5
+PAIRING_FAILURES_PER_MINUTE = 10
+
+
+def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
     """The one JSON shape of every error."""
-    return {"error": {"code": code, "message": message}}
+    inner: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        inner["fields"] = fields
+    return {"error": inner}
 
 
-def _session(request: Request) -> Iterator[Session]:
-    """A unit of work per request: commit once at the end, roll back on error."""
-    factory: sessionmaker[Session] = request.app.state.session_factory
-    session = factory()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+def _where(loc: Any) -> str:
+    return ".".join(str(part) for part in loc)
 
 
-DbSession = Annotated[Session, Depends(_session)]
-
-
-def create_app(settings: ServerSettings) -> FastAPI:
-    """Build the app for these settings."""
-    app = FastAPI(title="Soca Passport", version="0.1.0")
-    engine = make_engine(settings.database_url, echo=settings.echo_sql)
-    app.state.settings = settings
-    app.state.engine = engine
-    app.state.session_factory = make_session_factory(engine)
-
+def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SocaError)
     async def _soca_error(_request: Request, exc: SocaError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
+        fields = exc.fields if isinstance(exc, FieldErrors) else None
+        headers = exc.headers if isinstance(exc, HttpError) else None
+        return JSONResponse(
+            error_body(exc.code, exc.message, fields), status_code=exc.status, headers=headers
+        )
+
+    @app.exception_handler(CoreError)
+    async def _core_error(_request: Request, exc: CoreError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message), status_code=422)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {"msg": "invalid request"}
-        where = ".".join(str(part) for part in first.get("loc", ()))
+        errors = exc.errors()
+        first = errors[0] if errors else {"msg": "invalid request", "loc": ()}
+        fields = {_where(error.get("loc", ())): str(error.get("msg")) for error in errors}
         return JSONResponse(
-            error_body("invalid_request", f"{where}: {first['msg']}"), status_code=422
+            error_body(
+                "invalid_request", f"{_where(first.get('loc', ()))}: {first['msg']}", fields
+            ),
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            error_body(code_for_status(exc.status_code), str(exc.detail)),
+            status_code=exc.status_code,
+            headers=exc.headers,
         )
 
     @app.exception_handler(SQLAlchemyError)
-    async def _database(_request: Request, _exc: SQLAlchemyError) -> JSONResponse:
+    async def _database(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        logger.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
         return JSONResponse(
             error_body("database_unavailable", "the database could not complete the request"),
             status_code=503,
         )
 
-    @app.get("/health", tags=["meta"])
-    def health() -> dict[str, str]:
-        """Liveness: the process answers."""
-        return {"status": "ok"}
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return JSONResponse(
+            error_body("internal_error", "something went wrong on the server; it has been logged"),
+            status_code=500,
+        )
 
-    @app.get("/api/passport/landing-info", tags=["public"])
-    def landing_info(session: DbSession) -> dict[str, int]:
-        """Seed 001 §4.1: figures for the /socaport-app landing page."""
-        return landing.landing_info(session)
 
+def create_app(settings: ServerSettings, engine: Engine | None = None) -> FastAPI:
+    """Build the app for these settings (with `engine`, the caller owns and disposes it)."""
+    owned = engine is None
+    db_engine = (
+        engine if engine is not None else make_engine(settings.database_url, echo=settings.echo_sql)
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            db_engine.dispose()
+
+    app = FastAPI(
+        title="Soca Passport",
+        version="0.1.0",
+        description=(
+            "Sync server and API of Soca Passport. Send `Authorization: Bearer <token>`. "
+            "Each operation's `x-soca-policy` names who may call it. Every error is "
+            '`{"error": {"code", "message"}}`.'
+        ),
+        lifespan=lifespan,
+    )
+    app.router.route_class = PolicyRoute
+    app.state.settings = settings
+    app.state.engine = db_engine
+    app.state.session_factory = make_session_factory(db_engine)
+    app.state.login_limiter = SlidingWindowLimiter(
+        limit=LOGIN_FAILURES_PER_MINUTE, window=60, what="login"
+    )
+    app.state.pairing_limiter = SlidingWindowLimiter(
+        limit=PAIRING_FAILURES_PER_MINUTE, window=60, what="pairing"
+    )
+    _install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
     return app

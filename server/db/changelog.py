@@ -76,9 +76,10 @@ def touch(
 
 def _collect(session: Session, _flush: UOWTransaction) -> None:
     pending = _pending(session)
-    for deleted, rows in ((False, session.new), (False, session.dirty), (True, session.deleted)):
+    dirty = session.dirty  # computed on each access: take it once
+    for deleted, rows in ((False, session.new), (False, dirty), (True, session.deleted)):
         for row in rows:
-            if not deleted and row in session.dirty and not session.is_modified(row):
+            if rows is dirty and not session.is_modified(row):
                 continue
             described = _describe(row)
             if described is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -133,20 +133,117 @@ def get_or_create_profile(session: Session, *, user_id: uuid.UUID) -> PassportPr
     return profile
 
 
-def _locked_profile(session: Session, user_id: uuid.UUID) -> PassportProfile:
-    """The user's profile, created if missing, locked for this transaction and re-read."""
+def lock_profiles(session: Session, user_ids: set[uuid.UUID]) -> dict[uuid.UUID, PassportProfile]:
+    """The users' profiles, created if missing, locked (in user order) and re-read."""
     locked = (
         select(PassportProfile)
-        .where(PassportProfile.user_id == user_id)
+        .where(PassportProfile.user_id.in_(sorted(user_ids)))
+        .order_by(PassportProfile.user_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    profile = session.scalar(locked)
-    if profile is None:
-        get_or_create_profile(session, user_id=user_id)
-        profile = session.scalar(locked)
-    assert profile is not None  # just created or found
-    return profile
+    found = {profile.user_id: profile for profile in session.scalars(locked)}
+    missing = user_ids - found.keys()
+    if missing:
+        for user_id in sorted(missing):
+            get_or_create_profile(session, user_id=user_id)
+        found = {profile.user_id: profile for profile in session.scalars(locked)}
+    return found
+
+
+@dataclass(frozen=True)
+class StampRequest:
+    """One stamp to award: this user attended this event at this time."""
+
+    user_id: uuid.UUID
+    event_id: uuid.UUID
+    when: datetime
+
+
+def award_stamps(
+    session: Session,
+    requests: list[StampRequest],
+    *,
+    source: StampSource = StampSource.TICKET_SCAN,
+) -> list[AwardResult]:
+    """Award many stamps at once (a sync batch); one result per request, in order.
+
+    Each (user, event) is stamped once ever: a request for a pair that already
+    has a stamp returns that stamp. Events that are not passport-enabled change
+    nothing (`stamp=None`). The profiles are locked first, in user order, so
+    concurrent batches serialize per user and cannot deadlock, and the
+    (user, event) checks below cannot race. Work is done in a few set-based
+    queries whatever the number of requests.
+    """
+    events = {request.event_id: session.get(Event, request.event_id) for request in requests}
+    if any(event is None for event in events.values()):
+        raise NotFound("no such event")
+    profiles = lock_profiles(session, {request.user_id for request in requests})
+    with session.no_autoflush:
+        held = list(
+            session.scalars(
+                select(PassportStamp).where(
+                    PassportStamp.user_id.in_({request.user_id for request in requests})
+                )
+            )
+        )
+    stamps = {(stamp.user_id, stamp.event_id): stamp for stamp in held}
+    countries = {(stamp.user_id, stamp.country_code) for stamp in held}
+    tiers = load_point_tiers(session)
+    previous = {user_id: profile.current_tier for user_id, profile in profiles.items()}
+    results: list[AwardResult] = []
+    for request in requests:
+        event = events[request.event_id]
+        assert event is not None
+        profile = profiles[request.user_id]
+        existing = stamps.get((request.user_id, request.event_id))
+        if not event.is_soca_passport_enabled or existing is not None:
+            results.append(
+                AwardResult(
+                    existing if event.is_soca_passport_enabled else None,
+                    profile,
+                    False,
+                    profile.current_tier,
+                    profile.current_tier,
+                )
+            )
+            continue
+        country = event.country_code or UNKNOWN_COUNTRY
+        stamp = PassportStamp(
+            user_id=request.user_id,
+            event_id=request.event_id,
+            country_code=country,
+            carnival_circuit=event.carnival_circuit,
+            points_earned=event.stamp_points_default,
+            source=source,
+            created_at=request.when,
+        )
+        session.add(stamp)
+        stamps[(request.user_id, request.event_id)] = stamp
+        before = profile.current_tier
+        profile.total_points += stamp.points_earned
+        profile.total_events += 1
+        profile.total_countries += int((request.user_id, country) not in countries)
+        countries.add((request.user_id, country))
+        profile.current_tier = point_tier_for(profile.total_points, tiers).name
+        profile.updated_at = request.when
+        results.append(AwardResult(stamp, profile, True, before, profile.current_tier))
+    session.flush()
+    for user_id, profile in profiles.items():
+        if profile.current_tier != previous[user_id]:
+            when = max(
+                r.stamp.created_at
+                for r in results
+                if r.created and r.stamp and r.profile is profile
+            )
+            new = unlock_tier_perks(session, profile=profile, tiers=tiers, now=when)
+            results = [
+                replace(r, new_rewards=new)
+                if r.created and r.profile is profile and r.tier_changed
+                else r
+                for r in results
+            ]
+    return results
 
 
 def award_stamp_for_event_scan(
@@ -160,59 +257,10 @@ def award_stamp_for_event_scan(
     """Stamp the passport for an event, once per (user, event); totals and tier follow.
 
     A scan at an event that is not passport-enabled changes nothing here
-    (the caller records the scan itself) and returns `stamp=None`. The
-    profile row is locked first, so awards for one user are serialized and
-    the (user, event) check below cannot race.
+    (the caller records the scan itself) and returns `stamp=None`.
     """
-    when = now or utcnow()
-    event = session.get(Event, event_id)
-    if event is None:
-        raise NotFound("no such event")
-    profile = _locked_profile(session, user_id)
-    if not event.is_soca_passport_enabled:
-        return AwardResult(None, profile, False, profile.current_tier, profile.current_tier)
-    country = event.country_code or UNKNOWN_COUNTRY
-    with session.no_autoflush:
-        related = session.scalars(
-            select(PassportStamp).where(
-                PassportStamp.user_id == user_id,
-                (PassportStamp.event_id == event_id) | (PassportStamp.country_code == country),
-            )
-        ).all()
-    existing = next((found for found in related if found.event_id == event_id), None)
-    if existing is not None:
-        return AwardResult(existing, profile, False, profile.current_tier, profile.current_tier)
-    new_country = not related
-    stamp = PassportStamp(
-        user_id=user_id,
-        event_id=event_id,
-        country_code=country,
-        carnival_circuit=event.carnival_circuit,
-        points_earned=event.stamp_points_default,
-        source=source,
-        created_at=when,
-    )
-    session.add(stamp)
-    previous_tier = profile.current_tier
-    profile.total_points += stamp.points_earned
-    profile.total_events += 1
-    profile.total_countries += int(new_country)
-    tiers = load_point_tiers(session)
-    profile.current_tier = point_tier_for(profile.total_points, tiers).name
-    profile.updated_at = when
-    session.flush()
-    new_rewards = []
-    if profile.current_tier != previous_tier:
-        new_rewards = unlock_tier_perks(session, profile=profile, tiers=tiers, now=when)
-    return AwardResult(stamp, profile, True, previous_tier, profile.current_tier, new_rewards)
-
-
-def _stamp_for(session: Session, user_id: uuid.UUID, event_id: uuid.UUID) -> PassportStamp | None:
-    return session.scalar(
-        select(PassportStamp).where(
-            PassportStamp.user_id == user_id, PassportStamp.event_id == event_id
-        )
-    )
+    request = StampRequest(user_id, event_id, now or utcnow())
+    return award_stamps(session, [request], source=source)[0]
 
 
 def _perk_rewards(

@@ -24,17 +24,18 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidPayloadError
 from core.reasons import Reason, explain
-from core.tokens import TokenKind, verify_token
+from core.tokens import TokenKind, peek_claims, verify_token
 from core.wire import (
     ManualCheckinPayload,
     Op,
@@ -57,8 +58,6 @@ from server.db.models import (
     Offer,
     PackagePurchase,
     PassEntry,
-    PassportProfile,
-    PassportStamp,
     SyncOp,
     Ticket,
     TicketScan,
@@ -133,21 +132,29 @@ def push(
         unique.setdefault(op.op_id, op)
     known = _existing(session, unique)
     public_keys = keys.public_keys(session)
-    prepared = [
-        _prepare(session, device, op, public_keys)
-        for op in unique.values()
-        if op.op_id not in known
-    ]
+    fresh = [op for op in unique.values() if op.op_id not in known]
+    tickets = _preload_tickets(session, fresh)
+    prepared = [_prepare(session, device, op, public_keys, tickets) for op in fresh]
     by_subject: dict[str, list[_Prepared]] = defaultdict(list)
+    loose = []
     for item in prepared:
         if item.subject_key is None:
-            _record_loose(session, device, item, now)
+            loose.append(item)
         else:
             by_subject[item.subject_key].append(item)
+    _record_loose(session, device, loose, now)
     _lock_subjects(session, by_subject)
-    for subject_key in sorted(by_subject):
+    try:
         with session.begin_nested():
-            _decide_subject(session, device, subject_key, by_subject[subject_key], settings, now)
+            _decide_subjects(session, device, by_subject, settings, now)
+    except IntegrityError:
+        # A concurrent push raced us on a row we create (a card, a passport):
+        # decide again one subject at a time, each in its own savepoint.
+        for subject_key in sorted(by_subject):
+            with session.begin_nested():
+                _decide_subjects(
+                    session, device, {subject_key: by_subject[subject_key]}, settings, now
+                )
     _note_device(device, request, now)
     session.flush()
     stored = _existing(session, unique)
@@ -155,6 +162,31 @@ def push(
         server_time=now,
         results=[_first_result(stored[op.op_id]) for op in request.ops],
     )
+
+
+def _preload_tickets(session: Session, ops: list[Op]) -> dict[uuid.UUID, Ticket]:
+    """Every ticket the batch names, in one query (held here: the identity map is weak)."""
+    ticket_ids = set()
+    for op in ops:
+        if op.type == OpType.TICKET_MANUAL_CHECKIN:
+            raw = op.payload.get("ticket_id")
+        elif op.type == OpType.TICKET_SCAN:
+            raw = _ticket_id_in(op.payload.get("qr"))
+        else:
+            continue
+        try:
+            ticket_ids.add(uuid.UUID(str(raw)))
+        except ValueError:
+            continue
+    if not ticket_ids:
+        return {}
+    return {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids)))}
+
+
+def _ticket_id_in(qr: object) -> uuid.UUID | None:
+    """The subject a ticket token names, unverified (only to preload; verification follows)."""
+    claims = peek_claims(qr)
+    return claims.subject_id if claims and claims.kind is TokenKind.TICKET else None
 
 
 def _existing(session: Session, ops: Iterable[uuid.UUID]) -> dict[uuid.UUID, SyncOp]:
@@ -180,7 +212,13 @@ def _first_result(row: SyncOp) -> OpResult:
 # ----------------------------------------------------------------------------- checks
 
 
-def _prepare(session: Session, device: Device, op: Op, public_keys: dict[int, bytes]) -> _Prepared:
+def _prepare(
+    session: Session,
+    device: Device,
+    op: Op,
+    public_keys: dict[int, bytes],
+    tickets: dict[uuid.UUID, Ticket],
+) -> _Prepared:
     item = _Prepared(op)
     try:
         payload = parse_payload(op)
@@ -190,7 +228,7 @@ def _prepare(session: Session, device: Device, op: Op, public_keys: dict[int, by
     if device.role != _ROLE_FOR[op.type]:
         return item.refuse(Reason.OUT_OF_SCOPE, what=f"{device.role.lower()} device")
     if isinstance(payload, TicketScanPayload | ManualCheckinPayload):
-        return _prepare_ticket(session, device, item, payload, public_keys)
+        return _prepare_ticket(session, device, item, payload, public_keys, tickets)
     if isinstance(payload, PassStampPayload | PassClaimPayload):
         return _prepare_card(session, device, item, payload, public_keys)
     return _prepare_purchase(session, device, item, payload, public_keys)
@@ -202,6 +240,7 @@ def _prepare_ticket(
     item: _Prepared,
     payload: TicketScanPayload | ManualCheckinPayload,
     public_keys: dict[int, bytes],
+    tickets: dict[uuid.UUID, Ticket],
 ) -> _Prepared:
     item.gate, item.event_id = payload.gate, payload.event_id
     if isinstance(payload, ManualCheckinPayload):
@@ -215,7 +254,7 @@ def _prepare_ticket(
         ticket_id = verified.claims.subject_id
     if payload.event_id != device.event_id:
         return item.refuse(Reason.OUT_OF_SCOPE, what="event")
-    ticket = session.get(Ticket, ticket_id)
+    ticket = tickets.get(ticket_id) or session.get(Ticket, ticket_id)
     if ticket is None:
         return item.refuse(Reason.UNKNOWN_TICKET)
     item.ticket, item.user_id = ticket, ticket.user_id
@@ -303,16 +342,9 @@ def _lock_subjects(session: Session, by_subject: dict[str, list[_Prepared]]) -> 
             .order_by(LoyaltyPass.id)
             .with_for_update(key_share=True)
         ).all()
-    holders = sorted({item.ticket.user_id for item in firsts if item.ticket})
-    for user_id in holders:
-        passport.get_or_create_profile(session, user_id=user_id)
+    holders = {item.ticket.user_id for item in firsts if item.ticket}
     if holders:
-        session.scalars(
-            select(PassportProfile)
-            .where(PassportProfile.user_id.in_(holders))
-            .order_by(PassportProfile.user_id)
-            .with_for_update(key_share=True)
-        ).all()
+        passport.lock_profiles(session, holders)
 
 
 # -------------------------------------------------------------------------- decisions
@@ -342,14 +374,18 @@ def _new_row(device: Device, item: _Prepared, now: datetime) -> SyncOp:
     )
 
 
-def _record_loose(session: Session, device: Device, item: _Prepared, now: datetime) -> None:
-    """A refused op with no subject: log it (once, even under a concurrent replay)."""
+def _record_loose(session: Session, device: Device, items: list[_Prepared], now: datetime) -> None:
+    """Refused ops with no subject: log each once (a concurrent replay may have logged it)."""
+    if not items:
+        return
     with session.begin_nested():
-        if session.get(SyncOp, item.op.op_id) is not None:
-            return
-        session.add(_new_row(device, item, now))
-        if item.op.type in _TICKET_OPS:
-            session.add(_scan_row(device, item, None))
+        already = _existing(session, (item.op.op_id for item in items))
+        for item in items:
+            if item.op.op_id in already:
+                continue
+            session.add(_new_row(device, item, now))
+            if item.op.type in _TICKET_OPS:
+                session.add(_scan_row(device, item, None))
         session.flush()
 
 
@@ -369,43 +405,62 @@ def _fact(row: SyncOp) -> OpFact:
     )
 
 
-def _decide_subject(
+def _decide_subjects(
     session: Session,
     device: Device,
-    subject_key: str,
-    items: Sequence[_Prepared],
+    by_subject: dict[str, list[_Prepared]],
     settings: ServerSettings,
     now: datetime,
 ) -> None:
-    already = _existing(session, (item.op.op_id for item in items))
-    fresh = [item for item in items if item.op.op_id not in already]
+    """Decide every touched subject again with its new ops, in a few set-based queries.
+
+    New ops are decided before they are written, so each new row (op, scan)
+    is inserted once with its final values; only earlier ops whose result
+    changed are updated.
+    """
+    already = _existing(session, (i.op.op_id for items in by_subject.values() for i in items))
+    fresh = {
+        key: [item for item in items if item.op.op_id not in already]
+        for key, items in by_subject.items()
+    }
+    fresh = {key: items for key, items in fresh.items() if items}
     if not fresh:
         return
-    for item in fresh:
-        session.add(_new_row(device, item, now))
-    session.flush()
-    rows = list(
-        session.scalars(
-            select(SyncOp)
-            .where(SyncOp.subject_key == subject_key)
-            .execution_options(populate_existing=True)
-        )
-    )
-    rows.sort(key=lambda row: _fact(row).order)
-    first = fresh[0]
-    if first.op.type in _TICKET_OPS:
-        assert first.ticket is not None
-        decisions = _apply_ticket(session, device, first.ticket, rows, fresh)
-    elif first.op.type in _CARD_OPS:
-        assert first.offer is not None
-        assert first.user_id is not None
-        decisions = _apply_card(session, first.offer, first.user_id, rows, settings)
-    else:
-        assert first.purchase is not None
-        decisions = _apply_purchase(first.purchase, rows)
-    new_ids = {item.op.op_id for item in fresh}
-    for row, decision in zip(rows, decisions, strict=True):
-        _store(row, decision, is_new=row.op_id in new_ids, now=now)
+    new_rows = {
+        item.op.op_id: _new_row(device, item, now) for items in fresh.values() for item in items
+    }
+    rows_by_subject: dict[str, list[SyncOp]] = defaultdict(list)
+    for row in session.scalars(
+        select(SyncOp)
+        .where(SyncOp.subject_key.in_(list(fresh)))
+        .execution_options(populate_existing=True)
+    ):
+        assert row.subject_key is not None
+        rows_by_subject[row.subject_key].append(row)
+    for row in new_rows.values():
+        assert row.subject_key is not None
+        rows_by_subject[row.subject_key].append(row)
+    for rows in rows_by_subject.values():
+        rows.sort(key=lambda row: _fact(row).order)
+    decided: dict[str, list[Decision]] = {}
+    ticket_subjects: dict[str, tuple[Ticket, list[_Prepared]]] = {}
+    for key, items in fresh.items():
+        first, rows = items[0], rows_by_subject[key]
+        if first.op.type in _TICKET_OPS:
+            assert first.ticket is not None
+            ticket_subjects[key] = (first.ticket, items)
+        elif first.op.type in _CARD_OPS:
+            assert first.offer is not None
+            assert first.user_id is not None
+            decided[key] = _apply_card(session, first.offer, first.user_id, rows, settings)
+        else:
+            assert first.purchase is not None
+            decided[key] = _apply_purchase(first.purchase, rows)
+    decided.update(_apply_tickets(session, device, ticket_subjects, rows_by_subject))
+    for key, decisions in decided.items():
+        for row, decision in zip(rows_by_subject[key], decisions, strict=True):
+            _store(row, decision, is_new=row.op_id in new_rows, now=now)
+    session.add_all(new_rows.values())
     session.flush()
 
 
@@ -439,55 +494,76 @@ def _scan_row(device: Device, item: _Prepared, ticket: Ticket | None) -> TicketS
     )
 
 
-def _apply_ticket(
+_OUTCOMES = {
+    OpStatus.APPLIED: ScanOutcome.ADMITTED,
+    OpStatus.REJECTED: ScanOutcome.REFUSED,
+    OpStatus.DUPLICATE: ScanOutcome.REENTRY,
+    OpStatus.CONFLICT: ScanOutcome.REENTRY,
+}
+
+
+def _apply_tickets(
     session: Session,
     device: Device,
-    ticket: Ticket,
-    rows: list[SyncOp],
-    fresh: Sequence[_Prepared],
-) -> list[Decision]:
-    decisions, winner = decide_ticket([_fact(row) for row in rows])
-    for item in fresh:
-        session.add(_scan_row(device, item, ticket))
-    session.flush()
+    subjects: dict[str, tuple[Ticket, list[_Prepared]]],
+    rows_by_subject: dict[str, list[SyncOp]],
+) -> dict[str, list[Decision]]:
+    """Decide each ticket's ops; bring its scans and the holder's stamp in line."""
+    if not subjects:
+        return {}
+    decided = {key: decide_ticket([_fact(row) for row in rows_by_subject[key]]) for key in subjects}
     scans = {
-        scan.op_id: scan
-        for scan in session.scalars(
-            select(TicketScan).where(TicketScan.op_id.in_([row.op_id for row in rows]))
-        )
+        item.op.op_id: _scan_row(device, item, ticket)
+        for ticket, items in subjects.values()
+        for item in items
     }
-    stamp: PassportStamp | None = None
-    if winner is not None:
-        award = passport.award_stamp_for_event_scan(
-            session, user_id=ticket.user_id, event_id=ticket.event_id, now=winner.occurred_at
+    earlier = [
+        row.op_id for key in subjects for row in rows_by_subject[key] if row.op_id not in scans
+    ]
+    if earlier:
+        scans.update(
+            (scan.op_id, scan)
+            for scan in session.scalars(select(TicketScan).where(TicketScan.op_id.in_(earlier)))
+            if scan.op_id is not None
         )
+    winners = {key: winner for key, (_d, winner) in decided.items() if winner is not None}
+    awards = passport.award_stamps(
+        session,
+        [
+            passport.StampRequest(
+                subjects[key][0].user_id, subjects[key][0].event_id, won.occurred_at
+            )
+            for key, won in winners.items()
+        ],
+    )
+    stamps = {}
+    for (key, first), award in zip(winners.items(), awards, strict=True):
         stamp = award.stamp
-        if stamp is not None and winner.occurred_at < stamp.created_at:
-            stamp.created_at = winner.occurred_at
-    outcomes = {
-        OpStatus.APPLIED: ScanOutcome.ADMITTED,
-        OpStatus.REJECTED: ScanOutcome.REFUSED,
-        OpStatus.DUPLICATE: ScanOutcome.REENTRY,
-        OpStatus.CONFLICT: ScanOutcome.REENTRY,
-    }
-    final = []
-    for row, decision in zip(rows, decisions, strict=True):
-        scan = scans[row.op_id]
-        scan.outcome = outcomes[decision.status]
-        scan.reason = decision.reason
-        is_winner = winner is not None and row.op_id == winner.op_id
-        scan.passport_stamp_id = stamp.id if (is_winner and stamp) else None
-        effects: dict[str, Any] = {"ticket_id": str(ticket.id), "user_id": str(ticket.user_id)}
-        if is_winner:
-            effects["stamp_id"] = str(stamp.id) if stamp else None
-        elif winner is not None and decision.status is not OpStatus.REJECTED:
-            effects["first_op_id"] = str(winner.op_id)
-        final.append(
-            Decision(decision.status, decision.reason, decision.context, decision.blocker, effects)
-        )
-    # The ticket's checked-in state may have changed: kiosks pull it again.
-    touch(session, "tickets", str(ticket.id), event_id=ticket.event_id)
-    return final
+        if stamp is not None and first.occurred_at < stamp.created_at:
+            stamp.created_at = first.occurred_at  # a late scan sorts first: it holds the stamp
+        stamps[key] = stamp
+    results: dict[str, list[Decision]] = {}
+    for key, (ticket, items) in subjects.items():
+        decisions, winner = decided[key]
+        stamp = stamps.get(key)
+        final = []
+        for row, decision in zip(rows_by_subject[key], decisions, strict=True):
+            scan = scans[row.op_id]
+            scan.outcome = _OUTCOMES[decision.status]
+            scan.reason = decision.reason
+            is_winner = winner is not None and row.op_id == winner.op_id
+            scan.passport_stamp_id = stamp.id if (is_winner and stamp) else None
+            effects: dict[str, Any] = {"ticket_id": str(ticket.id), "user_id": str(ticket.user_id)}
+            if is_winner:
+                effects["stamp_id"] = str(stamp.id) if stamp else None
+            elif winner is not None and decision.status is not OpStatus.REJECTED:
+                effects["first_op_id"] = str(winner.op_id)
+            final.append(replace(decision, effects=effects))
+        results[key] = final
+        session.add_all(scans[item.op.op_id] for item in items)
+        # The ticket's checked-in state may have changed: kiosks pull it again.
+        touch(session, "tickets", str(ticket.id), event_id=ticket.event_id)
+    return results
 
 
 def _apply_card(

@@ -64,36 +64,52 @@ def make_ops(world: World, specs: list[tuple[str, int, int, int, str | None]]) -
         elif kind == "checkin":
             ops.append(checkin_op(world, world.doors[device], world.tickets[subject], minute))
         else:
-            ops.append(card_op(world, world.branches[device], world.users[subject], kind, minute,
-                               verdict))
+            ops.append(
+                card_op(world, world.branches[device], world.users[subject], kind, minute, verdict)
+            )
     return ops
-
-
 
 
 def push_batches(session: Session, world: World, batches: list[tuple[Any, list[Op]]]) -> None:
     for index, (device, ops) in enumerate(batches):
-        push(session, device=device, request=request(ops), now=T0 + timedelta(hours=1,
-             seconds=index), settings=SETTINGS)
+        push(
+            session,
+            device=device,
+            request=request(ops),
+            now=T0 + timedelta(hours=1, seconds=index),
+            settings=SETTINGS,
+        )
 
 
 def snapshot(session: Session) -> dict[str, Any]:
     """Everything the guarantee talks about, without arrival-dependent times."""
     session.expire_all()
     return {
-        "passports": {(p.user_id, p.total_points, p.current_tier, p.total_events,
-                       p.total_countries) for p in session.scalars(select(PassportProfile))},
-        "stamps": {(s.user_id, s.event_id, s.created_at, s.points_earned)
-                   for s in session.scalars(select(PassportStamp))},
-        "scans": {(s.op_id, s.outcome, s.reason, s.passport_stamp_id is not None)
-                  for s in session.scalars(select(TicketScan))},
-        "cards": {(c.offer_id, c.user_id, c.current_stamps, c.rewards_claimed,
-                   c.last_activity_at) for c in session.scalars(select(LoyaltyPass))},
+        "passports": {
+            (p.user_id, p.total_points, p.current_tier, p.total_events, p.total_countries)
+            for p in session.scalars(select(PassportProfile))
+        },
+        "stamps": {
+            (s.user_id, s.event_id, s.created_at, s.points_earned)
+            for s in session.scalars(select(PassportStamp))
+        },
+        "scans": {
+            (s.op_id, s.outcome, s.reason, s.passport_stamp_id is not None)
+            for s in session.scalars(select(TicketScan))
+        },
+        "cards": {
+            (c.offer_id, c.user_id, c.current_stamps, c.rewards_claimed, c.last_activity_at)
+            for c in session.scalars(select(LoyaltyPass))
+        },
         "entries": {(e.op_id, e.kind) for e in session.scalars(select(PassEntry))},
-        "rewards": {(r.user_id, r.source_tier, r.reward_type)
-                    for r in session.scalars(select(PassportReward))},
-        "ops": {(o.op_id, o.status, o.reason, o.blocked_by_op_id)
-                for o in session.scalars(select(SyncOp))},
+        "rewards": {
+            (r.user_id, r.source_tier, r.reward_type)
+            for r in session.scalars(select(PassportReward))
+        },
+        "ops": {
+            (o.op_id, o.status, o.reason, o.blocked_by_op_id)
+            for o in session.scalars(select(SyncOp))
+        },
     }
 
 
@@ -106,16 +122,20 @@ def in_order_state(session: Session, world: World, ops: list[Op], owner: dict[An
     return state
 
 
-def shuffled_state(session: Session, world: World, ops: list[Op], owner: dict[Any, Any],
-                   rng: random.Random) -> Any:
+def shuffled_state(
+    session: Session, world: World, ops: list[Op], owner: dict[Any, Any], rng: random.Random
+) -> Any:
     by_device: dict[Any, list[Op]] = {}
     for op in ops:
         by_device.setdefault(owner[op.op_id], []).append(op)
     batches: list[tuple[Any, list[Op]]] = []
     for device, own in by_device.items():
         rng.shuffle(own)
-        cut = sorted(rng.sample(range(1, len(own)), k=rng.randint(0, len(own) - 1))) \
-            if len(own) > 1 else []
+        cut = (
+            sorted(rng.sample(range(1, len(own)), k=rng.randint(0, len(own) - 1)))
+            if len(own) > 1
+            else []
+        )
         for start, end in zip([0, *cut], [*cut, len(own)], strict=True):
             batches.append((device, own[start:end]))
     rng.shuffle(batches)
@@ -127,8 +147,9 @@ def shuffled_state(session: Session, world: World, ops: list[Op], owner: dict[An
     return state
 
 
-def owners(world: World, specs: list[tuple[str, int, int, int, str | None]],
-           ops: list[Op]) -> dict[Any, Any]:
+def owners(
+    world: World, specs: list[tuple[str, int, int, int, str | None]], ops: list[Op]
+) -> dict[Any, Any]:
     result = {}
     for (kind, device, *_rest), op in zip(specs, ops, strict=True):
         result[op.op_id] = (world.doors if kind in ("scan", "checkin") else world.branches)[device]
@@ -140,8 +161,11 @@ def world(session: Session) -> World:
     return build_world(session, users=3, doors=3, branches=3, max_stamps=2)
 
 
-@settings(max_examples=EXAMPLES, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(specs=op_specs, seed=st.integers(0, 2**32 - 1))
 def test_final_state_depends_only_on_the_set_of_ops(
     session: Session, world: World, specs: list[tuple[str, int, int, int, str | None]], seed: int
@@ -156,16 +180,23 @@ def test_negative_control_first_to_arrive_is_caught(
     session: Session, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     specs: list[tuple[str, int, int, int, str | None]] = [
-        ("scan", 0, 0, 10, None), ("scan", 1, 0, 2, "green"),
-        ("stamp", 0, 0, 1, None), ("stamp", 1, 0, 2, None), ("claim", 1, 0, 3, None),
+        ("scan", 0, 0, 10, None),
+        ("scan", 1, 0, 2, "green"),
+        ("stamp", 0, 0, 1, None),
+        ("stamp", 1, 0, 2, None),
+        ("claim", 1, 0, 3, None),
         ("stamp", 2, 0, 0, None),
     ]
     ops = make_ops(world, specs)
     owner = owners(world, specs, ops)
     # Arrival order: the later scan and the later stamps arrive first.
-    batches = [(owner[ops[0].op_id], [ops[0]]), (owner[ops[2].op_id], [ops[2]]),
-               (owner[ops[3].op_id], [ops[3], ops[4]]), (owner[ops[1].op_id], [ops[1]]),
-               (owner[ops[5].op_id], [ops[5]])]
+    batches = [
+        (owner[ops[0].op_id], [ops[0]]),
+        (owner[ops[2].op_id], [ops[2]]),
+        (owner[ops[3].op_id], [ops[3], ops[4]]),
+        (owner[ops[1].op_id], [ops[1]]),
+        (owner[ops[5].op_id], [ops[5]]),
+    ]
 
     def arrival_state() -> Any:
         with session.begin_nested() as savepoint:
@@ -182,8 +213,16 @@ def test_negative_control_first_to_arrive_is_caught(
     def first_to_arrive(row: SyncOp) -> OpFact:
         fact = real_fact(row)
         # Decide in arrival order: the time the server received the op, not door time.
-        return OpFact(fact.op_id, fact.device_id, fact.seq, row.received_at, fact.kind,
-                      fact.verdict, fact.static_reason, fact.gate)
+        return OpFact(
+            fact.op_id,
+            fact.device_id,
+            fact.seq,
+            row.received_at,
+            fact.kind,
+            fact.verdict,
+            fact.static_reason,
+            fact.gate,
+        )
 
     monkeypatch.setattr(push_module, "_fact", first_to_arrive)
     wrong = arrival_state()

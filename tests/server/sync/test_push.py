@@ -35,8 +35,13 @@ SETTINGS = ServerSettings(database_url="sqlite://")
 
 
 def send(session: Session, device: object, ops: list[Op], **kwargs: object) -> PushResponse:
-    return push(session, device=device, request=request(ops, **kwargs),  # type: ignore[arg-type]
-                now=T0 + timedelta(hours=6), settings=SETTINGS)
+    return push(
+        session,
+        device=device,
+        request=request(ops, **kwargs),  # type: ignore[arg-type]
+        now=T0 + timedelta(hours=6),
+        settings=SETTINGS,
+    )
 
 
 @pytest.fixture
@@ -80,12 +85,16 @@ def test_replay_returns_the_first_result_and_changes_nothing(
     door = world.doors[0]
     ops = [scan_op(world, door, world.tickets[0], 1), scan_op(world, door, world.tickets[0], 2)]
     first = send(session, door, ops)
-    counts = (session.scalar(select(func.count()).select_from(SyncOp)),
-              session.scalar(select(func.count()).select_from(TicketScan)))
+    counts = (
+        session.scalar(select(func.count()).select_from(SyncOp)),
+        session.scalar(select(func.count()).select_from(TicketScan)),
+    )
     again = send(session, door, [*ops, ops[0]])
     assert again.results[:2] == first.results and again.results[2] == first.results[0]
-    assert counts == (session.scalar(select(func.count()).select_from(SyncOp)),
-                      session.scalar(select(func.count()).select_from(TicketScan)))
+    assert counts == (
+        session.scalar(select(func.count()).select_from(SyncOp)),
+        session.scalar(select(func.count()).select_from(TicketScan)),
+    )
 
 
 def test_late_earlier_scan_takes_the_stamp_over(session: Session, world: World) -> None:
@@ -112,8 +121,12 @@ def test_late_earlier_scan_takes_the_stamp_over(session: Session, world: World) 
 
 def test_static_refusals_are_rejected_with_their_reason(session: Session, world: World) -> None:
     door, branch = world.doors[0], world.branches[0]
-    forged = issue_token(SigningKey.generate(keys.current_signing_key(session).key_id),
-                         TokenKind.TICKET, world.tickets[0].id, world.event_id)
+    forged = issue_token(
+        SigningKey.generate(keys.current_signing_key(session).key_id),
+        TokenKind.TICKET,
+        world.tickets[0].id,
+        world.event_id,
+    )
     bad_sig = scan_op(world, door, world.tickets[0], 1)
     bad_sig = bad_sig.model_copy(update={"payload": {**bad_sig.payload, "qr": forged}})
     garbage = scan_op(world, door, world.tickets[0], 2)
@@ -133,10 +146,13 @@ def test_static_refusals_are_rejected_with_their_reason(session: Session, world:
     ]
     assert all(r.message for r in results)
     refused_scans = session.scalar(
-        select(func.count()).select_from(TicketScan).where(TicketScan.outcome == "REFUSED"))
+        select(func.count()).select_from(TicketScan).where(TicketScan.outcome == "REFUSED")
+    )
     assert refused_scans == 4
-    assert send(session, branch, [scan_op(world, branch, world.tickets[0], 6)]).results[0].reason \
+    assert (
+        send(session, branch, [scan_op(world, branch, world.tickets[0], 6)]).results[0].reason
         is Reason.OUT_OF_SCOPE
+    )
 
 
 def test_manual_checkin_admits_like_a_scan(session: Session, world: World) -> None:
@@ -180,12 +196,20 @@ def test_stamp_from_another_branch_is_refused(session: Session, world: World) ->
 
 def test_package_activates_once(session: Session, world: World) -> None:
     package = packages.create(
-        session, event_id=world.event_id, name="VIP", price=Decimal("80.00"),
+        session,
+        event_id=world.event_id,
+        name="VIP",
+        price=Decimal("80.00"),
         status=PackageStatus.ACTIVE,
-        items=[ItemSpec("Bracelet", PackageItemType.BRACELET, quantity=2)])
-    bought = packages.purchase(session, package_id=package.id, user_id=world.users[0].id,
-                               now=T0 - timedelta(days=3),
-                               signing_key=keys.current_signing_key(session))
+        items=[ItemSpec("Bracelet", PackageItemType.BRACELET, quantity=2)],
+    )
+    bought = packages.purchase(
+        session,
+        package_id=package.id,
+        user_id=world.users[0].id,
+        now=T0 - timedelta(days=3),
+        signing_key=keys.current_signing_key(session),
+    )
     assert bought.qr_token is not None
     one, two = world.doors[0], world.doors[1]
     first = send(session, one, [activate_op(world, one, bought.qr_token, 1)]).results[0]
@@ -203,8 +227,9 @@ def test_clock_offset_is_measured_from_device_time(session: Session, world: Worl
 
 def test_unknown_ticket_is_logged_and_rejected(session: Session, world: World) -> None:
     door = world.doors[0]
-    ghost = issue_token(keys.current_signing_key(session), TokenKind.TICKET, uuid.uuid4(),
-                        world.event_id)
+    ghost = issue_token(
+        keys.current_signing_key(session), TokenKind.TICKET, uuid.uuid4(), world.event_id
+    )
     op = scan_op(world, door, world.tickets[0], 1)
     op = op.model_copy(update={"payload": {**op.payload, "qr": ghost}})
     result = send(session, door, [op]).results[0]

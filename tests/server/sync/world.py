@@ -52,8 +52,9 @@ def make_device(session: Session, role: str, **scope: uuid.UUID) -> Device:
     return device
 
 
-def build_world(session: Session, *, users: int = 3, doors: int = 3, branches: int = 2,
-                max_stamps: int = 3) -> World:
+def build_world(
+    session: Session, *, users: int = 3, doors: int = 3, branches: int = 2, max_stamps: int = 3
+) -> World:
     """An enabled event, one ticket per user, an offer, and devices."""
     event = make_event(session, points=100)
     people = [make_user(session) for _ in range(users)]
@@ -84,41 +85,60 @@ def _next_seq(world: World, device: Device) -> int:
     return world.seqs[device.id]
 
 
-def scan_op(world: World, device: Device, ticket: Ticket, minute: float,
-            verdict: str | None = None, gate: str = "Gate 1") -> Op:
+def scan_op(
+    world: World,
+    device: Device,
+    ticket: Ticket,
+    minute: float,
+    verdict: str | None = None,
+    gate: str = "Gate 1",
+) -> Op:
     """A `ticket.scan` op at T0 + minute."""
     when = T0 + timedelta(minutes=minute)
     return build_op(
-        TicketScanPayload(qr=ticket.qr_token, event_id=world.event_id, gate=gate,
-                          verdict=verdict),  # type: ignore[arg-type]
-        seq=_next_seq(world, device), occurred_at=when, device_clock=when)
+        TicketScanPayload(qr=ticket.qr_token, event_id=world.event_id, gate=gate, verdict=verdict),  # type: ignore[arg-type]
+        seq=_next_seq(world, device),
+        occurred_at=when,
+        device_clock=when,
+    )
 
 
 def checkin_op(world: World, device: Device, ticket: Ticket, minute: float) -> Op:
     """A `ticket.manual_checkin` op."""
     when = T0 + timedelta(minutes=minute)
     return build_op(
-        ManualCheckinPayload(ticket_id=ticket.id, event_id=world.event_id, gate="Gate 1",
-                             note="phone died"),
-        seq=_next_seq(world, device), occurred_at=when, device_clock=when)
+        ManualCheckinPayload(
+            ticket_id=ticket.id, event_id=world.event_id, gate="Gate 1", note="phone died"
+        ),
+        seq=_next_seq(world, device),
+        occurred_at=when,
+        device_clock=when,
+    )
 
 
-def card_op(world: World, device: Device, user: User, kind: str, minute: float,
-            verdict: str | None = None) -> Op:
+def card_op(
+    world: World, device: Device, user: User, kind: str, minute: float, verdict: str | None = None
+) -> Op:
     """A `pass.stamp` or `pass.claim` op."""
     when = T0 + timedelta(minutes=minute)
     model = PassStampPayload if kind == "stamp" else PassClaimPayload
     return build_op(
-        model(qr=world.passport_qr[user.id], offer_id=world.offer.id,
-              verdict=verdict),  # type: ignore[arg-type]
-        seq=_next_seq(world, device), occurred_at=when, device_clock=when)
+        model(qr=world.passport_qr[user.id], offer_id=world.offer.id, verdict=verdict),  # type: ignore[arg-type]
+        seq=_next_seq(world, device),
+        occurred_at=when,
+        device_clock=when,
+    )
 
 
 def activate_op(world: World, device: Device, qr: str, minute: float) -> Op:
     """A `package.activate` op."""
     when = T0 + timedelta(minutes=minute)
-    return build_op(PackageActivatePayload(qr=qr), seq=_next_seq(world, device),
-                    occurred_at=when, device_clock=when)
+    return build_op(
+        PackageActivatePayload(qr=qr),
+        seq=_next_seq(world, device),
+        occurred_at=when,
+        device_clock=when,
+    )
 
 
 def request(ops: list[Op], device_time: datetime | None = None) -> PushRequest:

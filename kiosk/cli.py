@@ -1,0 +1,318 @@
+"""The `soca-kiosk` command line.
+
+Commands render `KioskError`s once, here: the message on stderr and a
+non-zero exit status. Output meant for programs is one JSON object per line
+on stdout.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import time
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import cv2
+import numpy as np
+import typer
+from numpy.typing import NDArray
+
+from kiosk.errors import KioskError, UnreadableImage
+
+app = typer.Typer(
+    name="soca-kiosk",
+    help="Soca Passport kiosk: door scanning and stamp cards that work offline.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+EXIT_UNREADABLE = 2  # the contract's status for an image that cannot be read
+EXIT_FAILURE = 1
+
+
+class DecoderChoice(enum.StrEnum):
+    """The QR decoder backends the CLI offers."""
+
+    ZXING = "zxing"
+    PYZBAR = "pyzbar"
+    OPENCV = "opencv"
+
+
+@app.callback()
+def _root() -> None:
+    """Soca Passport kiosk: door scanning and stamp cards that work offline."""
+
+
+def read_image_gray(path: Path) -> NDArray[np.uint8]:
+    """Load an image file as 8-bit gray; UnreadableImage when it is missing or not an image."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UnreadableImage(f"cannot read {path}: {exc.strerror or exc}") from exc
+    # imdecode (unlike imread) prints no OpenCV warning of its own for a non-image.
+    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        raise UnreadableImage(f"cannot read {path}: not an image format OpenCV knows")
+    return np.asarray(image, dtype=np.uint8)
+
+
+@app.command()
+def decode(
+    images: Annotated[list[Path], typer.Argument(help="Image files to read QR codes from.")],
+    decoder: Annotated[
+        DecoderChoice, typer.Option(help="QR decoder backend.", case_sensitive=False)
+    ] = DecoderChoice.ZXING,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Kiosk data folder (accepted like every command; decode needs none)."),
+    ] = None,
+) -> None:
+    """Print one JSON line per image: its file, codes (nearest the centre first) and decode ms."""
+    from kiosk.scanner.decoders import make_decoder, order_by_centre
+
+    try:
+        reader = make_decoder(decoder.value)
+    except KioskError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(EXIT_FAILURE) from exc
+    failed = False
+    for path in images:
+        try:
+            gray = read_image_gray(path)
+        except UnreadableImage as exc:
+            typer.echo(f"error: {exc.message}", err=True)
+            failed = True
+            continue
+        started = time.perf_counter()
+        codes = reader.decode(gray)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        height, width = gray.shape
+        texts = [code.text for code in order_by_centre(codes, width, height)]
+        line = {"file": str(path), "codes": texts, "ms": round(elapsed_ms, 3)}
+        typer.echo(json.dumps(line, ensure_ascii=False))
+    if failed:
+        raise typer.Exit(EXIT_UNREADABLE)
+
+
+# ------------------------------------------------------------------ pair, sync, status, run
+
+EXIT_REVOKED = 3  # `sync`: the server says this device is revoked (the outbox is kept)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Kiosk data folder (default: the platform's; env SOCA_KIOSK_DATA_DIR).",
+    ),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def _fail(exc: KioskError) -> NoReturn:
+    typer.echo(f"error: {exc.message}", err=True)
+    raise typer.Exit(EXIT_FAILURE) from exc
+
+
+@app.command()
+def pair(
+    server: Annotated[
+        str, typer.Option("--server", help="The sync server, e.g. http://host:8000.")
+    ],
+    code: Annotated[str, typer.Option("--code", help="A one-time pairing code from HQ.")],
+    name: Annotated[
+        str | None, typer.Option("--name", help="A name for this device (default: hostname).")
+    ] = None,
+    sync_now: Annotated[
+        bool, typer.Option("--sync/--no-sync", help="Download this device's data right away.")
+    ] = True,
+    data_dir: DataDir = None,
+) -> None:
+    """Pair this kiosk with the server using a one-time code, then download its data."""
+    from kiosk.app import open_synchronizer, pair_device
+    from kiosk.settings import load_settings
+
+    try:
+        settings = load_settings(data_dir=data_dir)
+        config = pair_device(settings, server_url=server, code=code, name=name)
+    except KioskError as exc:
+        _fail(exc)
+    scope = ", ".join(
+        f"{key} {value}" for key, value in config.scope.model_dump().items() if value is not None
+    )
+    typer.echo(
+        f"paired as {config.role.value} device {config.device_id} ({scope or 'no scope'}) "
+        f"with {config.server_url}; config in {settings.config_path}"
+    )
+    if not sync_now:
+        return
+    try:
+        synchronizer = open_synchronizer(settings)
+    except KioskError as exc:
+        _fail(exc)
+    try:
+        report = synchronizer.sync_once()
+    finally:
+        synchronizer.close()
+    if report.ok:
+        typer.echo(f"downloaded {report.rows} row(s) in {report.pages} page(s)")
+    else:
+        typer.echo(f"paired, but the first sync failed: {report.error}", err=True)
+
+
+@app.command()
+def sync(data_dir: DataDir = None, json_output: JsonFlag = False) -> None:
+    """Push pending ops and pull changes once; exit 1 on failure, 3 if the device is revoked."""
+    from kiosk.app import open_synchronizer
+    from kiosk.settings import load_settings
+
+    try:
+        synchronizer = open_synchronizer(load_settings(data_dir=data_dir))
+    except KioskError as exc:
+        _fail(exc)
+    try:
+        report = synchronizer.sync_once()
+    finally:
+        synchronizer.close()
+    if json_output:
+        typer.echo(json.dumps(report.to_json()))
+    else:
+        results = ", ".join(f"{count} {status}" for status, count in sorted(report.results.items()))
+        typer.echo(
+            f"pushed {report.pushed} op(s){f' ({results})' if results else ''}; "
+            f"pulled {report.rows} row(s) in {report.pages} page(s); {report.pending} pending"
+        )
+        if report.error:
+            typer.echo(f"error: {report.error}", err=True)
+    if report.revoked:
+        raise typer.Exit(EXIT_REVOKED)
+    if not report.ok:
+        raise typer.Exit(EXIT_FAILURE)
+
+
+@app.command()
+def status(data_dir: DataDir = None, json_output: JsonFlag = False) -> None:
+    """Show pairing, online/offline, pending ops, last sync, last error and the clock offset."""
+    from kiosk.app import open_kiosk
+    from kiosk.settings import load_settings
+
+    try:
+        with open_kiosk(load_settings(data_dir=data_dir)) as kiosk:
+            current = kiosk.status.get_status()
+    except KioskError as exc:
+        _fail(exc)
+    typer.echo(json.dumps(current.to_json()) if json_output else current.to_text())
+
+
+class ModeChoice(enum.StrEnum):
+    """`run --mode`: what a scan does."""
+
+    DOOR = "door"
+    PRIZE = "prize"
+    REVIEW = "review"
+
+
+class PrizeActionChoice(enum.StrEnum):
+    """`run --prize-action`: what a headless prize-mode scan does."""
+
+    STAMP = "stamp"
+    CLAIM = "claim"
+    AUTO = "auto"
+
+
+@app.command()
+def run(
+    headless: Annotated[
+        bool, typer.Option("--headless", help="No window: print one JSON line per scan.")
+    ] = False,
+    camera: Annotated[
+        str | None, typer.Option("--camera", help="Camera index or video file (window mode).")
+    ] = None,
+    mode: Annotated[
+        ModeChoice | None,
+        typer.Option("--mode", help="door, prize or review (default: from the device's role)."),
+    ] = None,
+    codes: Annotated[
+        str | None,
+        typer.Option("--codes", help="Read codes from FILE, or - for standard input, one a line."),
+    ] = None,
+    gate: Annotated[str | None, typer.Option("--gate", help="This door's gate name.")] = None,
+    offer: Annotated[
+        str | None, typer.Option("--offer", help="Prize mode: the offer id (if several).")
+    ] = None,
+    prize_action: Annotated[
+        PrizeActionChoice,
+        typer.Option("--prize-action", help="Prize mode: stamp, claim, or auto (claim when full)."),
+    ] = PrizeActionChoice.STAMP,
+    background_sync: Annotated[
+        bool, typer.Option("--sync/--no-sync", help="Sync in the background while scanning.")
+    ] = True,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Also print each verdict's headline on stderr.")
+    ] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Run the kiosk; with --headless, print {"op_id", "type", "verdict", "reason"} per scan."""
+    import sys
+    import uuid
+
+    from kiosk.app import open_kiosk, start_sync_loop
+    from kiosk.services.headless import PrizeAction, ScanMode, iter_codes
+    from kiosk.settings import load_settings
+
+    if not headless:
+        typer.echo("error: the kiosk window is not available yet; use --headless", err=True)
+        raise typer.Exit(EXIT_FAILURE)
+    if codes is None:
+        typer.echo(
+            "error: --headless needs --codes FILE, or --codes - to read a keyboard-wedge "
+            "scanner (one code a line) from standard input",
+            err=True,
+        )
+        raise typer.Exit(EXIT_FAILURE)
+    del camera  # the camera feeds the window; headless reads --codes
+    try:
+        offer_id = uuid.UUID(offer) if offer else None
+    except ValueError:
+        typer.echo(f"error: --offer {offer!r} is not an offer id", err=True)
+        raise typer.Exit(EXIT_FAILURE) from None
+    try:
+        settings = load_settings(data_dir=data_dir, gate=gate)
+        kiosk = open_kiosk(settings, offer_id=offer_id)
+    except KioskError as exc:
+        _fail(exc)
+    loop = None
+    try:
+        chosen = ScanMode(mode.value) if mode else kiosk.default_mode()
+        handle = kiosk.scan_handler(chosen, PrizeAction(prize_action.value))
+        if background_sync and kiosk.config is not None:
+            loop = start_sync_loop(settings)
+        try:
+            stream = sys.stdin.buffer if codes == "-" else Path(codes).open("rb")  # noqa: SIM115
+        except OSError as exc:
+            typer.echo(f"error: cannot read --codes {codes}: {exc.strerror or exc}", err=True)
+            raise typer.Exit(EXIT_FAILURE) from exc
+        with stream:
+            for code in iter_codes(stream):
+                verdict = handle(code)  # returns after the op's transaction committed
+                sys.stdout.write(json.dumps(verdict.line()) + "\n")
+                sys.stdout.flush()
+                if explain:
+                    typer.echo(
+                        f"{verdict.colour.value}: {verdict.headline}"
+                        f"{' - ' + verdict.explanation if verdict.explanation else ''}",
+                        err=True,
+                    )
+                if loop is not None and verdict.op_id is not None:
+                    loop.trigger()
+    except KioskError as exc:
+        _fail(exc)
+    finally:
+        if loop is not None:
+            loop.stop(timeout=settings.request_deadline_s)
+        kiosk.close()
+
+
+def main() -> None:
+    """Run the `soca-kiosk` command line."""
+    app()

@@ -1,0 +1,267 @@
+"""Who is calling, and who may call each route: bearer tokens, principals and route policies.
+
+Credentials come only from `Authorization: Bearer <token>`; query strings and
+cookies are never read. A token is either a device's (`devices.token_hash`)
+or a user's (`api_tokens`), both stored as SHA-256. A presented token that
+does not resolve — unknown, rolled, revoked, or a revoked device — is 401 on
+every route, public ones included, so a revoked kiosk learns at once.
+
+Every route declares its policy with exactly one of `allow(*roles)` or
+`public()`. `PolicyRoute` finds that declaration in the route's dependencies
+and records it in the OpenAPI operation as `x-soca-policy`; the test
+`tests/server/api/test_route_policies.py` fails on any route without one.
+Order of refusals: no credentials → 401, a role the policy does not name →
+403, then the routers' tenancy checks answer 404 for objects the caller may
+not see (the same body as a missing id).
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Annotated, Any, Final
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.api.deps import DbSession
+from server.api.errors import Unauthorized
+from server.db.models import Device, User
+from server.db.models.enums import PromoterStatus, UserRole
+from server.domain import accounts, devices, promoters
+from server.errors import Forbidden
+
+POLICY_KEY: Final = "x-soca-policy"
+PUBLIC: Final = "public"
+
+
+class Role(enum.StrEnum):
+    """What a caller acts as; a route's policy names the roles it admits."""
+
+    HQ = "HQ"
+    PROMOTER = "PROMOTER"  # a user linked to an APPROVED promoter
+    BRANCH_MANAGER = "BRANCH_MANAGER"
+    DOOR_DEVICE = "DOOR_DEVICE"
+    BRANCH_DEVICE = "BRANCH_DEVICE"
+    PROMOTER_DEVICE = "PROMOTER_DEVICE"
+
+
+DEVICE_ROLES: Final = (Role.DOOR_DEVICE, Role.BRANCH_DEVICE, Role.PROMOTER_DEVICE)
+_FROM_DEVICE: Final = {
+    "DOOR": Role.DOOR_DEVICE,
+    "BRANCH": Role.BRANCH_DEVICE,
+    "PROMOTER": Role.PROMOTER_DEVICE,
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller: a role (None when anonymous or a user with no API role) and who they are."""
+
+    role: Role | None = None
+    user: User | None = None
+    device: Device | None = None
+    promoter_id: uuid.UUID | None = None
+
+    @property
+    def authenticated(self) -> bool:
+        """True when a valid token was presented."""
+        return self.user is not None or self.device is not None
+
+    @property
+    def user_id(self) -> uuid.UUID | None:
+        """The calling user's id, if a user is calling."""
+        return self.user.id if self.user is not None else None
+
+    @property
+    def device_id(self) -> uuid.UUID | None:
+        """The calling device's id, if a device is calling."""
+        return self.device.id if self.device is not None else None
+
+
+ANONYMOUS: Final = Principal()
+
+
+# ------------------------------------------------------------------------- credentials
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of `Authorization: Bearer <token>`; None without the header, 401 if malformed."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or " " in token:
+        raise Unauthorized("Malformed Authorization header; send 'Authorization: Bearer <token>'.")
+    return token
+
+
+def _user_role(session: Session, user: User) -> tuple[Role | None, uuid.UUID | None]:
+    if user.role == UserRole.HQ:
+        return Role.HQ, None
+    if user.role == UserRole.BRANCH_MANAGER:
+        return Role.BRANCH_MANAGER, None
+    if user.role == UserRole.PROMOTER:
+        promoter = promoters.get_for_user(session, user_id=user.id)
+        if promoter is not None and promoter.status == PromoterStatus.APPROVED:
+            return Role.PROMOTER, promoter.id
+    return None, None
+
+
+def resolve_principal(session: Session, token: str | None) -> Principal:
+    """The principal a token stands for; ANONYMOUS without one; 401 for a dead token."""
+    if token is None:
+        return ANONYMOUS
+    device = devices.get_by_token(session, token)
+    if device is not None:
+        if device.revoked_at is not None:
+            raise Unauthorized("This device has been revoked; pair it again to use it.")
+        return Principal(
+            role=_FROM_DEVICE[device.role], device=device, promoter_id=device.promoter_id
+        )
+    user = accounts.user_for_token(session, token)
+    if user is None:
+        raise Unauthorized("The bearer token is unknown, expired or revoked.")
+    role, promoter_id = _user_role(session, user)
+    return Principal(role=role, user=user, promoter_id=promoter_id)
+
+
+@cache
+def _dummy_hash() -> str:
+    return accounts.hash_password("not-a-real-password")  # a timing decoy
+
+
+def authenticate_user(
+    session: Session, *, email: str, password: str, roles: Iterable[UserRole]
+) -> User | None:
+    """The user with this email and password among `roles`, else None (argon2 runs either way)."""
+    user = session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None or user.password_hash is None:
+        accounts.password_matches(_dummy_hash(), password)
+        return None
+    if not accounts.password_matches(user.password_hash, password):
+        return None
+    return user if user.role in set(roles) else None
+
+
+# ----------------------------------------------------------------------------- policies
+
+
+_BEARER_DOC = HTTPBearer(
+    auto_error=False,
+    scheme_name="BearerToken",
+    description="An HQ, promoter or branch-manager token, or a paired device's token.",
+)
+
+
+class Policy:
+    """Base of route policies: `names` is what the OpenAPI operation records."""
+
+    names: tuple[str, ...] = ()
+
+    def _principal(self, request: Request, session: Session) -> Principal:
+        return resolve_principal(session, bearer_token(request))
+
+
+class RolePolicy(Policy):
+    """Admit only callers acting as one of `roles`."""
+
+    def __init__(self, roles: Iterable[Role]) -> None:
+        self.roles = frozenset(roles)
+        if not self.roles:
+            raise ValueError("a role policy needs at least one role; use public() for anyone")
+        self.names = tuple(sorted(role.value for role in self.roles))
+
+    def __call__(
+        self,
+        request: Request,
+        session: DbSession,
+        _documented: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER_DOC)],
+    ) -> Principal:
+        """Resolve the caller; 401 without valid credentials, 403 for another role."""
+        principal = self._principal(request, session)
+        if not principal.authenticated:
+            raise Unauthorized()
+        if principal.role not in self.roles:
+            raise Forbidden("Your account or device may not do this.")
+        return principal
+
+
+class PublicPolicy(Policy):
+    """Admit anyone; a presented token must still be valid."""
+
+    names = (PUBLIC,)
+
+    def __call__(self, request: Request, session: DbSession) -> Principal:
+        """Resolve the caller (ANONYMOUS when no token is presented)."""
+        return self._principal(request, session)
+
+
+def allow(*roles: Role) -> Any:
+    """Declare a route open to these roles; the parameter receives the Principal."""
+    return Depends(RolePolicy(roles))
+
+
+def public() -> Any:
+    """Declare a route open to anyone (the parameter receives the Principal, maybe ANONYMOUS)."""
+    return Depends(PublicPolicy())
+
+
+def _walk(dependant: Dependant) -> Iterator[Dependant]:
+    for sub in dependant.dependencies:
+        yield sub
+        yield from _walk(sub)
+
+
+def route_policies(route: APIRoute) -> list[Policy]:
+    """Every policy declared among a route's dependencies (a sound route has exactly one)."""
+    found: list[Policy] = []
+    for sub in _walk(route.dependant):
+        if isinstance(sub.call, Policy):
+            found.append(sub.call)
+    return found
+
+
+class PolicyRoute(APIRoute):
+    """An APIRoute that records its declared policy in the OpenAPI operation (`x-soca-policy`)."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        found = route_policies(self)
+        if len(found) == 1:
+            self.openapi_extra = {**(self.openapi_extra or {}), POLICY_KEY: list(found[0].names)}
+            if isinstance(found[0], RolePolicy):
+                self.responses = {
+                    401: {"description": "No valid bearer token (missing, unknown or revoked)."},
+                    403: {"description": "The caller's role may not use this route."},
+                    **self.responses,
+                }
+
+
+@dataclass(frozen=True)
+class ServedRoute:
+    """An APIRoute as the app serves it: its full path (include prefixes applied) and methods."""
+
+    path: str
+    methods: frozenset[str]
+    route: APIRoute
+
+
+def api_routes(app: FastAPI) -> list[ServedRoute]:
+    """Every APIRoute the app serves, included routers flattened."""
+    found = []
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute):
+            path = context.path or route.path
+            methods = frozenset(context.methods or route.methods or ())
+            found.append(ServedRoute(path, methods, route))
+    return found

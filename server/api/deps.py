@@ -1,0 +1,47 @@
+"""Request-scoped dependencies every router shares: the unit of work, settings, client address.
+
+The session is opened per request and committed once, after the endpoint
+returns and *before* the response is sent (`scope="function"`): a failed
+commit becomes an error response instead of a success the database never
+kept. Services never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from server.settings import ServerSettings
+
+
+def _session(request: Request) -> Iterator[Session]:
+    """A unit of work per request: commit once at the end, roll back on error."""
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _settings(request: Request) -> ServerSettings:
+    """The settings the app was built with."""
+    settings: ServerSettings = request.app.state.settings
+    return settings
+
+
+DbSession = Annotated[Session, Depends(_session, scope="function")]
+AppSettings = Annotated[ServerSettings, Depends(_settings)]
+
+
+def client_address(request: Request) -> str:
+    """The peer address rate limits are keyed on (a proxy in front must set it, e.g. uvicorn's
+    --proxy-headers; forwarded headers are not read here)."""
+    return request.client.host if request.client else "unknown"

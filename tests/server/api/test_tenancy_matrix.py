@@ -1,0 +1,336 @@
+"""Every route × every kind of caller → the expected status class.
+
+Columns (in `PRINCIPALS` order): anonymous, HQ, promoter A (the target
+belongs to A), promoter B (A's object), branch manager (of A's branch), DOOR
+device (A's event), BRANCH device (A's branch), PROMOTER device (A), revoked
+device. Letters: o = 2xx, u = 401, f = 403, n = 404, c = 409.
+
+Objects a call consumes (a deleted package, a confirmed prize, a used
+pairing code, a revoked device) are made fresh for each caller. The sync
+services are replaced by fakes here: this file tests who may call them, not
+what they do.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.wire import DeviceRole, DeviceScope, PullResponse, PushResponse
+from server.api.auth import api_routes
+from server.db.session import make_session_factory, unit_of_work
+from server.domain import devices, memberships, packages, promoters, tiers
+from server.sync import pull, push, views
+from tests.conftest import ENGINES, _Databases
+from tests.server.api.conftest import TestClient, empty_tables, make_app
+from tests.server.api.world import (
+    NOW,
+    PASSWORD,
+    PRINCIPALS,
+    World,
+    build_world,
+    customer_with_full_card,
+    fresh_reward,
+    pair_device,
+    tag,
+)
+
+CLASSES = {"o": "2xx", "u": 401, "f": 403, "n": 404, "c": 409}
+
+Make = Callable[[World, Session, str], tuple[str, Any]]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One route: how to call it as a given principal, and what each principal gets."""
+
+    method: str
+    route: str
+    expect: str
+    make: Make
+
+
+def fixed(path: str, body: Any = None) -> Make:
+    """A call whose path (formatted with the world's ids) and body never change."""
+
+    def make(w: World, _s: Session, _who: str) -> tuple[str, Any]:
+        return path.format(w=w), body(w) if callable(body) else body
+
+    return make
+
+
+def _fresh_package(w: World, s: Session, _who: str) -> tuple[str, Any]:
+    package = packages.create(s, event_id=w.event_a_id, name=f"P {tag()}", price=Decimal(1))
+    return f"/api/v1/packages/{package.id}", None
+
+
+def _fresh_reward(w: World, s: Session, _who: str) -> tuple[str, Any]:
+    return f"/api/v1/rewards/{fresh_reward(s, w.event_a_id).id}", None
+
+
+def _pairing(w: World, s: Session, _who: str) -> tuple[str, Any]:
+    issued = devices.create_pairing_code(
+        s, role=DeviceRole.DOOR, scope=DeviceScope(event_id=w.event_a_id), now=datetime.now(UTC)
+    )
+    return "/api/v1/devices/pair", {"code": issued.code, "name": "Gate"}
+
+
+def _fresh_device(w: World, s: Session, _who: str) -> tuple[str, Any]:
+    device_id, _token = pair_device(s, DeviceRole.DOOR, DeviceScope(event_id=w.event_a_id))
+    return f"/api/v1/devices/{device_id}", None
+
+
+def _roll(w: World, s: Session, who: str) -> tuple[str, Any]:
+    if who in w.device_ids:
+        return f"/api/v1/devices/{w.device_ids[who]}/roll-token", None
+    device_id, _token = pair_device(s, DeviceRole.DOOR, DeviceScope(event_id=w.event_a_id))
+    return f"/api/v1/devices/{device_id}/roll-token", None
+
+
+def _confirm(w: World, s: Session, _who: str) -> tuple[str, Any]:
+    customer = customer_with_full_card(s, w.offer_id)
+    return f"/api/branch-manager/confirm-prize/{customer}/{w.offer_id}", None
+
+
+def _pending_promoter(action: str) -> Make:
+    def make(_w: World, s: Session, _who: str) -> tuple[str, Any]:
+        row = promoters.register(s, name="New Promoter", email=f"n{tag()}@fetes.example")
+        return f"/api/v1/promoters/{row.id}/{action}", None
+
+    return make
+
+
+def _membership_to_cancel(w: World, s: Session, _who: str) -> tuple[str, Any]:
+    row = memberships.create(s, user_id=w.attendee_id, tier="ELITE", now=NOW)
+    return f"/api/v1/memberships/{row.id}/cancel", None
+
+
+def _same_tiers(_w: World, s: Session, _who: str) -> tuple[str, Any]:
+    current = tiers.list_tiers(s)
+    body = [{"name": t.name, "min_points": t.min_points, "perks": t.perks} for t in current]
+    return "/api/v1/tiers", {"tiers": body}
+
+
+_PUSH = {"device_time": "2026-02-14T21:05:00Z", "ops": []}
+_SIGN_UP = {"name": "Kerry", "email": "kerry@fetes.example"}
+_EVENT = {"name": "New fête", "starts_at": "2026-03-01T21:00:00Z", "country_code": "TT"}
+
+
+def _package_body(w: World) -> dict[str, Any]:
+    return {"eventId": str(w.event_a_id), "name": "Early bird", "price": "8.00"}
+
+
+def _reward_body(w: World) -> dict[str, Any]:
+    return {
+        "eventId": str(w.event_a_id),
+        "name": "Spend 100",
+        "triggerType": "MINIMUM_SPEND",
+        "minimumSpend": "100.00",
+        "rewardType": "RECHARGE",
+        "rewardAmount": "5.00",
+    }
+
+
+#                                                     a h A B m d b p r
+CASES = [
+    Case("GET", "/health", "oooooooou", fixed("/health")),
+    Case("GET", "/api/passport/landing-info", "oooooooou", fixed("/api/passport/landing-info")),
+    Case(
+        "GET",
+        "/api/v1/passports/{user_id}",
+        "uoonffffu",
+        fixed("/api/v1/passports/{w.attendee_id}"),
+    ),
+    Case(
+        "POST",
+        "/api/v1/auth/login",
+        "oooooooou",
+        fixed("/api/v1/auth/login", lambda w: {"email": w.promoter_a_email, "password": PASSWORD}),
+    ),
+    Case(
+        "POST",
+        "/api/v1/devices/pairing-codes",
+        "uoonffffu",
+        fixed(
+            "/api/v1/devices/pairing-codes",
+            lambda w: {"role": "DOOR", "event_id": str(w.event_a_id)},
+        ),
+    ),
+    Case("POST", "/api/v1/devices/pair", "oooooooou", _pairing),
+    Case("GET", "/api/v1/devices", "uoffffffu", fixed("/api/v1/devices")),
+    Case("DELETE", "/api/v1/devices/{device_id}", "uoonffffu", _fresh_device),
+    Case("POST", "/api/v1/devices/{device_id}/roll-token", "uofffooou", _roll),
+    Case("GET", "/api/v1/sync/pull", "uffffooou", fixed("/api/v1/sync/pull?limit=10")),
+    Case("POST", "/api/v1/sync/push", "uffffooou", fixed("/api/v1/sync/push", _PUSH)),
+    Case("GET", "/api/v1/sync/ops/{op_id}", "uoffffffu", fixed(f"/api/v1/sync/ops/{uuid.uuid4()}")),
+    Case("GET", "/api/v1/sync/conflicts", "uoffffffu", fixed("/api/v1/sync/conflicts")),
+    Case(
+        "POST",
+        "/api/branch-manager/confirm-prize/{customer_id}/{offer_id}",
+        "uoffofofu",
+        _confirm,
+    ),
+    Case(
+        "GET",
+        "/api/v1/offers/{offer_id}/passes/{user_id}",
+        "uoffofofu",
+        fixed("/api/v1/offers/{w.offer_id}/passes/{w.attendee_id}"),
+    ),
+    Case("GET", "/api/v1/packages", "uoonffffu", fixed("/api/v1/packages?eventId={w.event_a_id}")),
+    Case(
+        "GET",
+        "/api/v1/packages/{package_id}",
+        "uoonffffu",
+        fixed("/api/v1/packages/{w.package_id}"),
+    ),
+    Case("POST", "/api/v1/packages", "uoonffffu", fixed("/api/v1/packages", _package_body)),
+    Case(
+        "PUT",
+        "/api/v1/packages/{package_id}",
+        "uoonffffu",
+        fixed("/api/v1/packages/{w.package_id}", {"price": "9.50"}),
+    ),
+    Case("DELETE", "/api/v1/packages/{package_id}", "uoonffffu", _fresh_package),
+    Case("GET", "/api/v1/rewards", "uoonffffu", fixed("/api/v1/rewards?eventId={w.event_a_id}")),
+    Case("GET", "/api/v1/rewards/{reward_id}", "uoonffffu", fixed("/api/v1/rewards/{w.reward_id}")),
+    Case("POST", "/api/v1/rewards", "uoonffffu", fixed("/api/v1/rewards", _reward_body)),
+    Case(
+        "PUT",
+        "/api/v1/rewards/{reward_id}",
+        "uoonffffu",
+        fixed("/api/v1/rewards/{w.reward_id}", {"status": "INACTIVE"}),
+    ),
+    Case("DELETE", "/api/v1/rewards/{reward_id}", "uoonffffu", _fresh_reward),
+    # A promoter's own account already has a live registration: signing up again is 409.
+    Case("POST", "/api/v1/promoters", "ooccoooou", fixed("/api/v1/promoters", _SIGN_UP)),
+    Case("GET", "/api/v1/promoters", "uoffffffu", fixed("/api/v1/promoters")),
+    Case(
+        "POST",
+        "/api/v1/promoters/{promoter_id}/approve",
+        "uoffffffu",
+        _pending_promoter("approve"),
+    ),
+    Case(
+        "POST", "/api/v1/promoters/{promoter_id}/reject", "uoffffffu", _pending_promoter("reject")
+    ),
+    # Promoter B may create and list events too: its own.
+    Case("POST", "/api/v1/events", "uoooffffu", fixed("/api/v1/events", _EVENT)),
+    Case("GET", "/api/v1/events", "uoooffffu", fixed("/api/v1/events")),
+    Case("GET", "/api/v1/events/{event_id}", "uoonffffu", fixed("/api/v1/events/{w.event_a_id}")),
+    Case(
+        "POST",
+        "/api/v1/events/{event_id}/enable-passport",
+        "uoonffffu",
+        fixed("/api/v1/events/{w.event_a_id}/enable-passport"),
+    ),
+    Case(
+        "GET",
+        "/api/v1/events/{event_id}/billing",
+        "uoonffffu",
+        fixed("/api/v1/events/{w.event_a_id}/billing"),
+    ),
+    Case(
+        "POST",
+        "/api/v1/billing/{billing_id}/status",
+        "uoffffffu",
+        fixed("/api/v1/billing/{w.billing_a_id}/status", {"status": "WAIVED"}),
+    ),
+    Case(
+        "POST",
+        "/api/v1/events/{event_id}/tickets",
+        "uoonffffu",
+        fixed("/api/v1/events/{w.event_a_id}/tickets", lambda w: {"user_id": str(w.attendee_id)}),
+    ),
+    Case(
+        "POST",
+        "/api/v1/tickets/{ticket_id}/revoke",
+        "uoonffffu",
+        fixed("/api/v1/tickets/{w.ticket_id}/revoke"),
+    ),
+    Case("GET", "/api/v1/tiers", "uoffffffu", fixed("/api/v1/tiers")),
+    Case("PUT", "/api/v1/tiers", "uoffffffu", _same_tiers),
+    Case("GET", "/api/v1/memberships", "uoffffffu", fixed("/api/v1/memberships")),
+    Case(
+        "POST",
+        "/api/v1/memberships",
+        "uoffffffu",
+        fixed("/api/v1/memberships", lambda w: {"user_id": str(w.attendee_id), "tier": "GOLD"}),
+    ),
+    Case("POST", "/api/v1/memberships/{membership_id}/cancel", "uoffffffu", _membership_to_cancel),
+]
+
+
+@dataclass
+class Env:
+    """One engine's app, client, world and session factory, shared by the module."""
+
+    client: Any
+    world: World
+    factory: sessionmaker[Session]
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def env(request: pytest.FixtureRequest, databases: _Databases) -> Iterator[Env]:
+    """The world is built once per engine: calls that consume objects get fresh ones."""
+    engine = databases.engine(request.param)
+    empty_tables(engine)
+    factory = make_session_factory(engine)
+    world = build_world(factory)
+    with TestClient(make_app(engine)) as client:
+        yield Env(client=client, world=world, factory=factory)
+
+
+@pytest.fixture(autouse=True)
+def fake_sync(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stand-ins for the sync services (their own tests live with them)."""
+
+    def fake_pull(*_args: Any, **_kwargs: Any) -> PullResponse:
+        return PullResponse(cursor=None, more=False, server_time=datetime.now(UTC))
+
+    def fake_push(*_args: Any, **_kwargs: Any) -> PushResponse:
+        return PushResponse(server_time=datetime.now(UTC), results=[])
+
+    monkeypatch.setattr(pull, "pull", fake_pull)
+    monkeypatch.setattr(push, "push", fake_push)
+    monkeypatch.setattr(views, "get_op", lambda *_a, **_k: {"op_id": "x"})
+    monkeypatch.setattr(views, "list_conflicts", lambda *_a, **_k: [])
+    monkeypatch.setattr(views, "device_report", lambda *_a, **_k: [])
+
+
+def _class_of(status: int) -> str | int:
+    return "2xx" if 200 <= status < 300 else status
+
+
+def test_every_route_is_in_the_matrix(env: Env) -> None:
+    app = env.client.app
+    served = {(method, route.path) for route in api_routes(app) for method in route.methods}
+    assert served
+    covered = {(case.method, case.route) for case in CASES}
+    assert served - covered == set(), "routes missing from the matrix"
+    assert covered - served == set(), "matrix rows for routes that do not exist"
+    assert all(len(case.expect) == len(PRINCIPALS) for case in CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: f"{case.method} {case.route}")
+def test_route_answers_each_principal_as_expected(case: Case, env: Env) -> None:
+    world = env.world
+    wrong = []
+    for who, letter in zip(PRINCIPALS, case.expect, strict=True):
+        with unit_of_work(env.factory) as session:
+            path, body = case.make(world, session, who)
+        response = env.client.request(case.method, path, json=body, headers=world.auth(who))
+        expected = CLASSES[letter]
+        if _class_of(response.status_code) != expected:
+            wrong.append(f"{who}: expected {expected}, got {response.status_code} {response.text}")
+        elif letter != "o":
+            assert set(response.json()) == {"error"}, response.text
+        elif path.endswith("/roll-token") and who in world.device_ids:
+            world.tokens[who] = response.json()["token"]  # the old token is dead now
+    assert wrong == [], "\n".join(wrong)

@@ -1,0 +1,179 @@
+"""Pull: a fresh device pages through its scope; cursors resume; only the scope is sent."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.tokens import TokenKind, verify_token
+from core.wire import PullResponse
+from server.db.models import Device, SyncChange, Ticket
+from server.db.session import make_session_factory, unit_of_work
+from server.errors import InvalidInput
+from server.settings import ServerSettings
+from server.sync.pull import pull
+from server.sync.push import push
+from tests.conftest import _empty_all_tables
+from tests.server.factories import T0
+from tests.server.sync.world import build_world, card_op, request, scan_op
+
+SETTINGS = ServerSettings(database_url="sqlite://")
+NOW = T0 + timedelta(hours=5)
+
+
+def pull_all(
+    factory: sessionmaker[Session],
+    device_id: uuid.UUID,
+    cursor: str | None = None,
+    limit: int = 1000,
+) -> tuple[list[PullResponse], str | None]:
+    pages = []
+    while True:
+        with unit_of_work(factory) as session:
+            device = session.get(Device, device_id)
+            assert device is not None
+            page = pull(session, device=device, cursor=cursor, limit=limit, now=NOW)
+        pages.append(page)
+        cursor = page.cursor
+        if not page.more:
+            return pages, cursor
+
+
+@pytest.fixture
+def ids(committed_factory: sessionmaker[Session]) -> dict[str, object]:
+    with unit_of_work(committed_factory) as session:
+        world = build_world(session, users=5, doors=1, branches=1)
+        return {
+            "door": world.doors[0].id,
+            "branch": world.branches[0].id,
+            "tickets": [t.id for t in world.tickets],
+            "users": [u.id for u in world.users],
+            "event": world.event_id,
+            "world": world,
+        }
+
+
+def test_fresh_door_device_gets_keys_event_tickets_and_holders(
+    committed_factory: sessionmaker[Session], ids: dict[str, object]
+) -> None:
+    pages, cursor = pull_all(committed_factory, ids["door"])  # type: ignore[arg-type]
+    page = pages[0]
+    assert len(pages) == 1 and not page.more and cursor is not None
+    assert [e.id for e in page.events] == [ids["event"]]
+    assert {t.id for t in page.tickets} == set(ids["tickets"])  # type: ignore[arg-type]
+    assert all(t.handle and t.code and t.holder_name for t in page.tickets)
+    assert {p.user_id for p in page.passports} == set(ids["users"])  # type: ignore[arg-type]
+    assert page.offers == [] and page.cards == [] and page.scans == []
+    with unit_of_work(committed_factory) as session:
+        token = session.get(Ticket, page.tickets[0].id).qr_token  # type: ignore[union-attr]
+    assert verify_token(token, page.active_keys(), TokenKind.TICKET).ok
+
+
+def test_small_pages_resume_from_the_cursor_and_lose_nothing(
+    committed_factory: sessionmaker[Session], ids: dict[str, object]
+) -> None:
+    pages, cursor = pull_all(committed_factory, ids["door"], limit=2)  # type: ignore[arg-type]
+    assert len(pages) >= 5 and all(p.more for p in pages[:-1]) and not pages[-1].more
+    seen = [t.id for p in pages for t in p.tickets]
+    assert sorted(seen) == sorted(ids["tickets"])  # type: ignore[arg-type]
+    # Interrupted after the second page: resuming from its cursor gives the rest.
+    resumed, _ = pull_all(committed_factory, ids["door"], cursor=pages[1].cursor, limit=2)  # type: ignore[arg-type]
+    rest = [t.id for p in resumed for t in p.tickets]
+    assert sorted(rest) == sorted(t.id for p in pages[2:] for t in p.tickets)
+    nothing, same = pull_all(committed_factory, ids["door"], cursor=cursor)  # type: ignore[arg-type]
+    assert same == cursor and nothing[0].tickets == [] and nothing[0].keys
+
+
+def test_after_a_push_the_ticket_comes_back_checked_in(
+    committed_factory: sessionmaker[Session], ids: dict[str, object]
+) -> None:
+    _, cursor = pull_all(committed_factory, ids["door"])  # type: ignore[arg-type]
+    world = ids["world"]
+    with unit_of_work(committed_factory) as session:
+        door = session.get(Device, ids["door"])
+        assert door is not None
+        op = scan_op(world, door, world.tickets[0], 3, gate="North")  # type: ignore[attr-defined]
+        push(session, device=door, request=request([op]), now=NOW, settings=SETTINGS)
+    pages, _ = pull_all(committed_factory, ids["door"], cursor=cursor)  # type: ignore[arg-type]
+    ticket = pages[0].tickets[0]
+    assert [t.id for t in pages[0].tickets] == [world.tickets[0].id]  # type: ignore[attr-defined]
+    assert ticket.checked_in_at == T0 + timedelta(minutes=3) and ticket.checked_in_gate == "North"
+    assert [p.total_points for p in pages[0].passports] == [100]
+
+
+def test_branch_device_gets_offers_and_cards_not_tickets(
+    committed_factory: sessionmaker[Session], ids: dict[str, object]
+) -> None:
+    world = ids["world"]
+    with unit_of_work(committed_factory) as session:
+        branch = session.get(Device, ids["branch"])
+        assert branch is not None
+        op = card_op(world, branch, world.users[1], "stamp", 1)  # type: ignore[attr-defined]
+        push(session, device=branch, request=request([op]), now=NOW, settings=SETTINGS)
+    pages, _ = pull_all(committed_factory, ids["branch"])  # type: ignore[arg-type]
+    page = pages[0]
+    assert page.tickets == [] and len(page.offers) == 1
+    assert [(c.user_id, c.current_stamps) for c in page.cards] == [(world.users[1].id, 1)]  # type: ignore[attr-defined]
+    assert [p.user_id for p in page.passports] == [world.users[1].id]  # type: ignore[attr-defined]
+
+
+def test_deleted_row_is_sent_as_a_deletion(
+    committed_factory: sessionmaker[Session], ids: dict[str, object]
+) -> None:
+    _, cursor = pull_all(committed_factory, ids["door"])  # type: ignore[arg-type]
+    gone = ids["tickets"][-1]  # type: ignore[index]
+    with unit_of_work(committed_factory) as session:
+        session.delete(session.get(Ticket, gone))
+    pages, _ = pull_all(committed_factory, ids["door"], cursor=cursor)  # type: ignore[arg-type]
+    assert [(d.entity, d.id) for d in pages[0].deletions] == [("tickets", str(gone))]
+
+
+def test_a_cursor_that_was_never_given_out_is_refused(
+    committed_factory: sessionmaker[Session], ids: dict[str, object]
+) -> None:
+    with unit_of_work(committed_factory) as session, pytest.raises(InvalidInput):
+        pull(session, device=session.get(Device, ids["door"]), cursor="abc", limit=10, now=NOW)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def postgres_factory(databases: Any) -> Iterator[sessionmaker[Session]]:
+    """Committed sessions on PostgreSQL only: SQLite never lets two writers overlap."""
+    engine = databases.engine("postgresql")
+    _empty_all_tables(engine)
+    yield make_session_factory(engine)
+    _empty_all_tables(engine)
+
+
+def test_change_numbers_follow_commit_order_not_start_order(
+    postgres_factory: sessionmaker[Session],
+) -> None:
+    with unit_of_work(postgres_factory) as session:
+        world = build_world(session, users=2, doors=1, branches=0)
+        ticket_ids = [t.id for t in world.tickets]
+    first, second = postgres_factory(), postgres_factory()
+    try:
+        a = first.get(Ticket, ticket_ids[0])
+        b = second.get(Ticket, ticket_ids[1])
+        assert a is not None and b is not None
+        a.holder_name, b.holder_name = "Renamed A", "Renamed B"
+        first.flush()
+        second.commit()  # started later, commits first
+        first.commit()
+    finally:
+        first.close()
+        second.close()
+    with postgres_factory() as session:
+        numbers = dict(
+            session.execute(
+                select(SyncChange.entity_id, SyncChange.change_no).where(
+                    SyncChange.entity == "tickets"
+                )
+            ).all()
+        )
+    assert numbers[str(ticket_ids[0])] > numbers[str(ticket_ids[1])]

@@ -14,21 +14,15 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from server.db.session import unit_of_work
 from server.settings import ServerSettings
 
 
 def _session(request: Request) -> Iterator[Session]:
     """A unit of work per request: commit once at the end, roll back on error."""
     factory: sessionmaker[Session] = request.app.state.session_factory
-    session = factory()
-    try:
+    with unit_of_work(factory) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def _settings(request: Request) -> ServerSettings:

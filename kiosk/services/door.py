@@ -1,0 +1,292 @@
+"""Door mode: tickets and package purchases scanned at one event's gate, and manual check-in.
+
+Every action is verify → decide against the cache and this device's own
+effects → one outbox transaction (the op and its local effect) → verdict.
+Green admits and records the op and a local check-in (so the next scan of the
+same ticket is amber at once, before any sync); amber is a re-entry, recorded
+as an op too (a fact, never an admission); red writes nothing. Hostile input
+of any kind gives a red verdict with its reason, never an exception.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.clock import Clock
+from core.reasons import Reason, explain
+from core.tiers import DEFAULT_POINT_TIERS, point_tier_for
+from core.tokens import TokenClaims, TokenKind
+from core.wire import (
+    ManualCheckinPayload,
+    PackageActivatePayload,
+    Payload,
+    TicketScanPayload,
+)
+from core.wire import (
+    Verdict as WireVerdict,
+)
+from kiosk.services.scanning import describe_when, storage_errors, verify_scan
+from kiosk.services.verdict import Colour, Verdict, refused, with_op
+from kiosk.store.cache import Cache, CachedTicket
+from kiosk.store.outbox import LocalActivation, LocalCheckin, Outbox
+
+_TIER_RANK = {tier.name: index for index, tier in enumerate(DEFAULT_POINT_TIERS)}
+MAX_NOTE_LENGTH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class _FirstEntry:
+    at: datetime
+    gate: str | None
+    by_this_device: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Standing:
+    handle: str | None
+    points: int | None
+    tier: str | None
+    previous_tier: str | None
+
+
+class DoorService:
+    """Door operations for one event and gate (`scan`, `check_in`).
+
+    Threading contract: an instance uses the `Outbox` and `Cache` it is given,
+    so it belongs to the thread that opened them (the kiosk's one database
+    thread). Each call is one short outbox transaction; the sync loop works
+    on its own connections beside it.
+    """
+
+    def __init__(
+        self,
+        *,
+        outbox: Outbox,
+        cache: Cache,
+        event_id: uuid.UUID,
+        gate: str,
+        device_id: uuid.UUID | None,
+        clock: Clock,
+    ) -> None:
+        self.outbox = outbox
+        self.cache = cache
+        self.event_id = event_id
+        self.gate = gate
+        self.device_id = device_id
+        self.clock = clock
+
+    @storage_errors
+    def scan(self, code: object) -> Verdict:
+        """Decide a scanned code: a ticket admits or re-enters, a package purchase activates."""
+        checked = verify_scan(code, self.cache, (TokenKind.TICKET, TokenKind.PURCHASE))
+        if isinstance(checked, Verdict):
+            return checked
+        text, claims = checked
+        if claims.kind is TokenKind.PURCHASE:
+            return self._activate_package(text, claims)
+        if claims.scope_id != self.event_id:
+            return self._wrong_event(claims.scope_id)
+        ticket_id = claims.subject_id
+        return self._admit(
+            ticket_id,
+            self.cache.ticket(ticket_id),
+            lambda verdict: TicketScanPayload(
+                qr=text, event_id=self.event_id, gate=self.gate, verdict=verdict
+            ),
+        )
+
+    @storage_errors
+    def check_in(self, ticket_id: uuid.UUID, *, note: str | None = None) -> Verdict:
+        """Check a ticket in by hand (found by `search`) when its code will not read."""
+        ticket = self.cache.ticket(ticket_id)
+        if ticket is None:
+            return refused(Reason.UNKNOWN_TICKET, "Ticket not on this device's list")
+        clean_note = (note or "").strip()[:MAX_NOTE_LENGTH] or None
+        return self._admit(
+            ticket_id,
+            ticket,
+            lambda verdict: ManualCheckinPayload(
+                ticket_id=ticket_id,
+                event_id=self.event_id,
+                gate=self.gate,
+                note=clean_note,
+                verdict=verdict,
+            ),
+        )
+
+    # ------------------------------------------------------------------ tickets
+
+    def _wrong_event(self, event_id: uuid.UUID) -> Verdict:
+        event = self.cache.event(event_id)
+        suffix = f" ({event.name})" if event is not None else ""
+        return refused(Reason.WRONG_EVENT, "Wrong event", event_suffix=suffix)
+
+    def _admit(
+        self,
+        ticket_id: uuid.UUID,
+        ticket: CachedTicket | None,
+        payload: Callable[[WireVerdict], Payload],
+    ) -> Verdict:
+        if ticket is not None and ticket.revoked:
+            return refused(Reason.REVOKED, "This ticket has been revoked", what="ticket")
+        if ticket is not None and ticket.event_id != self.event_id:
+            return self._wrong_event(ticket.event_id)
+        user_id = ticket.user_id if ticket is not None else None
+        now = self.clock.now()
+        with self.outbox.transaction():
+            first = self._first_entry(ticket_id, ticket)
+            if first is not None:
+                op = self.outbox.add_op(
+                    payload("amber"), device_clock=now, device_id=self.device_id
+                )
+                standing = self._standing(user_id, ticket)
+                verdict = self._reentry(first, ticket, standing, now)
+            else:
+                earned = self._points_for_admission(user_id)
+                op = self.outbox.add_op(
+                    payload("green"), device_clock=now, device_id=self.device_id
+                )
+                self.outbox.add_checkin(
+                    LocalCheckin(
+                        ticket_id=ticket_id,
+                        event_id=self.event_id,
+                        user_id=user_id,
+                        gate=self.gate,
+                        checked_in_at=op.occurred_at,
+                        points_earned=earned,
+                        op_id=op.op_id,
+                    )
+                )
+                standing = self._standing(user_id, ticket)
+                verdict = self._welcome(ticket, standing, earned)
+        return with_op(verdict, op)
+
+    def _first_entry(self, ticket_id: uuid.UUID, ticket: CachedTicket | None) -> _FirstEntry | None:
+        local = self.outbox.checkin(ticket_id)
+        if local is not None:
+            return _FirstEntry(local.checked_in_at, local.gate, by_this_device=True)
+        if ticket is not None and ticket.checked_in_at is not None:
+            mine = self.device_id is not None and ticket.checked_in_device == str(self.device_id)
+            return _FirstEntry(ticket.checked_in_at, ticket.checked_in_gate, by_this_device=mine)
+        scan = self.cache.first_admission(ticket_id)
+        if scan is not None:
+            mine = self.device_id is not None and scan.device_id == str(self.device_id)
+            return _FirstEntry(scan.scanned_at, scan.gate, by_this_device=mine)
+        return None
+
+    def _points_for_admission(self, user_id: uuid.UUID | None) -> int:
+        """The passport points this first admission earns (one stamp per user and event)."""
+        event = self.cache.event(self.event_id)
+        if user_id is None or event is None or not event.is_soca_passport_enabled:
+            return 0
+        if self.cache.user_checked_in(user_id, self.event_id):
+            return 0
+        if self.outbox.has_checkin_for(user_id, self.event_id):
+            return 0
+        return event.stamp_points_default
+
+    def _standing(self, user_id: uuid.UUID | None, ticket: CachedTicket | None) -> _Standing:
+        handle = ticket.handle if ticket is not None else None
+        if user_id is None:
+            return _Standing(handle, None, None, None)
+        passport = self.cache.passport(user_id)
+        if passport is None:
+            return _Standing(handle, None, None, None)
+        reflected = max(passport.pulled_at_ack, self.cache.complete_through())
+        extra = self.outbox.points_on_top(user_id, reflected)
+        points = passport.total_points + extra
+        tier, previous = passport.current_tier, None
+        estimate = point_tier_for(points).name
+        if extra and _TIER_RANK.get(estimate, -1) > _TIER_RANK.get(passport.current_tier, 99):
+            tier, previous = estimate, passport.current_tier
+        return _Standing(handle or passport.handle, points, tier, previous)
+
+    def _welcome(self, ticket: CachedTicket | None, standing: _Standing, earned: int) -> Verdict:
+        name = ticket.holder_name if ticket is not None else None
+        headline = f"Welcome, {name}!" if name else "Welcome!"
+        note = None
+        if ticket is None:
+            note = "Valid signed ticket not yet on this device's list (sold after the last sync)."
+        elif earned:
+            note = f"Passport stamp: +{earned} points."
+        return Verdict(
+            colour=Colour.GREEN,
+            headline=headline,
+            handle=standing.handle,
+            display_name=name,
+            tier=standing.tier,
+            previous_tier=standing.previous_tier,
+            tier_changed=standing.previous_tier is not None,
+            points=standing.points,
+            points_earned=earned,
+            note=note,
+        )
+
+    def _reentry(
+        self, first: _FirstEntry, ticket: CachedTicket | None, standing: _Standing, now: datetime
+    ) -> Verdict:
+        context = {
+            "when": describe_when(first.at, now),
+            "gate": first.gate or "an unknown gate",
+            "device_suffix": " by this device" if first.by_this_device else " by another device",
+        }
+        return Verdict(
+            colour=Colour.AMBER,
+            headline="Re-entry: already scanned",
+            reason=Reason.ALREADY_SCANNED,
+            explanation=explain(Reason.ALREADY_SCANNED, context),
+            handle=standing.handle,
+            display_name=ticket.holder_name if ticket is not None else None,
+            tier=standing.tier,
+            points=standing.points,
+            first_scanned_at=first.at,
+            first_gate=first.gate,
+            context=context,
+        )
+
+    # ------------------------------------------------------------------ packages
+
+    def _activate_package(self, text: str, claims: TokenClaims) -> Verdict:
+        if claims.scope_id != self.event_id:
+            return self._wrong_event(claims.scope_id)
+        purchase = self.cache.purchase(claims.subject_id)
+        if purchase is None:
+            return refused(Reason.UNKNOWN_PURCHASE, "Package purchase not on this device's list")
+        if purchase.status != "PAID":
+            return refused(
+                Reason.PURCHASE_NOT_PAID, "Package not paid", status=purchase.status.lower()
+            )
+        passport = self.cache.passport(purchase.user_id)
+        handle = passport.handle if passport is not None else None
+        package = purchase.package_name or "package"
+        now = self.clock.now()
+        with self.outbox.transaction():
+            local = self.outbox.activation(purchase.id)
+            already = local.activated_at if local is not None else purchase.activated_at
+            if already is not None:
+                when = f"at {describe_when(already, now)}"
+                return Verdict(
+                    colour=Colour.AMBER,
+                    headline=f"{package}: bracelets already given",
+                    reason=Reason.ALREADY_ACTIVATED,
+                    explanation=explain(Reason.ALREADY_ACTIVATED, {"when": when}),
+                    handle=handle,
+                    context={"when": when},
+                )
+            op = self.outbox.add_op(
+                PackageActivatePayload(qr=text, verdict="green"),
+                device_clock=now,
+                device_id=self.device_id,
+            )
+            self.outbox.add_activation(LocalActivation(purchase.id, op.occurred_at, op.op_id))
+        verdict = Verdict(
+            colour=Colour.GREEN,
+            headline=f"{package} activated: hand over the bracelets",
+            handle=handle,
+            points=passport.total_points if passport is not None else None,
+            tier=passport.current_tier if passport is not None else None,
+        )
+        return with_op(verdict, op)

@@ -1,0 +1,263 @@
+"""One sync cycle: push pending ops in batches and mark each from its result, then pull every page.
+
+Nothing here decides anything about tickets or cards: the server's results
+are stored on the ops, the server's rows replace the cached ones. Every op
+stays `pending` until the server returns a result for it, so an op whose
+response was lost is simply sent again (the server answers a repeated op with
+its first result); `rejected` and `conflict` results are stored and shown,
+never sent again. The clock offset is measured on every response (the NTP
+midpoint rule) and the sample with the shortest round trip is kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from core.clock import Clock, measure_offset
+from core.reasons import Reason
+from core.wire import Op, PullResponse, PushRequest, PushResponse
+from kiosk.errors import (
+    BadResponse,
+    DeviceRevoked,
+    RequestRefused,
+    SyncError,
+)
+from kiosk.store.cache import Cache
+from kiosk.store.config import DeviceConfig
+from kiosk.store.outbox import Outbox
+from kiosk.sync.client import SyncClient, Timed
+
+_SPLITTABLE = {400, 413, 422}
+MAX_PAGES = 100_000
+
+
+@dataclass(slots=True)
+class SyncReport:
+    """What one cycle did: ops sent and their results, pages pulled, and how it ended."""
+
+    pushed: int = 0
+    results: Counter[str] = field(default_factory=Counter)
+    pages: int = 0
+    rows: int = 0
+    pending: int = 0
+    revoked: bool = False
+    error: str | None = None
+    error_code: str | None = None
+    clock_offset: timedelta | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the cycle pushed everything it could and pulled to the end."""
+        return self.error is None and not self.revoked
+
+    def to_json(self) -> dict[str, object]:
+        """As `sync --json` prints it."""
+        return {
+            "ok": self.ok,
+            "pushed": self.pushed,
+            "results": dict(self.results),
+            "pages": self.pages,
+            "rows": self.rows,
+            "pending": self.pending,
+            "revoked": self.revoked,
+            "error": self.error,
+            "error_code": self.error_code,
+            "clock_offset_s": None
+            if self.clock_offset is None
+            else round(self.clock_offset.total_seconds(), 3),
+        }
+
+
+@dataclass(slots=True)
+class _Sample:
+    offset: timedelta
+    round_trip: timedelta
+
+
+class Synchronizer:
+    """Runs sync cycles for one paired device.
+
+    Threading contract: owns its `Outbox`, `Cache` and `SyncClient` and belongs
+    to the thread that built them (the sync loop's, or a command's). It writes
+    the cache (one transaction per pull page) and, in the outbox, only results,
+    the clock offset and its status; the scan path, on its own connections,
+    keeps recording ops meanwhile.
+    """
+
+    def __init__(
+        self,
+        *,
+        outbox: Outbox,
+        cache: Cache,
+        client: SyncClient,
+        config: DeviceConfig,
+        clock: Clock,
+        batch_size: int,
+        page_size: int,
+    ) -> None:
+        self.outbox = outbox
+        self.cache = cache
+        self.client = client
+        self.config = config
+        self.clock = clock
+        self.batch_size = batch_size
+        self.page_size = page_size
+        self._best: _Sample | None = None
+
+    def close(self) -> None:
+        """Close the HTTP client and both connections."""
+        self.client.close()
+        self.outbox.close()
+        self.cache.close()
+
+    def sync_once(self) -> SyncReport:
+        """Push everything pending, then pull to the end; never raises for a sync failure."""
+        report = SyncReport()
+        record = self.outbox.sync_record()
+        if record.revoked:
+            report.revoked = True
+            report.error = "this device is revoked: syncing stopped, the outbox is kept"
+            report.error_code = DeviceRevoked.code
+            report.pending = self.outbox.pending_count()
+            return report
+        started = self.clock.now()
+        self._best = None
+        try:
+            self._push_all(report)
+            self._pull_all(report)
+        except DeviceRevoked as exc:
+            report.revoked = True
+            report.error, report.error_code = exc.message, exc.code
+            record = dataclasses.replace(
+                record,
+                last_attempt_at=started,
+                online=True,
+                revoked=True,
+                revoked_at=self.clock.now(),
+                last_error=exc.message,
+                last_error_code=exc.code,
+                last_error_at=self.clock.now(),
+            )
+        except SyncError as exc:
+            report.error, report.error_code = exc.message, exc.code
+            record = dataclasses.replace(
+                record,
+                last_attempt_at=started,
+                online=isinstance(exc, RequestRefused),  # it answered, and as itself
+                last_error=exc.message,
+                last_error_code=exc.code,
+                last_error_at=self.clock.now(),
+            )
+        else:
+            record = dataclasses.replace(
+                record,
+                last_attempt_at=started,
+                last_success_at=self.clock.now(),
+                online=True,
+                last_error=None,
+                last_error_code=None,
+                last_error_at=None,
+            )
+        self._store_clock(report)
+        self.outbox.set_sync_record(record)
+        report.pending = self.outbox.pending_count()
+        return report
+
+    # ------------------------------------------------------------------ push
+
+    def _push_all(self, report: SyncReport) -> None:
+        rounds = self.outbox.pending_count() // self.batch_size + 2
+        for _ in range(rounds):
+            ops = self.outbox.pending_ops(self.batch_size)
+            if not ops:
+                return
+            if not self._push_batch(ops, report):
+                raise BadResponse(
+                    "the server returned no result for some ops of a batch; "
+                    "they stay pending and are sent again at the next sync"
+                )
+
+    def _push_batch(self, ops: Sequence[Op], report: SyncReport) -> bool:
+        """Send one batch; True when every op got its result."""
+        try:
+            timed = self.client.push(PushRequest(device_time=self.clock.now(), ops=list(ops)))
+        except RequestRefused as exc:
+            if exc.status not in _SPLITTABLE:
+                raise
+            if len(ops) > 1:
+                middle = len(ops) // 2
+                first = self._push_batch(ops[:middle], report)
+                second = self._push_batch(ops[middle:], report)
+                return first and second
+            self.outbox.mark_refused_locally(
+                ops[0].op_id,
+                reason=Reason.INVALID_OP,
+                message=f"the server refused this op on its own: {exc.message}",
+                now=self.clock.now(),
+            )
+            report.pushed += 1
+            report.results["rejected"] += 1
+            return True
+        self._sample(timed)
+        sent = {op.op_id for op in ops}
+        results = [result for result in timed.value.results if result.op_id in sent]
+        self.outbox.mark_results(results, attempted=[op.op_id for op in ops], now=self.clock.now())
+        report.pushed += len(ops)
+        report.results.update(result.status.value for result in results)
+        answered: set[uuid.UUID] = {result.op_id for result in results}
+        return answered >= sent
+
+    # ------------------------------------------------------------------ pull
+
+    def _pull_all(self, report: SyncReport) -> None:
+        owner = str(self.config.device_id)
+        if self.cache.owner() != owner:
+            self.cache.reset(owner=owner)
+        ack_mark = self.outbox.ack_counter()
+        cursor = self.cache.cursor()
+        for _ in range(MAX_PAGES):
+            timed = self.client.pull(cursor=cursor, limit=self.page_size)
+            self._sample(timed)
+            page = timed.value
+            self.cache.apply_page(page, ack_mark=ack_mark)
+            report.pages += 1
+            report.rows += sum(
+                len(rows)
+                for rows in (
+                    page.events,
+                    page.tickets,
+                    page.passports,
+                    page.offers,
+                    page.cards,
+                    page.purchases,
+                    page.scans,
+                )
+            )
+            if not page.more:
+                return
+            if page.cursor is None or page.cursor == cursor:
+                raise BadResponse("the pull promised more pages but its cursor did not move")
+            cursor = page.cursor
+        raise BadResponse(f"the pull did not end after {MAX_PAGES} pages")
+
+    # ------------------------------------------------------------------ clock
+
+    def _sample(self, timed: Timed[PushResponse] | Timed[PullResponse]) -> None:
+        try:
+            offset = measure_offset(timed.sent_at, timed.value.server_time, timed.received_at)
+        except ValueError:
+            return  # the local clock jumped during the request: no sample
+        sample = _Sample(offset, timed.received_at - timed.sent_at)
+        if self._best is None or sample.round_trip < self._best.round_trip:
+            self._best = sample
+
+    def _store_clock(self, report: SyncReport) -> None:
+        if self._best is None:
+            return
+        report.clock_offset = self._best.offset
+        self.outbox.set_clock(self._best.offset, measured_at=self.clock.now())

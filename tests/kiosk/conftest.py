@@ -1,0 +1,42 @@
+"""Kiosk fixtures: a signed world, and kiosks paired for it whose caches hold it (no server)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from core.clock import FixedClock
+from core.wire import DeviceRole
+from kiosk.app import Kiosk, open_kiosk
+from tests.kiosk.world import NOW, World, install, make_world
+
+
+@pytest.fixture
+def world() -> World:
+    """Eight ticket holders for a passport-enabled event, an offer, two purchases."""
+    return make_world()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """The kiosk's raw clock, an hour into the event."""
+    return FixedClock(NOW + timedelta(hours=1))
+
+
+@pytest.fixture
+def door(tmp_path: Path, world: World, clock: FixedClock) -> Iterator[Kiosk]:
+    """A door kiosk for the world's event, its cache filled from one pull page."""
+    settings, _ = install(tmp_path / "door", world, role=DeviceRole.DOOR)
+    with open_kiosk(settings, clock=clock) as kiosk:
+        yield kiosk
+
+
+@pytest.fixture
+def branch(tmp_path: Path, world: World, clock: FixedClock) -> Iterator[Kiosk]:
+    """A branch (prize) kiosk for the world's offer."""
+    settings, _ = install(tmp_path / "branch", world, role=DeviceRole.BRANCH)
+    with open_kiosk(settings, clock=clock) as kiosk:
+        yield kiosk

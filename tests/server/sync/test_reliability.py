@@ -166,3 +166,36 @@ def test_server_killed_during_pushes_ends_with_every_op_applied_once(
     winners = expected_winners(world, per_device)
     assert counts(engine) == (240, 240, len(winners))
     assert admitted(engine) == winners
+
+
+def test_same_batch_in_two_concurrent_requests_is_applied_once(
+    scratch: tuple[str, Engine],
+) -> None:
+    url, engine = scratch
+    world = build_world(engine, tickets=40, devices=1)
+    ops = scans(world, 0, [(i, i) for i in range(40)])
+    server = ServerProcess(url)
+    server.start()
+    answers: list[dict[str, Any]] = []
+    barrier = threading.Barrier(2)
+
+    def run() -> None:
+        headers = {"Authorization": f"Bearer {world.tokens[0]}"}
+        with httpx.Client(base_url=server.base_url, headers=headers, timeout=120) as client:
+            barrier.wait()
+            response = client.post("/api/v1/sync/push", json=body(ops))
+            assert response.status_code == 200
+            answers.append(response.json())
+
+    try:
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    finally:
+        server.stop()
+    assert len(answers) == 2
+    assert answers[0]["results"] == answers[1]["results"]
+    assert {r["status"] for r in answers[0]["results"]} == {"applied"}
+    assert counts(engine) == (40, 40, 40)

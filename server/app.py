@@ -48,6 +48,7 @@ from server.db.session import make_engine, make_session_factory
 from server.domain.promoters import FieldErrors
 from server.errors import SocaError
 from server.settings import ServerSettings
+from server.web import pages as web_pages
 
 __all__ = ["DbSession", "create_app", "error_body"]
 
@@ -174,4 +175,5 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> FastAP
     _install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    web_pages.install(app)
     return app

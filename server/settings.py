@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 from platformdirs import user_data_dir
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -13,6 +14,38 @@ def default_database_url() -> str:
     """A SQLite file in the platform's data folder: the embedded default."""
     folder = Path(user_data_dir("soca-passport", "SocaPassport")) / "server"
     return f"sqlite:///{folder / 'soca.sqlite3'}"
+
+
+def _sqlite_file(database_url: str) -> Path | None:
+    """The file of a `sqlite:///FILE` URL (None for other engines and in-memory databases)."""
+    prefix = "sqlite:///"
+    if not database_url.startswith(prefix):
+        return None
+    name = database_url[len(prefix) :].split("?", 1)[0]
+    return Path(name) if name and name != ":memory:" else None
+
+
+def persisted_secret_key(database_url: str) -> str:
+    """The web secret kept next to a SQLite file (created on first use), else a fresh one.
+
+    Without a file to sit beside (PostgreSQL, in-memory SQLite) the key lives
+    as long as the process; set SOCA_SECRET_KEY to keep CSRF tokens valid
+    across restarts and between several server processes.
+    """
+    database = _sqlite_file(database_url)
+    if database is None:
+        return secrets.token_urlsafe(32)
+    keyfile = database.with_name(database.name + ".secret")
+    try:
+        if keyfile.exists():
+            return keyfile.read_text().strip()
+        keyfile.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(32)
+        keyfile.write_text(key + "\n")
+        keyfile.chmod(0o600)
+    except OSError:  # an unwritable folder: the database itself will say so, plainly
+        return secrets.token_urlsafe(32)
+    return key
 
 
 class ServerSettings(BaseSettings):
@@ -28,5 +61,12 @@ class ServerSettings(BaseSettings):
             "PASS_INACTIVITY_EXPIRATION_DAYS", "SOCA_PASS_INACTIVITY_EXPIRATION_DAYS"
         ),
     )
-    clock_skew_warning_seconds: int = 120
     echo_sql: bool = False
+    #: Signs the web pages' CSRF tokens (SOCA_SECRET_KEY); empty means "persisted default".
+    secret_key: str = Field(default="", repr=False)
+
+    @model_validator(mode="after")
+    def _default_secret_key(self) -> ServerSettings:
+        if not self.secret_key:
+            self.secret_key = persisted_secret_key(self.database_url)
+        return self

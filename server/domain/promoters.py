@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db.models import Promoter, User
-from server.db.models.enums import PromoterStatus
+from server.db.models.enums import PromoterStatus, UserRole
 from server.errors import Conflict, InvalidInput, NotFound
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -162,8 +162,16 @@ def _decide(session: Session, promoter_id: uuid.UUID, target: PromoterStatus) ->
 
 
 def approve(session: Session, *, promoter_id: uuid.UUID) -> Promoter:
-    """PENDING -> APPROVED; already APPROVED is a no-op; REJECTED raises Conflict."""
-    return _decide(session, promoter_id, PromoterStatus.APPROVED)
+    """PENDING -> APPROVED (a linked attendee account becomes a promoter account).
+
+    Already APPROVED is a no-op; REJECTED raises Conflict.
+    """
+    promoter = _decide(session, promoter_id, PromoterStatus.APPROVED)
+    user = session.get(User, promoter.user_id) if promoter.user_id else None
+    if user is not None and user.role == UserRole.ATTENDEE:
+        user.role = UserRole.PROMOTER
+        session.flush()
+    return promoter
 
 
 def reject(session: Session, *, promoter_id: uuid.UUID) -> Promoter:

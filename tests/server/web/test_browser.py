@@ -1,0 +1,240 @@
+"""End to end in a real headless Chromium (Debian's /usr/bin/chromium) against a real
+`soca-server serve` process: the CTA paths, promoter sign-up, a stamp after a kiosk sync, a
+promoter enabling the passport and reading attendance, HQ approving a promoter.
+
+Each page is photographed at phone width; set SOCA_WEB_SCREENSHOTS=DIR to keep the pictures
+(the README's come from `SOCA_WEB_SCREENSHOTS=tests/server/web/screenshots`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+
+from server.db import migrate
+from server.db.session import make_engine, make_session_factory, unit_of_work
+from server.devtools import ServerProcess
+from server.domain import accounts
+from tests.server.web.world import PASSWORD, WebWorld, build_web_world
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE: ViewportSize = {"width": 390, "height": 844}
+_SEQ = itertools.count(1)
+
+
+@dataclass
+class Site:
+    """The running server, its world, and where screenshots go."""
+
+    base: str
+    world: WebWorld
+    shots: Path
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A migrated SQLite file with the web world, served by a real server process."""
+    folder = tmp_path_factory.mktemp("browser")
+    url = f"sqlite:///{folder / 'site.sqlite3'}"
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(engine)
+        factory = make_session_factory(engine)
+        world = build_web_world(factory)
+        with unit_of_work(factory) as session:
+            accounts.create_user(
+                session,
+                username="no_passport",
+                display_name="No Passport",
+                email="no_passport@example.com",
+                password=PASSWORD,
+            )
+    finally:
+        engine.dispose()
+    shots = Path(os.environ.get("SOCA_WEB_SCREENSHOTS") or folder / "shots")
+    shots.mkdir(parents=True, exist_ok=True)
+    server = ServerProcess(url)
+    server.start()
+    try:
+        yield Site(server.base_url, world, shots)
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium: Browser) -> Iterator[Page]:
+    """A fresh phone-sized browser context (no cookies)."""
+    context = chromium.new_context(viewport=PHONE, device_scale_factor=2)
+    yield context.new_page()
+    context.close()
+
+
+def shoot(page: Page, site: Site, name: str) -> None:
+    """Photograph the whole page at phone width."""
+    page.screenshot(path=str(site.shots / f"{name}.png"), full_page=True)
+
+
+def log_in(page: Page, site: Site, email: str, then: str = "/passport") -> None:
+    page.goto(f"{site.base}/login?next={then}")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{site.base}{then}")
+
+
+def test_cta_signed_out_registers_then_lands_on_passport(page: Page, site: Site) -> None:
+    page.goto(f"{site.base}/socaport-app")
+    expect(page.locator("h1")).to_have_text("Soca Passport")
+    shoot(page, site, "socaport-app")
+    page.click("#cta")
+    expect(page).to_have_url(re.compile(r"/register\?next=/passport"))
+    shoot(page, site, "register")
+    page.fill("#username", "browser_fan")
+    page.fill("#email", "browser_fan@example.com")
+    page.fill("#password", "wine-n-grind")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{site.base}/passport")
+    expect(page.locator("#handle")).to_have_text("browser_fan")
+
+
+def test_cta_signed_in_without_passport_creates_it(page: Page, site: Site) -> None:
+    log_in(page, site, "no_passport@example.com", then="/socaport-app")
+    page.click("#cta")
+    page.wait_for_url(f"{site.base}/passport")
+    expect(page.locator("#handle")).to_have_text("no_passport")
+
+
+def test_cta_with_a_passport_goes_straight_to_it(page: Page, site: Site) -> None:
+    log_in(page, site, site.world.emails["attendee"], then="/socaport-app")
+    expect(page.locator("#cta")).to_have_attribute("href", "/passport")
+    page.click("#cta")
+    page.wait_for_url(f"{site.base}/passport")
+
+
+def test_promoter_sign_up_error_then_success(page: Page, site: Site) -> None:
+    page.goto(f"{site.base}/passport-promoters")
+    page.fill("#name", "Browser Crew")
+    page.fill("#email", "not-an-email")
+    page.click("#get-started button[type=submit]")
+    expect(page.locator("#email-error")).to_contain_text("doesn't look like an email")
+    expect(page.locator("#name")).to_have_value("Browser Crew")
+    shoot(page, site, "passport-promoters-error")
+    page.fill("#email", "crew@browser.example")
+    page.click("#get-started button[type=submit]")
+    expect(page.locator("#confirmation")).to_have_text(
+        "Thanks! We’ll contact you shortly to activate Soca Passport for your events."
+    )
+    shoot(page, site, "passport-promoters-thanks")
+
+
+def _door_scan(site: Site) -> None:
+    at = datetime.now(UTC).isoformat()
+    op = {
+        "op_id": str(uuid.uuid4()),
+        "seq": next(_SEQ),
+        "type": "ticket.scan",
+        "occurred_at": at,
+        "device_clock": at,
+        "payload": {
+            "qr": site.world.ticket_qr,
+            "event_id": str(site.world.event_a_id),
+            "gate": "Main",
+        },
+    }
+    response = httpx.post(
+        f"{site.base}/api/v1/sync/push",
+        json={"device_time": at, "ops": [op]},
+        headers={"Authorization": f"Bearer {site.world.door_token}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    result = response.json()["results"][0]
+    assert result["status"] in ("applied", "duplicate"), result
+
+
+def test_passport_shows_a_stamp_after_a_kiosk_sync(page: Page, site: Site) -> None:
+    log_in(page, site, site.world.emails["attendee"])
+    _door_scan(site)
+    page.reload()
+    stamp = page.locator("#stamps .stamp").first
+    expect(stamp).to_contain_text("Soca Sunrise")
+    expect(stamp).to_contain_text("TT")
+    expect(page.locator("#points")).to_have_text("50")
+    box = page.locator(".qr svg").bounding_box()
+    assert box is not None and box["width"] >= 250  # big enough to scan off the phone
+    shoot(page, site, "passport")
+    page.goto(f"{site.base}/events/{site.world.event_a_id}")
+    expect(page.locator("#passport-badge")).to_have_text("Soca Passport Enabled")
+    shoot(page, site, "event")
+
+
+def test_promoter_enables_the_passport_and_sees_attendance(page: Page, site: Site) -> None:
+    _door_scan(site)
+    log_in(page, site, site.world.emails["promoter_a"], then="/promoter")
+    shoot(page, site, "promoter-portal")
+    page.click("text=Miami Lime")
+    page.click("#enable")
+    expect(page.locator("#passport-enabled")).to_be_visible()
+    expect(page.locator("#billing-status")).to_have_text("DRAFT")
+    page.goto(f"{site.base}/promoter/events/{site.world.event_a_id}")
+    expect(page.locator("#admitted")).to_have_text("1")
+    expect(page.locator("#arrivals-chart rect")).to_have_count(1)
+    shoot(page, site, "promoter-event")
+    page.click("#manage")
+    page.fill("#pkg-name", "VIP Wristband")
+    page.fill("#pkg-price", "45.00")
+    page.click("text=Add package")
+    expect(page.locator("#packages")).to_contain_text("VIP Wristband")
+    shoot(page, site, "promoter-manage-packages")
+    page.click("#tab-rewards")
+    shoot(page, site, "promoter-manage-rewards")
+
+
+def test_hq_approves_a_promoter(page: Page, site: Site) -> None:
+    page.goto(f"{site.base}/passport-promoters")
+    page.fill("#name", "Approve Me")
+    page.fill("#email", "approve@me.example")
+    page.click("#get-started button[type=submit]")
+    expect(page.locator("#confirmation")).to_be_visible()
+    page.context.clear_cookies()
+    log_in(page, site, site.world.emails["hq"], then="/hq")
+    row = page.locator("#pending tr", has_text="Approve Me")
+    shoot(page, site, "hq")
+    row.get_by_role("button", name="Approve", exact=True).click()
+    page.wait_for_url(f"{site.base}/hq")
+    expect(page.locator("#pending tr", has_text="Approve Me")).to_have_count(0)
+    expect(page.locator("#decided tr", has_text="Approve Me")).to_contain_text("APPROVED")
+    page.goto(f"{site.base}/hq/devices")
+    expect(page.locator("#devices")).to_contain_text("Gate 1")
+    shoot(page, site, "hq-devices")
+    page.goto(f"{site.base}/hq/tiers")
+    shoot(page, site, "hq-tiers")

@@ -1,0 +1,72 @@
+"""/passport in detail: tier progress and perks, rewards, stamp cards "4 of 5", the QR, and
+how long a session lasts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.testclient import TestClient
+
+from server.db.models import ApiToken, PassportReward
+from server.db.session import unit_of_work
+from server.domain import cards, passport
+from server.web.auth import SESSION_DAYS, SESSION_LABEL
+from server.web.passport import qr_svg
+from tests.server.factories import make_event, make_offer
+from tests.server.web.conftest import login
+from tests.server.web.world import WebWorld
+
+
+def test_passport_shows_cards_rewards_and_tier_progress(
+    client: TestClient, world: WebWorld, factory: sessionmaker[Session]
+) -> None:
+    with unit_of_work(factory) as session:
+        offer = make_offer(session, max_stamps=5)
+        for minute in range(4):
+            cards.add_stamp(
+                session,
+                offer_id=offer.id,
+                user_id=world.attendee_id,
+                occurred_at=datetime.now(UTC) - timedelta(minutes=10 - minute),
+            )
+        for points, country in ((200, "GB"), (150, "US")):
+            event = make_event(session, points=points, country=country)
+            passport.award_stamp_for_event_scan(
+                session, user_id=world.attendee_id, event_id=event.id, now=datetime.now(UTC)
+            )
+    login(client, world.emails["attendee"])
+    page = client.get("/passport").text
+    assert "Fifth drink free</strong> — 4 of 5" in page
+    assert '<strong id="points">350</strong>' in page
+    assert '<span class="badge tier" id="tier">SILVER</span>' in page
+    assert "450 points to <strong>GOLD</strong>" in page
+    assert "Countries visited: GB, US" in page
+    with unit_of_work(factory) as session:
+        rewards = session.scalars(
+            select(PassportReward).where(PassportReward.user_id == world.attendee_id)
+        ).all()
+    assert rewards  # the SILVER perks, unlocked by the tier-up
+    for reward in rewards:
+        assert reward.reward_type.replace("_", " ").title() in page
+
+
+def test_qr_is_an_inline_svg_that_scales(world: WebWorld) -> None:
+    svg = qr_svg(world.ticket_qr)
+    assert svg.startswith("<svg") and "viewBox" in svg
+    assert 'width="' not in svg.split(">", 1)[0]  # sized by CSS to fill the phone
+
+
+def test_a_session_ends_after_its_days(
+    client: TestClient, world: WebWorld, factory: sessionmaker[Session]
+) -> None:
+    login(client, world.emails["attendee"])
+    assert client.get("/passport").status_code == 200
+    with unit_of_work(factory) as session:
+        session.execute(
+            update(ApiToken)
+            .where(ApiToken.label == SESSION_LABEL)
+            .values(created_at=datetime.now(UTC) - timedelta(days=SESSION_DAYS, minutes=1))
+        )
+    assert client.get("/passport").status_code == 303

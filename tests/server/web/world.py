@@ -1,0 +1,111 @@
+"""A small world for page tests, committed through the domain services.
+
+Promoter A (approved, can log in) owns event A (passport on, a ticket held by
+the attendee, a paired door device) and event C (passport off). Promoter B
+owns event B (passport on, billed). HQ and the attendee can log in too.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.wire import DeviceRole, DeviceScope
+from server.db.models import User
+from server.db.models.enums import UserRole
+from server.db.session import unit_of_work
+from server.domain import accounts, devices, events, passport, promoters, tickets
+from tests.server.api.world import password_hash
+
+NOW = datetime(2026, 2, 14, 21, 0, tzinfo=UTC)
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class WebWorld:
+    """Ids, emails and tokens of the world."""
+
+    emails: dict[str, str]
+    promoter_a_id: uuid.UUID
+    promoter_b_id: uuid.UUID
+    event_a_id: uuid.UUID
+    event_b_id: uuid.UUID
+    event_c_id: uuid.UUID
+    attendee_id: uuid.UUID
+    ticket_qr: str
+    door_token: str
+    door_id: uuid.UUID
+    billing_a_id: uuid.UUID
+
+
+def _user(session: Session, name: str, role: UserRole, home: str | None = None) -> User:
+    user = accounts.create_user(
+        session,
+        username=name,
+        display_name=name.replace("_", " ").title(),
+        email=f"{name}@example.com",
+        role=role,
+        home_country=home,
+    )
+    user.password_hash = password_hash()  # the hash of PASSWORD, computed once per run
+    return user
+
+
+def build_web_world(factory: sessionmaker[Session]) -> WebWorld:
+    """Build and commit the world."""
+    with unit_of_work(factory) as session:
+        _user(session, "hq_admin", UserRole.HQ)
+        user_a = _user(session, "promoter_a", UserRole.PROMOTER)
+        user_b = _user(session, "promoter_b", UserRole.PROMOTER)
+        attendee = _user(session, "road_runner", UserRole.ATTENDEE, home="TT")
+        promoter_a = promoters.register(
+            session, name="Island Vibes", email="a@fetes.example", user_id=user_a.id
+        )
+        promoter_b = promoters.register(
+            session, name="Other Crew", email="b@fetes.example", user_id=user_b.id
+        )
+        promoters.approve(session, promoter_id=promoter_a.id)
+        promoters.approve(session, promoter_id=promoter_b.id)
+        event_a = events.create_event(
+            session,
+            name="Soca Sunrise",
+            starts_at=NOW,
+            promoter_id=promoter_a.id,
+            country_code="TT",
+            carnival_circuit="Trinidad Carnival",
+        )
+        bill_a = events.enable_passport(session, event_id=event_a.id)
+        event_c = events.create_event(
+            session, name="Miami Lime", starts_at=NOW, promoter_id=promoter_a.id, country_code="US"
+        )
+        event_b = events.create_event(
+            session, name="Their Fête", starts_at=NOW, promoter_id=promoter_b.id, country_code="BB"
+        )
+        events.enable_passport(session, event_id=event_b.id)
+        passport.get_or_create_profile(session, user_id=attendee.id)
+        ticket = tickets.issue_ticket(session, event_id=event_a.id, user_id=attendee.id)
+        issued = devices.create_pairing_code(
+            session, role=DeviceRole.DOOR, scope=DeviceScope(event_id=event_a.id), now=NOW
+        )
+        door = devices.pair(session, code=issued.code, name="Gate 1", now=NOW)
+        return WebWorld(
+            emails={
+                "hq": "hq_admin@example.com",
+                "promoter_a": "promoter_a@example.com",
+                "promoter_b": "promoter_b@example.com",
+                "attendee": "road_runner@example.com",
+            },
+            promoter_a_id=promoter_a.id,
+            promoter_b_id=promoter_b.id,
+            event_a_id=event_a.id,
+            event_b_id=event_b.id,
+            event_c_id=event_c.id,
+            attendee_id=attendee.id,
+            ticket_qr=ticket.qr_token,
+            door_token=door.token,
+            door_id=door.device.id,
+            billing_a_id=bill_a.id,
+        )

@@ -11,7 +11,7 @@ import enum
 import json
 import time
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import cv2
 import numpy as np
@@ -19,6 +19,10 @@ import typer
 from numpy.typing import NDArray
 
 from kiosk.errors import KioskError, UnreadableImage
+
+if TYPE_CHECKING:
+    from kiosk.scanner.sources import FrameSource
+    from kiosk.settings import KioskSettings
 
 app = typer.Typer(
     name="soca-kiosk",
@@ -105,6 +109,10 @@ DataDir = Annotated[
         "--data-dir",
         help="Kiosk data folder (default: the platform's; env SOCA_KIOSK_DATA_DIR).",
     ),
+]
+PinOption = Annotated[
+    str | None,
+    typer.Option("--pin", help="Kiosk mode: full screen, and this PIN is needed to close it."),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
@@ -250,6 +258,7 @@ def run(
     explain: Annotated[
         bool, typer.Option("--explain", help="Also print each verdict's headline on stderr.")
     ] = False,
+    pin: PinOption = None,
     data_dir: DataDir = None,
 ) -> None:
     """Run the kiosk; with --headless, print {"op_id", "type", "verdict", "reason"} per scan."""
@@ -260,9 +269,12 @@ def run(
     from kiosk.services.headless import PrizeAction, ScanMode, iter_codes
     from kiosk.settings import load_settings
 
-    if not headless:
-        typer.echo("error: the kiosk window is not available yet; use --headless", err=True)
+    if not headless and codes is not None:
+        typer.echo("error: --codes reads codes without a window; add --headless", err=True)
         raise typer.Exit(EXIT_FAILURE)
+    if not headless:
+        _run_window(data_dir=data_dir, gate=gate, camera=camera, mode=mode, pin=pin)
+        return
     if codes is None:
         typer.echo(
             "error: --headless needs --codes FILE, or --codes - to read a keyboard-wedge "
@@ -311,6 +323,141 @@ def run(
         if loop is not None:
             loop.stop(timeout=settings.request_deadline_s)
         kiosk.close()
+
+
+def _open_camera(camera: str | None, fallback_codes: list[str] | None) -> FrameSource:
+    """The camera to scan with: an index or a video file; with fallback codes, a simulated one.
+
+    With no `--camera`, webcam 0 is tried; when it is missing and
+    `fallback_codes` is given (the demo), the simulated camera shows them.
+    """
+    from kiosk.errors import CameraNotFound
+    from kiosk.scanner.sources import CameraSource, FileSource
+
+    if camera is not None and camera != "auto":
+        if camera == "sim" and fallback_codes is not None:
+            from kiosk.demo import DemoCameraSource
+
+            return DemoCameraSource(fallback_codes)
+        return CameraSource(int(camera)) if camera.isdigit() else FileSource(camera, loop=True)
+    webcam = CameraSource(0)
+    try:
+        webcam.open()
+    except CameraNotFound:
+        if fallback_codes is None:
+            raise
+        from kiosk.demo import DemoCameraSource
+
+        return DemoCameraSource(fallback_codes)
+    webcam.close()
+    return webcam
+
+
+def _run_window(
+    *,
+    data_dir: Path | None,
+    gate: str | None,
+    camera: str | None,
+    mode: ModeChoice | None,
+    fallback_codes: list[str] | None = None,
+    settings: KioskSettings | None = None,
+    pin: str | None = None,
+) -> None:
+    from kiosk.app import open_kiosk
+    from kiosk.services.headless import ScanMode
+    from kiosk.settings import load_settings
+    from kiosk.ui.main import run_door_window, run_prize_window, run_review_window
+
+    try:
+        settings = settings or load_settings(data_dir=data_dir, gate=gate)
+        with open_kiosk(settings) as kiosk:
+            chosen = ScanMode(mode.value) if mode is not None else kiosk.default_mode()
+            if chosen is ScanMode.REVIEW:
+                if kiosk.config is None:
+                    kiosk.scan_handler(chosen)  # raises NotPaired with the way out
+            elif chosen is ScanMode.PRIZE:
+                kiosk.require_prize()
+            else:
+                kiosk.require_door()
+        if chosen is ScanMode.REVIEW:
+            status = run_review_window(settings)
+        elif chosen is ScanMode.PRIZE:
+            source = _open_camera(camera, fallback_codes)
+            status = run_prize_window(settings, source)
+        else:
+            status = run_door_window(settings, _open_camera(camera, fallback_codes), pin=pin)
+    except KioskError as exc:
+        _fail(exc)
+    if status != 0:
+        raise typer.Exit(status)
+
+
+@app.command()
+def demo(
+    headless: Annotated[
+        bool,
+        typer.Option("--headless", help="No window: print one JSON line per op, then a summary."),
+    ] = False,
+    folder: Annotated[
+        Path | None,
+        typer.Option(
+            "--folder", help="Where the demo's server database and kiosk data go (default: temp)."
+        ),
+    ] = None,
+    camera: Annotated[
+        str | None,
+        typer.Option(
+            "--camera", help="auto (webcam 0, else simulated), sim, a camera index or a video file."
+        ),
+    ] = None,
+    gate: Annotated[str, typer.Option("--gate", help="The demo door's gate name.")] = "Gate 1",
+    port: Annotated[int | None, typer.Option("--port", help="The embedded server's port.")] = None,
+    pin: PinOption = None,
+    data_dir: DataDir = None,
+) -> None:
+    """The whole system on this machine: an embedded server, demo data, a paired door kiosk."""
+    import signal
+    import sys
+    import tempfile
+
+    from kiosk.demo import run_headless, start_demo
+
+    del data_dir  # the demo keeps its kiosk data in its own folder, never a real kiosk's
+    # SIGTERM unwinds like Ctrl-C, so the embedded server is always stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    where = folder or Path(tempfile.mkdtemp(prefix="soca-demo-"))
+    try:
+        setup = start_demo(
+            where,
+            gate=gate,
+            port=port,
+            say=lambda line: typer.echo(line, err=True),
+        )
+    except KioskError as exc:
+        _fail(exc)
+    try:
+        if headless:
+
+            def write(line: str) -> None:
+                sys.stdout.write(line + "\n")
+                sys.stdout.flush()
+
+            run_headless(setup, write=write)
+        else:
+            typer.echo(
+                f"demo server: {setup.server.url} (admin token in {where / 'demo.json'})", err=True
+            )
+            _run_window(
+                data_dir=None,
+                gate=gate,
+                camera=camera,
+                mode=ModeChoice.DOOR,
+                fallback_codes=setup.codes,
+                settings=setup.settings,
+                pin=pin,
+            )
+    finally:
+        setup.server.stop()
 
 
 def main() -> None:

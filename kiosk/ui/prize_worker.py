@@ -1,0 +1,91 @@
+"""The prize screen's database worker: look up, add a stamp, confirm a prize, on one thread.
+
+Threading contract as for `DatabaseWorker`: the `Kiosk` is opened on the
+worker's thread when it starts; slots are reached by queued signals;
+`verdict_ready(action, Verdict)`, `status_ready(KioskStatus)` and
+`failed(message)` arrive in the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from kiosk.app import Kiosk, open_kiosk
+from kiosk.errors import KioskError
+from kiosk.scanner._signals import emit
+from kiosk.services.prize import PrizeService
+from kiosk.settings import KioskSettings
+
+logger = logging.getLogger(__name__)
+
+LOOK_UP = "look_up"
+ADD_STAMP = "add_stamp"
+CONFIRM_PRIZE = "confirm_prize"
+
+
+class PrizeWorker(QObject):
+    """Runs `PrizeService` operations for the GUI, one at a time, on its own thread."""
+
+    verdict_ready = Signal(str, object)
+    status_ready = Signal(object)
+    failed = Signal(str)
+    finished = Signal()
+
+    def __init__(self, settings: KioskSettings, *, opener: Callable[[], Kiosk] | None = None):
+        super().__init__()
+        self._opener = opener or (lambda: open_kiosk(settings))
+        self._kiosk: Kiosk | None = None
+
+    @Slot()
+    def open(self) -> None:
+        """Open the store on this thread (connected to `QThread.started`)."""
+        try:
+            self._kiosk = self._opener()
+            self._kiosk.require_prize()
+        except Exception as exc:
+            logger.exception("cannot open the kiosk store")
+            emit(self.failed, exc.message if isinstance(exc, KioskError) else str(exc))
+            return
+        self.refresh()
+
+    @Slot(str, str)
+    def act(self, action: str, code: str) -> None:
+        """Run `action` (look_up, add_stamp or confirm_prize) on the pass `code`."""
+
+        def work(prize: PrizeService) -> None:
+            operation = {
+                LOOK_UP: prize.look_up,
+                ADD_STAMP: prize.add_stamp,
+                CONFIRM_PRIZE: prize.confirm_prize,
+            }[action]
+            emit(self.verdict_ready, action, operation(code))
+
+        self._run(work)
+
+    @Slot()
+    def refresh(self) -> None:
+        """Emit the sync status as it is now."""
+        self._run(lambda _prize: None)
+
+    @Slot()
+    def close(self) -> None:
+        """Close the store and end."""
+        if self._kiosk is not None:
+            self._kiosk.close()
+            self._kiosk = None
+        emit(self.finished)
+
+    def _run(self, work: Callable[[PrizeService], None]) -> None:
+        kiosk = self._kiosk
+        if kiosk is None:
+            emit(self.failed, "the kiosk store is not open")
+            return
+        try:
+            work(kiosk.require_prize())
+            emit(self.status_ready, kiosk.status.get_status())
+        except Exception as exc:
+            logger.exception("a prize operation failed")
+            emit(self.failed, exc.message if isinstance(exc, KioskError) else str(exc))

@@ -1,0 +1,152 @@
+"""The review screen: this device's sync state and every op the server did not simply apply.
+
+It reads `StatusService.get_status()` (which carries the problems: ops
+`rejected` or in `conflict`, newest first, with the server's reason) on its
+own database thread, and "Sync now" asks the sync worker for a cycle; each
+finished cycle refreshes the screen.
+"""
+
+from __future__ import annotations
+
+import time
+
+import shiboken6
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QPushButton, QVBoxLayout, QWidget
+
+from kiosk.app import open_kiosk
+from kiosk.errors import KioskError
+from kiosk.scanner._signals import emit
+from kiosk.services.status import KioskStatus, Problem
+from kiosk.settings import KioskSettings
+from kiosk.ui.door import Chip
+from kiosk.ui.theme import STYLESHEET
+from kiosk.ui.workers import SyncWorker, start_worker
+
+
+def describe_problem(problem: Problem) -> str:
+    """One line per problem: when, what, the outcome and the server's words."""
+    when = problem.occurred_at.astimezone().strftime("%H:%M:%S")
+    words = problem.message or problem.reason or ""
+    return f"{when}  {problem.type}  {problem.state.upper()}  {words}"
+
+
+class StatusWorker(QObject):
+    """Reads the status on its own thread (opening and closing the store each time)."""
+
+    status_ready = Signal(object)
+    failed = Signal(str)
+    finished = Signal()
+
+    def __init__(self, settings: KioskSettings) -> None:
+        super().__init__()
+        self._settings = settings
+
+    @Slot()
+    def refresh(self) -> None:
+        """Emit the current status with its problems."""
+        try:
+            with open_kiosk(self._settings) as kiosk:
+                emit(self.status_ready, kiosk.status.get_status(problems=100))
+        except KioskError as exc:
+            emit(self.failed, exc.message)
+        except Exception as exc:
+            emit(self.failed, f"cannot read the status: {exc}")
+
+    @Slot()
+    def close(self) -> None:
+        """End (connected from the GUI when the window closes)."""
+        emit(self.finished)
+
+
+class ReviewWindow(QWidget):
+    """Sync status and problems; "Sync now" and "Refresh"."""
+
+    refresh_requested = Signal()
+    close_requested = Signal()
+
+    def __init__(self, settings: KioskSettings, *, sync: SyncWorker | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("Soca Passport — review")
+        self.setStyleSheet(STYLESHEET)
+        self.worker = StatusWorker(settings)
+        self.sync = sync if sync is not None else SyncWorker.for_settings(settings)
+        self.status: KioskStatus | None = None
+        self._threads: list[QThread] = []
+        self._stopped = False
+        self.online = Chip("…")
+        self.pending = Chip("Pending —")
+        self.summary = QLabel("")
+        self.summary.setObjectName("muted")
+        self.summary.setWordWrap(True)
+        self.problems = QListWidget()
+        self.empty = QLabel("No problems: every op the server saw was applied.")
+        self.sync_now = QPushButton("Sync now")
+        self.refresh_button = QPushButton("Refresh")
+        strip = QHBoxLayout()
+        title = QLabel("<b>Review</b> · sync and problems")
+        title.setStyleSheet("font-size: 22px;")
+        strip.addWidget(title)
+        strip.addStretch(1)
+        strip.addWidget(self.online)
+        strip.addWidget(self.pending)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.refresh_button)
+        buttons.addWidget(self.sync_now)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 16)
+        layout.addLayout(strip)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.problems, 1)
+        layout.addLayout(buttons)
+        self.refresh_requested.connect(self.worker.refresh)
+        self.close_requested.connect(self.worker.close)
+        self.worker.status_ready.connect(self.show_status)
+        self.worker.failed.connect(lambda message: self.summary.setText(f"⚠ {message}"))
+        self.sync.report_ready.connect(lambda _report: emit(self.refresh_requested))
+        self.sync.failed.connect(lambda message: self.summary.setText(f"⚠ {message}"))
+        self.sync_now.clicked.connect(self.sync.trigger)
+        self.refresh_button.clicked.connect(lambda: emit(self.refresh_requested))
+
+    def start(self) -> None:
+        """Start the status and sync threads, and show the status at once."""
+        self._threads.append(start_worker(self.worker, self.worker.refresh, "kiosk-review"))
+        self._threads.append(start_worker(self.sync, self.sync.run, "kiosk-sync"))
+
+    def stop(self, timeout: float = 1.0) -> bool:
+        """Stop both threads; True when they ended within `timeout` seconds."""
+        if self._stopped:
+            return True
+        self._stopped = True
+        deadline = time.monotonic() + timeout
+        self.sync.stop()
+        emit(self.close_requested)
+        ended = True
+        for thread in self._threads:
+            if shiboken6.isValid(thread):
+                remaining = max(0, int((deadline - time.monotonic()) * 1000))
+                ended = thread.wait(remaining) and ended
+        return ended
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        """Closing the window stops its threads."""
+        self.stop()
+        event.accept()
+
+    @Slot(object)
+    def show_status(self, status: KioskStatus) -> None:
+        """Render the status and its problems."""
+        self.status = status
+        if status.online is None:
+            self.online.set("● Not synced yet", "warn")
+        else:
+            online = bool(status.online)
+            self.online.set("● Online" if online else "● Offline", "good" if online else "bad")
+        self.pending.set(f"Pending {status.pending}", "warn" if status.pending else "")
+        self.summary.setText(status.to_text())
+        self.problems.clear()
+        for problem in status.problems:
+            self.problems.addItem(describe_problem(problem))
+        self.empty.setVisible(not status.problems)

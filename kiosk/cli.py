@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -18,7 +19,7 @@ import numpy as np
 import typer
 from numpy.typing import NDArray
 
-from kiosk.errors import KioskError, UnreadableImage
+from kiosk.errors import CameraProblem, KioskError, UnreadableImage
 
 if TYPE_CHECKING:
     from kiosk.scanner.sources import FrameSource
@@ -234,7 +235,7 @@ def run(
         bool, typer.Option("--headless", help="No window: print one JSON line per scan.")
     ] = False,
     camera: Annotated[
-        str | None, typer.Option("--camera", help="Camera index or video file (window mode).")
+        str | None, typer.Option("--camera", help="Camera index or video file (with --headless, instead of --codes).")
     ] = None,
     mode: Annotated[
         ModeChoice | None,
@@ -275,14 +276,13 @@ def run(
     if not headless:
         _run_window(data_dir=data_dir, gate=gate, camera=camera, mode=mode, pin=pin)
         return
-    if codes is None:
+    if codes is None and camera is None:
         typer.echo(
-            "error: --headless needs --codes FILE, or --codes - to read a keyboard-wedge "
-            "scanner (one code a line) from standard input",
+            "error: --headless needs --camera INDEX|FILE, or --codes FILE (--codes - reads a "
+            "keyboard-wedge scanner on standard input)",
             err=True,
         )
         raise typer.Exit(EXIT_FAILURE)
-    del camera  # the camera feeds the window; headless reads --codes
     try:
         offer_id = uuid.UUID(offer) if offer else None
     except ValueError:
@@ -299,6 +299,24 @@ def run(
         handle = kiosk.scan_handler(chosen, PrizeAction(prize_action.value))
         if background_sync and kiosk.config is not None:
             loop = start_sync_loop(settings)
+
+        def scan(code: str) -> None:
+            verdict = handle(code)  # returns after the op's transaction committed
+            sys.stdout.write(json.dumps(verdict.line()) + "\n")
+            sys.stdout.flush()
+            if explain:
+                typer.echo(
+                    f"{verdict.colour.value}: {verdict.headline}"
+                    f"{' - ' + verdict.explanation if verdict.explanation else ''}",
+                    err=True,
+                )
+            if loop is not None and verdict.op_id is not None:
+                loop.trigger()
+
+        if codes is None:
+            assert camera is not None
+            _scan_camera_headless(camera, scan)
+            return
         try:
             stream = sys.stdin.buffer if codes == "-" else Path(codes).open("rb")  # noqa: SIM115
         except OSError as exc:
@@ -306,23 +324,48 @@ def run(
             raise typer.Exit(EXIT_FAILURE) from exc
         with stream:
             for code in iter_codes(stream):
-                verdict = handle(code)  # returns after the op's transaction committed
-                sys.stdout.write(json.dumps(verdict.line()) + "\n")
-                sys.stdout.flush()
-                if explain:
-                    typer.echo(
-                        f"{verdict.colour.value}: {verdict.headline}"
-                        f"{' - ' + verdict.explanation if verdict.explanation else ''}",
-                        err=True,
-                    )
-                if loop is not None and verdict.op_id is not None:
-                    loop.trigger()
+                scan(code)
     except KioskError as exc:
         _fail(exc)
     finally:
         if loop is not None:
             loop.stop(timeout=settings.request_deadline_s)
         kiosk.close()
+
+
+def _scan_camera_headless(camera: str, scan: Callable[[str], None]) -> None:
+    """Feed `scan` every code the real Scanner accepts, without a window.
+
+    A video file plays once at its own pace and the command ends with it; a
+    camera index runs until Ctrl-C. The Scanner's workers need a Qt event loop:
+    a QCoreApplication runs one (no display needed).
+    """
+    import signal
+
+    from PySide6.QtCore import QCoreApplication, QTimer
+
+    from kiosk.scanner.sources import CameraSource, FileSource
+    from kiosk.scanner.worker import Scanner
+
+    app = QCoreApplication.instance() or QCoreApplication([])
+    source = CameraSource(int(camera)) if camera.isdigit() else FileSource(camera, fps=30)
+    scanner = Scanner(source)
+    problems: list[str] = []
+    scanner.code_accepted.connect(scan)
+    scanner.error_occurred.connect(problems.append)
+    scanner.finished.connect(app.quit)
+    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    ticker = QTimer()  # wakes the loop so Python sees Ctrl-C
+    ticker.timeout.connect(lambda: None)
+    ticker.start(200)
+    try:
+        scanner.start()  # raises CameraNotFound at once for a missing camera
+        app.exec()
+    finally:
+        ticker.stop()
+        scanner.stop(timeout=2.0)
+    if problems:
+        raise CameraProblem(problems[-1])
 
 
 def _open_camera(camera: str | None, fallback_codes: list[str] | None) -> FrameSource:

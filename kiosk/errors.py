@@ -41,6 +41,12 @@ class CameraNotFound(KioskError):
     code: ClassVar[str] = "camera_not_found"
 
 
+class CameraProblem(KioskError):
+    """The camera failed while scanning (it broke, or its feed could not be decoded)."""
+
+    code: ClassVar[str] = "camera_problem"
+
+
 class UnreadableImage(KioskError):
     """An image file that cannot be read or is not an image."""
 

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from core.wire import DeviceRole
 from kiosk.cli import app
+from tests.kiosk.scanner.helpers import write_door_video
 from tests.kiosk.world import World, install
 
 runner = CliRunner()
@@ -88,7 +89,7 @@ def test_run_headless_in_prize_mode_stamps_and_claims(tmp_path: Path, world: Wor
     [
         (("run", "--headless", "--codes", "-"), "not paired"),
         (("run", "--codes", "-"), "--headless"),
-        (("run", "--headless"), "--codes"),
+        (("run", "--headless"), "--camera INDEX|FILE, or --codes"),
         (("sync",), "not paired"),
         (("pair", "--server", "ftp://x", "--code", "C"), "http:// or https://"),
     ],
@@ -143,3 +144,34 @@ def test_the_installed_command_reads_a_keyboard_wedge_on_stdin(
     )
     assert result.returncode == 0, result.stderr
     assert [json.loads(line)["verdict"] for line in result.stdout.splitlines()] == ["green"] * 3
+
+
+def test_run_headless_scans_a_door_video_through_the_real_scanner(
+    tmp_path: Path, world: World
+) -> None:
+    install(tmp_path / "kiosk", world)
+    video = tmp_path / "door.avi"
+    tickets = [world.attendees[0].ticket_qr, world.attendees[1].ticket_qr]
+    write_door_video(video, tickets)
+    code, out, err = invoke(
+        "run",
+        "--headless",
+        "--camera",
+        str(video),
+        "--no-sync",
+        "--data-dir",
+        str(tmp_path / "kiosk"),
+    )
+    assert code == 0, err
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [(line["type"], line["verdict"]) for line in lines] == [("ticket.scan", "green")] * 2
+    assert len({line["op_id"] for line in lines}) == 2
+
+
+def test_run_headless_with_a_missing_camera_says_so(tmp_path: Path, world: World) -> None:
+    install(tmp_path, world)
+    code, _, err = invoke(
+        "run", "--headless", "--camera", "57", "--no-sync", "--data-dir", str(tmp_path)
+    )
+    assert code == 1
+    assert "camera" in err.lower() and "Traceback" not in err

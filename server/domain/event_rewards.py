@@ -38,7 +38,6 @@ Decisions, named so the API, the payment bridge and the tests can point at them:
 
 from __future__ import annotations
 
-import enum
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,6 +52,7 @@ from sqlalchemy.orm import Session
 from core.reasons import Reason
 from server.db.models import Event, EventReward, RewardRedemption, SpendTransaction, User
 from server.db.models.enums import RewardStatus, RewardTriggerType, RewardType
+from server.domain.unset import UNSET, Unset
 from server.errors import Conflict, InvalidInput, NotFound, ReasonError
 
 _CENT = Decimal("0.01")
@@ -67,14 +67,6 @@ SUPPORTED_TRIGGERS: Final = frozenset(
     {RewardTriggerType.MINIMUM_SPEND, RewardTriggerType.TRANSACTION_COUNT}
 )
 _REWARD_TYPES: Final = frozenset(RewardType)
-
-
-class _Unset(enum.Enum):
-    UNSET = enum.auto()
-
-
-#: "Leave this field as it is" for `update`; None clears an optional field.
-UNSET: Final = _Unset.UNSET
 
 
 @dataclass(frozen=True)
@@ -245,18 +237,18 @@ def update(
     session: Session,
     *,
     reward_id: uuid.UUID,
-    name: str | _Unset = UNSET,
-    description: str | _Unset | None = UNSET,
-    trigger_type: str | _Unset = UNSET,
-    minimum_spend: Decimal | _Unset | None = UNSET,
-    minimum_transactions: int | _Unset | None = UNSET,
-    reward_type: str | _Unset = UNSET,
-    reward_amount: Decimal | _Unset = UNSET,
-    max_redemptions_per_user: int | _Unset | None = UNSET,
-    max_total_redemptions: int | _Unset | None = UNSET,
-    active_from: datetime | _Unset | None = UNSET,
-    active_until: datetime | _Unset | None = UNSET,
-    status: str | _Unset = UNSET,
+    name: str | Unset = UNSET,
+    description: str | Unset | None = UNSET,
+    trigger_type: str | Unset = UNSET,
+    minimum_spend: Decimal | Unset | None = UNSET,
+    minimum_transactions: int | Unset | None = UNSET,
+    reward_type: str | Unset = UNSET,
+    reward_amount: Decimal | Unset = UNSET,
+    max_redemptions_per_user: int | Unset | None = UNSET,
+    max_total_redemptions: int | Unset | None = UNSET,
+    active_from: datetime | Unset | None = UNSET,
+    active_until: datetime | Unset | None = UNSET,
+    status: str | Unset = UNSET,
 ) -> EventReward:
     """Change the given fields and re-validate; a raised cap turns DEPLETED back to ACTIVE."""
     reward = _get_locked(session, reward_id)

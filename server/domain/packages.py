@@ -30,7 +30,6 @@ Decisions, named so the API, the door and the tests can point at them:
 
 from __future__ import annotations
 
-import enum
 import secrets
 import uuid
 from collections.abc import Sequence
@@ -48,6 +47,7 @@ from core.reasons import Reason
 from core.tokens import SigningKey, TokenKind, issue_token
 from server.db.models import Event, Package, PackageItem, PackagePurchase, User
 from server.db.models.enums import PackageItemType, PackageStatus, PaymentMethod, PurchaseStatus
+from server.domain.unset import UNSET, Unset
 from server.errors import Conflict, InvalidInput, NotFound, ReasonError
 
 _CENT = Decimal("0.01")
@@ -61,14 +61,6 @@ _ITEM_TYPES: Final = frozenset(PackageItemType)
 _PAYMENT_METHODS: Final = frozenset(PaymentMethod)
 #: Purchases that count towards `max_per_user`.
 COUNTED_PURCHASE_STATUSES: Final = (PurchaseStatus.PAID, PurchaseStatus.PENDING)
-
-
-class _Unset(enum.Enum):
-    UNSET = enum.auto()
-
-
-#: "Leave this field as it is" for `update`; None clears an optional field.
-UNSET: Final = _Unset.UNSET
 
 
 @dataclass(frozen=True)
@@ -252,15 +244,15 @@ def update(
     session: Session,
     *,
     package_id: uuid.UUID,
-    name: str | _Unset = UNSET,
-    description: str | _Unset | None = UNSET,
-    price: Decimal | _Unset = UNSET,
-    original_price: Decimal | _Unset | None = UNSET,
-    max_quantity: int | _Unset | None = UNSET,
-    max_per_user: int | _Unset | None = UNSET,
-    sale_start_date: datetime | _Unset | None = UNSET,
-    sale_end_date: datetime | _Unset | None = UNSET,
-    status: str | _Unset = UNSET,
+    name: str | Unset = UNSET,
+    description: str | Unset | None = UNSET,
+    price: Decimal | Unset = UNSET,
+    original_price: Decimal | Unset | None = UNSET,
+    max_quantity: int | Unset | None = UNSET,
+    max_per_user: int | Unset | None = UNSET,
+    sale_start_date: datetime | Unset | None = UNSET,
+    sale_end_date: datetime | Unset | None = UNSET,
+    status: str | Unset = UNSET,
     items: Sequence[ItemSpec] | None = None,
 ) -> Package:
     """Change the given fields (items, when given, replace all items) and re-validate."""

@@ -139,12 +139,29 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
 
+def _serving_engine(settings: ServerSettings) -> Engine:
+    """The engine a served app builds for itself.
+
+    SQLite admits one writer at a time and its busy handler polls rather than
+    queues, so under many concurrent pushes an unlucky request can wait out any
+    timeout. Serving from one pooled connection makes requests queue in order
+    in the process instead (every transaction takes the write lock anyway).
+    """
+    if settings.database_url.strip().startswith("sqlite"):
+        return make_engine(
+            settings.database_url,
+            echo=settings.echo_sql,
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=600,
+        )
+    return make_engine(settings.database_url, echo=settings.echo_sql)
+
+
 def create_app(settings: ServerSettings, engine: Engine | None = None) -> FastAPI:
     """Build the app for these settings (with `engine`, the caller owns and disposes it)."""
     owned = engine is None
-    db_engine = (
-        engine if engine is not None else make_engine(settings.database_url, echo=settings.echo_sql)
-    )
+    db_engine = engine if engine is not None else _serving_engine(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

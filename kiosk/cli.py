@@ -235,7 +235,10 @@ def run(
         bool, typer.Option("--headless", help="No window: print one JSON line per scan.")
     ] = False,
     camera: Annotated[
-        str | None, typer.Option("--camera", help="Camera index or video file (with --headless, instead of --codes).")
+        str | None,
+        typer.Option(
+            "--camera", help="Camera index or video file (with --headless, instead of --codes)."
+        ),
     ] = None,
     mode: Annotated[
         ModeChoice | None,

@@ -20,28 +20,18 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, insert, text
+from sqlalchemy import Engine, insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from server.db import migrate
 from server.db.models import Event, PassportProfile, User
-from server.db.session import make_engine, make_session_factory, unit_of_work
+from server.db.session import make_session_factory, unit_of_work
+from server.devtools import scratch_database
 from server.domain import passport
 from server.domain.recompute import recompute
 
 COUNTRIES = ["TT", "US", "CA", "GB", "BB", "JM", "GD", "LC", "VC", "AG"]
-
-
-def _fresh_engine(kind: str, postgres_url: str, folder: Path) -> tuple[Engine, str | None]:
-    if kind == "sqlite":
-        return make_engine(f"sqlite:///{folder / 'bench.sqlite3'}"), None
-    schema = f"soca_bench_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(postgres_url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    return make_engine(postgres_url, connect_args={"options": f"-csearch_path={schema}"}), schema
 
 
 def _populate(engine: Engine, users: int, events: int) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
@@ -91,50 +81,44 @@ def _populate(engine: Engine, users: int, events: int) -> tuple[list[uuid.UUID],
 
 def run_engine(kind: str, args: argparse.Namespace) -> dict[str, float]:
     """Run the awards and the recompute on one engine; return the figures."""
-    with tempfile.TemporaryDirectory() as folder:
-        engine, schema = _fresh_engine(kind, args.postgres_url, Path(folder))
-        try:
-            migrate.upgrade(engine)
-            users, events = _populate(engine, args.users, args.events)
-            factory = make_session_factory(engine)
-            rng = random.Random(7)
-            pairs: set[tuple[int, int]] = set()
-            while len(pairs) < args.stamps:
-                pairs.add((rng.randrange(args.users), rng.randrange(args.events)))
-            work = list(pairs)
-            rng.shuffle(work)
-            batch_seconds = []
-            started = time.perf_counter()
-            for start in range(0, len(work), args.batch):
-                batch_start = time.perf_counter()
-                with unit_of_work(factory) as session:
-                    for user_index, event_index in work[start : start + args.batch]:
-                        passport.award_stamp_for_event_scan(
-                            session, user_id=users[user_index], event_id=events[event_index]
-                        )
-                batch_seconds.append(time.perf_counter() - batch_start)
-            award_seconds = time.perf_counter() - started
-
-            started = time.perf_counter()
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        scratch_database(kind, args.postgres_url, Path(folder)) as (_url, engine),
+    ):
+        migrate.upgrade(engine)
+        users, events = _populate(engine, args.users, args.events)
+        factory = make_session_factory(engine)
+        rng = random.Random(7)
+        pairs: set[tuple[int, int]] = set()
+        while len(pairs) < args.stamps:
+            pairs.add((rng.randrange(args.users), rng.randrange(args.events)))
+        work = list(pairs)
+        rng.shuffle(work)
+        batch_seconds = []
+        started = time.perf_counter()
+        for start in range(0, len(work), args.batch):
+            batch_start = time.perf_counter()
             with unit_of_work(factory) as session:
-                report = recompute(session, inactivity_days=90)
-            recompute_seconds = time.perf_counter() - started
-            assert report.drift == [], f"drift after awarding: {report.drift[:3]}"
-            return {
-                "stamps": len(work),
-                "seconds": award_seconds,
-                "per_second": len(work) / award_seconds,
-                "batch_p50_ms": statistics.median(batch_seconds) * 1000,
-                "recompute_s": recompute_seconds,
-                "profiles": report.checked["passport_profiles"],
-            }
-        finally:
-            engine.dispose()
-            if schema:
-                admin = make_engine(args.postgres_url)
-                with admin.begin() as connection:
-                    connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-                admin.dispose()
+                for user_index, event_index in work[start : start + args.batch]:
+                    passport.award_stamp_for_event_scan(
+                        session, user_id=users[user_index], event_id=events[event_index]
+                    )
+            batch_seconds.append(time.perf_counter() - batch_start)
+        award_seconds = time.perf_counter() - started
+
+        started = time.perf_counter()
+        with unit_of_work(factory) as session:
+            report = recompute(session, inactivity_days=90)
+        recompute_seconds = time.perf_counter() - started
+        assert report.drift == [], f"drift after awarding: {report.drift[:3]}"
+        return {
+            "stamps": len(work),
+            "seconds": award_seconds,
+            "per_second": len(work) / award_seconds,
+            "batch_p50_ms": statistics.median(batch_seconds) * 1000,
+            "recompute_s": recompute_seconds,
+            "profiles": report.checked["passport_profiles"],
+        }
 
 
 def main() -> None:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import enum
 
+from core.wire import DeviceRole, OpStatus
+
+__all__ = ["DeviceRole", "OpStatus"]  # the wire contract's enums, shared with the models
+
 
 class UserRole(enum.StrEnum):
     ATTENDEE = "ATTENDEE"
@@ -133,16 +137,3 @@ class RewardType(enum.StrEnum):
     RECHARGE = "RECHARGE"
     DISCOUNT_PERCENTAGE = "DISCOUNT_PERCENTAGE"
     FREE_ITEM = "FREE_ITEM"
-
-
-class DeviceRole(enum.StrEnum):
-    DOOR = "DOOR"
-    BRANCH = "BRANCH"
-    PROMOTER = "PROMOTER"
-
-
-class OpStatus(enum.StrEnum):
-    APPLIED = "applied"
-    DUPLICATE = "duplicate"
-    CONFLICT = "conflict"
-    REJECTED = "rejected"

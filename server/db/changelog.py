@@ -17,10 +17,9 @@ import uuid
 from typing import Any
 
 from sqlalchemy import event, func, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 
+from server.db.bulk import insert_rows
 from server.db.models import (
     Event,
     LoyaltyPass,
@@ -128,21 +127,7 @@ def _write(session: Session) -> None:
                 "changed_at": now,
             }
         )
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(SyncChange)
-    statement = statement.on_conflict_do_update(
-        index_elements=[SyncChange.entity, SyncChange.entity_id],
-        set_={
-            "change_no": statement.excluded.change_no,
-            "deleted": statement.excluded.deleted,
-            "changed_at": statement.excluded.changed_at,
-            "event_id": statement.excluded.event_id,
-            "branch_id": statement.excluded.branch_id,
-            "promoter_id": statement.excluded.promoter_id,
-            "user_id": statement.excluded.user_id,
-        },
-    )
-    connection.execute(statement, rows)
+    insert_rows(session, SyncChange, rows, upsert_on=("entity", "entity_id"))
 
 
 def _offer_branches(session: Session, offer_ids: set[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:

@@ -18,9 +18,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.tiers import DEFAULT_POINT_TIERS, PointTier, point_tier_for
 from core.tokens import TokenKind, issue_token
+from server.db.bulk import insert_rows, member_of, update_rows
+from server.db.changelog import touch
 from server.db.models import (
     Event,
     PassportProfile,
@@ -47,11 +50,25 @@ PERK_REWARD_TYPES = {
 PERK_VALIDITY_KEY = "reward_valid_days"
 
 
+@dataclass(frozen=True, slots=True)
+class StampInfo:
+    """A passport stamp as awarding saw it (a row of `passport_stamps`, not an ORM object)."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    event_id: uuid.UUID
+    country_code: str
+    carnival_circuit: str | None
+    points_earned: int
+    source: str
+    created_at: datetime
+
+
 @dataclass(frozen=True)
 class AwardResult:
     """What awarding a stamp did: the stamp (existing or new), the profile, and any tier-up."""
 
-    stamp: PassportStamp | None
+    stamp: StampInfo | None
     profile: PassportProfile
     created: bool
     previous_tier: str
@@ -165,6 +182,7 @@ def award_stamps(
     requests: list[StampRequest],
     *,
     source: StampSource = StampSource.TICKET_SCAN,
+    profiles: dict[uuid.UUID, PassportProfile] | None = None,
 ) -> list[AwardResult]:
     """Award many stamps at once (a sync batch); one result per request, in order.
 
@@ -172,44 +190,41 @@ def award_stamps(
     has a stamp returns that stamp. Events that are not passport-enabled change
     nothing (`stamp=None`). The profiles are locked first, in user order, so
     concurrent batches serialize per user and cannot deadlock, and the
-    (user, event) checks below cannot race. Work is done in a few set-based
-    queries whatever the number of requests.
+    (user, event) checks below cannot race; a caller that already holds them
+    (from `lock_profiles`) passes them in. Stamps are inserted and totals
+    updated in one statement each, whatever the number of requests.
     """
     events = {request.event_id: session.get(Event, request.event_id) for request in requests}
     if any(event is None for event in events.values()):
         raise NotFound("no such event")
-    profiles = lock_profiles(session, {request.user_id for request in requests})
-    with session.no_autoflush:
-        held = list(
-            session.scalars(
-                select(PassportStamp).where(
-                    PassportStamp.user_id.in_({request.user_id for request in requests})
-                )
-            )
-        )
-    stamps = {(stamp.user_id, stamp.event_id): stamp for stamp in held}
-    countries = {(stamp.user_id, stamp.country_code) for stamp in held}
+    users = {request.user_id for request in requests}
+    if profiles is None or not users <= profiles.keys():
+        profiles = lock_profiles(session, users)
+    stamps = {(stamp.user_id, stamp.event_id): stamp for stamp in _held_stamps(session, users)}
+    countries = {(stamp.user_id, stamp.country_code) for stamp in stamps.values()}
     tiers = load_point_tiers(session)
-    previous = {user_id: profile.current_tier for user_id, profile in profiles.items()}
-    results: list[AwardResult] = []
+    previous = {user_id: profiles[user_id].current_tier for user_id in users}
+    totals = {
+        user_id: _Totals(
+            profiles[user_id].total_points,
+            profiles[user_id].total_events,
+            profiles[user_id].total_countries,
+            profiles[user_id].updated_at,
+        )
+        for user_id in users
+    }
+    new_stamps: list[StampInfo] = []
+    created_for: list[bool] = []
     for request in requests:
         event = events[request.event_id]
         assert event is not None
-        profile = profiles[request.user_id]
         existing = stamps.get((request.user_id, request.event_id))
         if not event.is_soca_passport_enabled or existing is not None:
-            results.append(
-                AwardResult(
-                    existing if event.is_soca_passport_enabled else None,
-                    profile,
-                    False,
-                    profile.current_tier,
-                    profile.current_tier,
-                )
-            )
+            created_for.append(False)
             continue
         country = event.country_code or UNKNOWN_COUNTRY
-        stamp = PassportStamp(
+        stamp = StampInfo(
+            id=uuid.uuid4(),
             user_id=request.user_id,
             event_id=request.event_id,
             country_code=country,
@@ -218,32 +233,101 @@ def award_stamps(
             source=source,
             created_at=request.when,
         )
-        session.add(stamp)
+        new_stamps.append(stamp)
         stamps[(request.user_id, request.event_id)] = stamp
-        before = profile.current_tier
-        profile.total_points += stamp.points_earned
-        profile.total_events += 1
-        profile.total_countries += int((request.user_id, country) not in countries)
+        total = totals[request.user_id]
+        total.points += stamp.points_earned
+        total.events += 1
+        total.countries += int((request.user_id, country) not in countries)
+        total.updated_at = request.when
         countries.add((request.user_id, country))
-        profile.current_tier = point_tier_for(profile.total_points, tiers).name
-        profile.updated_at = request.when
-        results.append(AwardResult(stamp, profile, True, before, profile.current_tier))
-    session.flush()
-    for user_id, profile in profiles.items():
-        if profile.current_tier != previous[user_id]:
-            when = max(
-                r.stamp.created_at
-                for r in results
-                if r.created and r.stamp and r.profile is profile
+        created_for.append(True)
+    _write_awards(session, new_stamps, profiles, totals, tiers)
+    results: list[AwardResult] = []
+    for request, created in zip(requests, created_for, strict=True):
+        event = events[request.event_id]
+        assert event is not None
+        profile = profiles[request.user_id]
+        held = stamps.get((request.user_id, request.event_id))
+        before = previous[request.user_id] if created else profile.current_tier
+        results.append(
+            AwardResult(
+                held if event.is_soca_passport_enabled else None,
+                profile,
+                created,
+                before,
+                profile.current_tier,
             )
-            new = unlock_tier_perks(session, profile=profile, tiers=tiers, now=when)
-            results = [
-                replace(r, new_rewards=new)
-                if r.created and r.profile is profile and r.tier_changed
-                else r
-                for r in results
-            ]
+        )
+    for user_id in users:
+        profile = profiles[user_id]
+        if profile.current_tier == previous[user_id]:
+            continue
+        when = max(
+            r.stamp.created_at for r in results if r.created and r.stamp and r.profile is profile
+        )
+        new = unlock_tier_perks(session, profile=profile, tiers=tiers, now=when)
+        results = [
+            replace(r, new_rewards=new)
+            if r.created and r.profile is profile and r.tier_changed
+            else r
+            for r in results
+        ]
     return results
+
+
+@dataclass(slots=True)
+class _Totals:
+    """A profile's running totals while a batch is awarded."""
+
+    points: int
+    events: int
+    countries: int
+    updated_at: datetime
+
+
+def _held_stamps(session: Session, users: set[uuid.UUID]) -> list[StampInfo]:
+    """Every stamp the users already hold (Core rows: a batch reads hundreds)."""
+    table = PassportStamp.__table__
+    columns = [table.c[name] for name in StampInfo.__slots__]
+    rows = session.execute(select(*columns).where(member_of(session, table.c.user_id, users)))
+    return [StampInfo(*row) for row in rows]
+
+
+def _write_awards(
+    session: Session,
+    new_stamps: list[StampInfo],
+    profiles: dict[uuid.UUID, PassportProfile],
+    totals: dict[uuid.UUID, _Totals],
+    tiers: list[PointTier],
+) -> None:
+    """Insert the new stamps and set the stamped profiles' totals and tiers, set-based."""
+    if not new_stamps:
+        return
+    session.flush()  # the profiles' own pending changes go first
+    insert_rows(
+        session,
+        PassportStamp,
+        [{name: getattr(stamp, name) for name in StampInfo.__slots__} for stamp in new_stamps],
+    )
+    changed = []
+    for user_id in {stamp.user_id for stamp in new_stamps}:
+        total = totals[user_id]
+        values = {
+            "total_points": total.points,
+            "total_events": total.events,
+            "total_countries": total.countries,
+            "current_tier": point_tier_for(total.points, tiers).name,
+            "updated_at": total.updated_at,
+        }
+        profile = profiles[user_id]
+        for name, value in values.items():
+            # The row is written below in bulk: keep the loaded object in step without
+            # making it dirty (a flush would write every profile again, one by one).
+            set_committed_value(profile, name, value)
+        changed.append({"id": profile.id, **values})
+        touch(session, "passports", str(user_id), user_id=user_id)
+    update_rows(session, PassportProfile, "id", changed)
 
 
 def award_stamp_for_event_scan(

@@ -22,6 +22,7 @@ the whole batch and commits once. Inside it:
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
@@ -29,13 +30,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidPayloadError
 from core.reasons import Reason, explain
-from core.tokens import TokenKind, peek_claims, verify_token
+from core.tokens import TokenKind, Verification, peek_claims, verify_token
 from core.wire import (
     ManualCheckinPayload,
     Op,
@@ -50,6 +51,7 @@ from core.wire import (
     TicketScanPayload,
     parse_payload,
 )
+from server.db.bulk import insert_rows, member_of
 from server.db.changelog import touch
 from server.db.models import (
     Device,
@@ -58,6 +60,8 @@ from server.db.models import (
     Offer,
     PackagePurchase,
     PassEntry,
+    PassportProfile,
+    PassportStamp,
     SyncOp,
     Ticket,
     TicketScan,
@@ -142,22 +146,23 @@ def push(
             loose.append(item)
         else:
             by_subject[item.subject_key].append(item)
-    _record_loose(session, device, loose, now)
-    _lock_subjects(session, by_subject)
+    stored: dict[uuid.UUID, _OpRow] = dict(known)
+    stored.update(_record_loose(session, device, loose, now))
+    profiles = _lock_subjects(session, by_subject)
     try:
         with session.begin_nested():
-            _decide_subjects(session, device, by_subject, settings, now)
+            stored.update(_decide_subjects(session, device, by_subject, profiles, settings, now))
     except IntegrityError:
         # A concurrent push raced us on a row we create (a card, a passport):
         # decide again one subject at a time, each in its own savepoint.
         for subject_key in sorted(by_subject):
             with session.begin_nested():
-                _decide_subjects(
-                    session, device, {subject_key: by_subject[subject_key]}, settings, now
-                )
+                one = {subject_key: by_subject[subject_key]}
+                stored.update(_decide_subjects(session, device, one, profiles, settings, now))
     _note_device(device, request, now)
     session.flush()
-    stored = _existing(session, unique)
+    # Ops a concurrent push logged first (after our first look) answer with its result.
+    stored.update(_existing(session, [op_id for op_id in unique if op_id not in stored]))
     return PushResponse(
         server_time=now,
         results=[_first_result(stored[op.op_id]) for op in request.ops],
@@ -180,7 +185,8 @@ def _preload_tickets(session: Session, ops: list[Op]) -> dict[uuid.UUID, Ticket]
             continue
     if not ticket_ids:
         return {}
-    return {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids)))}
+    found = session.scalars(select(Ticket).where(member_of(session, Ticket.id, ticket_ids)))
+    return {ticket.id: ticket for ticket in found}
 
 
 def _ticket_id_in(qr: object) -> uuid.UUID | None:
@@ -194,12 +200,14 @@ def _existing(session: Session, ops: Iterable[uuid.UUID]) -> dict[uuid.UUID, Syn
     if not ids:
         return {}
     rows = session.scalars(
-        select(SyncOp).where(SyncOp.op_id.in_(ids)).execution_options(populate_existing=True)
+        select(SyncOp)
+        .where(member_of(session, SyncOp.op_id, ids))
+        .execution_options(populate_existing=True)
     )
     return {row.op_id: row for row in rows}
 
 
-def _first_result(row: SyncOp) -> OpResult:
+def _first_result(row: _OpRow) -> OpResult:
     return OpResult(
         op_id=row.op_id,
         status=OpStatus(row.first_status),
@@ -247,7 +255,7 @@ def _prepare_ticket(
         item.note = payload.note
         ticket_id = payload.ticket_id
     else:
-        verified = verify_token(payload.qr, public_keys, TokenKind.TICKET)
+        verified = _verify_ticket_token(payload.qr, public_keys, tickets)
         if verified.claims is None:
             assert verified.reason is not None
             return item.refuse(verified.reason, actual="other", expected="ticket")
@@ -265,6 +273,25 @@ def _prepare_ticket(
     if ticket.status == TicketStatus.REVOKED:
         return item.refuse(Reason.REVOKED, what="ticket")
     return item
+
+
+def _verify_ticket_token(
+    qr: str, public_keys: dict[int, bytes], tickets: dict[uuid.UUID, Ticket]
+) -> Verification:
+    """Verify a ticket QR: by the exact token we issued for that ticket, else by signature.
+
+    A token identical to the one stored when the ticket was issued (by a key
+    still trusted) is authentic without checking the signature again: the
+    comparison costs a microsecond where an Ed25519 verification costs about
+    a hundred, and a batch holds hundreds of scans. Any other text, such as a
+    token reissued or signed elsewhere, is verified the full way.
+    """
+    claims = peek_claims(qr)
+    if claims is not None and claims.kind is TokenKind.TICKET and claims.key_id in public_keys:
+        ticket = tickets.get(claims.subject_id)
+        if ticket is not None and hmac.compare_digest(ticket.qr_token, qr):
+            return Verification(claims=claims, reason=None)
+    return verify_token(qr, public_keys, TokenKind.TICKET)
 
 
 def _prepare_card(
@@ -317,16 +344,20 @@ def _prepare_purchase(
 # ------------------------------------------------------------------------------ locks
 
 
-def _lock_subjects(session: Session, by_subject: dict[str, list[_Prepared]]) -> None:
-    """Lock every row the batch decides on, in one global order (see the module doc)."""
+def _lock_subjects(session: Session, by_subject: dict[str, list[_Prepared]]) -> _Profiles:
+    """Lock every row the batch decides on, in one global order (see the module doc).
+
+    Returns the ticket holders' passports, locked (ticket scans award stamps to them).
+    """
     firsts = [items[0] for items in by_subject.values()]
     ticket_ids = sorted({item.ticket.id for item in firsts if item.ticket})
     purchase_ids = sorted({item.purchase.id for item in firsts if item.purchase})
     for model, ids in ((Ticket, ticket_ids), (PackagePurchase, purchase_ids)):
         if ids:
-            session.scalars(
-                select(model)
-                .where(model.id.in_(ids))
+            # Only the lock matters: the rows were loaded already (ids only, no objects).
+            session.execute(
+                select(model.id)
+                .where(member_of(session, model.id, ids))
                 .order_by(model.id)
                 .with_for_update(key_share=True)
             ).all()
@@ -338,21 +369,78 @@ def _lock_subjects(session: Session, by_subject: dict[str, list[_Prepared]]) -> 
     if card_ids:
         session.scalars(
             select(LoyaltyPass)
-            .where(LoyaltyPass.id.in_(card_ids))
+            .where(member_of(session, LoyaltyPass.id, card_ids))
             .order_by(LoyaltyPass.id)
             .with_for_update(key_share=True)
         ).all()
     holders = {item.ticket.user_id for item in firsts if item.ticket}
-    if holders:
-        passport.lock_profiles(session, holders)
+    return passport.lock_profiles(session, holders) if holders else {}
 
 
 # -------------------------------------------------------------------------- decisions
 
 
-def _new_row(device: Device, item: _Prepared, now: datetime) -> SyncOp:
+@dataclass(slots=True)
+class _NewOp:
+    """A `sync_ops` row not yet written: decided first, then inserted once in bulk."""
+
+    op_id: uuid.UUID
+    device_id: uuid.UUID
+    seq: int
+    type: str
+    occurred_at: datetime
+    device_clock: datetime
+    received_at: datetime
+    decided_at: datetime
+    payload: dict[str, Any]
+    subject_key: str | None
+    status: str
+    reason: str | None
+    message: str | None
+    effects: dict[str, Any]
+    first_status: str
+    first_reason: str | None
+    first_message: str | None
+    first_effects: dict[str, Any]
+    blocked_by_op_id: uuid.UUID | None = None
+
+    def as_row(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+@dataclass(slots=True)
+class _NewScan:
+    """A `ticket_scans` row not yet written (see `_NewOp`)."""
+
+    ticket_id: uuid.UUID | None
+    event_id: uuid.UUID | None
+    user_id: uuid.UUID | None
+    device_id: uuid.UUID
+    op_id: uuid.UUID
+    gate: str | None
+    method: str
+    note: str | None
+    outcome: str
+    reason: str | None
+    scanned_at: datetime
+    received_at: datetime
+    passport_stamp_id: uuid.UUID | None = None
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+    def as_row(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+_OpRow = SyncOp | _NewOp
+_Profiles = dict[uuid.UUID, PassportProfile]
+_ScanRow = TicketScan | _NewScan
+
+
+def _new_row(device: Device, item: _Prepared, now: datetime) -> _NewOp:
     op = item.op
-    return SyncOp(
+    status = OpStatus.REJECTED if item.static_reason else OpStatus.APPLIED
+    message = explain(item.static_reason, item.context) if item.static_reason else None
+    return _NewOp(
         op_id=op.op_id,
         device_id=device.id,
         seq=op.seq,
@@ -363,33 +451,46 @@ def _new_row(device: Device, item: _Prepared, now: datetime) -> SyncOp:
         decided_at=now,
         payload=op.payload,
         subject_key=item.subject_key,
-        status=OpStatus.REJECTED if item.static_reason else OpStatus.APPLIED,
+        status=status.value,
         reason=item.static_reason,
-        message=explain(item.static_reason, item.context) if item.static_reason else None,
+        message=message,
         effects={},
-        first_status=OpStatus.REJECTED if item.static_reason else OpStatus.APPLIED,
+        first_status=status.value,
         first_reason=item.static_reason,
-        first_message=explain(item.static_reason, item.context) if item.static_reason else None,
+        first_message=message,
         first_effects={},
     )
 
 
-def _record_loose(session: Session, device: Device, items: list[_Prepared], now: datetime) -> None:
+def _write_new(session: Session, ops: Iterable[_NewOp], scans: Iterable[_NewScan]) -> None:
+    """Insert the batch's new op and scan rows in two statements; note the scans for pull."""
+    insert_rows(session, SyncOp, [op.as_row() for op in ops])
+    scan_rows = [scan.as_row() for scan in scans]
+    insert_rows(session, TicketScan, scan_rows)
+    for scan in scan_rows:
+        if scan["event_id"] is not None:
+            touch(session, "scans", str(scan["id"]), event_id=scan["event_id"])
+
+
+def _record_loose(
+    session: Session, device: Device, items: list[_Prepared], now: datetime
+) -> dict[uuid.UUID, _NewOp]:
     """Refused ops with no subject: log each once (a concurrent replay may have logged it)."""
     if not items:
-        return
+        return {}
     with session.begin_nested():
         already = _existing(session, (item.op.op_id for item in items))
-        for item in items:
-            if item.op.op_id in already:
-                continue
-            session.add(_new_row(device, item, now))
-            if item.op.type in _TICKET_OPS:
-                session.add(_scan_row(device, item, None))
-        session.flush()
+        todo = [item for item in items if item.op.op_id not in already]
+        rows = {item.op.op_id: _new_row(device, item, now) for item in todo}
+        _write_new(
+            session,
+            rows.values(),
+            (_scan_row(device, item, None, now) for item in todo if item.op.type in _TICKET_OPS),
+        )
+    return rows
 
 
-def _fact(row: SyncOp) -> OpFact:
+def _fact(row: _OpRow) -> OpFact:
     static = Reason(row.reason) if row.reason and Reason(row.reason) in STATIC_REASONS else None
     payload = row.payload or {}
     kind = {OpType.PASS_STAMP: "STAMP", OpType.PASS_CLAIM: "CLAIM"}.get(OpType(row.type), row.type)
@@ -409,9 +510,10 @@ def _decide_subjects(
     session: Session,
     device: Device,
     by_subject: dict[str, list[_Prepared]],
+    profiles: _Profiles,
     settings: ServerSettings,
     now: datetime,
-) -> None:
+) -> dict[uuid.UUID, _NewOp]:
     """Decide every touched subject again with its new ops, in a few set-based queries.
 
     New ops are decided before they are written, so each new row (op, scan)
@@ -425,19 +527,17 @@ def _decide_subjects(
     }
     fresh = {key: items for key, items in fresh.items() if items}
     if not fresh:
-        return
+        return {}
     new_rows = {
         item.op.op_id: _new_row(device, item, now) for items in fresh.values() for item in items
     }
-    rows_by_subject: dict[str, list[SyncOp]] = defaultdict(list)
-    for row in session.scalars(
+    rows_by_subject: dict[str, list[_OpRow]] = defaultdict(list)
+    earlier = session.scalars(
         select(SyncOp)
-        .where(SyncOp.subject_key.in_(list(fresh)))
+        .where(member_of(session, SyncOp.subject_key, list(fresh)))
         .execution_options(populate_existing=True)
-    ):
-        assert row.subject_key is not None
-        rows_by_subject[row.subject_key].append(row)
-    for row in new_rows.values():
+    )
+    for row in [*earlier, *new_rows.values()]:
         assert row.subject_key is not None
         rows_by_subject[row.subject_key].append(row)
     for rows in rows_by_subject.values():
@@ -445,26 +545,30 @@ def _decide_subjects(
     decided: dict[str, list[Decision]] = {}
     ticket_subjects: dict[str, tuple[Ticket, list[_Prepared]]] = {}
     for key, items in fresh.items():
-        first, rows = items[0], rows_by_subject[key]
+        first, subject_rows = items[0], rows_by_subject[key]
         if first.op.type in _TICKET_OPS:
             assert first.ticket is not None
             ticket_subjects[key] = (first.ticket, items)
         elif first.op.type in _CARD_OPS:
             assert first.offer is not None
             assert first.user_id is not None
-            decided[key] = _apply_card(session, first.offer, first.user_id, rows, settings)
+            decided[key] = _apply_card(session, first.offer, first.user_id, subject_rows, settings)
         else:
             assert first.purchase is not None
-            decided[key] = _apply_purchase(first.purchase, rows)
-    decided.update(_apply_tickets(session, device, ticket_subjects, rows_by_subject))
+            decided[key] = _apply_purchase(first.purchase, subject_rows)
+    ticket_decisions, new_scans = _apply_tickets(
+        session, device, ticket_subjects, rows_by_subject, profiles, now
+    )
+    decided.update(ticket_decisions)
     for key, decisions in decided.items():
         for row, decision in zip(rows_by_subject[key], decisions, strict=True):
             _store(row, decision, is_new=row.op_id in new_rows, now=now)
-    session.add_all(new_rows.values())
+    _write_new(session, new_rows.values(), new_scans)
     session.flush()
+    return new_rows
 
 
-def _store(row: SyncOp, decision: Decision, *, is_new: bool, now: datetime) -> None:
+def _store(row: _OpRow, decision: Decision, *, is_new: bool, now: datetime) -> None:
     message = explain(decision.reason, decision.context) if decision.reason else None
     blocker = decision.blocker.op_id if decision.blocker else None
     current = (row.status, row.reason, row.message, row.effects, row.blocked_by_op_id)
@@ -477,9 +581,9 @@ def _store(row: SyncOp, decision: Decision, *, is_new: bool, now: datetime) -> N
         row.first_message, row.first_effects = message, decision.effects
 
 
-def _scan_row(device: Device, item: _Prepared, ticket: Ticket | None) -> TicketScan:
+def _scan_row(device: Device, item: _Prepared, ticket: Ticket | None, now: datetime) -> _NewScan:
     op = item.op
-    return TicketScan(
+    return _NewScan(
         ticket_id=ticket.id if ticket else None,
         event_id=item.event_id if item.event_id == device.event_id else None,
         user_id=ticket.user_id if ticket else None,
@@ -491,6 +595,7 @@ def _scan_row(device: Device, item: _Prepared, ticket: Ticket | None) -> TicketS
         outcome=ScanOutcome.REFUSED,
         reason=item.static_reason,
         scanned_at=op.occurred_at,
+        received_at=now,
     )
 
 
@@ -506,30 +611,39 @@ def _apply_tickets(
     session: Session,
     device: Device,
     subjects: dict[str, tuple[Ticket, list[_Prepared]]],
-    rows_by_subject: dict[str, list[SyncOp]],
-) -> dict[str, list[Decision]]:
-    """Decide each ticket's ops; bring its scans and the holder's stamp in line."""
+    rows_by_subject: dict[str, list[_OpRow]],
+    profiles: _Profiles,
+    now: datetime,
+) -> tuple[dict[str, list[Decision]], list[_NewScan]]:
+    """Decide each ticket's ops; bring its scans and the holder's stamp in line.
+
+    Returns the decisions and the new scan rows (to insert with the new ops).
+    """
     if not subjects:
-        return {}
+        return {}, []
     decided = {key: decide_ticket([_fact(row) for row in rows_by_subject[key]]) for key in subjects}
-    scans = {
-        item.op.op_id: _scan_row(device, item, ticket)
+    new_scans = [
+        _scan_row(device, item, ticket, now)
         for ticket, items in subjects.values()
         for item in items
-    }
+    ]
+    scans: dict[uuid.UUID, _ScanRow] = {scan.op_id: scan for scan in new_scans}
     earlier = [
         row.op_id for key in subjects for row in rows_by_subject[key] if row.op_id not in scans
     ]
     if earlier:
         scans.update(
             (scan.op_id, scan)
-            for scan in session.scalars(select(TicketScan).where(TicketScan.op_id.in_(earlier)))
+            for scan in session.scalars(
+                select(TicketScan).where(member_of(session, TicketScan.op_id, earlier))
+            )
             if scan.op_id is not None
         )
     winners = {key: winner for key, (_d, winner) in decided.items() if winner is not None}
     awards = passport.award_stamps(
         session,
-        [
+        profiles=profiles,
+        requests=[
             passport.StampRequest(
                 subjects[key][0].user_id, subjects[key][0].event_id, won.occurred_at
             )
@@ -540,10 +654,16 @@ def _apply_tickets(
     for (key, first), award in zip(winners.items(), awards, strict=True):
         stamp = award.stamp
         if stamp is not None and first.occurred_at < stamp.created_at:
-            stamp.created_at = first.occurred_at  # a late scan sorts first: it holds the stamp
+            # A late scan sorts first: it holds the stamp, dated by its own time.
+            stamp = replace(stamp, created_at=first.occurred_at)
+            session.execute(
+                update(PassportStamp)
+                .where(PassportStamp.id == stamp.id)
+                .values(created_at=stamp.created_at)
+            )
         stamps[key] = stamp
     results: dict[str, list[Decision]] = {}
-    for key, (ticket, items) in subjects.items():
+    for key, (ticket, _items) in subjects.items():
         decisions, winner = decided[key]
         stamp = stamps.get(key)
         final = []
@@ -560,17 +680,16 @@ def _apply_tickets(
                 effects["first_op_id"] = str(winner.op_id)
             final.append(replace(decision, effects=effects))
         results[key] = final
-        session.add_all(scans[item.op.op_id] for item in items)
         # The ticket's checked-in state may have changed: kiosks pull it again.
         touch(session, "tickets", str(ticket.id), event_id=ticket.event_id)
-    return results
+    return results, new_scans
 
 
 def _apply_card(
     session: Session,
     offer: Offer,
     user_id: uuid.UUID,
-    rows: list[SyncOp],
+    rows: list[_OpRow],
     settings: ServerSettings,
 ) -> list[Decision]:
     card = cards.get_or_create_pass(session, offer_id=offer.id, user_id=user_id)
@@ -625,7 +744,7 @@ def _apply_card(
     return [by_op[row.op_id] for row in rows]
 
 
-def _apply_purchase(purchase: PackagePurchase, rows: list[SyncOp]) -> list[Decision]:
+def _apply_purchase(purchase: PackagePurchase, rows: list[_OpRow]) -> list[Decision]:
     facts = [_fact(row) for row in rows]
     direct_at = purchase.activated_at if purchase.activated_by_device_id is None else None
     decisions, winner = decide_purchase(facts, direct_at)

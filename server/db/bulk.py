@@ -1,0 +1,192 @@
+"""Set-based statements for hot paths (a sync batch), the same on SQLite and PostgreSQL.
+
+The ORM's unit of work costs tens of microseconds per row, and an IN list or a
+multi-row VALUES of a few thousand parameters makes a new SQL string that
+psycopg parses again on every call. On PostgreSQL these helpers therefore send
+one array parameter per column (`= ANY(:ids)`, `INSERT ... SELECT FROM unnest`,
+`UPDATE ... FROM unnest`): a fixed SQL text with a handful of parameters, however
+many rows. On SQLite they use plain IN lists and `executemany`, which the
+driver runs in C.
+
+Rows written here bypass the ORM, so the session's change-log hooks do not see
+them: a caller writing a synced table notes its rows with
+`server.db.changelog.touch`. Like every service, these only flush work into the
+caller's transaction; they never commit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+import psycopg
+from sqlalchemy import JSON, Column, ColumnElement, Dialect, Table, any_, bindparam, insert, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.types import ARRAY, TypeEngine
+
+_PG: Dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+
+
+def is_postgresql(session: Session) -> bool:
+    """Whether the session's database is PostgreSQL."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def member_of(
+    session: Session, column: Any, values: Collection[Any], *, name: str = "members"
+) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL one array parameter, whatever the number of values."""
+    if is_postgresql(session):
+        array = ARRAY(_plain_type(column.type))
+        return column == any_(bindparam(name, list(values), type_=array))  # type: ignore[no-any-return]
+    return column.in_(list(values))  # type: ignore[no-any-return]
+
+
+def insert_rows(
+    session: Session,
+    model: type[Any],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    upsert_on: Sequence[str] = (),
+) -> None:
+    """Insert `rows` (all with the same keys; Python-side column defaults fill the rest).
+
+    With `upsert_on` (the columns of a unique index), a row whose key exists
+    updates every other given column instead (`ON CONFLICT ... DO UPDATE`).
+    """
+    if not rows:
+        return
+    table: Table = model.__table__
+    filled = _with_defaults(table, rows)
+    names = list(filled[0])
+    if not is_postgresql(session):
+        statement = insert(table)
+        if upsert_on:
+            upsert = sqlite_insert(table)
+            statement = upsert.on_conflict_do_update(
+                index_elements=list(upsert_on),
+                set_={name: upsert.excluded[name] for name in names if name not in upsert_on},
+            )
+        session.execute(statement, filled)
+        return
+    if not upsert_on:
+        _copy_rows(session, table, names, filled)
+        return
+    arrays = ", ".join(f"%({name})b::{_pg_array_type(table.c[name])}" for name in names)
+    updates = ", ".join(f"{name} = excluded.{name}" for name in names if name not in upsert_on)
+    # Table and column names come from our own metadata, never from input.
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays}) "  # noqa: S608
+        f"ON CONFLICT ({', '.join(upsert_on)}) DO UPDATE SET {updates}"
+    )
+    session.connection().exec_driver_sql(sql, _columns(table, names, filled))
+
+
+def _copy_rows(
+    session: Session, table: Table, names: list[str], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """PostgreSQL's COPY: the fastest way in, formatted row by row in psycopg's C code."""
+    json_columns = _json_columns(table, names)
+    connection = session.connection()
+    raw: Any = connection.connection.driver_connection
+    sql = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+    try:
+        with raw.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in rows:
+                values = [row[name] for name in names]
+                for index in json_columns:
+                    values[index] = _json_text(values[index])
+                copy.write_row(values)
+    except psycopg.IntegrityError as exc:
+        # Callers catch SQLAlchemy's IntegrityError (a concurrent batch wrote the same row).
+        raise IntegrityError(sql, None, exc) from exc
+
+
+def update_rows(
+    session: Session, model: type[Any], key: str, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Set, for each row, the given columns of the table row whose `key` column matches."""
+    if not rows:
+        return
+    table: Table = model.__table__
+    names = [name for name in rows[0] if name != key]
+    if not is_postgresql(session):
+        statement = (
+            update(table)
+            .where(table.c[key] == bindparam(f"b_{key}"))
+            .values({name: bindparam(f"b_{name}") for name in names})
+        )
+        session.execute(statement, [{f"b_{k}": v for k, v in row.items()} for row in rows])
+        return
+    every = [key, *names]
+    arrays = ", ".join(f"%({name})b::{_pg_array_type(table.c[name])}" for name in every)
+    assignments = ", ".join(f"{name} = given.{name}" for name in names)
+    sql = (
+        f"UPDATE {table.name} SET {assignments} "  # noqa: S608 (names from our metadata)
+        f"FROM unnest({arrays}) AS given({', '.join(every)}) "
+        f"WHERE {table.name}.{key} = given.{key}"
+    )
+    session.connection().exec_driver_sql(sql, _columns(table, every, rows))
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _with_defaults(table: Table, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with every column that has a Python-side default and was not given."""
+    given = set(rows[0])
+    defaults = [
+        column
+        for column in table.columns
+        if column.name not in given and column.default is not None
+    ]
+    if not defaults:
+        return [dict(row) for row in rows]
+    filled = []
+    for row in rows:
+        full = dict(row)
+        for column in defaults:
+            default: Any = column.default
+            full[column.name] = default.arg(None) if default.is_callable else default.arg
+        filled.append(full)
+    return filled
+
+
+def _columns(
+    table: Table, names: Sequence[str], rows: Sequence[Mapping[str, Any]]
+) -> dict[str, list[Any]]:
+    """Column-wise lists of driver values (JSON as text; str enums go as they are)."""
+    json_columns = _json_columns(table, names)
+    found: dict[str, list[Any]] = {}
+    for index, name in enumerate(names):
+        values = [row[name] for row in rows]
+        found[name] = [_json_text(value) for value in values] if index in json_columns else values
+    return found
+
+
+def _json_columns(table: Table, names: Sequence[str]) -> set[int]:
+    return {
+        index
+        for index, name in enumerate(names)
+        if isinstance(_plain_type(table.c[name].type), JSON)
+    }
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
+
+
+def _plain_type(type_: TypeEngine[Any]) -> TypeEngine[Any]:
+    """The storage type behind a TypeDecorator or a dialect variant, as PostgreSQL sees it."""
+    return type_.dialect_impl(_PG)
+
+
+def _pg_array_type(column: Column[Any]) -> str:
+    type_ = _plain_type(column.type)
+    if isinstance(type_, JSON):
+        return "jsonb[]"
+    return f"{type_.compile(dialect=_PG)}[]"

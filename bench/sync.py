@@ -92,6 +92,10 @@ def _push_all(
     return time.perf_counter() - began, [t for timings in results for t in timings]
 
 
+#: What a kiosk asks for (`KioskSettings.pull_page_size`'s default; the server's maximum).
+PULL_PAGE = 10_000
+
+
 def _pull_all(base: str, token: str) -> tuple[float, int, int]:
     headers = {"Authorization": f"Bearer {token}"}
     began = time.perf_counter()
@@ -99,7 +103,7 @@ def _pull_all(base: str, token: str) -> tuple[float, int, int]:
     cursor: str | None = None
     with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
         while True:
-            params: dict[str, str | int] = {"limit": 5000}
+            params: dict[str, str | int] = {"limit": PULL_PAGE}
             if cursor:
                 params["cursor"] = cursor
             page = client.get("/api/v1/sync/pull", params=params)

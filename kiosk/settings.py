@@ -10,6 +10,7 @@ downloaded cache (`cache.sqlite3`, safe to wipe) and the device config
 
 from __future__ import annotations
 
+import enum
 import socket
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,6 +25,13 @@ from kiosk.errors import SettingsError
 OUTBOX_FILE = "outbox.sqlite3"
 CACHE_FILE = "cache.sqlite3"
 CONFIG_FILE = "device.json"
+
+
+class Language(enum.StrEnum):
+    """The languages the kiosk's screens speak (Arabic lays them out right to left)."""
+
+    ENGLISH = "en"
+    ARABIC = "ar"
 
 
 def default_data_dir() -> Path:
@@ -45,7 +53,7 @@ class KioskSettings(BaseSettings):
     gate: str = Field(default="Main gate", min_length=1, max_length=100)
     busy_timeout_ms: int = Field(default=10_000, ge=100)
     push_batch_size: int = Field(default=500, ge=1, le=1000)
-    pull_page_size: int = Field(default=5000, ge=1, le=10_000)
+    pull_page_size: int = Field(default=10_000, ge=1, le=10_000)
     request_deadline_s: float = Field(default=30.0, gt=0)
     connect_timeout_s: float = Field(default=5.0, gt=0)
     read_timeout_s: float = Field(default=15.0, gt=0)
@@ -55,6 +63,7 @@ class KioskSettings(BaseSettings):
     sync_interval_s: float = Field(default=20.0, gt=0)
     clock_warning_s: float = Field(default=120.0, gt=0)
     pass_inactivity_days: int = Field(default=90, ge=1)
+    language: Language = Language.ENGLISH  # SOCA_KIOSK_LANGUAGE=en|ar
 
     @property
     def outbox_path(self) -> Path:

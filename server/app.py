@@ -194,3 +194,8 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> FastAP
         app.include_router(router)
     web_pages.install(app)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app for `SOCA_*` environment settings: the factory each worker process calls."""
+    return create_app(ServerSettings())

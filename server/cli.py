@@ -8,6 +8,7 @@ line on stderr and exits non-zero; no traceback reaches the terminal.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -93,6 +94,14 @@ def serve(
     database_url: DatabaseUrl = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Worker processes. More than one uses every core for sync pushes; "
+            "rate limits then count per process.",
+        ),
+    ] = 1,
 ) -> None:
     """Run the HTTP server (migrating first)."""
     import uvicorn
@@ -102,7 +111,21 @@ def serve(
     settings = _settings(database_url)
     with _engine(settings) as engine:
         migrations.upgrade(engine)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        return
+    # Each worker process builds its own app from the environment: hand it the same
+    # database and the same web secret (a fresh secret per process would break sessions).
+    os.environ["SOCA_DATABASE_URL"] = settings.database_url
+    os.environ["SOCA_SECRET_KEY"] = settings.secret_key
+    uvicorn.run(
+        "server.app:app_from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="info",
+    )
 
 
 @app.command("seed-demo")

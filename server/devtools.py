@@ -165,8 +165,9 @@ def build_world(engine: Engine, tickets: int, devices: int) -> World:
 class ServerProcess:
     """A running `soca-server serve`; `kill()` sends SIGKILL, `start()` runs it again."""
 
-    def __init__(self, database_url: str, port: int | None = None) -> None:
+    def __init__(self, database_url: str, port: int | None = None, workers: int = 1) -> None:
         self.database_url = database_url
+        self.workers = workers
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -182,6 +183,8 @@ class ServerProcess:
                 "serve",
                 "--port",
                 str(self.port),
+                "--workers",
+                str(self.workers),
             ],
             env=env,
             stdout=subprocess.DEVNULL,
@@ -216,9 +219,9 @@ class ServerProcess:
 
 
 @contextmanager
-def serve(database_url: str) -> Iterator[str]:
+def serve(database_url: str, workers: int = 1) -> Iterator[str]:
     """Run `soca-server serve` on a free port for the duration; yields its base URL."""
-    server = ServerProcess(database_url)
+    server = ServerProcess(database_url, workers=workers)
     server.start()
     try:
         yield server.base_url

@@ -20,9 +20,22 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Uuid, and_, any_, bindparam, false, or_, select
+from pydantic import BaseModel
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Uuid,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    false,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -136,15 +149,42 @@ def pull(
 
 
 def _member_of(session: Session, column: Any, ids: Sequence[str]) -> ColumnElement[bool]:
-    """`column IN ids`; on PostgreSQL one array parameter (thousands of ids per page)."""
-    values = _uuids(ids)
+    """`column IN ids`; on PostgreSQL one comma-separated text, split and cast by the server.
+
+    The ids come from the change log as text: PostgreSQL parses a page's
+    thousands in one cast, where building a Python UUID for each, or quoting
+    each as an array element, costs more than the query.
+    """
     if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam("ids", values, type_=ARRAY(Uuid())))  # type: ignore[no-any-return]
-    return column.in_(values)  # type: ignore[no-any-return]
+        joined = bindparam("ids", ",".join(ids), type_=String())
+        split = cast(func.string_to_array(joined, ","), ARRAY(Uuid()))
+        return column == any_(split)  # type: ignore[no-any-return]
+    return column.in_(_uuids(ids))  # type: ignore[no-any-return]
 
 
 def _uuids(ids: Sequence[str]) -> list[uuid.UUID]:
     return [uuid.UUID(value) for value in ids]
+
+
+_Row = TypeVar("_Row", bound=BaseModel)
+
+
+def _trusted(model: type[_Row], fields: frozenset[str], values: dict[str, Any]) -> _Row:
+    """A row model from values our own database holds, built without validation.
+
+    What `model_construct` does for a model whose every field is given, at a
+    quarter of its cost: a 50,000-ticket pull builds 100,000 of these.
+    """
+    row = model.__new__(model)
+    object.__setattr__(row, "__dict__", values)
+    object.__setattr__(row, "__pydantic_fields_set__", fields)
+    object.__setattr__(row, "__pydantic_extra__", None)
+    object.__setattr__(row, "__pydantic_private__", None)
+    return row
+
+
+_TICKET_FIELDS = frozenset(TicketRow.model_fields)
+_PASSPORT_FIELDS = frozenset(PassportRow.model_fields)
 
 
 def _keys(session: Session) -> list[PublicKeyInfo]:
@@ -207,17 +247,21 @@ def _tickets(session: Session, ids: Sequence[str]) -> dict[str, TicketRow]:
     # database holds: a 50,000-ticket pull is dominated by this loop.
     for ticket_id, event_id, user_id, holder_name, code, status, handle in rows:
         scanned = first_scans.get(ticket_id)
-        result[str(ticket_id)] = TicketRow.model_construct(
-            id=ticket_id,
-            event_id=event_id,
-            user_id=user_id,
-            holder_name=holder_name,
-            handle=handle,
-            code=code,
-            revoked=status == TicketStatus.REVOKED,
-            checked_in_at=scanned[0] if scanned else None,
-            checked_in_gate=scanned[1] if scanned else None,
-            checked_in_device=str(scanned[2]) if scanned and scanned[2] else None,
+        result[str(ticket_id)] = _trusted(
+            TicketRow,
+            _TICKET_FIELDS,
+            {
+                "id": ticket_id,
+                "event_id": event_id,
+                "user_id": user_id,
+                "holder_name": holder_name,
+                "handle": handle,
+                "code": code,
+                "revoked": status == TicketStatus.REVOKED,
+                "checked_in_at": scanned[0] if scanned else None,
+                "checked_in_gate": scanned[1] if scanned else None,
+                "checked_in_device": str(scanned[2]) if scanned and scanned[2] else None,
+            },
         )
     return result
 
@@ -232,8 +276,16 @@ def _passports(session: Session, ids: Sequence[str]) -> dict[str, PassportRow]:
         ).where(_member_of(session, PassportProfile.user_id, ids))
     ).all()
     return {
-        str(user_id): PassportRow.model_construct(
-            user_id=user_id, handle=handle, total_points=points, current_tier=tier, revoked=False
+        str(user_id): _trusted(
+            PassportRow,
+            _PASSPORT_FIELDS,
+            {
+                "user_id": user_id,
+                "handle": handle,
+                "total_points": points,
+                "current_tier": tier,
+                "revoked": False,
+            },
         )
         for user_id, handle, points, tier in rows
     }

@@ -235,3 +235,34 @@ def test_unknown_ticket_is_logged_and_rejected(session: Session, world: World) -
     result = send(session, door, [op]).results[0]
     assert (result.status, result.reason) == (OpStatus.REJECTED, Reason.UNKNOWN_TICKET)
     assert session.get(SyncOp, op.op_id) is not None
+
+
+def test_the_issued_token_of_a_retired_key_is_refused(session: Session, world: World) -> None:
+    """The stored-token shortcut still requires a trusted key."""
+    door = world.doors[0]
+    old_key = keys.current_signing_key(session)
+    keys.rotate(session)
+    keys.retire(session, key_id=old_key.key_id)
+    result = send(session, door, [scan_op(world, door, world.tickets[0], 1)]).results[0]
+    assert (result.status, result.reason) == (OpStatus.REJECTED, Reason.UNKNOWN_KEY)
+
+
+def test_a_genuine_token_other_than_the_stored_one_is_verified_by_signature(
+    session: Session, world: World
+) -> None:
+    """A token we signed but no longer store (say, reissued) is checked the full way."""
+    door, ticket = world.doors[0], world.tickets[0]
+    reissued = issue_token(
+        keys.current_signing_key(session), TokenKind.TICKET, ticket.id, world.event_id, T0
+    )
+    assert reissued != ticket.qr_token
+    op = scan_op(world, door, ticket, 1)
+    op = op.model_copy(update={"payload": {**op.payload, "qr": reissued}})
+    tampered = reissued[:-1] + ("0" if reissued[-1] != "0" else "1")
+    other = scan_op(world, door, world.tickets[1], 2)
+    other = other.model_copy(update={"payload": {**other.payload, "qr": tampered}})
+    results = send(session, door, [op, other]).results
+    assert [(r.status, r.reason) for r in results] == [
+        (OpStatus.APPLIED, None),
+        (OpStatus.REJECTED, Reason.BAD_SIGNATURE),
+    ]

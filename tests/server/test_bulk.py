@@ -1,0 +1,101 @@
+"""Set-based writes (`server.db.bulk`): the same rows on SQLite and PostgreSQL as the ORM would write."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.db.bulk import insert_rows, member_of, update_rows
+from server.db.models import SyncChange, SyncOp
+from tests.server.factories import T0
+from tests.server.sync.world import build_world
+
+
+def _op_row(device_id: uuid.UUID, seq: int) -> dict[str, object]:
+    return {
+        "op_id": uuid.uuid4(),
+        "device_id": device_id,
+        "seq": seq,
+        "type": "ticket.scan",
+        "occurred_at": T0,
+        "device_clock": T0,
+        "payload": {"qr": "1" * 250, "gate": "Gate 1 — “north”", "nested": {"n": [1, None]}},
+        "subject_key": f"ticket:{seq}",
+        "status": "applied",
+        "reason": None,
+        "message": None,
+        "effects": {},
+        "first_status": "applied",
+        "first_reason": None,
+        "first_message": None,
+        "first_effects": {"stamp_id": None},
+    }
+
+
+def test_inserted_rows_read_back_equal_with_defaults_filled(session: Session) -> None:
+    device = build_world(session, users=1, doors=1, branches=0).doors[0]
+    rows = [_op_row(device.id, seq) for seq in range(1, 4)]
+    insert_rows(session, SyncOp, rows)
+    stored = session.scalars(select(SyncOp).order_by(SyncOp.seq)).all()
+    assert [row.op_id for row in stored] == [row["op_id"] for row in rows]
+    assert stored[0].payload == rows[0]["payload"]
+    assert stored[0].first_effects == {"stamp_id": None}
+    assert stored[0].occurred_at == T0
+    assert stored[0].received_at is not None  # the Python-side default
+
+
+def test_a_duplicate_key_raises_sqlalchemys_integrity_error(session: Session) -> None:
+    device = build_world(session, users=1, doors=1, branches=0).doors[0]
+    row = _op_row(device.id, 1)
+    insert_rows(session, SyncOp, [row])
+    with pytest.raises(IntegrityError), session.begin_nested():
+        insert_rows(session, SyncOp, [_op_row(device.id, 2), row])
+    assert len(session.scalars(select(SyncOp)).all()) == 1
+
+
+def test_upsert_updates_existing_keys_and_inserts_new_ones(session: Session) -> None:
+    def change(entity_id: str, number: int) -> dict[str, object]:
+        return {"entity": "tickets", "entity_id": entity_id, "change_no": number, "changed_at": T0}
+
+    insert_rows(session, SyncChange, [change("a", 1), change("b", 2)])
+    insert_rows(
+        session, SyncChange, [change("a", 3), change("c", 4)], upsert_on=("entity", "entity_id")
+    )
+    numbers = dict(session.execute(select(SyncChange.entity_id, SyncChange.change_no)).all())
+    assert numbers == {"a": 3, "b": 2, "c": 4}
+
+
+def test_update_rows_sets_each_rows_own_values(session: Session) -> None:
+    device = build_world(session, users=1, doors=1, branches=0).doors[0]
+    rows = [_op_row(device.id, seq) for seq in range(1, 4)]
+    insert_rows(session, SyncOp, rows)
+    update_rows(
+        session,
+        SyncOp,
+        "op_id",
+        [
+            {"op_id": rows[0]["op_id"], "status": "duplicate", "effects": {"first": 1}},
+            {"op_id": rows[2]["op_id"], "status": "conflict", "effects": {}},
+        ],
+    )
+    stored = {
+        row.seq: (row.status, row.effects)
+        for row in session.execute(select(SyncOp.seq, SyncOp.status, SyncOp.effects))
+    }
+    assert stored == {1: ("duplicate", {"first": 1}), 2: ("applied", {}), 3: ("conflict", {})}
+
+
+def test_member_of_matches_exactly_the_given_values(session: Session) -> None:
+    device = build_world(session, users=1, doors=1, branches=0).doors[0]
+    rows = [_op_row(device.id, seq) for seq in range(1, 6)]
+    insert_rows(session, SyncOp, rows)
+    wanted = {rows[1]["op_id"], rows[3]["op_id"], uuid.uuid4()}
+    found = session.scalars(select(SyncOp.seq).where(member_of(session, SyncOp.op_id, wanted)))
+    assert sorted(found) == [2, 4]
+    assert (
+        session.scalars(select(SyncOp.seq).where(member_of(session, SyncOp.op_id, []))).all() == []
+    )

@@ -35,6 +35,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    type_coerce,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
@@ -159,6 +160,10 @@ def _member_of(session: Session, column: Any, ids: Sequence[str]) -> ColumnEleme
         joined = bindparam("ids", ",".join(ids), type_=String())
         split = cast(func.string_to_array(joined, ","), ARRAY(Uuid()))
         return column == any_(split)  # type: ignore[no-any-return]
+    if isinstance(column.type, Uuid):
+        # SQLite stores a UUID as 32 hex digits: compare the text, build no UUID objects.
+        stored = type_coerce(column, String())
+        return stored.in_([value.replace("-", "") for value in ids])
     return column.in_(_uuids(ids))  # type: ignore[no-any-return]
 
 

@@ -569,7 +569,10 @@ def _decide_subjects(
 
 
 def _store(row: _OpRow, decision: Decision, *, is_new: bool, now: datetime) -> None:
-    message = explain(decision.reason, decision.context) if decision.reason else None
+    if decision.reason in STATIC_REASONS and row.reason == decision.reason and row.message:
+        message: str | None = row.message  # the words its own checks gave, with their details
+    else:
+        message = explain(decision.reason, decision.context) if decision.reason else None
     blocker = decision.blocker.op_id if decision.blocker else None
     current = (row.status, row.reason, row.message, row.effects, row.blocked_by_op_id)
     wanted = (decision.status.value, decision.reason, message, decision.effects, blocker)

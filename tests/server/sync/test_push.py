@@ -266,3 +266,14 @@ def test_a_genuine_token_other_than_the_stored_one_is_verified_by_signature(
         (OpStatus.APPLIED, None),
         (OpStatus.REJECTED, Reason.BAD_SIGNATURE),
     ]
+
+
+def test_a_static_refusal_keeps_the_details_of_its_message(session: Session, world: World) -> None:
+    door = world.doors[0]
+    tickets.revoke_ticket(session, ticket_id=world.tickets[0].id, now=T0)
+    op = scan_op(world, door, world.tickets[0], 1)
+    result = send(session, door, [op]).results[0]
+    stored = session.get(SyncOp, op.op_id)
+    assert result.reason is Reason.REVOKED and result.message
+    assert "  " not in result.message and "ticket" in result.message
+    assert stored is not None and stored.message == result.message

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from core.clock import Clock, SystemClock
 from core.wire import DeviceRole
 from kiosk.errors import ConfigError, NotPaired, SettingsError, WrongMode
+from kiosk.services.attendance import AttendanceService
 from kiosk.services.door import DoorService
 from kiosk.services.headless import PrizeAction, ScanMode, prize_handler
 from kiosk.services.prize import PrizeService
@@ -59,6 +60,7 @@ class Kiosk:
     door: DoorService | None = None
     search: TicketSearch | None = None
     prize: PrizeService | None = None
+    attendance: AttendanceService | None = None
 
     def close(self) -> None:
         """Close both database connections."""
@@ -89,8 +91,16 @@ class Kiosk:
             raise self._mode_error("prize", DeviceRole.BRANCH)
         return self.prize
 
+    def require_attendance(self) -> AttendanceService:
+        """The promoter's attendance review, or a clear error when this is not a promoter device."""
+        if self.attendance is None:
+            raise self._mode_error("review", DeviceRole.PROMOTER)
+        return self.attendance
+
     def default_mode(self) -> ScanMode:
-        """The mode this device's role runs: door for DOOR, prize for BRANCH, else review."""
+        """The mode chosen at setup, else the role's: door (DOOR), prize (BRANCH) or review."""
+        if self.config is not None and self.config.mode is not None:
+            return ScanMode(self.config.mode)
         if self.door is not None:
             return ScanMode.DOOR
         if self.prize is not None:
@@ -162,11 +172,13 @@ def open_kiosk(
             outbox=outbox,
             cache=cache,
             branch_id=config.branch_id,
-            offer_id=offer_id,
+            offer_id=offer_id or config.offer_id,
             device_id=device_id,
             clock=clock,
             inactivity_days=settings.pass_inactivity_days,
         )
+    if config is not None and config.role is DeviceRole.PROMOTER:
+        kiosk.attendance = AttendanceService(cache=cache)
     return kiosk
 
 
@@ -264,8 +276,9 @@ def pair_device(
     clock = clock or SystemClock()
     if not server_url.startswith(("http://", "https://")):
         raise SettingsError(f"--server must be an http:// or https:// URL, got {server_url!r}")
-    with contextlib.suppress(ConfigError):
-        load_config(settings.config_path)  # a corrupt config is what pairing again fixes
+    previous = None
+    with contextlib.suppress(ConfigError):  # a corrupt config is what pairing again fixes
+        previous = load_config(settings.config_path)
     device_name = name or settings.device_name
     try:
         client = SyncClient(
@@ -289,6 +302,8 @@ def pair_device(
         name=device_name,
         paired_at=clock.now(),
     )
+    if previous is not None and previous.pin_hash is not None:  # kiosk mode survives a re-pair
+        config = config.model_copy(update={"pin_hash": previous.pin_hash})
     outbox = Outbox.open(settings.outbox_path, busy_timeout_ms=settings.busy_timeout_ms)
     cache = Cache.open(settings.cache_path, busy_timeout_ms=settings.busy_timeout_ms)
     try:

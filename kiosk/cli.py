@@ -118,6 +118,21 @@ PinOption = Annotated[
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
+class LanguageChoice(enum.StrEnum):
+    """`--language`: the screens' language (Arabic is laid out right to left)."""
+
+    EN = "en"
+    AR = "ar"
+
+
+LanguageOption = Annotated[
+    LanguageChoice | None,
+    typer.Option(
+        "--language", help="Screen language: en or ar (default: env SOCA_KIOSK_LANGUAGE, else en)."
+    ),
+]
+
+
 def _fail(exc: KioskError) -> NoReturn:
     typer.echo(f"error: {exc.message}", err=True)
     raise typer.Exit(EXIT_FAILURE) from exc
@@ -263,6 +278,7 @@ def run(
         bool, typer.Option("--explain", help="Also print each verdict's headline on stderr.")
     ] = False,
     pin: PinOption = None,
+    language: LanguageOption = None,
     data_dir: DataDir = None,
 ) -> None:
     """Run the kiosk; with --headless, print {"op_id", "type", "verdict", "reason"} per scan."""
@@ -277,7 +293,9 @@ def run(
         typer.echo("error: --codes reads codes without a window; add --headless", err=True)
         raise typer.Exit(EXIT_FAILURE)
     if not headless:
-        _run_window(data_dir=data_dir, gate=gate, camera=camera, mode=mode, pin=pin)
+        _run_window(
+            data_dir=data_dir, gate=gate, camera=camera, mode=mode, pin=pin, language=language
+        )
         return
     if codes is None and camera is None:
         typer.echo(
@@ -408,14 +426,19 @@ def _run_window(
     fallback_codes: list[str] | None = None,
     settings: KioskSettings | None = None,
     pin: str | None = None,
+    language: LanguageChoice | None = None,
 ) -> None:
     from kiosk.app import open_kiosk
     from kiosk.services.headless import ScanMode
+    from kiosk.services.pin import PinGuard
+    from kiosk.services.setup import with_saved_gate
     from kiosk.settings import load_settings
     from kiosk.ui.main import run_door_window, run_prize_window, run_review_window
 
     try:
-        settings = settings or load_settings(data_dir=data_dir, gate=gate)
+        settings = with_saved_gate(settings or load_settings(data_dir=data_dir, gate=gate))
+        if language is not None:
+            settings = load_settings(**{**settings.model_dump(), "language": language.value})
         with open_kiosk(settings) as kiosk:
             chosen = ScanMode(mode.value) if mode is not None else kiosk.default_mode()
             if chosen is ScanMode.REVIEW:
@@ -425,13 +448,18 @@ def _run_window(
                 kiosk.require_prize()
             else:
                 kiosk.require_door()
+            stored_pin = kiosk.config.pin_hash if kiosk.config is not None else None
+        # Kiosk mode (full screen, PIN to leave): --pin, else the PIN of `soca-kiosk pin set`.
+        lock: str | PinGuard | None = pin
+        if lock is None and stored_pin is not None:
+            lock = PinGuard.from_hash(stored_pin)
         if chosen is ScanMode.REVIEW:
-            status = run_review_window(settings)
+            status = run_review_window(settings, pin=lock)
         elif chosen is ScanMode.PRIZE:
             source = _open_camera(camera, fallback_codes)
-            status = run_prize_window(settings, source)
+            status = run_prize_window(settings, source, pin=lock)
         else:
-            status = run_door_window(settings, _open_camera(camera, fallback_codes), pin=pin)
+            status = run_door_window(settings, _open_camera(camera, fallback_codes), pin=lock)
     except KioskError as exc:
         _fail(exc)
     if status != 0:
@@ -459,6 +487,7 @@ def demo(
     gate: Annotated[str, typer.Option("--gate", help="The demo door's gate name.")] = "Gate 1",
     port: Annotated[int | None, typer.Option("--port", help="The embedded server's port.")] = None,
     pin: PinOption = None,
+    language: LanguageOption = None,
     data_dir: DataDir = None,
 ) -> None:
     """The whole system on this machine: an embedded server, demo data, a paired door kiosk."""
@@ -501,9 +530,79 @@ def demo(
                 fallback_codes=setup.codes,
                 settings=setup.settings,
                 pin=pin,
+                language=language,
             )
     finally:
         setup.server.stop()
+
+
+# ------------------------------------------------------------------ setup, pin
+
+
+@app.command()
+def setup(
+    server: Annotated[
+        str, typer.Option("--server", help="Prefill the server address, e.g. http://host:8000.")
+    ] = "",
+    camera: Annotated[
+        str | None,
+        typer.Option("--camera", help="Camera index or video file for the pairing QR (default 0)."),
+    ] = None,
+    language: LanguageOption = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Open the setup screen: pair (typed code or pairing QR), choose mode and scope, see sync."""
+    from kiosk.settings import load_settings
+    from kiosk.ui.main import run_setup_window
+
+    try:
+        settings = load_settings(
+            data_dir=data_dir, language=language.value if language is not None else None
+        )
+        status = run_setup_window(settings, lambda: _open_camera(camera, None), server=server)
+    except KioskError as exc:
+        _fail(exc)
+    if status != 0:
+        raise typer.Exit(status)
+
+
+pin_app = typer.Typer(
+    name="pin",
+    help="Kiosk mode's PIN: with one set, `run` is full screen and asks for it to leave.",
+    no_args_is_help=True,
+)
+app.add_typer(pin_app)
+
+
+@pin_app.command("set")
+def pin_set(data_dir: DataDir = None) -> None:
+    """Set the PIN (asked twice; only a salted scrypt hash is stored in the device config)."""
+    from kiosk.services.pin import check_new_pin, hash_pin
+    from kiosk.services.setup import require_config, set_pin_hash
+    from kiosk.settings import load_settings
+
+    try:
+        settings = load_settings(data_dir=data_dir)
+        require_config(settings)  # before asking for anything
+        pin = typer.prompt("New PIN", hide_input=True)
+        again = typer.prompt("The same PIN again", hide_input=True)
+        set_pin_hash(settings, hash_pin(check_new_pin(pin, again)))
+    except KioskError as exc:
+        _fail(exc)
+    typer.echo("PIN set: `soca-kiosk run` now opens full screen and asks for it to leave.")
+
+
+@pin_app.command("clear")
+def pin_clear(data_dir: DataDir = None) -> None:
+    """Remove the PIN: `run` opens in a normal window again."""
+    from kiosk.services.setup import set_pin_hash
+    from kiosk.settings import load_settings
+
+    try:
+        set_pin_hash(load_settings(data_dir=data_dir), None)
+    except KioskError as exc:
+        _fail(exc)
+    typer.echo("PIN removed: `run` opens in a normal window.")
 
 
 def main() -> None:

@@ -164,8 +164,9 @@ class DemoCameraSource:
     """A `FrameSource` that shows each code for `hold_s`, then an empty scene for `gap_s`.
 
     Frames are drawn once with `kiosk.scanner.synth` (a phone held up in a
-    room) and delivered at `fps` as fresh copies, so the capture and decode
-    threads see what a webcam would give them. With `loop=True` the sequence
+    room) and delivered at `fps`, on a fixed timetable as a camera keeps it,
+    as fresh copies, so the capture and decode threads see what a webcam would
+    give them. With `loop=True` the sequence
     starts again at the end (the window); otherwise the source is exhausted
     after the last gap (`--headless`).
     """
@@ -176,7 +177,7 @@ class DemoCameraSource:
         *,
         hold_s: float = 2.0,
         gap_s: float = 1.0,
-        fps: float = 20.0,
+        fps: float = 30.0,
         loop: bool = True,
         width: int = 960,
         height: int = 540,
@@ -230,8 +231,10 @@ class DemoCameraSource:
         now = time.monotonic()
         if now < self._next_due:
             time.sleep(self._next_due - now)
-            now = time.monotonic()
-        self._next_due = now + self._interval
+        # Due one interval after the last frame's due time, not after this wake-up: the
+        # time spent sleeping late and copying does not slow the camera down.
+        self._next_due = max(self._next_due, now) + self._interval
+        now = time.monotonic()
         while now - self._shot_started >= self._shots[self._index].seconds:
             self._shot_started += self._shots[self._index].seconds
             self._index += 1

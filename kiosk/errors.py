@@ -8,6 +8,8 @@
     ├── ConfigError         code "config_error"         the device config file is corrupt
     ├── NotPaired           code "not_paired"           the command needs a paired device
     ├── WrongMode           code "wrong_mode"           a mode this device's role cannot run
+    ├── NotAPairingCode     code "not_a_pairing_code"   a scanned QR that is not a pairing QR
+    ├── PinError            code "pin_error"            a PIN too short, or not confirmed
     ├── StoreError          code "store_error"          a kiosk database cannot be used safely
     └── SyncError           code "sync_error"           talking to the server failed
         ├── ServerUnavailable  "server_unavailable"  network error, 5xx or 429 on every retry
@@ -121,3 +123,15 @@ class BadResponse(SyncError):
     """The server's response does not match the contract (status, JSON or model)."""
 
     code: ClassVar[str] = "bad_response"
+
+
+class NotAPairingCode(KioskError):
+    """A scanned QR code that is not a Soca Passport pairing QR."""
+
+    code: ClassVar[str] = "not_a_pairing_code"
+
+
+class PinError(KioskError):
+    """A kiosk-mode PIN that cannot be set: too short, too long, or the two entries differ."""
+
+    code: ClassVar[str] = "pin_error"

@@ -9,19 +9,27 @@
 Capture runs as fast as the source delivers and never waits for decoding; the
 decoder always takes the newest frame (older ones are dropped, never queued);
 previews are copies at a capped rate, and at most one is in flight to the GUI,
-so a busy GUI never makes frames pile up (Friture's capture/paint split). The
-workers follow superqt's pattern: a QObject moved to its own QThread, started
-by `QThread.started`, stopped by a flag, `finished -> quit` and
-`finished -> deleteLater`.
+so a busy GUI never makes frames pile up (Friture's capture/paint split). A
+preview is made ready to paint on the capture thread: shrunk to the size the
+GUI shows it at and converted to the display's 32-bit format, so the GUI thread
+only hands it to its label. Both rates are paced by a `Pacer`, whose timetable
+tolerates a camera's jitter: a 30 fps camera under a 30 fps cap is previewed
+and decoded frame for frame. The workers follow superqt's pattern: a QObject
+moved to its own QThread, started by `QThread.started`, stopped by a flag,
+`finished -> quit` and `finished -> deleteLater`.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
+import math
+import sys
 import threading
 import time
+from typing import cast
 
+import cv2
 import numpy as np
 import shiboken6
 from numpy.typing import NDArray
@@ -53,6 +61,12 @@ class ScannerState(enum.StrEnum):
     ERROR = "error"
 
 
+DEFAULT_PREVIEW_FPS = 30.0
+DEFAULT_MAX_DECODE_FPS = 30.0
+# QImage.Format_RGB32 is 0xffRRGGBB per pixel: the bytes B, G, R, 0xff on a little-endian machine.
+_BGRA_IS_RGB32 = sys.byteorder == "little"
+
+
 def frame_to_qimage(frame: Frame) -> QImage:
     """A QImage that owns a copy of a BGR or gray frame (safe to send to another thread)."""
     frame = np.ascontiguousarray(frame)
@@ -66,11 +80,75 @@ def frame_to_qimage(frame: Frame) -> QImage:
     return QImage(frame.data, width, height, frame.strides[0], image_format).copy()
 
 
+def preview_image(frame: Frame, fit: tuple[int, int] | None = None) -> QImage:
+    """A copied QImage of `frame` ready to paint: shrunk to fit inside `fit`, in RGB32.
+
+    Both steps are the costly part of showing a frame, and both run here, on the
+    capture thread (OpenCV releases the GIL), instead of on the GUI thread:
+    `QPixmap.fromImage` of an RGB32 image is a plain hand-over, where a BGR888
+    one is converted pixel by pixel, and a frame already at the label's size
+    needs no scaling. Linear interpolation matches what the GUI used to do
+    (`Qt.FastTransformation`) at a fraction of `INTER_AREA`'s cost.
+    """
+    height, width = frame.shape[:2]
+    if fit is not None:
+        scale = min(fit[0] / width, fit[1] / height)
+        if scale < 1:
+            size = (max(1, round(width * scale)), max(1, round(height * scale)))
+            frame = cast(Frame, cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR))
+    if not _BGRA_IS_RGB32 or (frame.ndim == 3 and frame.shape[2] != 3):
+        return frame_to_qimage(frame)  # big-endian, or a shape it refuses with a clear error
+    code = cv2.COLOR_GRAY2BGRA if frame.ndim == 2 else cv2.COLOR_BGR2BGRA
+    bgra = cast(Frame, cv2.cvtColor(frame, code))
+    height, width = bgra.shape[:2]
+    return QImage(bgra.data, width, height, bgra.strides[0], QImage.Format.Format_RGB32).copy()
+
+
+class Pacer:
+    """Paces a stream of frames to at most `rate` a second on average, tolerating jitter.
+
+    Frames are due on a timetable one interval apart; a frame is let through
+    when it arrives no earlier than half an interval before its slot, and the
+    next slot is then one interval after this one (or after now, following a
+    pause, so a pause never turns into a burst). A camera delivering at the cap
+    itself, a little early or late each time, therefore has every frame let
+    through, where "one interval after the last one" would skip every other
+    frame that came a millisecond early; a faster camera is thinned to the
+    cap. `rate <= 0` lets everything through. Pure: the caller passes `now`.
+    """
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1 / rate if rate > 0 else 0.0
+        self._slot = -math.inf
+
+    def wait(self, now: float) -> float:
+        """Seconds until a frame would be let through (0 when one would be now)."""
+        return max(0.0, self._slot - self.interval / 2 - now)
+
+    def take(self, now: float) -> bool:
+        """Let a frame arriving at `now` through (True, and book the next slot) or not."""
+        if self.wait(now) > 0:
+            return False
+        self._slot = max(self._slot, now) + self.interval
+        return True
+
+
 class PreviewGate:
-    """Lets one preview at a time travel to the GUI; the GUI side opens it again."""
+    """Lets one preview at a time travel to the GUI; the GUI side opens it again.
+
+    `fit` is the size (width, height) the GUI shows previews at, or None for
+    full frames; the GUI thread sets it and the capture thread reads it (one
+    attribute holding an immutable tuple, so no lock is needed).
+    """
 
     def __init__(self) -> None:
         self._in_flight = threading.Event()
+        self.fit: tuple[int, int] | None = None
+
+    @property
+    def in_flight(self) -> bool:
+        """True while a preview is on its way to the GUI."""
+        return self._in_flight.is_set()
 
     def try_send(self) -> bool:
         """Claim the slot for a preview; False while the last one is still undelivered."""
@@ -84,7 +162,29 @@ class PreviewGate:
         self._in_flight.clear()
 
 
-class CaptureWorker(QObject):
+class _LoopWorker(QObject):
+    """What both workers share: their status signals and the stop flag their loop watches."""
+
+    state_changed = Signal(str)
+    error_occurred = Signal(str)
+    finished = Signal()
+
+    def __init__(self, stop_event: threading.Event | None) -> None:
+        super().__init__()
+        self._stop_requested = stop_event if stop_event is not None else threading.Event()
+
+    def stop(self) -> None:
+        """Ask the loop to end after the current step; safe from any thread."""
+        self._stop_requested.set()
+
+    def _failed(self, message: str) -> None:
+        """Report the exception being handled: logged, `error_occurred`, then the error state."""
+        logger.exception("%s", message)
+        emit(self.error_occurred, message)
+        emit(self.state_changed, ScannerState.ERROR)
+
+
+class CaptureWorker(_LoopWorker):
     """Reads frames from a FrameSource on its own thread and posts the newest to a mailbox.
 
     Threading contract: construct in any thread, `moveToThread(thread)`, connect
@@ -96,46 +196,38 @@ class CaptureWorker(QObject):
     `camera_lost`, closes the source and reopens it with exponential backoff
     (`recovering`), then `running` again. Signals are emitted from the worker
     thread, so receivers in the GUI get them queued. The worker never touches a
-    widget; `frame_ready` carries a copied QImage at most `preview_fps` times a
-    second (and, with a `PreviewGate`, only once the last one was delivered).
+    widget; `frame_ready` carries a copied QImage (`preview_image`) at most
+    `preview_fps` times a second on average (paced by a `Pacer`), and, with a
+    `PreviewGate`, only once the last one was delivered, shrunk to the gate's `fit`.
     Any exception ends the loop with `error_occurred(message)` and
     `state_changed("error")`; `finished` is always emitted last.
     """
 
     frame_ready = Signal(QImage)
-    state_changed = Signal(str)
-    error_occurred = Signal(str)
-    finished = Signal()
 
     def __init__(
         self,
         source: FrameSource,
         mailbox: FrameMailbox,
         *,
-        preview_fps: float = 15.0,
+        preview_fps: float = DEFAULT_PREVIEW_FPS,
         preview_gate: PreviewGate | None = None,
         reopen_delays: tuple[float, float] = (0.1, 2.0),
         stop_event: threading.Event | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(stop_event)
         self._source = source
         self._mailbox = mailbox
-        self._preview_interval = 1 / preview_fps if preview_fps > 0 else None
+        self._preview_pacer = Pacer(preview_fps) if preview_fps > 0 else None
         self._preview_gate = preview_gate
         self._first_delay, self._max_delay = reopen_delays
-        self._stop_requested = stop_event if stop_event is not None else threading.Event()
         self.frames_read = 0
-
-    def stop(self) -> None:
-        """Ask the loop to end after the current read; safe from any thread."""
-        self._stop_requested.set()
 
     @Slot()
     def run(self) -> None:
         """The capture loop; runs on the worker thread until stopped or the source ends."""
         try:
             emit(self.state_changed, ScannerState.RUNNING)
-            next_preview = 0.0
             while not self._stop_requested.is_set():
                 frame = self._source.read()
                 if frame is None:
@@ -145,22 +237,23 @@ class CaptureWorker(QObject):
                     continue
                 self.frames_read += 1
                 self._mailbox.put(frame)
-                now = time.monotonic()
-                if self._preview_interval is not None and now >= next_preview:
-                    next_preview = now + self._preview_interval
-                    if self._preview_gate is None or self._preview_gate.try_send():
-                        emit(self.frame_ready, frame_to_qimage(frame))
+                self._preview(frame)
             emit(self.state_changed, ScannerState.STOPPED)
         except Exception as exc:
-            logger.exception("capture from %s failed", self._source.name)
-            emit(self.error_occurred, f"Capture from {self._source.name} failed: {exc}")
-            emit(self.state_changed, ScannerState.ERROR)
+            self._failed(f"Capture from {self._source.name} failed: {exc}")
         finally:
             try:
                 self._source.close()
             finally:
                 self._mailbox.close()
                 emit(self.finished)
+
+    def _preview(self, frame: Frame) -> None:
+        gate = self._preview_gate
+        if self._preview_pacer is None or (gate is not None and gate.in_flight):
+            return  # the GUI has the last one still to paint: this frame is not previewed
+        if self._preview_pacer.take(time.monotonic()) and (gate is None or gate.try_send()):
+            emit(self.frame_ready, preview_image(frame, None if gate is None else gate.fit))
 
     def _recover(self) -> None:
         """Close the lost source and reopen it with backoff until it answers or we stop."""
@@ -180,24 +273,23 @@ class CaptureWorker(QObject):
             return
 
 
-class DecodeWorker(QObject):
+class DecodeWorker(_LoopWorker):
     """Decodes the newest frame from the mailbox and emits each accepted code once.
 
     Threading contract: as for CaptureWorker — move to its own QThread, connect
     `thread.started` to `run`, end with `stop()` from any thread (a flag). The
     decoder and validator are used only on the worker thread after `run`
-    starts. Decoding is capped at `max_decode_fps` to leave CPU for the GUI and
-    sync. Each decoded frame feeds the validator with the code nearest the
-    frame centre (or None); `code_accepted(text)` carries text only. The loop
-    also ends when the mailbox is closed and drained (the source ended).
+    starts. Decoding is capped at `max_decode_fps` on average (a `Pacer`) to
+    leave CPU for the GUI and sync; a frame arriving on time is decoded at
+    once, never held back to a schedule of its own. Each decoded frame feeds
+    the validator with the code nearest the frame centre (or None);
+    `code_accepted(text)` carries text only. The loop also ends when the
+    mailbox is closed and drained (the source ended).
     Exceptions become `error_occurred` + `state_changed("error")`; `finished`
     is always emitted last.
     """
 
     code_accepted = Signal(str)
-    state_changed = Signal(str)
-    error_occurred = Signal(str)
-    finished = Signal()
 
     def __init__(
         self,
@@ -205,40 +297,33 @@ class DecodeWorker(QObject):
         decoder: Decoder,
         validator: ScanValidator,
         *,
-        max_decode_fps: float = 30.0,
+        max_decode_fps: float = DEFAULT_MAX_DECODE_FPS,
         stop_event: threading.Event | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(stop_event)
         self._mailbox = mailbox
         self._decoder = decoder
         self._validator = validator
-        self._min_interval = 1 / max_decode_fps if max_decode_fps > 0 else 0.0
-        self._stop_requested = stop_event if stop_event is not None else threading.Event()
+        self._pacer = Pacer(max_decode_fps)
         self.frames_decoded = 0
-
-    def stop(self) -> None:
-        """Ask the loop to end after the current frame; safe from any thread."""
-        self._stop_requested.set()
 
     @Slot()
     def run(self) -> None:
         """The decode loop; runs on the worker thread until stopped or the frames end."""
         try:
             while not self._stop_requested.is_set():
+                rest = self._pacer.wait(time.monotonic())
+                if rest > 0 and self._stop_requested.wait(rest):
+                    break
                 frame = self._mailbox.take(_TAKE_TIMEOUT_SECONDS)
                 if frame is None:
                     if self._mailbox.drained:
                         break
                     continue
-                started = time.monotonic()
+                self._pacer.take(time.monotonic())
                 self._decode(frame)
-                rest = self._min_interval - (time.monotonic() - started)
-                if rest > 0 and self._stop_requested.wait(rest):
-                    break
         except Exception as exc:
-            logger.exception("decoding with %s failed", self._decoder.name)
-            emit(self.error_occurred, f"Decoding with {self._decoder.name} failed: {exc}")
-            emit(self.state_changed, ScannerState.ERROR)
+            self._failed(f"Decoding with {self._decoder.name} failed: {exc}")
         finally:
             emit(self.finished)
 
@@ -262,6 +347,9 @@ class Scanner(QObject):
     `ScannerState` value), `error_occurred(message)`, and `finished` once both
     threads have ended (stopped, source exhausted, or an error). An error in
     either thread stops the other. `stop()` returns within `timeout` seconds.
+    Previews come at most `preview_fps` a second and one at a time (the next
+    is made only once the last reached the GUI thread); `fit_previews` makes
+    the capture thread shrink them to the size they are shown at.
     """
 
     code_accepted = Signal(str)
@@ -276,8 +364,8 @@ class Scanner(QObject):
         decoder: Decoder | None = None,
         *,
         validator: ScanValidator | None = None,
-        preview_fps: float = 15.0,
-        max_decode_fps: float = 30.0,
+        preview_fps: float = DEFAULT_PREVIEW_FPS,
+        max_decode_fps: float = DEFAULT_MAX_DECODE_FPS,
         reopen_delays: tuple[float, float] = (0.1, 2.0),
         parent: QObject | None = None,
     ) -> None:
@@ -294,6 +382,14 @@ class Scanner(QObject):
         self._workers: list[CaptureWorker | DecodeWorker] = []
         self._stop_requested = threading.Event()
         self._running_workers = 0
+
+    def fit_previews(self, width: int, height: int) -> None:
+        """Make previews no larger than `width` x `height` (the label showing them); any thread.
+
+        The capture thread shrinks each preview before sending it, so the GUI
+        thread paints it as it comes. A size of zero sends full frames again.
+        """
+        self._preview_gate.fit = (width, height) if width > 0 and height > 0 else None
 
     @property
     def running(self) -> bool:

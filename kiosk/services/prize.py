@@ -17,7 +17,7 @@ from core.cards import CardState, EntryKind, apply_entry, is_expired
 from core.clock import Clock
 from core.errors import CoreError
 from core.reasons import Reason
-from core.tiers import CardTier, card_summary, card_tier_for, parse_card_tier_config
+from core.tiers import CardTier, Lang, card_summary, card_tier_for, parse_card_tier_config
 from core.tokens import TokenKind
 from core.wire import PassClaimPayload, PassStampPayload
 from kiosk.services.scanning import storage_errors, verify_scan
@@ -185,11 +185,12 @@ class PrizeService:
             verdict = self._verdict(Colour.GREEN, headline, customer, card)
         else:
             tiers = self._tiers(offer)
-            previous = _tier_label(card_tier_for(before.rewards_claimed, tiers))
+            previous_tier = card_tier_for(before.rewards_claimed, tiers)
+            previous = _tier_label(previous_tier)
             verdict = self._verdict(
                 Colour.GREEN, f"Prize confirmed: {offer.prize or 'enjoy'}!", customer, card
             )
-            verdict = _replace_previous(verdict, previous)
+            verdict = _replace_previous(verdict, previous, _tier_label(previous_tier, "ar"))
         return with_op(verdict, op)
 
     def _tiers(self, offer: CachedOffer) -> tuple[CardTier, ...]:
@@ -210,6 +211,8 @@ class PrizeService:
             tier=_tier_label(tier),
             summary=card_summary(current, offer.max_stamps, tier, state.rewards_claimed),
             restarted=restarted,
+            tier_ar=_tier_label(tier, "ar"),
+            summary_ar=card_summary(current, offer.max_stamps, tier, state.rewards_claimed, "ar"),
         )
 
     def _verdict(
@@ -221,6 +224,7 @@ class PrizeService:
             headline=headline,
             handle=passport.handle if passport is not None else None,
             tier=card.tier,
+            tier_ar=card.tier_ar,
             points=passport.total_points if passport is not None else None,
             stamps=card.current_stamps,
             card=card,
@@ -228,8 +232,8 @@ class PrizeService:
         )
 
 
-def _tier_label(tier: CardTier | None) -> str | None:
-    return None if tier is None else tier.label()
+def _tier_label(tier: CardTier | None, lang: Lang = "en") -> str | None:
+    return None if tier is None else tier.label(lang)
 
 
 def _with_customer(verdict: Verdict, customer: _Customer, card: CardView) -> Verdict:
@@ -238,12 +242,18 @@ def _with_customer(verdict: Verdict, customer: _Customer, card: CardView) -> Ver
         verdict,
         handle=passport.handle if passport is not None else None,
         tier=card.tier,
+        tier_ar=card.tier_ar,
         points=passport.total_points if passport is not None else None,
         stamps=card.current_stamps,
         card=card,
     )
 
 
-def _replace_previous(verdict: Verdict, previous: str | None) -> Verdict:
+def _replace_previous(verdict: Verdict, previous: str | None, previous_ar: str | None) -> Verdict:
     changed = previous != verdict.tier
-    return replace(verdict, previous_tier=previous if changed else None, tier_changed=changed)
+    return replace(
+        verdict,
+        previous_tier=previous if changed else None,
+        previous_tier_ar=previous_ar if changed else None,
+        tier_changed=changed,
+    )

@@ -33,6 +33,8 @@ class CardView:
     tier: str | None
     summary: str
     restarted: bool = False
+    tier_ar: str | None = None  # the tier's label in Arabic ("🥇 عضو ذهبي")
+    summary_ar: str = ""  # `summary` in Arabic
 
     @property
     def full(self) -> bool:
@@ -55,6 +57,8 @@ class Verdict:
     tier: str | None = None
     previous_tier: str | None = None
     tier_changed: bool = False
+    tier_ar: str | None = None  # a stamp-card tier's Arabic label (point tiers: by the UI)
+    previous_tier_ar: str | None = None
     points: int | None = None
     points_earned: int = 0
     stamps: int | None = None

@@ -14,7 +14,7 @@ import os
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
@@ -36,6 +36,11 @@ class DeviceConfig(BaseModel):
     scope: DeviceScope
     name: str
     paired_at: AwareDatetime
+    # Chosen on the setup screen (or `soca-kiosk pin set`); pairing again keeps only the PIN.
+    mode: Literal["door", "prize", "review"] | None = None
+    gate: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    offer_id: uuid.UUID | None = None
+    pin_hash: str | None = None
 
     @property
     def event_id(self) -> uuid.UUID | None:

@@ -6,6 +6,7 @@ Threads (each the only owner of what it touches):
 - `DatabaseWorker`'s thread: the one `Kiosk` (outbox and cache connections);
   every operation (scan, check-in, search, status) runs there;
 - `SyncWorker`'s thread: its own `Synchronizer`;
+- `SetupWorker`'s thread (setup screen): pairing, the first sync, saving choices;
 - the scanner's capture and decode threads.
 
 Signals are the only bridge, and every Python-side emit goes through

@@ -1,46 +1,44 @@
-"""The door screen's three counters, read from the kiosk's own stores.
+"""The door screen's counters panel: it renders `DoorCounters`, it does not count.
 
-- this device: tickets this kiosk admitted (its local check-ins);
-- this gate: this device plus other devices at the same gate, as last synced;
-- the event: every admitted ticket of the event as last synced.
-
-These are read-only queries over the store's tables; they belong in a kiosk
-service (`kiosk/services`) and live here only until that module can take
-them. They run on the database worker's thread like every other operation.
+The counting (read-only queries over the kiosk's stores) is the
+`kiosk.services.counters` operation, run on the database worker's thread; the
+snapshot it is part of reaches this panel through a signal.
 """
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QWidget
 
-from kiosk.app import Kiosk
-
-
-@dataclass(frozen=True, slots=True)
-class DoorCounters:
-    """Admissions counted three ways."""
-
-    device: int
-    gate: int
-    event: int
+from kiosk.services.counters import DoorCounters
+from kiosk.ui.i18n import tr
 
 
-def get_counters(kiosk: Kiosk, *, event_id: uuid.UUID, gate: str) -> DoorCounters:
-    """Count this device's, this gate's and the whole event's admissions."""
-    device_id = None if kiosk.config is None else str(kiosk.config.device_id)
-    event = str(event_id)
-    local = kiosk.outbox.db.execute(
-        "SELECT COUNT(*), COALESCE(SUM(gate = ?), 0) FROM checkins WHERE event_id = ?",
-        [gate, event],
-    ).fetchone()
-    here, here_at_gate = int(local[0]), int(local[1])
-    synced = kiosk.cache.db.execute(
-        """
-        SELECT COUNT(*),
-               COALESCE(SUM(checked_in_gate = ? AND COALESCE(checked_in_device, '') != ?), 0)
-        FROM tickets WHERE event_id = ? AND checked_in_at IS NOT NULL
-        """,
-        [gate, device_id or "", event],
-    ).fetchone()
-    return DoorCounters(device=here, gate=here_at_gate + int(synced[1]), event=int(synced[0]))
+class CountersPanel(QFrame):
+    """Admissions as three big numbers: this device, this gate, the whole event (last sync)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("panel")
+        grid = QGridLayout(self)
+        self.device_count = self._counter(grid, 0, tr("this device"))
+        self.gate_count = self._counter(grid, 1, tr("this gate"))
+        self.event_count = self._counter(grid, 2, tr("whole event (last sync)"))
+
+    def show_counters(self, counters: DoorCounters) -> None:
+        """Show the counts."""
+        self.device_count.setText(str(counters.device))
+        self.gate_count.setText(str(counters.gate))
+        self.event_count.setText(str(counters.event))
+
+    @staticmethod
+    def _counter(grid: QGridLayout, column: int, caption: str) -> QLabel:
+        value = QLabel("0")
+        value.setObjectName("counter")
+        value.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        label = QLabel(caption)
+        label.setObjectName("counterCaption")
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        grid.addWidget(value, 0, column)
+        grid.addWidget(label, 1, column)
+        return value

@@ -9,17 +9,11 @@ ends the scanner, sync and database threads within about a second.
 
 from __future__ import annotations
 
-import logging
-import time
 from datetime import datetime
 
-import shiboken6
-from PySide6.QtCore import QSize, Qt, QThread, QTimer, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QImage, QPixmap, QResizeEvent
+from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import (
-    QApplication,
-    QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -29,41 +23,43 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.errors import KioskError
 from kiosk.scanner._signals import emit
 from kiosk.scanner.sources import FrameSource
 from kiosk.scanner.worker import Scanner, ScannerState
+from kiosk.services.pin import PinGuard
 from kiosk.services.search import TicketMatch
 from kiosk.services.verdict import Verdict
 from kiosk.settings import KioskSettings
 from kiosk.sync.synchronizer import SyncReport
+from kiosk.ui.counters import CountersPanel
+from kiosk.ui.i18n import tr
 from kiosk.ui.lock import PinLock
+from kiosk.ui.screen import ScannerScreen
 from kiosk.ui.sounds import Sounds
-from kiosk.ui.theme import STYLESHEET
 from kiosk.ui.verdict_card import VerdictCard
-from kiosk.ui.wedge import WedgeFilter
-from kiosk.ui.workers import DatabaseWorker, DoorSnapshot, SyncWorker, start_worker
-
-logger = logging.getLogger(__name__)
+from kiosk.ui.workers import DatabaseWorker, DoorSnapshot, SyncWorker
 
 
 def _clock_time(moment: datetime | None) -> str:
-    return "never" if moment is None else moment.astimezone().strftime("%H:%M:%S")
+    return tr("never") if moment is None else moment.astimezone().strftime("%H:%M:%S")
 
 
 def describe_match(match: TicketMatch) -> str:
     """One search result line: name, handle, code, and whether it is already in."""
-    parts = [match.holder_name or "(no name)"]
+    parts = [match.holder_name or tr("(no name)")]
     if match.handle:
         parts.append(f"@{match.handle}")
     if match.code:
         parts.append(match.code)
     line = "   ".join(parts)
     if match.revoked:
-        return f"{line}\n✖ revoked"
-    if match.checked_in_at is not None:
-        return f"{line}\n⚠ in {_clock_time(match.checked_in_at)} at {match.checked_in_gate or '?'}"
-    return f"{line}\n→ tap to check in"
+        state = tr("✖ revoked")
+    elif match.checked_in_at is not None:
+        when = _clock_time(match.checked_in_at)
+        state = tr("⚠ in {time} at {gate}", time=when, gate=match.checked_in_gate or "?")
+    else:
+        state = tr("→ tap to check in")
+    return f"{line}\n{state}"
 
 
 class Chip(QLabel):
@@ -81,14 +77,13 @@ class Chip(QLabel):
         self.style().polish(self)
 
 
-class DoorWindow(QWidget):
+class DoorWindow(ScannerScreen):
     """The door kiosk's window. `start()` starts its threads; `stop()` or closing ends them."""
 
     scan_requested = Signal(str)
     check_in_requested = Signal(str)
     search_requested = Signal(str)
     refresh_requested = Signal()
-    close_requested = Signal()
 
     def __init__(
         self,
@@ -100,24 +95,24 @@ class DoorWindow(QWidget):
         sync: SyncWorker | None = None,
         clear_after_ms: int = 4000,
         install_wedge: bool = True,
-        pin: str | None = None,
+        pin: str | PinGuard | None = None,
     ) -> None:
-        super().__init__()
+        database = DatabaseWorker(settings)
+        super().__init__(
+            database,
+            thread_name="kiosk-database",
+            sync=sync if sync is not None else SyncWorker.for_settings(settings),
+            sounds=sounds,
+            install_wedge=install_wedge,
+        )
+        self.database = database
         self.settings = settings
-        self.setWindowTitle(f"Soca Passport — door ({settings.gate})")
-        self.setStyleSheet(STYLESHEET)
-        self.sounds = sounds if sounds is not None else Sounds(parent=self)
+        self.setWindowTitle(tr("Soca Passport — door ({gate})", gate=settings.gate))
         self.scanner = scanner or (Scanner(source, parent=self) if source is not None else None)
-        self.database = DatabaseWorker(settings)
-        self.sync = sync if sync is not None else SyncWorker.for_settings(settings)
-        self.wedge = WedgeFilter(parent=self)
         self.snapshot: DoorSnapshot | None = None
         self.last_report: SyncReport | None = None
         self.scanner_state = "idle"
         self.errors: list[str] = []
-        self._threads: list[QThread] = []
-        self._install_wedge = install_wedge
-        self._stopped = False
         self._unlocked = pin is None
         self._build(clear_after_ms)
         self.lock = PinLock(pin or "", self)
@@ -127,45 +122,43 @@ class DoorWindow(QWidget):
     # ------------------------------------------------------------------ layout
 
     def _build(self, clear_after_ms: int) -> None:
-        self.online = Chip("Starting…")
-        self.pending = Chip("Pending —")
-        self.last_sync = Chip("Last sync —")
+        self.online = Chip(tr("Starting…"))
+        self.pending = Chip(tr("Pending —"))
+        self.last_sync = Chip(tr("Last sync —"))
         self.clock_warning = Chip()
         self.clock_warning.hide()
-        self.camera = Chip("Camera —")
+        self.camera = Chip(tr("Camera —"))
         self.problem = Chip()
         self.problem.hide()
         strip = QHBoxLayout()
-        title = QLabel(f"<b>Door</b> · {self.settings.gate}")
+        title = QLabel(tr("<b>Door</b> · {gate}", gate=self.settings.gate))
         title.setStyleSheet("font-size: 22px;")
         strip.addWidget(title)
         strip.addStretch(1)
         for chip in (self.camera, self.online, self.pending, self.last_sync, self.clock_warning):
             strip.addWidget(chip)
 
-        self.preview = QLabel("No camera")
+        self.preview = QLabel(tr("No camera"))
         self.preview.setObjectName("preview")
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview.setMinimumSize(QSize(480, 270))
 
-        counters = QFrame()
-        counters.setObjectName("panel")
-        grid = QGridLayout(counters)
-        self.device_count = self._counter(grid, 0, "this device")
-        self.gate_count = self._counter(grid, 1, "this gate")
-        self.event_count = self._counter(grid, 2, "whole event (last sync)")
+        self.counters = CountersPanel()
+        self.device_count = self.counters.device_count
+        self.gate_count = self.counters.gate_count
+        self.event_count = self.counters.event_count
 
         left = QVBoxLayout()
         left.addWidget(self.preview, 1)
-        left.addWidget(counters)
+        left.addWidget(self.counters)
 
         self.search_box = QLineEdit()
-        self.search_box.setPlaceholderText("Search name, @handle or ticket code")
+        self.search_box.setPlaceholderText(tr("Search name, @handle or ticket code"))
         self.results = QListWidget()
         self.results.setMinimumWidth(380)
         self.results.setWordWrap(True)
         self.results.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        hint = QLabel("Code won't read? Search, then tap a ticket to check it in.")
+        hint = QLabel(tr("Code won't read? Search, then tap a ticket to check it in."))
         hint.setObjectName("muted")
         hint.setWordWrap(True)
         right = QVBoxLayout()
@@ -189,25 +182,12 @@ class DoorWindow(QWidget):
         self._clock_timer = QTimer(self)
         self._clock_timer.setInterval(1000)
 
-    @staticmethod
-    def _counter(grid: QGridLayout, column: int, caption: str) -> QLabel:
-        value = QLabel("0")
-        value.setObjectName("counter")
-        value.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        label = QLabel(caption)
-        label.setObjectName("counterCaption")
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        grid.addWidget(value, 0, column)
-        grid.addWidget(label, 1, column)
-        return value
-
     def _wire(self) -> None:
         database = self.database
         self.scan_requested.connect(database.scan)
         self.check_in_requested.connect(database.check_in)
         self.search_requested.connect(database.search)
         self.refresh_requested.connect(database.refresh)
-        self.close_requested.connect(database.close)
         database.verdict_ready.connect(self.show_verdict)
         database.matches_ready.connect(self.show_matches)
         database.snapshot_ready.connect(self.show_snapshot)
@@ -221,58 +201,16 @@ class DoorWindow(QWidget):
         )
         self.results.itemClicked.connect(self.on_result_clicked)
         self._clock_timer.timeout.connect(self._tick)
-        if self.scanner is not None:
-            self.scanner.code_accepted.connect(self.submit_code)
-            self.scanner.frame_ready.connect(self.show_frame)
-            self.scanner.state_changed.connect(self.on_scanner_state)
-            self.scanner.error_occurred.connect(self.on_scanner_error)
+        self._wire_scanner()
 
     # ------------------------------------------------------------------ life
 
-    def start(self) -> None:
-        """Start the database and sync threads, the scanner and the wedge filter."""
-        self._threads.append(start_worker(self.database, self.database.open, "kiosk-database"))
-        self._threads.append(start_worker(self.sync, self.sync.run, "kiosk-sync"))
-        if self._install_wedge:
-            app = QApplication.instance()
-            if app is not None:
-                app.installEventFilter(self.wedge)
+    def _on_start(self) -> None:
         self._clock_timer.start()
-        if self.scanner is not None:
-            try:
-                self.scanner.start()
-            except KioskError as exc:
-                self.on_scanner_error(exc.message)
 
-    def stop(self, timeout: float = 1.0) -> bool:
-        """Stop every thread; True when all ended within `timeout` seconds."""
-        if self._stopped:
-            return True
-        self._stopped = True
-        deadline = time.monotonic() + timeout
-        app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self.wedge)
+    def _on_stop(self) -> None:
         self._clock_timer.stop()
         self.card.clear()
-        ended = True
-        if self.scanner is not None:
-            ended = self.scanner.stop(timeout=timeout) and ended
-        self.sync.stop()
-        emit(self.close_requested)
-        for thread in self._threads:
-            if shiboken6.isValid(thread):
-                remaining = max(0, int((deadline - time.monotonic()) * 1000))
-                ended = thread.wait(remaining) and ended
-        if not ended:
-            logger.warning("door window threads did not all stop within %.1f s", timeout)
-        self.sounds.close()
-        return ended
-
-    def threads_running(self) -> bool:
-        """True while any of the window's threads is still running."""
-        running = any(t.isRunning() for t in self._threads if shiboken6.isValid(t))
-        return running or (self.scanner is not None and self.scanner.running)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         """Closing the window stops its threads; in kiosk mode (a PIN) it asks for the PIN first."""
@@ -280,8 +218,7 @@ class DoorWindow(QWidget):
             event.ignore()
             self.lock.ask()
             return
-        self.stop()
-        event.accept()
+        super().closeEvent(event)
 
     def _unlock_and_close(self) -> None:
         self._unlocked = True
@@ -340,21 +277,21 @@ class DoorWindow(QWidget):
         """Counters, online/offline, pending, last sync and the clock warning."""
         self.snapshot = snapshot
         status = snapshot.status
-        self.device_count.setText(str(snapshot.counters.device))
-        self.gate_count.setText(str(snapshot.counters.gate))
-        self.event_count.setText(str(snapshot.counters.event))
+        self.counters.show_counters(snapshot.counters)
         if status.revoked:
-            self.online.set("● Revoked", "bad")
+            self.online.set(tr("● Revoked"), "bad")
         elif status.online is None:
-            self.online.set("● Not synced yet", "warn")
+            self.online.set(tr("● Not synced yet"), "warn")
         elif status.online:
-            self.online.set("● Online", "good")
+            self.online.set(tr("● Online"), "good")
         else:
-            self.online.set("● Offline", "bad")
-        self.pending.set(f"Pending {status.pending}", "warn" if status.pending else "")
-        self.last_sync.set(f"Last sync {_clock_time(status.last_success_at)}")
+            self.online.set(tr("● Offline"), "bad")
+        pending = tr("Pending {count}", count=status.pending)
+        self.pending.set(pending, "warn" if status.pending else "")
+        self.last_sync.set(tr("Last sync {time}", time=_clock_time(status.last_success_at)))
         if status.clock_warning:
-            self.clock_warning.set(f"⚠ Clock off by {status.clock_offset_s:+.0f} s", "bad")
+            offset = status.clock_offset_s
+            self.clock_warning.set(tr("⚠ Clock off by {offset:+.0f} s", offset=offset), "bad")
             self.clock_warning.show()
         else:
             self.clock_warning.hide()
@@ -365,26 +302,16 @@ class DoorWindow(QWidget):
         self.last_report = report
         emit(self.refresh_requested)
 
-    @Slot(QImage)
-    def show_frame(self, image: QImage) -> None:
-        """Paint the newest camera preview, scaled to the preview area."""
-        pixmap = QPixmap.fromImage(image).scaled(
-            self.preview.size(),
-            Qt.AspectRatioMode.KeepAspectRatio,
-            Qt.TransformationMode.FastTransformation,
-        )
-        self.preview.setPixmap(pixmap)
-
     @Slot(str)
     def on_scanner_state(self, state: str) -> None:
         """Show the camera's state."""
         self.scanner_state = state
         labels = {
-            ScannerState.RUNNING: ("Camera on", "good"),
-            ScannerState.CAMERA_LOST: ("Camera lost", "bad"),
-            ScannerState.RECOVERING: ("Camera reconnecting…", "warn"),
-            ScannerState.STOPPED: ("Camera stopped", "warn"),
-            ScannerState.ERROR: ("Camera error", "bad"),
+            ScannerState.RUNNING: (tr("Camera on"), "good"),
+            ScannerState.CAMERA_LOST: (tr("Camera lost"), "bad"),
+            ScannerState.RECOVERING: (tr("Camera reconnecting…"), "warn"),
+            ScannerState.STOPPED: (tr("Camera stopped"), "warn"),
+            ScannerState.ERROR: (tr("Camera error"), "bad"),
         }
         text, tone = labels.get(ScannerState(state), (state, ""))
         self.camera.set(text, tone)
@@ -393,7 +320,7 @@ class DoorWindow(QWidget):
     def on_scanner_error(self, message: str) -> None:
         """A camera or decoder failure is shown, never swallowed."""
         self.scanner_state = ScannerState.ERROR.value
-        self.camera.set("Camera error", "bad")
+        self.camera.set(tr("Camera error"), "bad")
         self.preview.setText(message)
         self.show_problem(message)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtWidgets import QApplication
@@ -11,40 +12,77 @@ from PySide6.QtWidgets import QApplication
 from kiosk.app import open_kiosk
 from kiosk.scanner.sources import FrameSource
 from kiosk.scanner.worker import Scanner
+from kiosk.services.pin import PinGuard
 from kiosk.settings import KioskSettings
+from kiosk.ui.attendance import PromoterReviewWindow
 from kiosk.ui.door import DoorWindow
+from kiosk.ui.i18n import set_language
+from kiosk.ui.lock import KioskModeLock
 from kiosk.ui.prize import PrizeWindow
 from kiosk.ui.review import ReviewWindow
+from kiosk.ui.setup import SetupWindow
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def run_door_window(settings: KioskSettings, source: FrameSource, *, pin: str | None = None) -> int:
+def _application(settings: KioskSettings) -> QCoreApplication:
+    """The Qt application, speaking the settings' language (set before any window is built)."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    set_language(settings.language)
+    return app
+
+
+def run_door_window(
+    settings: KioskSettings, source: FrameSource, *, pin: str | PinGuard | None = None
+) -> int:
     """Check this is a paired door device (KioskError if not), show the window, run Qt.
 
     With a `pin`, the window is full screen (kiosk mode) and asks for the PIN to close.
     """
     with open_kiosk(settings) as kiosk:
         kiosk.require_door()
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = _application(settings)
     return _run(app, DoorWindow(settings, source, pin=pin), full_screen=pin is not None)
 
 
-def run_prize_window(settings: KioskSettings, source: FrameSource) -> int:
+def run_prize_window(
+    settings: KioskSettings, source: FrameSource, *, pin: str | PinGuard | None = None
+) -> int:
     """Check this is a paired branch device (KioskError if not), show the prize screen, run Qt."""
     with open_kiosk(settings) as kiosk:
         kiosk.require_prize()
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    return _run(app, PrizeWindow(settings, scanner=Scanner(source)))
+    app = _application(settings)
+    window = PrizeWindow(settings, scanner=Scanner(source))
+    if pin is not None:
+        KioskModeLock(window, pin)
+    return _run(app, window, full_screen=pin is not None)
 
 
-def run_review_window(settings: KioskSettings) -> int:
-    """The review screen: sync state and the ops the server did not apply."""
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    return _run(app, ReviewWindow(settings))
+def review_window(settings: KioskSettings) -> ReviewWindow | PromoterReviewWindow:
+    """The review screen for this device: a PROMOTER's attendance (and sync tab), else sync."""
+    with open_kiosk(settings) as kiosk:
+        promoter = kiosk.attendance is not None
+    return PromoterReviewWindow(settings) if promoter else ReviewWindow(settings)
 
 
-Window = DoorWindow | PrizeWindow | ReviewWindow
+def run_review_window(settings: KioskSettings, *, pin: str | PinGuard | None = None) -> int:
+    """Show the review screen (see `review_window`) and run Qt."""
+    app = _application(settings)
+    window = review_window(settings)
+    if pin is not None:
+        KioskModeLock(window, pin)
+    return _run(app, window, full_screen=pin is not None)
+
+
+def run_setup_window(
+    settings: KioskSettings, camera: Callable[[], FrameSource] | None, *, server: str = ""
+) -> int:
+    """The setup screen: pair (typed code or pairing QR), choose mode and scope, see the sync."""
+    app = _application(settings)
+    return _run(app, SetupWindow(settings, camera=camera, server=server))
+
+
+Window = DoorWindow | PrizeWindow | ReviewWindow | PromoterReviewWindow | SetupWindow
 
 
 def _run(app: QCoreApplication, window: Window, *, full_screen: bool = False) -> int:

@@ -8,41 +8,34 @@ celebration banner. The scanner and the wedge feed `submit_code` (a look-up).
 
 from __future__ import annotations
 
-import time
-
-import shiboken6
-from PySide6.QtCore import Qt, QThread, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QImage, QPixmap
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QVBoxLayout,
-    QWidget,
 )
 
-from kiosk.errors import KioskError
 from kiosk.scanner._signals import emit
 from kiosk.scanner.worker import Scanner
 from kiosk.services.status import KioskStatus
 from kiosk.services.verdict import Colour, Verdict
 from kiosk.settings import KioskSettings
 from kiosk.ui.door import Chip
+from kiosk.ui.i18n import card_summary, tier_name, tr, verdict_headline, verdict_reason
 from kiosk.ui.prize_worker import ADD_STAMP, CONFIRM_PRIZE, LOOK_UP, PrizeWorker
+from kiosk.ui.screen import ScannerScreen
 from kiosk.ui.sounds import Sounds
-from kiosk.ui.theme import CARD_COLOURS, STYLESHEET
-from kiosk.ui.wedge import WedgeFilter
-from kiosk.ui.workers import SyncWorker, start_worker
+from kiosk.ui.theme import CARD_COLOURS
+from kiosk.ui.workers import SyncWorker
 
 
-class PrizeWindow(QWidget):
+class PrizeWindow(ScannerScreen):
     """A branch kiosk's prize screen. `start()` starts its threads; closing stops them."""
 
     action_requested = Signal(str, str)
     refresh_requested = Signal()
-    close_requested = Signal()
 
     def __init__(
         self,
@@ -52,36 +45,36 @@ class PrizeWindow(QWidget):
         sounds: Sounds | None = None,
         sync: SyncWorker | None = None,
     ) -> None:
-        super().__init__()
-        self.setWindowTitle("Soca Passport — prize")
-        self.setStyleSheet(STYLESHEET)
-        self.sounds = sounds if sounds is not None else Sounds(parent=self)
+        worker = PrizeWorker(settings)
+        super().__init__(
+            worker,
+            thread_name="kiosk-prize-db",
+            sync=sync if sync is not None else SyncWorker.for_settings(settings),
+            sounds=sounds,
+        )
+        self.worker = worker
+        self.setWindowTitle(tr("Soca Passport — prize"))
         self.scanner = scanner
-        self.worker = PrizeWorker(settings)
-        self.sync = sync if sync is not None else SyncWorker.for_settings(settings)
-        self.wedge = WedgeFilter(parent=self)
         self.code: str | None = None
         self.verdict: Verdict | None = None
         self.status: KioskStatus | None = None
-        self._threads: list[QThread] = []
-        self._stopped = False
         self._build()
         self._wire()
 
     def _build(self) -> None:
-        self.online = Chip("Starting…")
-        self.pending = Chip("Pending —")
+        self.online = Chip(tr("Starting…"))
+        self.pending = Chip(tr("Pending —"))
         self.problem = Chip()
         self.problem.hide()
         strip = QHBoxLayout()
-        title = QLabel("<b>Prize</b> · stamp card")
+        title = QLabel(tr("<b>Prize</b> · stamp card"))
         title.setStyleSheet("font-size: 22px;")
         strip.addWidget(title)
         strip.addStretch(1)
         strip.addWidget(self.online)
         strip.addWidget(self.pending)
 
-        self.preview = QLabel("Scan the customer's pass")
+        self.preview = QLabel(tr("Scan the customer's pass"))
         self.preview.setObjectName("preview")
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview.setMinimumSize(360, 240)
@@ -90,7 +83,7 @@ class PrizeWindow(QWidget):
         panel.setObjectName("panel")
         card = QVBoxLayout(panel)
         card.setContentsMargins(28, 28, 28, 28)
-        self.customer = QLabel("Scan a pass to see its card")
+        self.customer = QLabel(tr("Scan a pass to see its card"))
         self.customer.setStyleSheet("font-size: 34px; font-weight: 700;")
         self.stamps = QLabel("")
         self.stamps.setStyleSheet("font-size: 56px; letter-spacing: 6px;")
@@ -117,10 +110,10 @@ class PrizeWindow(QWidget):
         card.addWidget(self.message)
         card.addStretch(1)
 
-        self.add_stamp = QPushButton("Add stamp")
-        self.confirm = QPushButton("Confirm prize given")
-        self.yes = QPushButton("Yes, prize given")
-        self.cancel = QPushButton("Cancel")
+        self.add_stamp = QPushButton(tr("Add stamp"))
+        self.confirm = QPushButton(tr("Confirm prize given"))
+        self.yes = QPushButton(tr("Yes, prize given"))
+        self.cancel = QPushButton(tr("Cancel"))
         self.ask = QLabel("")
         self.ask.setStyleSheet("font-size: 24px; background: transparent;")
         self.yes.setStyleSheet("background: #0f5f2c;")
@@ -154,7 +147,6 @@ class PrizeWindow(QWidget):
     def _wire(self) -> None:
         self.action_requested.connect(self.worker.act)
         self.refresh_requested.connect(self.worker.refresh)
-        self.close_requested.connect(self.worker.close)
         self.worker.verdict_ready.connect(self.show_verdict)
         self.worker.status_ready.connect(self.show_status)
         self.worker.failed.connect(self.show_problem)
@@ -165,51 +157,7 @@ class PrizeWindow(QWidget):
         self.confirm.clicked.connect(self.ask_to_confirm)
         self.yes.clicked.connect(self._confirmed)
         self.cancel.clicked.connect(self._cancel_confirm)
-        if self.scanner is not None:
-            self.scanner.code_accepted.connect(self.submit_code)
-            self.scanner.frame_ready.connect(self.show_frame)
-            self.scanner.error_occurred.connect(self.show_problem)
-
-    # ------------------------------------------------------------------ life
-
-    def start(self) -> None:
-        """Start the database and sync threads, the scanner and the wedge filter."""
-        self._threads.append(start_worker(self.worker, self.worker.open, "kiosk-prize-db"))
-        self._threads.append(start_worker(self.sync, self.sync.run, "kiosk-sync"))
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self.wedge)
-        if self.scanner is not None:
-            try:
-                self.scanner.start()
-            except KioskError as exc:
-                self.show_problem(exc.message)
-
-    def stop(self, timeout: float = 1.0) -> bool:
-        """Stop every thread; True when all ended within `timeout` seconds."""
-        if self._stopped:
-            return True
-        self._stopped = True
-        deadline = time.monotonic() + timeout
-        app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self.wedge)
-        ended = True
-        if self.scanner is not None:
-            ended = self.scanner.stop(timeout=timeout) and ended
-        self.sync.stop()
-        emit(self.close_requested)
-        for thread in self._threads:
-            if shiboken6.isValid(thread):
-                remaining = max(0, int((deadline - time.monotonic()) * 1000))
-                ended = thread.wait(remaining) and ended
-        self.sounds.close()
-        return ended
-
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
-        """Closing the window stops its threads."""
-        self.stop()
-        event.accept()
+        self._wire_scanner()
 
     # ------------------------------------------------------------------ actions
 
@@ -225,8 +173,8 @@ class PrizeWindow(QWidget):
         """The confirmation step before a prize is recorded."""
         if self.verdict is None or self.verdict.card is None or not self.verdict.card.full:
             return
-        who = f"@{self.verdict.handle}" if self.verdict.handle else "this customer"
-        self.ask.setText(f"Give the prize to {who}?")
+        who = f"@{self.verdict.handle}" if self.verdict.handle else tr("this customer")
+        self.ask.setText(tr("Give the prize to {who}?", who=who))
         self.confirm_bar.show()
         self._update_buttons()
 
@@ -255,15 +203,15 @@ class PrizeWindow(QWidget):
             self.stamps.setText(
                 "●" * card.current_stamps + "○" * (card.max_stamps - card.current_stamps)
             )
-            self.summary.setText(card.summary)
+            self.summary.setText(card_summary(card))
         else:
-            self.customer.setText(verdict.headline)
+            self.customer.setText(verdict_headline(verdict))
             self.stamps.setText("")
             self.summary.setText("")
         if action != LOOK_UP or verdict.colour is not Colour.GREEN:
             background, text = CARD_COLOURS[verdict.colour]
-            words = verdict.explanation if verdict.colour is not Colour.GREEN else None
-            self.message.setText(words or verdict.headline)
+            words = verdict_reason(verdict) if verdict.colour is not Colour.GREEN else None
+            self.message.setText(words or verdict_headline(verdict))
             self.message.setStyleSheet(
                 f"font-size: 26px; border-radius: 10px; padding: 12px;"
                 f" background: {background}; color: {text};"
@@ -273,7 +221,8 @@ class PrizeWindow(QWidget):
         else:
             self.message.hide()
         if action == CONFIRM_PRIZE and verdict.tier_changed and verdict.tier:
-            self.celebration.setText(f"★ Tier up! Now {verdict.tier} ★")
+            tier = tier_name(verdict.tier, verdict.tier_ar)
+            self.celebration.setText(tr("★ Tier up! Now {tier} ★", tier=tier))
             self.celebration.show()
         if verdict.op_id is not None:
             self.sync.trigger()
@@ -284,19 +233,14 @@ class PrizeWindow(QWidget):
         """Online/offline and pending ops."""
         self.status = status
         if status.online is None:
-            self.online.set("● Not synced yet", "warn")
+            self.online.set(tr("● Not synced yet"), "warn")
         else:
             self.online.set(
-                "● Online" if status.online else "● Offline", "good" if status.online else "bad"
+                tr("● Online") if status.online else tr("● Offline"),
+                "good" if status.online else "bad",
             )
-        self.pending.set(f"Pending {status.pending}", "warn" if status.pending else "")
-
-    @Slot(QImage)
-    def show_frame(self, image: QImage) -> None:
-        """Paint the newest camera preview."""
-        self.preview.setPixmap(
-            QPixmap.fromImage(image).scaled(self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio)
-        )
+        pending = tr("Pending {count}", count=status.pending)
+        self.pending.set(pending, "warn" if status.pending else "")
 
     @Slot(str)
     def show_problem(self, message: str) -> None:

@@ -18,6 +18,7 @@ from kiosk.errors import KioskError
 from kiosk.scanner._signals import emit
 from kiosk.services.prize import PrizeService
 from kiosk.settings import KioskSettings
+from kiosk.ui.i18n import tr
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ class PrizeWorker(QObject):
     def _run(self, work: Callable[[PrizeService], None]) -> None:
         kiosk = self._kiosk
         if kiosk is None:
-            emit(self.failed, "the kiosk store is not open")
+            emit(self.failed, tr("the kiosk store is not open"))
             return
         try:
             work(kiosk.require_prize())

@@ -21,6 +21,7 @@ from kiosk.scanner._signals import emit
 from kiosk.services.status import KioskStatus, Problem
 from kiosk.settings import KioskSettings
 from kiosk.ui.door import Chip
+from kiosk.ui.i18n import server_reason, tr
 from kiosk.ui.theme import STYLESHEET
 from kiosk.ui.workers import SyncWorker, start_worker
 
@@ -28,8 +29,8 @@ from kiosk.ui.workers import SyncWorker, start_worker
 def describe_problem(problem: Problem) -> str:
     """One line per problem: when, what, the outcome and the server's words."""
     when = problem.occurred_at.astimezone().strftime("%H:%M:%S")
-    words = problem.message or problem.reason or ""
-    return f"{when}  {problem.type}  {problem.state.upper()}  {words}"
+    words = server_reason(problem.reason, problem.message)
+    return f"{when}  {problem.type}  {tr(problem.state.upper())}  {words}"
 
 
 class StatusWorker(QObject):
@@ -52,7 +53,7 @@ class StatusWorker(QObject):
         except KioskError as exc:
             emit(self.failed, exc.message)
         except Exception as exc:
-            emit(self.failed, f"cannot read the status: {exc}")
+            emit(self.failed, tr("cannot read the status: {error}", error=exc))
 
     @Slot()
     def close(self) -> None:
@@ -68,7 +69,7 @@ class ReviewWindow(QWidget):
 
     def __init__(self, settings: KioskSettings, *, sync: SyncWorker | None = None) -> None:
         super().__init__()
-        self.setWindowTitle("Soca Passport — review")
+        self.setWindowTitle(tr("Soca Passport — review"))
         self.setStyleSheet(STYLESHEET)
         self.worker = StatusWorker(settings)
         self.sync = sync if sync is not None else SyncWorker.for_settings(settings)
@@ -76,16 +77,16 @@ class ReviewWindow(QWidget):
         self._threads: list[QThread] = []
         self._stopped = False
         self.online = Chip("…")
-        self.pending = Chip("Pending —")
+        self.pending = Chip(tr("Pending —"))
         self.summary = QLabel("")
         self.summary.setObjectName("muted")
         self.summary.setWordWrap(True)
         self.problems = QListWidget()
-        self.empty = QLabel("No problems: every op the server saw was applied.")
-        self.sync_now = QPushButton("Sync now")
-        self.refresh_button = QPushButton("Refresh")
+        self.empty = QLabel(tr("No problems: every op the server saw was applied."))
+        self.sync_now = QPushButton(tr("Sync now"))
+        self.refresh_button = QPushButton(tr("Refresh"))
         strip = QHBoxLayout()
-        title = QLabel("<b>Review</b> · sync and problems")
+        title = QLabel(tr("<b>Review</b> · sync and problems"))
         title.setStyleSheet("font-size: 22px;")
         strip.addWidget(title)
         strip.addStretch(1)
@@ -140,11 +141,13 @@ class ReviewWindow(QWidget):
         """Render the status and its problems."""
         self.status = status
         if status.online is None:
-            self.online.set("● Not synced yet", "warn")
+            self.online.set(tr("● Not synced yet"), "warn")
         else:
             online = bool(status.online)
-            self.online.set("● Online" if online else "● Offline", "good" if online else "bad")
-        self.pending.set(f"Pending {status.pending}", "warn" if status.pending else "")
+            text = tr("● Online") if online else tr("● Offline")
+            self.online.set(text, "good" if online else "bad")
+        pending = tr("Pending {count}", count=status.pending)
+        self.pending.set(pending, "warn" if status.pending else "")
         self.summary.setText(status.to_text())
         self.problems.clear()
         for problem in status.problems:

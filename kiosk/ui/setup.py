@@ -1,133 +1,569 @@
-"""The setup screen: pair this kiosk with a server by a one-time code, then download its data.
+"""The setup screen: pair (typed code or pairing QR), choose the mode and its scope, see the sync.
 
-`pair_device` and the first sync run on a worker thread (they talk to the
-network); the screen shows progress and the result, or the error in plain
-words, and emits `paired(role)` when the device is ready.
+Every operation is one call into `kiosk.app` / `kiosk.services.setup`, run by
+`SetupWorker` on its own thread (pairing and syncing talk to the network,
+reading the state and saving the choices open the store); results come back
+as signals. The pairing QR is read by the same `Scanner` as the door screen,
+from a `FrameSource` the `camera` factory opens only when asked; its raw text
+goes to `parse_pairing_qr`, so a ticket held up by mistake is a plain error.
+The device's role comes from the pairing code, so the mode and scope offered
+are the ones that role allows (`allowed_modes`).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
-from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from kiosk.app import open_synchronizer, pair_device
+import shiboken6
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.app import open_kiosk, open_synchronizer, pair_device
 from kiosk.errors import KioskError
 from kiosk.scanner._signals import emit
+from kiosk.scanner.sources import FrameSource
+from kiosk.scanner.worker import Scanner
+from kiosk.services.headless import ScanMode
+from kiosk.services.setup import SetupState, get_setup_state, parse_pairing_qr, save_choices
+from kiosk.services.status import KioskStatus
 from kiosk.settings import KioskSettings
+from kiosk.ui.door import Chip
+from kiosk.ui.i18n import tr
 from kiosk.ui.theme import STYLESHEET
 from kiosk.ui.workers import start_worker
 
+CameraFactory = Callable[[], FrameSource]
+STATUS_REFRESH_MS = 5000
 
-class PairingWorker(QObject):
-    """Pairs and syncs once on its own thread; `done(role, rows)` or `failed(message)`."""
 
-    done = Signal(str, int)
+def _message(exc: Exception) -> str:
+    return exc.message if isinstance(exc, KioskError) else f"{type(exc).__name__}: {exc}"
+
+
+def mode_label(mode: ScanMode) -> str:
+    """A mode as a person reads it."""
+    labels = {
+        ScanMode.DOOR: tr("Door: scan tickets at a gate"),
+        ScanMode.PRIZE: tr("Prize: stamp cards and give prizes"),
+        ScanMode.REVIEW: tr("Review: attendance and sync problems"),
+    }
+    return labels[mode]
+
+
+@dataclass(frozen=True, slots=True)
+class Choices:
+    """What the form asks `save_choices` to keep."""
+
+    mode: ScanMode
+    gate: str | None
+    offer_id: uuid.UUID | None
+
+
+class SetupWorker(QObject):
+    """Runs the setup operations on its own thread, one at a time.
+
+    Threading contract: constructed in the GUI thread and moved to its thread
+    by `start_worker`; the GUI reaches its slots only through queued signals.
+    It opens the store for each operation and closes it again (pairing resets
+    the cache). `state_ready(SetupState)`, `paired(role, rows)`,
+    `saved(SetupState)` and `failed(message)` arrive in the GUI thread;
+    `finished` after `close`.
+    """
+
+    state_ready = Signal(object)
+    status_ready = Signal(object)
+    paired = Signal(str, int)
+    saved = Signal(object)
     failed = Signal(str)
     finished = Signal()
 
-    def __init__(self, settings: KioskSettings, server: str, code: str, name: str) -> None:
+    def __init__(self, settings: KioskSettings) -> None:
         super().__init__()
         self._settings = settings
-        self._server = server
-        self._code = code
-        self._name = name
+
+    def _state(self) -> SetupState:
+        with open_kiosk(self._settings) as kiosk:
+            return get_setup_state(
+                self._settings,
+                config=kiosk.config,
+                cache=kiosk.cache,
+                status=kiosk.status.get_status(),
+            )
 
     @Slot()
-    def run(self) -> None:
-        """Pair, then download this device's data."""
+    def refresh(self) -> None:
+        """Emit the current state."""
         try:
-            config = pair_device(
-                self._settings,
-                server_url=self._server,
-                code=self._code,
-                name=self._name or None,
-            )
+            emit(self.state_ready, self._state())
+        except Exception as exc:
+            emit(self.failed, _message(exc))
+
+    @Slot()
+    def refresh_status(self) -> None:
+        """Emit the sync state alone (the form keeps what is being typed)."""
+        try:
+            with open_kiosk(self._settings) as kiosk:
+                emit(self.status_ready, kiosk.status.get_status())
+        except Exception as exc:
+            emit(self.failed, _message(exc))
+
+    @Slot(str, str, str)
+    def pair(self, server: str, code: str, name: str) -> None:
+        """`pair_device`, then a first sync (a failed sync is shown, the pairing stands)."""
+        try:
+            config = pair_device(self._settings, server_url=server, code=code, name=name or None)
+        except Exception as exc:
+            emit(self.failed, _message(exc))
+            return
+        rows, problem = 0, None
+        try:
             synchronizer = open_synchronizer(self._settings)
             try:
                 report = synchronizer.sync_once()
             finally:
                 synchronizer.close()
-            emit(self.done, config.role.value, report.rows)
-        except KioskError as exc:
-            emit(self.failed, exc.message)
+            rows, problem = report.rows, report.error
         except Exception as exc:
-            emit(self.failed, f"pairing failed: {exc}")
-        finally:
-            emit(self.finished)
+            problem = _message(exc)
+        emit(self.paired, config.role.value, rows)
+        if problem:
+            emit(self.failed, tr("Paired, but the first sync failed: {error}", error=problem))
+        self.refresh()
+
+    @Slot(object)
+    def save(self, choices: Choices) -> None:
+        """`save_choices`, then the new state on `saved`."""
+        try:
+            with open_kiosk(self._settings) as kiosk:
+                save_choices(
+                    self._settings,
+                    cache=kiosk.cache,
+                    mode=choices.mode,
+                    gate=choices.gate,
+                    offer_id=choices.offer_id,
+                )
+            emit(self.saved, self._state())
+        except Exception as exc:
+            emit(self.failed, _message(exc))
+
+    @Slot()
+    def sync(self) -> None:
+        """One sync cycle now, then the new state."""
+        try:
+            synchronizer = open_synchronizer(self._settings)
+            try:
+                report = synchronizer.sync_once()
+            finally:
+                synchronizer.close()
+            if report.error:
+                emit(self.failed, tr("Sync failed: {error}", error=report.error))
+        except Exception as exc:
+            emit(self.failed, _message(exc))
+        self.refresh()
+
+    @Slot()
+    def close(self) -> None:
+        """End (connected from the GUI when the window closes)."""
+        emit(self.finished)
 
 
 class SetupWindow(QWidget):
-    """Server address, pairing code and a device name; "Pair" does the rest."""
+    """Pair, choose mode and scope, see the sync state; `paired(role)` and `saved(mode)`."""
 
     paired = Signal(str)
+    saved = Signal(str)
+    pair_requested = Signal(str, str, str)
+    save_requested = Signal(object)
+    refresh_requested = Signal()
+    status_requested = Signal()
+    sync_requested = Signal()
+    close_requested = Signal()
 
-    def __init__(self, settings: KioskSettings, *, server: str = "") -> None:
+    def __init__(
+        self,
+        settings: KioskSettings,
+        *,
+        server: str = "",
+        camera: CameraFactory | None = None,
+    ) -> None:
         super().__init__()
         self.settings = settings
-        self.setWindowTitle("Soca Passport — set up this kiosk")
+        self.camera = camera
+        self.scanner: Scanner | None = None
+        self.state: SetupState | None = None
+        self._busy = False
+        self._stopped = False
+        self.setWindowTitle(tr("Soca Passport — set up this kiosk"))
         self.setStyleSheet(STYLESHEET)
+        self._build(server)
+        self.worker = SetupWorker(settings)
+        self._wire()
+        self._thread: QThread = start_worker(self.worker, self.worker.refresh, "kiosk-setup")
+        self._status_timer = QTimer(self)  # pending ops and the last sync change behind our back
+        self._status_timer.setInterval(STATUS_REFRESH_MS)
+        self._status_timer.timeout.connect(self._refresh_status)
+        self._status_timer.start()
+
+    # ------------------------------------------------------------------ layout
+
+    def _build(self, server: str) -> None:
+        title = QLabel(f"<b>{tr('Set up this kiosk')}</b>")
+        title.setStyleSheet("font-size: 30px;")
+
         self.server = QLineEdit(server)
         self.server.setPlaceholderText("http://server:8000")
         self.code = QLineEdit()
         self.code.setPlaceholderText("XXXX-XXXX")
-        self.name = QLineEdit(settings.device_name)
-        self.pair_button = QPushButton("Pair this kiosk")
-        self.result = QLabel("Ask HQ, your promoter or branch manager for a pairing code.")
+        self.name = QLineEdit(self.settings.device_name)
+        self.pair_button = QPushButton(tr("Pair this kiosk"))
+        self.scan_button = QPushButton(tr("Scan pairing QR"))
+        self.scan_button.setEnabled(self.camera is not None)
+        self.preview = QLabel(tr("Hold the pairing QR up to the camera"))
+        self.preview.setObjectName("preview")
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setFixedSize(360, 240)
+        self.preview.hide()
+        self.result = QLabel(tr("Ask HQ, your promoter or branch manager for a pairing code."))
         self.result.setWordWrap(True)
-        title = QLabel("<b>Set up this kiosk</b>")
-        title.setStyleSheet("font-size: 30px;")
+        pairing = QFrame()
+        pairing.setObjectName("panel")
         form = QFormLayout()
-        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        form.addRow("Server", self.server)
-        form.addRow("Pairing code", self.code)
-        form.addRow("Device name", self.name)
+        form.addRow(tr("Server"), self.server)
+        form.addRow(tr("Pairing code"), self.code)
+        form.addRow(tr("Device name"), self.name)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.pair_button)
+        buttons.addWidget(self.scan_button)
+        pairing_layout = QVBoxLayout(pairing)
+        pairing_layout.addWidget(QLabel(f"<b>{tr('1. Pair')}</b>"))
+        pairing_layout.addLayout(form)
+        pairing_layout.addLayout(buttons)
+        pairing_layout.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignHCenter)
+        pairing_layout.addWidget(self.result)
+        pairing_layout.addStretch(1)
+
+        self.device = QLabel(tr("Not paired yet."))
+        self.device.setWordWrap(True)
+        self.mode = QComboBox()
+        self.event_label = QLabel("—")
+        self.gate = QLineEdit()
+        self.gate.setPlaceholderText(tr("e.g. Gate 2"))
+        self.offer = QComboBox()
+        self.promoter = QLabel("—")
+        self.save_button = QPushButton(tr("Save"))
+        self.saved_note = QLabel("")
+        self.saved_note.setWordWrap(True)
+        self.pin_note = QLabel("")
+        self.pin_note.setObjectName("muted")
+        self.pin_note.setWordWrap(True)
+        scope = QFrame()
+        scope.setObjectName("panel")
+        self.scope_form = QFormLayout()
+        self.scope_form.addRow(tr("Mode"), self.mode)
+        self.scope_form.addRow(tr("Event"), self.event_label)
+        self.scope_form.addRow(tr("Gate"), self.gate)
+        self.scope_form.addRow(tr("Offer"), self.offer)
+        self.scope_form.addRow(tr("Promoter"), self.promoter)
+        scope_layout = QVBoxLayout(scope)
+        scope_layout.addWidget(QLabel(f"<b>{tr('2. Mode and scope')}</b>"))
+        scope_layout.addWidget(self.device)
+        scope_layout.addLayout(self.scope_form)
+        scope_layout.addWidget(self.save_button)
+        scope_layout.addWidget(self.saved_note)
+        scope_layout.addWidget(self.pin_note)
+        scope_layout.addStretch(1)
+
+        self.online = Chip(tr("Not synced yet"))
+        self.pending = Chip(tr("Pending —"))
+        self.last_sync = Chip(tr("Last sync —"))
+        self.sync_button = QPushButton(tr("Sync now"))
+        sync = QHBoxLayout()
+        sync.addWidget(QLabel(f"<b>{tr('3. Sync')}</b>"))
+        for chip in (self.online, self.pending, self.last_sync):
+            sync.addWidget(chip)
+        sync.addStretch(1)
+        sync.addWidget(self.sync_button)
+
+        columns = QHBoxLayout()
+        columns.addWidget(pairing, 1)
+        columns.addWidget(scope, 1)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(48, 36, 48, 36)
+        layout.setContentsMargins(36, 28, 36, 28)
         layout.addWidget(title)
-        layout.addLayout(form)
-        layout.addWidget(self.pair_button)
-        layout.addWidget(self.result)
-        layout.addStretch(1)
+        layout.addLayout(columns, 1)
+        layout.addLayout(sync)
+        self._show_scope(None)
+
+    def _wire(self) -> None:
+        worker = self.worker
+        self.pair_requested.connect(worker.pair)
+        self.save_requested.connect(worker.save)
+        self.refresh_requested.connect(worker.refresh)
+        self.status_requested.connect(worker.refresh_status)
+        self.sync_requested.connect(worker.sync)
+        self.close_requested.connect(worker.close)
+        worker.state_ready.connect(self.show_state)
+        worker.status_ready.connect(self.show_status)
+        worker.paired.connect(self._paired)
+        worker.saved.connect(self._saved)
+        worker.failed.connect(self._failed)
         self.pair_button.clicked.connect(self.start_pairing)
         self.code.returnPressed.connect(self.start_pairing)
-        self._thread: QThread | None = None
-        self._worker: PairingWorker | None = None
+        self.scan_button.clicked.connect(self.toggle_camera)
+        self.save_button.clicked.connect(self.save)
+        self.sync_button.clicked.connect(self._sync)
+        self.mode.currentIndexChanged.connect(lambda _index: self._show_scope(self.chosen_mode()))
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Show the current state (the worker thread already runs)."""
+        emit(self.refresh_requested)
+
+    def stop(self, timeout: float = 1.0) -> bool:
+        """Stop the camera and the worker; a pairing in flight is waited for (HTTP deadlines)."""
+        if self._stopped:
+            return True
+        self._stopped = True
+        deadline = time.monotonic() + timeout
+        self._status_timer.stop()
+        self.stop_camera()
+        emit(self.close_requested)
+        thread = self._thread  # kept: a QThread must outlive its run
+        if not shiboken6.isValid(thread):
+            return True
+        if self._busy:
+            return thread.wait()
+        return thread.wait(max(0, int((deadline - time.monotonic()) * 1000)))
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        """Closing the window stops the camera and the worker."""
+        self.stop()
+        event.accept()
+
+    # ------------------------------------------------------------------ pairing
 
     def start_pairing(self) -> None:
-        """Pair with what the form says, on a worker thread."""
-        if self._thread is not None:
+        """Pair with what the form says, on the worker thread."""
+        if self._busy or self._stopped:
             return
-        self.pair_button.setEnabled(False)
-        self.result.setText("Pairing…")
-        worker = PairingWorker(
-            self.settings, self.server.text().strip(), self.code.text().strip(), self.name.text()
+        self._set_busy(True)
+        self.result.setText(tr("Pairing…"))
+        emit(
+            self.pair_requested,
+            self.server.text().strip(),
+            self.code.text().strip(),
+            self.name.text().strip(),
         )
-        worker.done.connect(self._done)
-        worker.failed.connect(self._failed)
-        worker.finished.connect(self._ended)
-        self._worker = worker
-        self._thread = start_worker(worker, worker.run, "kiosk-pairing")
+
+    def toggle_camera(self) -> None:
+        """Start reading a pairing QR with the camera, or stop."""
+        if self.scanner is not None:
+            self.stop_camera()
+            self.result.setText(tr("Camera stopped"))
+            return
+        if self.camera is None:
+            return
+        try:
+            scanner = Scanner(self.camera(), parent=self)
+            scanner.code_accepted.connect(self.read_pairing_qr)
+            scanner.frame_ready.connect(self._show_frame)
+            scanner.error_occurred.connect(self._camera_error)
+            scanner.start()
+        except KioskError as exc:
+            self.result.setText(f"✖ {exc.message}")
+            return
+        self.scanner = scanner
+        self.scan_button.setText(tr("Stop camera"))
+        self.preview.show()
+        self.result.setText(tr("Hold the pairing QR up to the camera"))
+
+    def stop_camera(self) -> None:
+        """Stop the camera if it runs (within a second)."""
+        scanner, self.scanner = self.scanner, None
+        if scanner is None:
+            return
+        scanner.stop(timeout=1.0)
+        self.preview.hide()
+        self.scan_button.setText(tr("Scan pairing QR"))
+
+    @Slot(str)
+    def read_pairing_qr(self, text: str) -> None:
+        """A code the camera read: a pairing QR fills the form and pairs; anything else says so."""
+        try:
+            link = parse_pairing_qr(text)
+        except KioskError as exc:
+            self.result.setText(f"✖ {exc.message}")
+            return
+        self.server.setText(link.server_url)
+        self.code.setText(link.code)
+        QTimer.singleShot(0, self.stop_camera)  # not from inside the scanner's own signal
+        self.start_pairing()
+
+    @Slot(QImage)
+    def _show_frame(self, image: QImage) -> None:
+        pixmap = QPixmap.fromImage(image).scaled(
+            self.preview.size(),
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.FastTransformation,
+        )
+        self.preview.setPixmap(pixmap)
+
+    @Slot(str)
+    def _camera_error(self, message: str) -> None:
+        self.result.setText(f"✖ {message}")
+        QTimer.singleShot(0, self.stop_camera)
 
     @Slot(str, int)
-    def _done(self, role: str, rows: int) -> None:
-        self.result.setText(f"✔ Paired as a {role} device; downloaded {rows} row(s).")
+    def _paired(self, role: str, rows: int) -> None:
+        self._set_busy(False)
+        self.code.clear()
+        self.result.setText(
+            tr("✔ Paired as a {role} device; downloaded {rows} row(s).", role=role, rows=rows)
+        )
         emit(self.paired, role)
 
     @Slot(str)
     def _failed(self, message: str) -> None:
+        self._set_busy(False)
         self.result.setText(f"✖ {message}")
 
-    @Slot()
-    def _ended(self) -> None:
-        if self._thread is not None:
-            self._thread.wait(1000)
-        self._thread = None
-        self._worker = None
-        self.pair_button.setEnabled(True)
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        for button in (self.pair_button, self.save_button, self.sync_button):
+            button.setEnabled(not busy)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
-        """Wait for a pairing in flight (bounded by the HTTP deadlines) before closing."""
-        if self._thread is not None:
-            self._thread.wait()
-        event.accept()
+    # ------------------------------------------------------------------ mode and scope
+
+    def chosen_mode(self) -> ScanMode | None:
+        """The mode selected in the list (None before pairing)."""
+        data = self.mode.currentData()
+        return ScanMode(data) if data is not None else None
+
+    def save(self) -> None:
+        """Keep the mode and scope in the device config, on the worker thread."""
+        mode = self.chosen_mode()
+        if mode is None or self._busy:
+            return
+        offer = self.offer.currentData()
+        choices = Choices(
+            mode=mode,
+            gate=self.gate.text(),
+            offer_id=uuid.UUID(offer) if offer else None,
+        )
+        self._set_busy(True)
+        self.saved_note.setText(tr("Saving…"))
+        emit(self.save_requested, choices)
+
+    @Slot(object)
+    def _saved(self, state: SetupState) -> None:
+        self._set_busy(False)
+        self.show_state(state)
+        mode = state.mode.value if state.mode else ""
+        self.saved_note.setText(tr("✔ Saved: `soca-kiosk run` opens this mode."))
+        emit(self.saved, mode)
+
+    def _refresh_status(self) -> None:
+        if not self._busy:
+            emit(self.status_requested)
+
+    def _sync(self) -> None:
+        if self._busy:
+            return
+        self.online.set(tr("Syncing…"), "warn")
+        emit(self.sync_requested)
+
+    @Slot(object)
+    def show_state(self, state: SetupState) -> None:
+        """Render the pairing, the choices the role allows and the sync state."""
+        self.state = state
+        self.show_status(state.status)
+        self.save_button.setEnabled(state.paired and not self._busy)
+        self.sync_button.setEnabled(state.paired and not self._busy)
+        config = state.config
+        if config is None:
+            self.device.setText(tr("Not paired yet."))
+            self.mode.clear()
+            self._show_scope(None)
+            self.pin_note.setText("")
+            return
+        if not self.server.text():
+            self.server.setText(config.server_url)  # pairing again is usually with the same server
+        self.device.setText(
+            tr(
+                "Paired as {name}, a {role} device, with {server}.",
+                name=config.name,
+                role=config.role.value,
+                server=config.server_url,
+            )
+        )
+        self.mode.blockSignals(True)
+        self.mode.clear()
+        for mode in state.modes:
+            self.mode.addItem(mode_label(mode), mode.value)
+        if state.mode is not None:
+            self.mode.setCurrentIndex(state.modes.index(state.mode))
+        self.mode.blockSignals(False)
+        self.event_label.setText(state.event.label if state.event else "—")
+        self.gate.setText(state.gate)
+        self.offer.clear()
+        self.offer.addItem(tr("The only active offer"), "")
+        for option in state.offers:
+            self.offer.addItem(option.label, str(option.id))
+        if state.offer_id is not None:
+            index = self.offer.findData(str(state.offer_id))
+            self.offer.setCurrentIndex(max(index, 0))
+        promoter = config.scope.promoter_id
+        self.promoter.setText(str(promoter) if promoter else "—")
+        self.pin_note.setText(
+            tr("Kiosk mode: on — a PIN is needed to leave the screen.")
+            if state.pin_set
+            else tr("Kiosk mode: off. Set a PIN with `soca-kiosk pin set` to turn it on.")
+        )
+        self._show_scope(self.chosen_mode())
+
+    def _show_scope(self, mode: ScanMode | None) -> None:
+        rows: dict[QWidget, bool] = {
+            self.event_label: mode is ScanMode.DOOR,
+            self.gate: mode is ScanMode.DOOR,
+            self.offer: mode is ScanMode.PRIZE,
+            self.promoter: mode is ScanMode.REVIEW
+            and self.state is not None
+            and self.state.config is not None
+            and self.state.config.scope.promoter_id is not None,
+        }
+        for widget, visible in rows.items():
+            self.scope_form.setRowVisible(widget, visible)
+        self.scope_form.setRowVisible(self.mode, mode is not None)
+
+    @Slot(object)
+    def show_status(self, status: KioskStatus) -> None:
+        """Online/offline, pending ops and the last successful sync."""
+        if status.revoked:
+            self.online.set(tr("● Revoked: pair again"), "bad")
+        elif status.online is None:
+            self.online.set(tr("● Not synced yet"), "warn" if status.paired else "")
+        elif status.online:
+            self.online.set(tr("● Online"), "good")
+        else:
+            self.online.set(tr("● Offline"), "bad")
+        self.pending.set(
+            tr("Pending {count}", count=status.pending), "warn" if status.pending else ""
+        )
+        last = status.last_success_at
+        when = last.astimezone().strftime("%H:%M:%S") if last else tr("never")
+        self.last_sync.set(tr("Last sync {time}", time=when))

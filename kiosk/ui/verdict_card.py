@@ -1,8 +1,9 @@
 """The verdict card: fills the window in green, amber or red; clears itself; never stacks.
 
 It renders a `Verdict` and nothing else: handle and name, tier, points, and on
-amber or red the reason in plain words. A new verdict replaces the one shown
-(and restarts the timer); a tap or the timer hides it.
+amber or red the reason in plain words, all in the kiosk's language
+(`kiosk.ui.i18n`). A new verdict replaces the one shown (and restarts the
+timer); a tap or the timer hides it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from kiosk.scanner._signals import emit
 from kiosk.services.verdict import Colour, Verdict
+from kiosk.ui.i18n import is_arabic, tr, verdict_headline, verdict_reason
 from kiosk.ui.theme import CARD_COLOURS
 
 # Glyphs every stock font has (DejaVu): a kiosk without an emoji font must not show boxes.
@@ -20,11 +22,18 @@ TIER_BADGES = {"BRONZE": "◆ Bronze", "SILVER": "◆ Silver", "GOLD": "★ Gold
 SYMBOLS = {Colour.GREEN: "✔", Colour.AMBER: "⚠", Colour.RED: "✖"}
 
 
-def tier_badge(tier: str | None) -> str:
-    """The badge of a tier ("★ Gold" for GOLD); the raw name for a tier without one."""
+def tier_badge(tier: str | None, tier_ar: str | None = None) -> str:
+    """The badge of a tier ("★ Gold" for GOLD) in the kiosk's language; else the tier's label.
+
+    `tier_ar` is a stamp-card tier's own Arabic label, shown when the kiosk speaks Arabic.
+    """
     if tier is None:
         return ""
-    return TIER_BADGES.get(tier.upper(), tier.title())
+    if tier.upper() in TIER_BADGES:
+        return tr(TIER_BADGES[tier.upper()])
+    if is_arabic() and tier_ar:
+        return tier_ar
+    return tier.title()
 
 
 def who(verdict: Verdict) -> str:
@@ -35,12 +44,13 @@ def who(verdict: Verdict) -> str:
 
 def standing(verdict: Verdict) -> str:
     """The tier and points line, e.g. "★ Gold · 1,000 pts (+100)"."""
-    parts = [tier_badge(verdict.tier)]
+    parts = [tier_badge(verdict.tier, verdict.tier_ar)]
     if verdict.points is not None:
         earned = f" (+{verdict.points_earned})" if verdict.points_earned else ""
-        parts.append(f"{verdict.points:,} pts{earned}")
+        parts.append(tr("{points} pts", points=f"{verdict.points:,}") + earned)
     if verdict.tier_changed and verdict.previous_tier:
-        parts.append(f"up from {tier_badge(verdict.previous_tier)}!")
+        previous = tier_badge(verdict.previous_tier, verdict.previous_tier_ar)
+        parts.append(tr("up from {tier}!", tier=previous))
     return "  ·  ".join(part for part in parts if part)
 
 
@@ -85,11 +95,11 @@ class VerdictCard(QFrame):
             f"QFrame#verdictCard {{ background: {background}; border-radius: 0; }}"
             f" QLabel {{ color: {text}; }}"
         )
-        self.headline.setText(f"{SYMBOLS[verdict.colour]}  {verdict.headline}")
+        self.headline.setText(f"{SYMBOLS[verdict.colour]}  {verdict_headline(verdict)}")
         self.who.setText(who(verdict))
         self.standing.setText(standing(verdict))
-        reason = verdict.explanation if verdict.colour is not Colour.GREEN else ""
-        self.reason.setText(reason or "")
+        reason = verdict_reason(verdict) if verdict.colour is not Colour.GREEN else ""
+        self.reason.setText(reason)
         for label in (self.who, self.standing, self.reason):
             label.setVisible(bool(label.text()))
         self.shown_verdict = verdict

@@ -22,10 +22,10 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from kiosk.app import Kiosk, open_kiosk, open_synchronizer
 from kiosk.errors import KioskError
 from kiosk.scanner._signals import emit
+from kiosk.services.counters import DoorCounters, get_counters
 from kiosk.services.status import KioskStatus
 from kiosk.settings import KioskSettings
 from kiosk.sync.synchronizer import Synchronizer, SyncReport
-from kiosk.ui.counters import DoorCounters, get_counters
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,6 @@ class DatabaseWorker(QObject):
 
     def __init__(self, settings: KioskSettings, *, opener: Callable[[], Kiosk] | None = None):
         super().__init__()
-        self._settings = settings
         self._opener = opener or (lambda: open_kiosk(settings))
         self._kiosk: Kiosk | None = None
 
@@ -122,7 +121,13 @@ class DatabaseWorker(QObject):
             work(kiosk)
             if refresh:
                 door = kiosk.require_door()
-                counters = get_counters(kiosk, event_id=door.event_id, gate=self._settings.gate)
+                counters = get_counters(
+                    door.outbox,
+                    door.cache,
+                    event_id=door.event_id,
+                    gate=door.gate,
+                    device_id=door.device_id,
+                )
                 emit(self.snapshot_ready, DoorSnapshot(kiosk.status.get_status(), counters))
         except Exception as exc:
             logger.exception("a kiosk operation failed")

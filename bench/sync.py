@@ -129,7 +129,7 @@ def run_engine(kind: str, args: argparse.Namespace) -> dict[str, float]:
     ):
         world = build_world(engine, args.tickets, args.devices + 1)
         batches = _batches(world, args.ops, args.devices, args.batch)
-        with serve(url) as base:
+        with serve(url, workers=args.workers) as base:
             ingest_s, ingest = _push_all(base, world.tokens, batches, args.devices)
             replay_s, replay = _push_all(base, world.tokens, batches, args.devices)
             pull_s, requests, pulled = _pull_all(base, world.tokens[-1])
@@ -152,13 +152,14 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=20)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--tickets", type=int, default=50_000)
+    parser.add_argument("--workers", type=int, default=1, help="soca-server worker processes")
     parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
     kinds = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
     print(
         f"{args.ops:,} scan ops from {args.devices} devices in batches of {args.batch}; "
-        f"pull of a {args.tickets:,}-ticket event"
+        f"pull of a {args.tickets:,}-ticket event; {args.workers} server worker(s)"
     )
     print(
         f"{'engine':<11} {'ingest ops/s':>12} {'p50 ms':>8} {'p95 ms':>8} {'replay ops/s':>13} "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from core.cards import CardState, EntryKind, apply_entry, is_expired
 from core.clock import Clock
@@ -24,6 +25,17 @@ from kiosk.services.scanning import storage_errors, verify_scan
 from kiosk.services.verdict import CardView, Colour, Verdict, refused, with_op
 from kiosk.store.cache import Cache, CachedOffer, CachedPassport
 from kiosk.store.outbox import Outbox, counts_on_top
+
+
+@dataclass(frozen=True, slots=True)
+class BranchActivity:
+    """One line of the prize screen's recent activity: who got a stamp or a prize, when."""
+
+    occurred_at: datetime
+    kind: EntryKind
+    customer: str
+    offer: str
+    state: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +75,24 @@ class PrizeService:
     def list_offers(self) -> list[CachedOffer]:
         """The branch's active offers (a screen offers a choice when there are several)."""
         return [offer for offer in self.cache.offers_of_branch(self.branch_id) if offer.active]
+
+    @storage_errors
+    def recent_activity(self, limit: int = 12) -> list[BranchActivity]:
+        """The stamps and prizes this tablet gave lately, newest first, with their sync state."""
+        found = []
+        for entry in self.outbox.recent_card_entries(limit):
+            passport = self.cache.passport(entry.user_id)
+            offer = self.cache.offer(entry.offer_id)
+            found.append(
+                BranchActivity(
+                    occurred_at=entry.occurred_at,
+                    kind=EntryKind(entry.kind),
+                    customer=f"@{passport.handle}" if passport else str(entry.user_id)[:8],
+                    offer=offer.name if offer else "",
+                    state=entry.state,
+                )
+            )
+        return found
 
     @storage_errors
     def look_up(self, code: object) -> Verdict:

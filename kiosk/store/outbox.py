@@ -46,6 +46,17 @@ _SYNC_KEY = "sync"
 _ACK_COUNTER_KEY = "ack_counter"
 
 
+@dataclass(frozen=True, slots=True)
+class RecentCardEntry:
+    """A stamp or prize this device gave, and where its op stands (pending, applied…)."""
+
+    kind: EntryKindText
+    occurred_at: datetime
+    offer_id: uuid.UUID
+    user_id: uuid.UUID
+    state: OpState
+
+
 def counts_on_top(state: str, ack_no: int | None, reflected_through: int) -> bool:
     """True while a local effect is not yet in the cached row (see the module docstring)."""
     if state == "pending":
@@ -336,6 +347,24 @@ class Outbox:
         return [
             LocalCardEntry(kind=kind, occurred_at=parse_time(at), state=state, ack_no=ack_no)
             for kind, at, state, ack_no in rows
+        ]
+
+    def recent_card_entries(self, limit: int) -> list[RecentCardEntry]:
+        """This device's newest stamps and prizes given, with each op's sync state."""
+        rows = self.db.execute(
+            "SELECT e.kind, e.occurred_at, e.offer_id, e.user_id, o.state FROM card_entries e "
+            "JOIN ops o ON o.op_id = e.op_id ORDER BY e.occurred_at DESC, e.id DESC LIMIT ?",
+            [limit],
+        ).fetchall()
+        return [
+            RecentCardEntry(
+                kind=row[0],
+                occurred_at=parse_time(row[1]),
+                offer_id=uuid.UUID(row[2]),
+                user_id=uuid.UUID(row[3]),
+                state=row[4],
+            )
+            for row in rows
         ]
 
     def activation(self, purchase_id: uuid.UUID) -> LocalActivation | None:

@@ -45,13 +45,16 @@ def _clock_time(moment: datetime | None) -> str:
 
 
 def describe_match(match: TicketMatch) -> str:
-    """One search result line: name, handle, code, and whether it is already in."""
-    parts = [match.holder_name or tr("(no name)")]
-    if match.handle:
-        parts.append(f"@{match.handle}")
-    if match.code:
-        parts.append(match.code)
-    line = "   ".join(parts)
+    """One search result: the name; handle and code; whether it is already in.
+
+    Three short lines rather than one long one: a wrapped line makes the list
+    clip the item and hide the state line beneath it.
+    """
+    name = match.holder_name or tr("(no name)")
+    details = "   ".join(
+        part for part in (f"@{match.handle}" if match.handle else "", match.code) if part
+    )
+    line = f"{name}\n{details}" if details else name
     if match.revoked:
         state = tr("✖ revoked")
     elif match.checked_in_at is not None:

@@ -127,6 +127,10 @@ ARABIC: dict[str, str] = {
     "Offer of another branch": "عرض لفرع آخر",
     "No offer for this branch": "لا يوجد عرض لهذا الفرع",
     "Choose an offer first": "اختر عرضاً أولاً",
+    "Recent activity": "النشاط الأخير",
+    "Prize given": "سُلِّمت الجائزة",
+    "Stamp": "ختم",
+    "No stamps or prizes yet on this tablet.": "لا أختام ولا جوائز بعد على هذا الجهاز.",
     # Other screens append their entries below, each in its own commented block.
     # --- promoter review (kiosk/ui/attendance.py)
     "Soca Passport — promoter review": "Soca Passport — مراجعة المنظِّم",

@@ -13,12 +13,15 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QListWidget,
     QPushButton,
     QVBoxLayout,
 )
 
+from core.cards import EntryKind
 from kiosk.scanner._signals import emit
 from kiosk.scanner.worker import Scanner
+from kiosk.services.prize import BranchActivity
 from kiosk.services.status import KioskStatus
 from kiosk.services.verdict import Colour, Verdict
 from kiosk.settings import KioskSettings
@@ -29,6 +32,23 @@ from kiosk.ui.screen import ScannerScreen
 from kiosk.ui.sounds import Sounds
 from kiosk.ui.theme import CARD_COLOURS
 from kiosk.ui.workers import SyncWorker
+
+_ACTIVITY_STATES = {
+    "pending": "⏳",
+    "applied": "✔",
+    "duplicate": "✔",
+    "conflict": "⚠",
+    "rejected": "✖",
+}
+
+
+def describe_activity(entry: BranchActivity) -> str:
+    """One activity line: time, what was given, to whom, on which offer, and its sync mark."""
+    when = entry.occurred_at.astimezone().strftime("%H:%M")
+    what = tr("Prize given") if entry.kind is EntryKind.CLAIM else tr("Stamp")
+    mark = _ACTIVITY_STATES.get(entry.state, "")
+    offer = f" · {entry.offer}" if entry.offer else ""
+    return f"{when}  {what} → {entry.customer}{offer}  {mark}"
 
 
 class PrizeWindow(ScannerScreen):
@@ -135,6 +155,12 @@ class PrizeWindow(ScannerScreen):
         body = QHBoxLayout()
         left = QVBoxLayout()
         left.addWidget(self.preview, 1)
+        activity_title = QLabel(tr("Recent activity"))
+        activity_title.setObjectName("muted")
+        left.addWidget(activity_title)
+        self.activity = QListWidget()
+        self.activity.setMaximumHeight(220)
+        left.addWidget(self.activity)
         left.addWidget(self.problem)
         body.addLayout(left, 2)
         body.addWidget(panel, 3)
@@ -149,6 +175,7 @@ class PrizeWindow(ScannerScreen):
         self.refresh_requested.connect(self.worker.refresh)
         self.worker.verdict_ready.connect(self.show_verdict)
         self.worker.status_ready.connect(self.show_status)
+        self.worker.activity_ready.connect(self.show_activity)
         self.worker.failed.connect(self.show_problem)
         self.sync.report_ready.connect(lambda _report: emit(self.refresh_requested))
         self.sync.failed.connect(self.show_problem)
@@ -227,6 +254,15 @@ class PrizeWindow(ScannerScreen):
         if verdict.op_id is not None:
             self.sync.trigger()
         self._update_buttons()
+
+    @Slot(object)
+    def show_activity(self, activity: list[BranchActivity]) -> None:
+        """This tablet's latest stamps and prizes, newest first, each with its sync state."""
+        self.activity.clear()
+        for entry in activity:
+            self.activity.addItem(describe_activity(entry))
+        if not activity:
+            self.activity.addItem(tr("No stamps or prizes yet on this tablet."))
 
     @Slot(object)
     def show_status(self, status: KioskStatus) -> None:

@@ -32,6 +32,7 @@ class PrizeWorker(QObject):
 
     verdict_ready = Signal(str, object)
     status_ready = Signal(object)
+    activity_ready = Signal(object)
     failed = Signal(str)
     finished = Signal()
 
@@ -85,8 +86,10 @@ class PrizeWorker(QObject):
             emit(self.failed, tr("the kiosk store is not open"))
             return
         try:
-            work(kiosk.require_prize())
+            prize = kiosk.require_prize()
+            work(prize)
             emit(self.status_ready, kiosk.status.get_status())
+            emit(self.activity_ready, prize.recent_activity())
         except Exception as exc:
             logger.exception("a prize operation failed")
             emit(self.failed, exc.message if isinstance(exc, KioskError) else str(exc))

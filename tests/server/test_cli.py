@@ -138,3 +138,22 @@ def test_recompute_reports_drift_with_exit_status_3(tmp_path: Path) -> None:
     fixed = run_cli("recompute", "--fix", "--database-url", url)
     assert fixed.returncode == 0 and "fixed" in fixed.stdout
     assert "no drift" in run_cli("recompute", "--database-url", url).stdout
+
+
+def test_serve_with_two_workers_answers_from_both_processes(tmp_path: Path) -> None:
+    """`serve --workers 2` migrates once, then each worker builds the app from the environment."""
+    import httpx
+
+    from server.devtools import ServerProcess
+
+    server = ServerProcess(f"sqlite:///{tmp_path / 'two.sqlite3'}", workers=2)
+    server.start()
+    try:
+        with httpx.Client(base_url=server.base_url, timeout=10) as client:
+            answers = [client.get("/health").status_code for _ in range(20)]
+            landing = client.get("/api/passport/landing-info")
+        assert answers == [200] * 20
+        assert landing.status_code == 200
+    finally:
+        server.stop()
+    assert server.process is not None and server.process.returncode is not None

@@ -78,6 +78,15 @@ def test_stamp_to_full_then_confirm_the_prize_after_a_second_step(
     assert shown is not None and shown.card is not None
     assert shown.colour is Colour.GREEN and shown.card.current_stamps == 0
     assert window.add_stamp.isEnabled() and not window.confirm.isEnabled()
+    # Recent activity: newest first, the prize above the stamps that filled the card.
+    added = card.max_stamps - card.current_stamps
+    # The customer by handle once their passport is pulled, by short id until then.
+    names = (f"@{customer['handle']}", str(customer["user_id"])[:8])
+    qtbot.waitUntil(lambda: window.activity.count() == added + 1, timeout=WAIT_MS)
+    lines = [window.activity.item(row).text() for row in range(window.activity.count())]
+    assert all(any(name in line for name in names) for line in lines)
+    assert "Prize given" in lines[0] and "Fifth rum punch free" in lines[0]
+    assert all("Stamp" in line and "Prize" not in line for line in lines[1:])
     assert window.message.isVisible()
 
 

@@ -47,8 +47,8 @@ def describe_activity(entry: BranchActivity) -> str:
     when = entry.occurred_at.astimezone().strftime("%H:%M")
     what = tr("Prize given") if entry.kind is EntryKind.CLAIM else tr("Stamp")
     mark = _ACTIVITY_STATES.get(entry.state, "")
-    offer = f" · {entry.offer}" if entry.offer else ""
-    return f"{when}  {what} → {entry.customer}{offer}  {mark}"
+    offer = f"\n{entry.offer}" if entry.offer else ""
+    return f"{when}  {what} → {entry.customer}  {mark}{offer}"
 
 
 class PrizeWindow(ScannerScreen):
@@ -160,6 +160,8 @@ class PrizeWindow(ScannerScreen):
         left.addWidget(activity_title)
         self.activity = QListWidget()
         self.activity.setMaximumHeight(220)
+        self.activity.setWordWrap(True)
+        self.activity.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         left.addWidget(self.activity)
         left.addWidget(self.problem)
         body.addLayout(left, 2)

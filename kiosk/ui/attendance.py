@@ -25,7 +25,7 @@ from PySide6.QtCharts import (
     QChartView,
     QValueAxis,
 )
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import Qt, QThread, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QColor, QFont, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -44,15 +44,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.app import open_kiosk
-from kiosk.errors import KioskError
+from kiosk.app import Kiosk
 from kiosk.scanner._signals import emit
 from kiosk.services.attendance import AttendanceReview, EventArrivals, PlaceCount
 from kiosk.settings import KioskSettings
 from kiosk.ui.i18n import tier_name, tr
 from kiosk.ui.review import ReviewWindow
 from kiosk.ui.theme import BACKGROUND, MUTED, STYLESHEET, SURFACE, TEXT
-from kiosk.ui.workers import SyncWorker, start_worker
+from kiosk.ui.workers import StoreReader, SyncWorker, start_worker
 
 BAR_COLOUR = "#2f9e5b"
 _EXTRA_STYLE = f"""
@@ -68,50 +67,32 @@ QComboBox {{ background: {SURFACE}; border: 1px solid #3a3f47; border-radius: 8p
 TOTALS = ("Events", "Tickets", "Arrived", "No-shows", "Re-entries", "Refused", "Fans", "Superfans")
 
 
-def _message(exc: Exception) -> str:
-    return exc.message if isinstance(exc, KioskError) else f"{type(exc).__name__}: {exc}"
+class AttendanceWorker(StoreReader):
+    """Reads the review and writes the CSV (see `StoreReader` for the threading contract).
 
-
-class AttendanceWorker(QObject):
-    """Reads the review and writes the CSV on its own thread (opening the store per request).
-
-    Threading contract: built in the GUI thread, moved by `start_worker`; its
-    slots run through queued signals. `review_ready(AttendanceReview)`,
-    `exported(path, rows)` and `failed(str)` arrive in the GUI thread.
+    `review_ready(AttendanceReview)` and `exported(path, rows)` arrive in the GUI thread.
     """
 
     review_ready = Signal(object)
     exported = Signal(str, int)
-    failed = Signal(str)
-    finished = Signal()
-
-    def __init__(self, settings: KioskSettings) -> None:
-        super().__init__()
-        self._settings = settings
 
     @Slot()
     def refresh(self) -> None:
         """Emit the review as the cache holds it now."""
-        try:
-            with open_kiosk(self._settings) as kiosk:
-                emit(self.review_ready, kiosk.require_attendance().get_review())
-        except Exception as exc:
-            emit(self.failed, _message(exc))
+        self._with_store(
+            lambda kiosk: emit(self.review_ready, kiosk.require_attendance().get_review())
+        )
 
     @Slot(str)
     def export(self, path: str) -> None:
         """Write the attendance CSV to `path`."""
-        try:
-            with open_kiosk(self._settings) as kiosk:
-                rows = kiosk.require_attendance().write_csv(Path(path))
-            emit(self.exported, path, rows)
-        except Exception as exc:
-            emit(self.failed, tr("Cannot export: {error}", error=_message(exc)))
 
-    @Slot()
-    def close(self) -> None:
-        """End (connected from the GUI when the window closes)."""
-        emit(self.finished)
+        def write(kiosk: Kiosk) -> None:
+            rows = kiosk.require_attendance().write_csv(Path(path))
+            emit(self.exported, path, rows)
+
+        # The literal is kept for the translation check: tr("Cannot export: {error}")
+        self._with_store(write, "Cannot export: {error}")
 
 
 def bucket_label(moment: datetime, *, with_day: bool) -> str:

@@ -11,19 +11,17 @@ from __future__ import annotations
 import time
 
 import shiboken6
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QThread, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QPushButton, QVBoxLayout, QWidget
 
-from kiosk.app import open_kiosk
-from kiosk.errors import KioskError
 from kiosk.scanner._signals import emit
 from kiosk.services.status import KioskStatus, Problem
 from kiosk.settings import KioskSettings
 from kiosk.ui.door import Chip
 from kiosk.ui.i18n import server_reason, tr
 from kiosk.ui.theme import STYLESHEET
-from kiosk.ui.workers import SyncWorker, start_worker
+from kiosk.ui.workers import StoreReader, SyncWorker, start_worker
 
 
 def describe_problem(problem: Problem) -> str:
@@ -33,32 +31,17 @@ def describe_problem(problem: Problem) -> str:
     return f"{when}  {problem.type}  {tr(problem.state.upper())}  {words}"
 
 
-class StatusWorker(QObject):
-    """Reads the status on its own thread (opening and closing the store each time)."""
+class StatusWorker(StoreReader):
+    """Reads the status with its problems (see `StoreReader` for the threading contract)."""
 
     status_ready = Signal(object)
-    failed = Signal(str)
-    finished = Signal()
-
-    def __init__(self, settings: KioskSettings) -> None:
-        super().__init__()
-        self._settings = settings
 
     @Slot()
     def refresh(self) -> None:
         """Emit the current status with its problems."""
-        try:
-            with open_kiosk(self._settings) as kiosk:
-                emit(self.status_ready, kiosk.status.get_status(problems=100))
-        except KioskError as exc:
-            emit(self.failed, exc.message)
-        except Exception as exc:
-            emit(self.failed, tr("cannot read the status: {error}", error=exc))
-
-    @Slot()
-    def close(self) -> None:
-        """End (connected from the GUI when the window closes)."""
-        emit(self.finished)
+        self._with_store(
+            lambda kiosk: emit(self.status_ready, kiosk.status.get_status(problems=100))
+        )
 
 
 class ReviewWindow(QWidget):

@@ -26,6 +26,7 @@ from kiosk.services.counters import DoorCounters, get_counters
 from kiosk.services.status import KioskStatus
 from kiosk.settings import KioskSettings
 from kiosk.sync.synchronizer import Synchronizer, SyncReport
+from kiosk.ui.i18n import tr
 
 logger = logging.getLogger(__name__)
 
@@ -201,6 +202,37 @@ class SyncWorker(QObject):
             if synchronizer is not None:
                 synchronizer.close()
             emit(self.finished)
+
+
+class StoreReader(QObject):
+    """A worker that opens the kiosk store for each request, on its own thread.
+
+    Threading contract: built in the GUI thread and moved by `start_worker`;
+    its slots run through queued signals, open the store, do one thing and
+    close it, so it holds no connection between requests. `failed(str)` and
+    `finished()` arrive in the GUI thread; subclasses add their result signals.
+    """
+
+    failed = Signal(str)
+    finished = Signal()
+
+    def __init__(self, settings: KioskSettings) -> None:
+        super().__init__()
+        self._settings = settings
+
+    def _with_store(self, work: Callable[[Kiosk], None], failure: str = "{error}") -> None:
+        """Run `work` with a freshly opened store; a failure is emitted in words, never raised."""
+        try:
+            with open_kiosk(self._settings) as kiosk:
+                work(kiosk)
+        except Exception as exc:
+            logger.exception("a store request failed")
+            emit(self.failed, tr(failure, error=_message(exc)))
+
+    @Slot()
+    def close(self) -> None:
+        """End (connected from the GUI when the window closes)."""
+        emit(self.finished)
 
 
 def start_worker(worker: QObject, entry: Callable[[], None], name: str) -> QThread:

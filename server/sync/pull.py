@@ -112,12 +112,18 @@ def pull(
     """One page of changes in the device's scope after `cursor` (None: from the start)."""
     after = parse_cursor(cursor)
     size = max(1, min(limit or DEFAULT_PAGE, MAX_PAGE))
-    changes = session.execute(
-        select(SyncChange.entity, SyncChange.entity_id, SyncChange.change_no, SyncChange.deleted)
-        .where(SyncChange.change_no > after, _scope_filter(device))
-        .order_by(SyncChange.change_no)
-        .limit(size + 1)
-    ).all()
+    changes = (
+        session.connection()
+        .execute(
+            select(
+                SyncChange.entity, SyncChange.entity_id, SyncChange.change_no, SyncChange.deleted
+            )
+            .where(SyncChange.change_no > after, _scope_filter(device))
+            .order_by(SyncChange.change_no)
+            .limit(size + 1)
+        )
+        .all()
+    )
     more = len(changes) > size
     changes = changes[:size]
     wanted: dict[str, list[str]] = defaultdict(list)
@@ -224,29 +230,40 @@ def _events(session: Session, ids: Sequence[str]) -> dict[str, EventRow]:
 
 def _tickets(session: Session, ids: Sequence[str]) -> dict[str, TicketRow]:
     first_scans: dict[uuid.UUID, tuple[datetime, str | None, uuid.UUID | None]] = {}
-    for ticket_id, scanned_at, gate, device_id in session.execute(
-        select(TicketScan.ticket_id, TicketScan.scanned_at, TicketScan.gate, TicketScan.device_id)
-        .where(
-            _member_of(session, TicketScan.ticket_id, ids),
-            TicketScan.outcome == ScanOutcome.ADMITTED,
+    # Core, not ORM execution: plain column rows, without the ORM's per-row loading.
+    for ticket_id, scanned_at, gate, device_id in (
+        session.connection()
+        .execute(
+            select(
+                TicketScan.ticket_id, TicketScan.scanned_at, TicketScan.gate, TicketScan.device_id
+            )
+            .where(
+                _member_of(session, TicketScan.ticket_id, ids),
+                TicketScan.outcome == ScanOutcome.ADMITTED,
+            )
+            .order_by(TicketScan.scanned_at)
         )
-        .order_by(TicketScan.scanned_at)
-    ):
+        .all()
+    ):  # fetched at once: iterating fetches row by row
         if ticket_id is not None:
             first_scans.setdefault(ticket_id, (scanned_at, gate, device_id))
-    rows = session.execute(
-        select(
-            Ticket.id,
-            Ticket.event_id,
-            Ticket.user_id,
-            Ticket.holder_name,
-            Ticket.code,
-            Ticket.status,
-            PassportProfile.handle,
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                Ticket.id,
+                Ticket.event_id,
+                Ticket.user_id,
+                Ticket.holder_name,
+                Ticket.code,
+                Ticket.status,
+                PassportProfile.handle,
+            )
+            .outerjoin(PassportProfile, PassportProfile.user_id == Ticket.user_id)
+            .where(_member_of(session, Ticket.id, ids))
         )
-        .outerjoin(PassportProfile, PassportProfile.user_id == Ticket.user_id)
-        .where(_member_of(session, Ticket.id, ids))
-    ).all()
+        .all()
+    )
     result = {}
     # Columns, not entities, and rows built without re-validating what our own
     # database holds: a 50,000-ticket pull is dominated by this loop.
@@ -272,14 +289,18 @@ def _tickets(session: Session, ids: Sequence[str]) -> dict[str, TicketRow]:
 
 
 def _passports(session: Session, ids: Sequence[str]) -> dict[str, PassportRow]:
-    rows = session.execute(
-        select(
-            PassportProfile.user_id,
-            PassportProfile.handle,
-            PassportProfile.total_points,
-            PassportProfile.current_tier,
-        ).where(_member_of(session, PassportProfile.user_id, ids))
-    ).all()
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                PassportProfile.user_id,
+                PassportProfile.handle,
+                PassportProfile.total_points,
+                PassportProfile.current_tier,
+            ).where(_member_of(session, PassportProfile.user_id, ids))
+        )
+        .all()
+    )
     return {
         str(user_id): _trusted(
             PassportRow,

@@ -17,11 +17,27 @@ caller's transaction; they never commit.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import psycopg
-from sqlalchemy import JSON, Column, ColumnElement, Dialect, Table, any_, bindparam, insert, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    ColumnElement,
+    Dialect,
+    String,
+    Table,
+    Uuid,
+    any_,
+    bindparam,
+    cast,
+    func,
+    insert,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -36,14 +52,34 @@ def is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def member_of(
-    session: Session, column: Any, values: Collection[Any], *, name: str = "members"
-) -> ColumnElement[bool]:
-    """`column IN values`; on PostgreSQL one array parameter, whatever the number of values."""
+def member_of(session: Session, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
+    """`column IN values`, as one parameter on PostgreSQL whatever the number of values.
+
+    UUIDs may be given as `uuid.UUID` or as text (the change log's ids are
+    text): PostgreSQL receives them joined by commas and splits and casts them
+    itself, and SQLite compares the 32 hex digits it stores, so no Python UUID
+    is built for the thousands of ids of a pull page.
+    """
+    is_uuid = isinstance(column.type, Uuid)
     if is_postgresql(session):
+        if is_uuid:
+            joined = bindparam(None, ",".join(str(value) for value in values), type_=String())
+            return column == any_(cast(func.string_to_array(joined, ","), ARRAY(Uuid())))  # type: ignore[no-any-return]
         array = ARRAY(_plain_type(column.type))
-        return column == any_(bindparam(name, list(values), type_=array))  # type: ignore[no-any-return]
+        return column == any_(bindparam(None, list(values), type_=array))  # type: ignore[no-any-return]
+    if is_uuid:
+        hex_digits = [_hex(value) for value in values]
+        return type_coerce(column, String()).in_(hex_digits)
     return column.in_(list(values))  # type: ignore[no-any-return]
+
+
+def _hex(value: uuid.UUID | str) -> str:
+    return value.hex if isinstance(value, uuid.UUID) else value.replace("-", "")
+
+
+def slot_values(record: Any) -> dict[str, Any]:
+    """A slotted dataclass's fields by name: a row for `insert_rows` built without the ORM."""
+    return {name: getattr(record, name) for name in record.__slots__}
 
 
 def insert_rows(

@@ -22,7 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from core.tiers import DEFAULT_POINT_TIERS, PointTier, point_tier_for
 from core.tokens import TokenKind, issue_token
-from server.db.bulk import insert_rows, member_of, update_rows
+from server.db.bulk import insert_rows, member_of, slot_values, update_rows
 from server.db.changelog import touch
 from server.db.models import (
     Event,
@@ -308,7 +308,7 @@ def _write_awards(
     insert_rows(
         session,
         PassportStamp,
-        [{name: getattr(stamp, name) for name in StampInfo.__slots__} for stamp in new_stamps],
+        [slot_values(stamp) for stamp in new_stamps],
     )
     changed = []
     for user_id in {stamp.user_id for stamp in new_stamps}:

@@ -25,19 +25,11 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 from sqlalchemy import (
     ColumnElement,
-    String,
-    Uuid,
     and_,
-    any_,
-    bindparam,
-    cast,
     false,
-    func,
     or_,
     select,
-    type_coerce,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from core.wire import (
@@ -52,6 +44,7 @@ from core.wire import (
     ScanRow,
     TicketRow,
 )
+from server.db.bulk import member_of
 from server.db.models import (
     Device,
     Event,
@@ -155,28 +148,6 @@ def pull(
     )
 
 
-def _member_of(session: Session, column: Any, ids: Sequence[str]) -> ColumnElement[bool]:
-    """`column IN ids`; on PostgreSQL one comma-separated text, split and cast by the server.
-
-    The ids come from the change log as text: PostgreSQL parses a page's
-    thousands in one cast, where building a Python UUID for each, or quoting
-    each as an array element, costs more than the query.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        joined = bindparam("ids", ",".join(ids), type_=String())
-        split = cast(func.string_to_array(joined, ","), ARRAY(Uuid()))
-        return column == any_(split)  # type: ignore[no-any-return]
-    if isinstance(column.type, Uuid):
-        # SQLite stores a UUID as 32 hex digits: compare the text, build no UUID objects.
-        stored = type_coerce(column, String())
-        return stored.in_([value.replace("-", "") for value in ids])
-    return column.in_(_uuids(ids))  # type: ignore[no-any-return]
-
-
-def _uuids(ids: Sequence[str]) -> list[uuid.UUID]:
-    return [uuid.UUID(value) for value in ids]
-
-
 _Row = TypeVar("_Row", bound=BaseModel)
 
 
@@ -211,7 +182,7 @@ def _keys(session: Session) -> list[PublicKeyInfo]:
 
 
 def _events(session: Session, ids: Sequence[str]) -> dict[str, EventRow]:
-    rows = session.scalars(select(Event).where(Event.id.in_(_uuids(ids))))
+    rows = session.scalars(select(Event).where(member_of(session, Event.id, ids)))
     return {
         str(event.id): EventRow(
             id=event.id,
@@ -238,7 +209,7 @@ def _tickets(session: Session, ids: Sequence[str]) -> dict[str, TicketRow]:
                 TicketScan.ticket_id, TicketScan.scanned_at, TicketScan.gate, TicketScan.device_id
             )
             .where(
-                _member_of(session, TicketScan.ticket_id, ids),
+                member_of(session, TicketScan.ticket_id, ids),
                 TicketScan.outcome == ScanOutcome.ADMITTED,
             )
             .order_by(TicketScan.scanned_at)
@@ -260,7 +231,7 @@ def _tickets(session: Session, ids: Sequence[str]) -> dict[str, TicketRow]:
                 PassportProfile.handle,
             )
             .outerjoin(PassportProfile, PassportProfile.user_id == Ticket.user_id)
-            .where(_member_of(session, Ticket.id, ids))
+            .where(member_of(session, Ticket.id, ids))
         )
         .all()
     )
@@ -297,7 +268,7 @@ def _passports(session: Session, ids: Sequence[str]) -> dict[str, PassportRow]:
                 PassportProfile.handle,
                 PassportProfile.total_points,
                 PassportProfile.current_tier,
-            ).where(_member_of(session, PassportProfile.user_id, ids))
+            ).where(member_of(session, PassportProfile.user_id, ids))
         )
         .all()
     )
@@ -318,7 +289,7 @@ def _passports(session: Session, ids: Sequence[str]) -> dict[str, PassportRow]:
 
 
 def _offers(session: Session, ids: Sequence[str]) -> dict[str, OfferRow]:
-    rows = session.scalars(select(Offer).where(Offer.id.in_(_uuids(ids))))
+    rows = session.scalars(select(Offer).where(member_of(session, Offer.id, ids)))
     return {
         str(offer.id): OfferRow(
             id=offer.id,
@@ -334,7 +305,7 @@ def _offers(session: Session, ids: Sequence[str]) -> dict[str, OfferRow]:
 
 
 def _cards(session: Session, ids: Sequence[str]) -> dict[str, CardRow]:
-    rows = session.scalars(select(LoyaltyPass).where(LoyaltyPass.id.in_(_uuids(ids))))
+    rows = session.scalars(select(LoyaltyPass).where(member_of(session, LoyaltyPass.id, ids)))
     return {
         str(card.id): CardRow(
             offer_id=card.offer_id,
@@ -352,7 +323,7 @@ def _purchases(session: Session, ids: Sequence[str]) -> dict[str, PurchaseRow]:
     rows = session.execute(
         select(PackagePurchase, Package.name)
         .join(Package, Package.id == PackagePurchase.package_id)
-        .where(PackagePurchase.id.in_(_uuids(ids)))
+        .where(member_of(session, PackagePurchase.id, ids))
     ).all()
     return {
         str(purchase.id): PurchaseRow(
@@ -369,7 +340,7 @@ def _purchases(session: Session, ids: Sequence[str]) -> dict[str, PurchaseRow]:
 
 
 def _scans(session: Session, ids: Sequence[str]) -> dict[str, ScanRow]:
-    rows = session.scalars(select(TicketScan).where(TicketScan.id.in_(_uuids(ids))))
+    rows = session.scalars(select(TicketScan).where(member_of(session, TicketScan.id, ids)))
     return {
         str(scan.id): ScanRow(
             id=scan.id,

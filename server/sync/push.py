@@ -51,7 +51,7 @@ from core.wire import (
     TicketScanPayload,
     parse_payload,
 )
-from server.db.bulk import insert_rows, member_of
+from server.db.bulk import insert_rows, member_of, slot_values
 from server.db.changelog import touch
 from server.db.models import (
     Device,
@@ -404,9 +404,6 @@ class _NewOp:
     first_effects: dict[str, Any]
     blocked_by_op_id: uuid.UUID | None = None
 
-    def as_row(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}
-
 
 @dataclass(slots=True)
 class _NewScan:
@@ -426,9 +423,6 @@ class _NewScan:
     received_at: datetime
     passport_stamp_id: uuid.UUID | None = None
     id: uuid.UUID = field(default_factory=uuid.uuid4)
-
-    def as_row(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}
 
 
 _OpRow = SyncOp | _NewOp
@@ -464,8 +458,8 @@ def _new_row(device: Device, item: _Prepared, now: datetime) -> _NewOp:
 
 def _write_new(session: Session, ops: Iterable[_NewOp], scans: Iterable[_NewScan]) -> None:
     """Insert the batch's new op and scan rows in two statements; note the scans for pull."""
-    insert_rows(session, SyncOp, [op.as_row() for op in ops])
-    scan_rows = [scan.as_row() for scan in scans]
+    insert_rows(session, SyncOp, [slot_values(op) for op in ops])
+    scan_rows = [slot_values(scan) for scan in scans]
     insert_rows(session, TicketScan, scan_rows)
     for scan in scan_rows:
         if scan["event_id"] is not None:

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from core.tiers import DEFAULT_POINT_TIERS, PointTier, point_tier_for
 from core.tokens import TokenKind, issue_token
@@ -64,12 +65,29 @@ class StampInfo:
     created_at: datetime
 
 
+@dataclass(slots=True)
+class ProfileState:
+    """A locked passport profile's totals as awarding reads and writes them (not an ORM object).
+
+    Awarding writes every profile of a batch in one statement; the loaded
+    `PassportProfile` objects of the session, if any, are brought in step.
+    """
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    total_points: int
+    total_events: int
+    total_countries: int
+    current_tier: str
+    updated_at: datetime
+
+
 @dataclass(frozen=True)
 class AwardResult:
     """What awarding a stamp did: the stamp (existing or new), the profile, and any tier-up."""
 
     stamp: StampInfo | None
-    profile: PassportProfile
+    profile: ProfileState
     created: bool
     previous_tier: str
     tier: str
@@ -150,21 +168,24 @@ def get_or_create_profile(session: Session, *, user_id: uuid.UUID) -> PassportPr
     return profile
 
 
-def lock_profiles(session: Session, user_ids: set[uuid.UUID]) -> dict[uuid.UUID, PassportProfile]:
-    """The users' profiles, created if missing, locked (in user order) and re-read."""
+def lock_profiles(session: Session, user_ids: set[uuid.UUID]) -> dict[uuid.UUID, ProfileState]:
+    """The users' profiles, created if missing, locked (in user order) and read as plain rows."""
+    session.flush()  # profiles created or changed through the ORM are read as they stand
+    table = PassportProfile.__table__
     locked = (
-        select(PassportProfile)
-        .where(PassportProfile.user_id.in_(sorted(user_ids)))
-        .order_by(PassportProfile.user_id)
+        select(*(table.c[name] for name in ProfileState.__slots__))
+        .where(member_of(session, table.c.user_id, user_ids))
+        .order_by(table.c.user_id)
         .with_for_update()
-        .execution_options(populate_existing=True)
     )
-    found = {profile.user_id: profile for profile in session.scalars(locked)}
+    # Core rows, not entities: a sync batch locks hundreds of profiles.
+    found = {row[1]: ProfileState(*row) for row in session.connection().execute(locked).all()}
     missing = user_ids - found.keys()
     if missing:
         for user_id in sorted(missing):
             get_or_create_profile(session, user_id=user_id)
-        found = {profile.user_id: profile for profile in session.scalars(locked)}
+        session.flush()
+        found = {row[1]: ProfileState(*row) for row in session.connection().execute(locked).all()}
     return found
 
 
@@ -182,7 +203,7 @@ def award_stamps(
     requests: list[StampRequest],
     *,
     source: StampSource = StampSource.TICKET_SCAN,
-    profiles: dict[uuid.UUID, PassportProfile] | None = None,
+    profiles: dict[uuid.UUID, ProfileState] | None = None,
 ) -> list[AwardResult]:
     """Award many stamps at once (a sync batch); one result per request, in order.
 
@@ -297,7 +318,7 @@ def _held_stamps(session: Session, users: set[uuid.UUID]) -> list[StampInfo]:
 def _write_awards(
     session: Session,
     new_stamps: list[StampInfo],
-    profiles: dict[uuid.UUID, PassportProfile],
+    profiles: dict[uuid.UUID, ProfileState],
     totals: dict[uuid.UUID, _Totals],
     tiers: list[PointTier],
 ) -> None:
@@ -322,9 +343,13 @@ def _write_awards(
         }
         profile = profiles[user_id]
         for name, value in values.items():
-            # The row is written below in bulk: keep the loaded object in step without
-            # making it dirty (a flush would write every profile again, one by one).
-            set_committed_value(profile, name, value)
+            setattr(profile, name, value)
+        loaded = session.identity_map.get(identity_key(PassportProfile, profile.id))
+        if loaded is not None:
+            # The row is written below in bulk: keep a loaded object in step without
+            # making it dirty (a flush would write the profile again).
+            for name, value in values.items():
+                set_committed_value(loaded, name, value)
         changed.append({"id": profile.id, **values})
         touch(session, "passports", str(user_id), user_id=user_id)
     update_rows(session, PassportProfile, "id", changed)
@@ -365,7 +390,11 @@ def _perk_rewards(
 
 
 def unlock_tier_perks(
-    session: Session, *, profile: PassportProfile, tiers: list[PointTier], now: datetime
+    session: Session,
+    *,
+    profile: ProfileState | PassportProfile,
+    tiers: list[PointTier],
+    now: datetime,
 ) -> list[PassportReward]:
     """Give the user, once each, the perks of every tier they have reached."""
     reached = [tier for tier in tiers if tier.min_points <= profile.total_points]

@@ -118,14 +118,9 @@ def serve(
     # database and the same web secret (a fresh secret per process would break sessions).
     os.environ["SOCA_DATABASE_URL"] = settings.database_url
     os.environ["SOCA_SECRET_KEY"] = settings.secret_key
-    uvicorn.run(
-        "server.app:app_from_environment",
-        factory=True,
-        workers=workers,
-        host=host,
-        port=port,
-        log_level="info",
-    )
+    from server.serving import run_workers
+
+    raise typer.Exit(run_workers(host, port, workers))
 
 
 @app.command("seed-demo")

@@ -8,7 +8,9 @@ HTTP); `serve` runs `soca-server serve` as a real process on a free port.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -189,6 +191,8 @@ class ServerProcess:
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            # Its own process group: kill() reaches every worker process at once.
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -202,9 +206,10 @@ class ServerProcess:
         raise RuntimeError("soca-server did not answer /health in time")
 
     def kill(self) -> None:
-        """SIGKILL the server, as a power cut would."""
+        """SIGKILL the server and its workers, as a power cut would."""
         if self.process is not None:
-            self.process.kill()
+            with contextlib.suppress(ProcessLookupError):  # the whole group already ended
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
 
     def stop(self) -> None:
@@ -214,8 +219,7 @@ class ServerProcess:
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+                self.kill()
 
 
 @contextmanager

@@ -152,7 +152,14 @@ def push_batch(
 ) -> JSONResponse:
     """Reconcile a batch of outbox ops; a replayed op gets its first result back."""
     assert caller.device is not None
-    result = push.push(session, device=caller.device, request=body, now=utcnow(), settings=settings)
+    result = push.push(
+        session,
+        device=caller.device,
+        request=body,
+        now=utcnow(),
+        settings=settings,
+        between_steps=session.commit,
+    )
     return JSONResponse(result.model_dump(mode="json"))
 
 

@@ -14,6 +14,7 @@ that commits late. Rows changed by bulk UPDATE statements are noted with
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, func, select, text
@@ -103,14 +104,8 @@ def _write(session: Session) -> None:
         session,
         {scope["offer_id"] for (entity, _id), (scope, _d) in pending.items() if entity == "cards"},
     )
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOCK_KEY})
-    base = int(
-        connection.execute(select(func.coalesce(func.max(SyncChange.change_no), 0))).scalar_one()
-    )
-    now = utcnow()
     rows = []
-    for number, ((entity, entity_id), (scope, deleted)) in enumerate(sorted(pending.items()), 1):
+    for (entity, entity_id), (scope, deleted) in sorted(pending.items()):
         branch_id = scope.get("branch_id")
         if entity == "cards":
             branch_id = offer_branches.get(scope["offer_id"])
@@ -118,16 +113,75 @@ def _write(session: Session) -> None:
             {
                 "entity": entity,
                 "entity_id": entity_id,
-                "change_no": base + number,
                 "event_id": scope.get("event_id"),
                 "branch_id": branch_id,
                 "promoter_id": scope.get("promoter_id"),
                 "user_id": scope.get("user_id"),
                 "deleted": deleted,
-                "changed_at": now,
             }
         )
+    now = utcnow()
+    if connection.dialect.name == "postgresql":
+        _write_numbered_postgresql(session, rows, now)
+        return
+    base = int(
+        connection.execute(select(func.coalesce(func.max(SyncChange.change_no), 0))).scalar_one()
+    )
+    for number, row in enumerate(rows, 1):
+        row["change_no"], row["changed_at"] = base + number, now
     insert_rows(session, SyncChange, rows, upsert_on=("entity", "entity_id"))
+
+
+_COLUMNS = ("entity", "entity_id", "event_id", "branch_id", "promoter_id", "user_id", "deleted")
+_NUMBERED_UPSERT = """
+INSERT INTO sync_changes
+    (entity, entity_id, event_id, branch_id, promoter_id, user_id, deleted, change_no, changed_at)
+SELECT given.entity, given.entity_id, given.event_id, given.branch_id, given.promoter_id,
+       given.user_id, given.deleted, base.number + given.ordinal, %(changed_at)s
+FROM unnest(
+         %(entity)s::text[], %(entity_id)s::text[], %(event_id)s::uuid[], %(branch_id)s::uuid[],
+         %(promoter_id)s::uuid[], %(user_id)s::uuid[], %(deleted)s::boolean[]
+     ) WITH ORDINALITY
+         AS given(entity, entity_id, event_id, branch_id, promoter_id, user_id, deleted, ordinal),
+     (SELECT coalesce(max(change_no), 0) AS number FROM sync_changes) AS base
+WHERE true
+ON CONFLICT (entity, entity_id) DO UPDATE SET
+    event_id = excluded.event_id, branch_id = excluded.branch_id,
+    promoter_id = excluded.promoter_id, user_id = excluded.user_id, deleted = excluded.deleted,
+    change_no = excluded.change_no, changed_at = excluded.changed_at
+"""
+
+
+def _write_numbered_postgresql(session: Session, rows: list[dict[str, Any]], now: datetime) -> None:
+    """Number and write the rows in one statement, right after taking the lock.
+
+    Every other writer waits for this lock until we commit, so nothing slow
+    happens while it is held: the rows go as array literals built before it
+    (psycopg sends each as one text value, with no per-element work), and
+    the next number is read in the same statement that writes.
+    """
+    parameters: dict[str, Any] = {
+        name: _array_literal([row[name] for row in rows]) for name in _COLUMNS
+    }
+    parameters["changed_at"] = now
+    connection = session.connection()
+    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOCK_KEY})
+    # A new statement, so a new snapshot: it sees every change committed before the lock.
+    connection.exec_driver_sql(_NUMBERED_UPSERT, parameters)
+
+
+def _array_literal(values: list[Any]) -> str:
+    """A PostgreSQL array literal of text, UUID or boolean values (None is NULL)."""
+    items = []
+    for value in values:
+        if value is None:
+            items.append("NULL")
+        elif isinstance(value, bool):
+            items.append("t" if value else "f")
+        else:
+            escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+            items.append(f'"{escaped}"')
+    return "{" + ",".join(items) + "}"
 
 
 def _offer_branches(session: Session, offer_ids: set[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:

@@ -168,20 +168,26 @@ def get_or_create_profile(session: Session, *, user_id: uuid.UUID) -> PassportPr
     return profile
 
 
-def lock_profiles(session: Session, user_ids: set[uuid.UUID]) -> dict[uuid.UUID, ProfileState]:
-    """The users' profiles, created if missing, locked (in user order) and read as plain rows."""
+def lock_profiles(
+    session: Session, user_ids: set[uuid.UUID], *, wait: bool = True
+) -> dict[uuid.UUID, ProfileState]:
+    """The users' profiles, created if missing, locked (in user order) and read as plain rows.
+
+    With `wait=False`, profiles another transaction holds are skipped (left
+    out of the result), and so are missing ones: creating them could wait.
+    """
     session.flush()  # profiles created or changed through the ORM are read as they stand
     table = PassportProfile.__table__
     locked = (
         select(*(table.c[name] for name in ProfileState.__slots__))
         .where(member_of(session, table.c.user_id, user_ids))
         .order_by(table.c.user_id)
-        .with_for_update()
+        .with_for_update(skip_locked=not wait)
     )
     # Core rows, not entities: a sync batch locks hundreds of profiles.
     found = {row[1]: ProfileState(*row) for row in session.connection().execute(locked).all()}
     missing = user_ids - found.keys()
-    if missing:
+    if missing and wait:
         for user_id in sorted(missing):
             get_or_create_profile(session, user_id=user_id)
         session.flush()

@@ -25,7 +25,7 @@ from __future__ import annotations
 import hmac
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -128,8 +128,18 @@ def push(
     request: PushRequest,
     now: datetime,
     settings: ServerSettings,
+    between_steps: Callable[[], None] | None = None,
 ) -> PushResponse:
-    """Decide every op of the batch, idempotently and in the contract's deterministic order."""
+    """Decide every op of the batch, idempotently and in the contract's deterministic order.
+
+    Without `between_steps` the whole batch is decided in the caller's one
+    transaction, waiting for any subject another batch holds. With it (the
+    edge's commit), the batch never waits while it holds locks: the subjects
+    it can lock at once are decided first, `between_steps()` commits them,
+    and the few that other batches held are then locked, waiting, and decided
+    in a second transaction. Concurrent batches that share a handful of
+    tickets therefore no longer queue behind each other's whole batch.
+    """
     unique: dict[uuid.UUID, Op] = {}
     for op in request.ops:
         unique.setdefault(op.op_id, op)
@@ -147,17 +157,17 @@ def push(
             by_subject[item.subject_key].append(item)
     stored: dict[uuid.UUID, _OpRow] = dict(known)
     stored.update(_record_loose(session, device, loose, now))
-    profiles = _lock_subjects(session, by_subject)
-    try:
-        with session.begin_nested():
-            stored.update(_decide_subjects(session, device, by_subject, profiles, settings, now))
-    except IntegrityError:
-        # A concurrent push raced us on a row we create (a card, a passport):
-        # decide again one subject at a time, each in its own savepoint.
-        for subject_key in sorted(by_subject):
-            with session.begin_nested():
-                one = {subject_key: by_subject[subject_key]}
-                stored.update(_decide_subjects(session, device, one, profiles, settings, now))
+    waiting = between_steps is None
+    profiles, held_elsewhere = _lock_subjects(session, by_subject, wait=waiting)
+    ready = {key: items for key, items in by_subject.items() if key not in held_elsewhere}
+    stored.update(_decide_locked(session, device, ready, profiles, settings, now))
+    if held_elsewhere:
+        assert between_steps is not None
+        _note_device(device, request, now)
+        between_steps()
+        later = {key: by_subject[key] for key in sorted(held_elsewhere)}
+        profiles, _none = _lock_subjects(session, later, wait=True)
+        stored.update(_decide_locked(session, device, later, profiles, settings, now))
     _note_device(device, request, now)
     session.flush()
     # Ops a concurrent push logged first (after our first look) answer with its result.
@@ -166,6 +176,31 @@ def push(
         server_time=now,
         results=[_first_result(stored[op.op_id]) for op in request.ops],
     )
+
+
+def _decide_locked(
+    session: Session,
+    device: Device,
+    by_subject: dict[str, list[_Prepared]],
+    profiles: _Profiles,
+    settings: ServerSettings,
+    now: datetime,
+) -> dict[uuid.UUID, _NewOp]:
+    """Decide subjects whose rows this transaction holds, set-based in one savepoint."""
+    if not by_subject:
+        return {}
+    try:
+        with session.begin_nested():
+            return _decide_subjects(session, device, by_subject, profiles, settings, now)
+    except IntegrityError:
+        # A concurrent push raced us on a row we create (a card, a passport):
+        # decide again one subject at a time, each in its own savepoint.
+        decided: dict[uuid.UUID, _NewOp] = {}
+        for subject_key in sorted(by_subject):
+            with session.begin_nested():
+                one = {subject_key: by_subject[subject_key]}
+                decided.update(_decide_subjects(session, device, one, profiles, settings, now))
+        return decided
 
 
 class _TicketFacts(NamedTuple):
@@ -375,23 +410,36 @@ def _prepare_purchase(
 # ------------------------------------------------------------------------------ locks
 
 
-def _lock_subjects(session: Session, by_subject: dict[str, list[_Prepared]]) -> _Profiles:
+def _lock_subjects(
+    session: Session, by_subject: dict[str, list[_Prepared]], *, wait: bool
+) -> tuple[_Profiles, set[str]]:
     """Lock every row the batch decides on, in one global order (see the module doc).
 
-    Returns the ticket holders' passports, locked (ticket scans award stamps to them).
+    Returns the ticket holders' passports, locked (ticket scans award stamps
+    to them), and the ticket subjects left undecided. With `wait=False`,
+    tickets and passports another transaction holds are skipped, not waited
+    for, and their subjects are left for a later transaction: a batch then
+    never waits while holding locks. Purchases and cards are always waited
+    for, in order; waits that follow the global order cannot deadlock.
     """
     firsts = [items[0] for items in by_subject.values()]
     ticket_ids = sorted({item.ticket.id for item in firsts if item.ticket})
     purchase_ids = sorted({item.purchase.id for item in firsts if item.purchase})
-    for model, ids in ((Ticket, ticket_ids), (PackagePurchase, purchase_ids)):
+    locked_tickets = set(ticket_ids)
+    for model, ids, skip in (
+        (Ticket, ticket_ids, not wait),
+        (PackagePurchase, purchase_ids, False),
+    ):
         if ids:
             # Only the lock matters: the rows were loaded already (ids only, no objects).
-            session.execute(
+            got = session.scalars(
                 select(model.id)
                 .where(member_of(session, model.id, ids))
                 .order_by(model.id)
-                .with_for_update(key_share=True)
+                .with_for_update(key_share=True, skip_locked=skip)
             ).all()
+            if model is Ticket:
+                locked_tickets = set(got)
     card_ids = sorted(
         cards.get_or_create_pass(session, offer_id=item.offer.id, user_id=item.user_id).id
         for item in firsts
@@ -404,8 +452,17 @@ def _lock_subjects(session: Session, by_subject: dict[str, list[_Prepared]]) -> 
             .order_by(LoyaltyPass.id)
             .with_for_update(key_share=True)
         ).all()
-    holders = {item.ticket.user_id for item in firsts if item.ticket}
-    return passport.lock_profiles(session, holders) if holders else {}
+    holders = {
+        item.ticket.user_id for item in firsts if item.ticket and item.ticket.id in locked_tickets
+    }
+    profiles = passport.lock_profiles(session, holders, wait=wait) if holders else {}
+    held_elsewhere = {
+        key
+        for key, items in by_subject.items()
+        if items[0].ticket is not None
+        and (items[0].ticket.id not in locked_tickets or items[0].ticket.user_id not in profiles)
+    }
+    return profiles, held_elsewhere
 
 
 # -------------------------------------------------------------------------- decisions

@@ -1,0 +1,65 @@
+"""`soca-server serve --workers N`: N uvicorn processes, each with its own listening socket.
+
+uvicorn's own `--workers` shares one socket among its processes, and a burst
+of connections is accepted by whichever process wakes first: kiosks keep
+their connections alive, so one process can end up serving every kiosk while
+the others idle. Here each worker binds its own socket to the same port with
+SO_REUSEPORT, and the kernel spreads new connections across them evenly.
+The parent only supervises: it stops every worker on SIGTERM or SIGINT, and
+if one worker dies it stops the rest and exits with an error, so a process
+manager restarts the whole server.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import socket
+from multiprocessing.connection import wait
+from types import FrameType
+
+_BACKLOG = 2048
+
+
+def run_workers(host: str, port: int, workers: int) -> int:
+    """Run `workers` server processes on host:port until stopped; the exit status."""
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=_serve_one, args=(host, port), name=f"soca-server worker {n}")
+        for n in range(1, workers + 1)
+    ]
+    stopping = False
+
+    def stop(_signal: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for process in processes:
+        process.start()
+    wait([process.sentinel for process in processes])  # the first to end, for any reason
+    if not stopping:
+        stop(signal.SIGTERM, None)
+    for process in processes:
+        process.join()
+    return 0 if stopping else 1
+
+
+def _serve_one(host: str, port: int) -> None:
+    """One worker: its own SO_REUSEPORT socket, and the app built from the environment."""
+    import uvicorn
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    listener.bind((host, port))
+    listener.listen(_BACKLOG)
+    config = uvicorn.Config(
+        "server.app:app_from_environment", factory=True, log_level="info", backlog=_BACKLOG
+    )
+    uvicorn.Server(config).run(sockets=[listener])

@@ -70,6 +70,11 @@ def make_engine(raw_url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
         _configure_sqlite(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # Kept open, not opened and closed per request: a worker serves up to about
+    # this many requests at once (its thread pool), and each new PostgreSQL
+    # connection costs a backend process start.
+    kwargs.setdefault("pool_size", 20)
+    kwargs.setdefault("max_overflow", 10)
     return create_engine(url, echo=echo, **kwargs)
 
 

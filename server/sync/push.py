@@ -268,6 +268,14 @@ def _existing(session: Session, ops: Iterable[uuid.UUID]) -> dict[uuid.UUID, Syn
     return {row.op_id: row for row in rows}
 
 
+def _logged(session: Session, op_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these ops the log holds (ids only, no rows loaded)."""
+    found = session.connection().execute(
+        select(SyncOp.op_id).where(member_of(session, SyncOp.op_id, op_ids))
+    )
+    return set(found.scalars())
+
+
 def _first_result(row: _OpRow) -> OpResult:
     return OpResult(
         op_id=row.op_id,
@@ -602,7 +610,8 @@ def _decide_subjects(
     is inserted once with its final values; only earlier ops whose result
     changed are updated.
     """
-    already = _existing(session, (i.op.op_id for items in by_subject.values() for i in items))
+    # Logged meanwhile by a concurrent push (its result is read back at the end).
+    already = _logged(session, [i.op.op_id for items in by_subject.values() for i in items])
     fresh = {
         key: [item for item in items if item.op.op_id not in already]
         for key, items in by_subject.items()
@@ -743,7 +752,7 @@ def _apply_tickets(
         if stamp is not None and first.occurred_at < stamp.created_at:
             # A late scan sorts first: it holds the stamp, dated by its own time.
             stamp = replace(stamp, created_at=first.occurred_at)
-            session.execute(
+            session.connection().execute(
                 update(PassportStamp)
                 .where(PassportStamp.id == stamp.id)
                 .values(created_at=stamp.created_at)
@@ -754,9 +763,13 @@ def _apply_tickets(
         decisions, winner = decided[key]
         stamp = stamps.get(key)
         final = []
+        admission_moved = False
         for row, decision in zip(rows_by_subject[key], decisions, strict=True):
             scan = scans[row.op_id]
-            scan.outcome = _OUTCOMES[decision.status]
+            outcome = _OUTCOMES[decision.status]
+            if (scan.outcome == ScanOutcome.ADMITTED) != (outcome == ScanOutcome.ADMITTED):
+                admission_moved = True
+            scan.outcome = outcome
             scan.reason = decision.reason
             is_winner = winner is not None and row.op_id == winner.op_id
             scan.passport_stamp_id = stamp.id if (is_winner and stamp) else None
@@ -767,8 +780,9 @@ def _apply_tickets(
                 effects["first_op_id"] = str(winner.op_id)
             final.append(replace(decision, effects=effects))
         results[key] = final
-        # The ticket's checked-in state may have changed: kiosks pull it again.
-        touch(session, "tickets", str(ticket.id), event_id=ticket.event_id)
+        if admission_moved:
+            # The ticket's first check-in (when, where) changed: kiosks pull it again.
+            touch(session, "tickets", str(ticket.id), event_id=ticket.event_id)
     return results, new_scans
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     Uuid,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -106,13 +107,24 @@ class SyncChange(Base):
     """
 
     __tablename__ = "sync_changes"
+    # One index per scope, holding only the rows of that scope, in change order.
+    __table_args__ = tuple(
+        Index(
+            f"ix_sync_changes_{scope}",
+            scope,
+            "change_no",
+            postgresql_where=text(f"{scope} IS NOT NULL"),
+            sqlite_where=text(f"{scope} IS NOT NULL"),
+        )
+        for scope in ("event_id", "branch_id", "promoter_id", "user_id")
+    )
 
     entity: Mapped[str] = mapped_column(String(20), primary_key=True)
     entity_id: Mapped[str] = mapped_column(String(80), primary_key=True)
     change_no: Mapped[int] = mapped_column(BigInteger(), unique=True)
-    event_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
-    branch_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
-    promoter_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
-    user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
+    event_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())
+    branch_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())
+    promoter_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())
+    user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())
     deleted: Mapped[bool] = mapped_column(Boolean(), default=False, server_default=false())
     changed_at: Mapped[datetime] = created_at()

@@ -221,7 +221,7 @@ def award_stamps(
     (from `lock_profiles`) passes them in. Stamps are inserted and totals
     updated in one statement each, whatever the number of requests.
     """
-    events = {request.event_id: session.get(Event, request.event_id) for request in requests}
+    events = {event_id: session.get(Event, event_id) for event_id in {r.event_id for r in requests}}
     if any(event is None for event in events.values()):
         raise NotFound("no such event")
     users = {request.user_id for request in requests}

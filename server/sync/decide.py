@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from core.cards import CardState, EntryKind, apply_entry
@@ -60,7 +61,7 @@ class OpFact:
     gate: str | None = None
     entry_id: uuid.UUID | None = None
 
-    @property
+    @cached_property
     def order(self) -> tuple[datetime, str, int, str]:
         """The contract's deterministic order: door time, then device, then seq."""
         return (

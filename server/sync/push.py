@@ -524,6 +524,7 @@ class _NewScan:
 _OpRow = SyncOp | _NewOp
 _Profiles = dict[uuid.UUID, passport.ProfileState]
 _ScanRow = TicketScan | _NewScan
+_Facts = dict[uuid.UUID, OpFact]
 
 
 def _new_row(device: Device, item: _Prepared, now: datetime) -> _NewOp:
@@ -631,8 +632,9 @@ def _decide_subjects(
     for row in [*earlier, *new_rows.values()]:
         assert row.subject_key is not None
         rows_by_subject[row.subject_key].append(row)
+    facts = {row.op_id: _fact(row) for rows in rows_by_subject.values() for row in rows}
     for rows in rows_by_subject.values():
-        rows.sort(key=lambda row: _fact(row).order)
+        rows.sort(key=lambda row: facts[row.op_id].order)
     decided: dict[str, list[Decision]] = {}
     ticket_subjects: dict[str, tuple[_TicketFacts, list[_Prepared]]] = {}
     for key, items in fresh.items():
@@ -643,12 +645,14 @@ def _decide_subjects(
         elif first.op.type in _CARD_OPS:
             assert first.offer is not None
             assert first.user_id is not None
-            decided[key] = _apply_card(session, first.offer, first.user_id, subject_rows, settings)
+            decided[key] = _apply_card(
+                session, first.offer, first.user_id, subject_rows, facts, settings
+            )
         else:
             assert first.purchase is not None
-            decided[key] = _apply_purchase(first.purchase, subject_rows)
+            decided[key] = _apply_purchase(first.purchase, subject_rows, facts)
     ticket_decisions, new_scans = _apply_tickets(
-        session, device, ticket_subjects, rows_by_subject, profiles, now
+        session, device, ticket_subjects, rows_by_subject, facts, profiles, now
     )
     decided.update(ticket_decisions)
     for key, decisions in decided.items():
@@ -708,6 +712,7 @@ def _apply_tickets(
     device: Device,
     subjects: dict[str, tuple[_TicketFacts, list[_Prepared]]],
     rows_by_subject: dict[str, list[_OpRow]],
+    facts: _Facts,
     profiles: _Profiles,
     now: datetime,
 ) -> tuple[dict[str, list[Decision]], list[_NewScan]]:
@@ -717,7 +722,9 @@ def _apply_tickets(
     """
     if not subjects:
         return {}, []
-    decided = {key: decide_ticket([_fact(row) for row in rows_by_subject[key]]) for key in subjects}
+    decided = {
+        key: decide_ticket([facts[row.op_id] for row in rows_by_subject[key]]) for key in subjects
+    }
     new_scans = [
         _scan_row(device, item, ticket, now)
         for ticket, items in subjects.values()
@@ -791,6 +798,7 @@ def _apply_card(
     offer: Offer,
     user_id: uuid.UUID,
     rows: list[_OpRow],
+    facts: _Facts,
     settings: ServerSettings,
 ) -> list[Decision]:
     card = cards.get_or_create_pass(session, offer_id=offer.id, user_id=user_id)
@@ -807,7 +815,7 @@ def _apply_card(
         for entry in entries
         if entry.op_id is None
     ]
-    op_facts = {row.op_id: _fact(row) for row in rows}
+    op_facts = {row.op_id: facts[row.op_id] for row in rows}
     ordered = in_order([*direct, *op_facts.values()])
     decided, state = decide_card(
         ordered,
@@ -845,8 +853,10 @@ def _apply_card(
     return [by_op[row.op_id] for row in rows]
 
 
-def _apply_purchase(purchase: PackagePurchase, rows: list[_OpRow]) -> list[Decision]:
-    facts = [_fact(row) for row in rows]
+def _apply_purchase(
+    purchase: PackagePurchase, rows: list[_OpRow], every_fact: _Facts
+) -> list[Decision]:
+    facts = [every_fact[row.op_id] for row in rows]
     direct_at = purchase.activated_at if purchase.activated_by_device_id is None else None
     decisions, winner = decide_purchase(facts, direct_at)
     if winner is not None:

@@ -15,7 +15,7 @@ tier set that cannot be used raises `TierConfigError` naming the tiers at fault.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any, Literal, TypeGuard
@@ -107,14 +107,23 @@ def validate_point_tiers(tiers: Iterable[PointTier]) -> tuple[PointTier, ...]:
 
 def point_tier_for(points: int, tiers: Iterable[PointTier] = DEFAULT_POINT_TIERS) -> PointTier:
     """The highest tier whose `min_points` is at or below `points`."""
-    count = _require_count(points, "points")
+    return point_tier_finder(tiers)(points)
+
+
+def point_tier_finder(tiers: Iterable[PointTier]) -> Callable[[int], PointTier]:
+    """`point_tier_for` over one tier set, checked once (a sync batch looks up hundreds)."""
     ordered = validate_point_tiers(tiers)
-    current = ordered[0]
-    for tier in ordered[1:]:
-        if tier.min_points > count:
-            break
-        current = tier
-    return current
+
+    def find(points: int) -> PointTier:
+        count = _require_count(points, "points")
+        current = ordered[0]
+        for tier in ordered[1:]:
+            if tier.min_points > count:
+                break
+            current = tier
+        return current
+
+    return find
 
 
 def point_tier_progress(

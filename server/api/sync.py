@@ -83,8 +83,15 @@ async def read_push_request(request: Request) -> PushRequest:
         if size > MAX_PUSH_BYTES:
             raise BodyTooLarge(f"a push body holds at most {MAX_PUSH_BYTES} bytes")
         chunks.append(chunk)
+    body = b"".join(chunks)
     try:
-        data = json.loads(b"".join(chunks))
+        # The common case in one pass (pydantic-core parses and validates together);
+        # a body it refuses takes the path below, which names the problem precisely.
+        return PushRequest.model_validate_json(body)
+    except ValidationError:
+        pass
+    try:
+        data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadJson(f"the push body is not valid JSON ({exc})") from exc
     ops = data.get("ops") if isinstance(data, dict) else None

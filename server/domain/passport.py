@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from core.tiers import DEFAULT_POINT_TIERS, PointTier, point_tier_for
+from core.tiers import DEFAULT_POINT_TIERS, PointTier, point_tier_finder, point_tier_for
 from core.tokens import TokenKind, issue_token
 from server.db.bulk import insert_rows, member_of, slot_values, update_rows
 from server.db.changelog import touch
@@ -317,8 +317,10 @@ def _held_stamps(session: Session, users: set[uuid.UUID]) -> list[StampInfo]:
     """Every stamp the users already hold (Core rows: a batch reads hundreds)."""
     table = PassportStamp.__table__
     columns = [table.c[name] for name in StampInfo.__slots__]
-    rows = session.execute(select(*columns).where(member_of(session, table.c.user_id, users)))
-    return [StampInfo(*row) for row in rows]
+    rows = session.connection().execute(
+        select(*columns).where(member_of(session, table.c.user_id, users))
+    )
+    return [StampInfo(*row) for row in rows.all()]  # fetched at once, not row by row
 
 
 def _write_awards(
@@ -338,13 +340,14 @@ def _write_awards(
         [slot_values(stamp) for stamp in new_stamps],
     )
     changed = []
+    tier_for = point_tier_finder(tiers)
     for user_id in {stamp.user_id for stamp in new_stamps}:
         total = totals[user_id]
         values = {
             "total_points": total.points,
             "total_events": total.events,
             "total_countries": total.countries,
-            "current_tier": point_tier_for(total.points, tiers).name,
+            "current_tier": tier_for(total.points).name,
             "updated_at": total.updated_at,
         }
         profile = profiles[user_id]

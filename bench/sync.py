@@ -2,6 +2,7 @@
 
     uv run python bench/sync.py                          # the sizes, both engines
     uv run python bench/sync.py --ops 5000 --engine sqlite
+    uv run python bench/sync.py --workers 1              # one server process
 
 Three measurements per engine:
 
@@ -19,6 +20,7 @@ timed. The server runs as a separate process on a free port.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -152,7 +154,12 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=20)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--tickets", type=int, default=50_000)
-    parser.add_argument("--workers", type=int, default=1, help="soca-server worker processes")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="soca-server worker processes (default: one per core, as deployed)",
+    )
     parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()

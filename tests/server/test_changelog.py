@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from server.db.changelog import touch
 from server.db.models import SyncChange
 from server.db.session import unit_of_work
 from server.domain import passport, tickets
@@ -48,3 +49,21 @@ def test_committed_changes_get_increasing_numbers_and_rollbacks_none(
         tickets.revoke_ticket(session, ticket_id=ids[2], now=T0)
     third = _log(committed_factory)
     assert third[("tickets", str(ids[2]))] > max(second.values())
+
+
+def test_entity_ids_with_array_literal_characters_are_written_as_given(
+    committed_factory: sessionmaker[Session],
+) -> None:
+    """PostgreSQL receives the rows as array literals: quotes, commas and braces survive."""
+    odd = ['quote"d', "back\\slash", "comma,brace{}", "NULL", " spaced "]
+    with unit_of_work(committed_factory) as session:
+        for index, entity_id in enumerate(odd):
+            touch(session, "offers", entity_id, deleted=index % 2 == 0)
+    with committed_factory() as session:
+        rows = session.scalars(select(SyncChange).where(SyncChange.entity == "offers")).all()
+    assert sorted(row.entity_id for row in rows) == sorted(odd)
+    assert {row.entity_id: row.deleted for row in rows} == {
+        entity_id: index % 2 == 0 for index, entity_id in enumerate(odd)
+    }
+    numbers = sorted(row.change_no for row in rows)
+    assert numbers == list(range(numbers[0], numbers[0] + len(odd)))

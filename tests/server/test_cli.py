@@ -157,3 +157,24 @@ def test_serve_with_two_workers_answers_from_both_processes(tmp_path: Path) -> N
     finally:
         server.stop()
     assert server.process is not None and server.process.returncode is not None
+
+
+def test_killing_a_multi_worker_server_stops_every_worker(tmp_path: Path) -> None:
+    """Each worker holds its own listening socket: a kill must reach all of them."""
+    import httpx
+
+    from server.devtools import ServerProcess
+
+    server = ServerProcess(f"sqlite:///{tmp_path / 'killed.sqlite3'}", workers=2)
+    server.start()
+    clients = [httpx.Client(base_url=server.base_url, timeout=5) for _ in range(8)]
+    try:
+        # Separate connections: the kernel spreads them over the workers' sockets.
+        assert [client.get("/health").status_code for client in clients] == [200] * 8
+        server.kill()
+        with pytest.raises(httpx.TransportError):
+            httpx.get(f"{server.base_url}/health", timeout=2)
+    finally:
+        for client in clients:
+            client.close()
+        server.stop()

@@ -177,3 +177,32 @@ def test_change_numbers_follow_commit_order_not_start_order(
             ).all()
         )
     assert numbers[str(ticket_ids[0])] > numbers[str(ticket_ids[1])]
+
+
+def test_a_ticket_is_sent_again_only_when_its_first_check_in_moves(
+    committed_factory: sessionmaker[Session], ids: dict[str, Any]
+) -> None:
+    world, ticket = ids["world"], ids["tickets"][0]
+    door = world.doors[0]
+
+    def numbers() -> dict[str, int]:
+        with committed_factory() as session:
+            rows = session.scalars(select(SyncChange).where(SyncChange.entity == "tickets"))
+            return {row.entity_id: row.change_no for row in rows}
+
+    def scan(minute: float) -> None:
+        with unit_of_work(committed_factory) as session:
+            device = session.get(Device, door.id)
+            ticket_row = session.get(Ticket, ticket)
+            assert device is not None and ticket_row is not None
+            op = scan_op(world, door, ticket_row, minute)
+            push(session, device=device, request=request([op]), now=NOW, settings=SETTINGS)
+
+    before = numbers()[str(ticket)]
+    scan(10)  # admitted: the ticket now has a first check-in
+    admitted = numbers()[str(ticket)]
+    scan(20)  # a re-entry: the first check-in stays where it was
+    assert admitted > before
+    assert numbers()[str(ticket)] == admitted
+    scan(5)  # a late scan from earlier takes the admission over
+    assert numbers()[str(ticket)] > admitted

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -29,6 +29,7 @@ from sqlalchemy import (
     false,
     or_,
     select,
+    text,
 )
 from sqlalchemy.orm import Session
 
@@ -44,7 +45,7 @@ from core.wire import (
     ScanRow,
     TicketRow,
 )
-from server.db.bulk import member_of
+from server.db.bulk import is_postgresql, member_of
 from server.db.models import (
     Device,
     Event,
@@ -103,6 +104,47 @@ def pull(
     session: Session, *, device: Device, cursor: str | None, limit: int, now: datetime
 ) -> PullResponse:
     """One page of changes in the device's scope after `cursor` (None: from the start)."""
+    page, wanted = _page(session, device=device, cursor=cursor, limit=limit, now=now)
+    update: dict[str, list[Any]] = {"deletions": list(page.deletions)}
+    for entity, loader in _BULK_LOADERS.items():
+        rows = loader(session, wanted[entity]) if wanted[entity] else {}
+        update["deletions"].extend(_missing(entity, wanted[entity], rows))
+        update[entity] = list(rows.values())
+    return page.model_copy(update=update)
+
+
+def pull_json(
+    session: Session, *, device: Device, cursor: str | None, limit: int, now: datetime
+) -> str:
+    """`pull` as the JSON text of the page, as the HTTP route sends it.
+
+    On PostgreSQL the page's tickets and passports (nearly all of a fresh
+    device's rows) are written as JSON by the database itself: a 50,000-ticket
+    pull then builds no Python object per row. SQLite serializes the models.
+    """
+    if not is_postgresql(session):
+        return pull(session, device=device, cursor=cursor, limit=limit, now=now).model_dump_json()
+    page, wanted = _page(session, device=device, cursor=cursor, limit=limit, now=now)
+    arrays = {}
+    deletions = list(page.deletions)
+    for entity, select_json in _JSON_SELECTS.items():
+        found: list[str] = []
+        arrays[entity] = "[]"
+        if wanted[entity]:
+            row = session.connection().execute(select_json, {"ids": ",".join(wanted[entity])}).one()
+            arrays[entity], found = row[0], row[1]
+        deletions.extend(_missing(entity, wanted[entity], dict.fromkeys(found)))
+    page = page.model_copy(update={"deletions": deletions})
+    head = page.model_dump_json(exclude=set(arrays))
+    rows = ",".join(f'"{entity}":{array}' for entity, array in arrays.items())
+    return f"{head[:-1]},{rows}}}"
+
+
+def _page(
+    session: Session, *, device: Device, cursor: str | None, limit: int, now: datetime
+) -> tuple[PullResponse, dict[str, list[str]]]:
+    """The page's cursor, keys, deletions and small entities, and the ids of its tickets and
+    passports (left for the caller to load, as models or as JSON)."""
     after = parse_cursor(cursor)
     size = max(1, min(limit or DEFAULT_PAGE, MAX_PAGE))
     changes = (
@@ -131,21 +173,24 @@ def pull(
         for entity, loader in _LOADERS.items()
     }
     for entity, rows in loaded.items():
-        deletions.extend(
-            DeletionRow(entity=entity, id=entity_id)
-            for entity_id in wanted[entity]
-            if entity_id not in rows
-        )
-    page = {entity: list(rows.values()) for entity, rows in loaded.items()}
+        deletions.extend(_missing(entity, wanted[entity], rows))
     device.last_seen_at = now
-    return PullResponse(
+    page = PullResponse(
         cursor=str(changes[-1][2]) if changes else (str(after) if after else None),
         more=more,
         server_time=now,
         keys=_keys(session),
         deletions=deletions,
-        **page,
+        **{entity: list(rows.values()) for entity, rows in loaded.items()},
     )
+    return page, wanted
+
+
+def _missing(entity: str, wanted: list[str], found: Mapping[str, Any]) -> list[DeletionRow]:
+    """Rows the change log names that no longer exist: sent as deletions."""
+    return [
+        DeletionRow(entity=entity, id=entity_id) for entity_id in wanted if entity_id not in found
+    ]
 
 
 _Row = TypeVar("_Row", bound=BaseModel)
@@ -359,10 +404,50 @@ def _scans(session: Session, ids: Sequence[str]) -> dict[str, ScanRow]:
 
 _LOADERS: dict[str, Callable[[Session, Sequence[str]], dict[str, Any]]] = {
     "events": _events,
-    "tickets": _tickets,
-    "passports": _passports,
     "offers": _offers,
     "cards": _cards,
     "purchases": _purchases,
     "scans": _scans,
+}
+#: The bulk of a door's pull, loaded as models by `pull` or as JSON by `pull_json`.
+_BULK_LOADERS: dict[str, Callable[[Session, Sequence[str]], dict[str, Any]]] = {
+    "tickets": _tickets,
+    "passports": _passports,
+}
+
+# Each gives the rows as one JSON array (the fields of `TicketRow` and `PassportRow`, with
+# the same values `_tickets` and `_passports` give) and the ids it found. `:ids` holds the
+# ids joined by commas, as `member_of` sends them.
+_JSON_SELECTS = {
+    "tickets": text(
+        """
+SELECT coalesce(json_agg(json_build_object(
+           'id', t.id, 'event_id', t.event_id, 'user_id', t.user_id,
+           'holder_name', t.holder_name, 'handle', p.handle, 'code', t.code,
+           'revoked', t.status = 'REVOKED',
+           'checked_in_at', first.scanned_at, 'checked_in_gate', first.gate,
+           'checked_in_device', first.device_id::text)), '[]')::text,
+       coalesce(array_agg(t.id::text), '{}')
+FROM tickets AS t
+LEFT JOIN passport_profiles AS p ON p.user_id = t.user_id
+LEFT JOIN LATERAL (
+    SELECT s.scanned_at, s.gate, s.device_id
+    FROM ticket_scans AS s
+    WHERE s.ticket_id = t.id AND s.outcome = 'ADMITTED'
+    ORDER BY s.scanned_at
+    LIMIT 1
+) AS first ON true
+WHERE t.id = ANY(CAST(string_to_array(:ids, ',') AS uuid[]))
+"""
+    ),
+    "passports": text(
+        """
+SELECT coalesce(json_agg(json_build_object(
+           'user_id', p.user_id, 'handle', p.handle, 'total_points', p.total_points,
+           'current_tier', p.current_tier, 'revoked', false)), '[]')::text,
+       coalesce(array_agg(p.user_id::text), '{}')
+FROM passport_profiles AS p
+WHERE p.user_id = ANY(CAST(string_to_array(:ids, ',') AS uuid[]))
+"""
+    ),
 }

@@ -27,9 +27,11 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """Fake sync services; each call's keyword arguments are recorded."""
     seen: list[dict[str, Any]] = []
 
-    def fake_pull(_session: Any, **kwargs: Any) -> PullResponse:
+    def fake_pull(_session: Any, **kwargs: Any) -> str:
         seen.append(kwargs)
-        return PullResponse(cursor="c1", more=False, server_time=datetime.now(UTC))
+        return PullResponse(
+            cursor="c1", more=False, server_time=datetime.now(UTC)
+        ).model_dump_json()
 
     def fake_push(_session: Any, **kwargs: Any) -> PushResponse:
         seen.append(kwargs)
@@ -39,7 +41,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         seen.append(kwargs)
         return {"op_id": str(kwargs["op_id"])}
 
-    monkeypatch.setattr(pull, "pull", fake_pull)
+    monkeypatch.setattr(pull, "pull_json", fake_pull)
     monkeypatch.setattr(push, "push", fake_push)
     monkeypatch.setattr(views, "get_op", fake_get_op)
     return seen

@@ -291,13 +291,15 @@ def env(request: pytest.FixtureRequest, databases: _Databases) -> Iterator[Env]:
 def fake_sync(monkeypatch: pytest.MonkeyPatch) -> None:
     """Stand-ins for the sync services (their own tests live with them)."""
 
-    def fake_pull(*_args: Any, **_kwargs: Any) -> PullResponse:
-        return PullResponse(cursor=None, more=False, server_time=datetime.now(UTC))
+    def fake_pull(*_args: Any, **_kwargs: Any) -> str:
+        return PullResponse(
+            cursor=None, more=False, server_time=datetime.now(UTC)
+        ).model_dump_json()
 
     def fake_push(*_args: Any, **_kwargs: Any) -> PushResponse:
         return PushResponse(server_time=datetime.now(UTC), results=[])
 
-    monkeypatch.setattr(pull, "pull", fake_pull)
+    monkeypatch.setattr(pull, "pull_json", fake_pull)
     monkeypatch.setattr(push, "push", fake_push)
     monkeypatch.setattr(views, "get_op", lambda *_a, **_k: {"op_id": "x"})
     monkeypatch.setattr(views, "list_conflicts", lambda *_a, **_k: [])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -15,9 +16,10 @@ from core.tokens import TokenKind, verify_token
 from core.wire import PullResponse
 from server.db.models import Device, SyncChange, Ticket
 from server.db.session import make_session_factory, unit_of_work
+from server.domain import tickets as tickets_service
 from server.errors import InvalidInput
 from server.settings import ServerSettings
-from server.sync.pull import pull
+from server.sync.pull import pull, pull_json
 from server.sync.push import push
 from tests.conftest import _empty_all_tables
 from tests.server.factories import T0
@@ -206,3 +208,38 @@ def test_a_ticket_is_sent_again_only_when_its_first_check_in_moves(
     assert numbers()[str(ticket)] == admitted
     scan(5)  # a late scan from earlier takes the admission over
     assert numbers()[str(ticket)] > admitted
+
+
+def _sorted_page(page: PullResponse) -> dict[str, Any]:
+    """A page as comparable data: lists in a fixed order, and the request time left out."""
+    data = page.model_dump(mode="json", exclude={"server_time"})
+    for name, rows in data.items():
+        if isinstance(rows, list):
+            data[name] = sorted(rows, key=lambda row: json.dumps(row, sort_keys=True))
+    return data
+
+
+def test_the_route_s_json_page_says_what_the_models_say(
+    committed_factory: sessionmaker[Session], ids: dict[str, Any]
+) -> None:
+    """On PostgreSQL the route's page is written by the database: it must match `pull`."""
+    world = ids["world"]
+    with unit_of_work(committed_factory) as session:
+        door = session.get(Device, ids["door"])
+        assert door is not None
+        ops = [
+            scan_op(world, door, world.tickets[0], 3, gate="North"),
+            scan_op(world, door, world.tickets[0], 9, gate="South"),
+            scan_op(world, door, world.tickets[1], 4),
+        ]
+        push(session, device=door, request=request(ops), now=NOW, settings=SETTINGS)
+        tickets_service.revoke_ticket(session, ticket_id=ids["tickets"][2], now=NOW)
+        session.delete(session.get(Ticket, ids["tickets"][3]))
+    for cursor, limit in ((None, 1000), (None, 3), ("2", 4)):
+        with unit_of_work(committed_factory) as session:
+            device = session.get(Device, ids["door"])
+            assert device is not None
+            modelled = pull(session, device=device, cursor=cursor, limit=limit, now=NOW)
+            written = pull_json(session, device=device, cursor=cursor, limit=limit, now=NOW)
+        assert _sorted_page(PullResponse.model_validate_json(written)) == _sorted_page(modelled)
+    assert modelled.tickets or modelled.passports or modelled.deletions

@@ -421,6 +421,13 @@ _BULK_LOADERS: dict[str, Callable[[Session, Sequence[str]], dict[str, Any]]] = {
 _JSON_SELECTS = {
     "tickets": text(
         """
+WITH first AS (
+    SELECT DISTINCT ON (s.ticket_id) s.ticket_id, s.scanned_at, s.gate, s.device_id
+    FROM ticket_scans AS s
+    WHERE s.ticket_id = ANY(CAST(string_to_array(:ids, ',') AS uuid[]))
+      AND s.outcome = 'ADMITTED'
+    ORDER BY s.ticket_id, s.scanned_at
+)
 SELECT coalesce(json_agg(json_build_object(
            'id', t.id, 'event_id', t.event_id, 'user_id', t.user_id,
            'holder_name', t.holder_name, 'handle', p.handle, 'code', t.code,
@@ -430,13 +437,7 @@ SELECT coalesce(json_agg(json_build_object(
        coalesce(array_agg(t.id::text), '{}')
 FROM tickets AS t
 LEFT JOIN passport_profiles AS p ON p.user_id = t.user_id
-LEFT JOIN LATERAL (
-    SELECT s.scanned_at, s.gate, s.device_id
-    FROM ticket_scans AS s
-    WHERE s.ticket_id = t.id AND s.outcome = 'ADMITTED'
-    ORDER BY s.scanned_at
-    LIMIT 1
-) AS first ON true
+LEFT JOIN first ON first.ticket_id = t.id
 WHERE t.id = ANY(CAST(string_to_array(:ids, ',') AS uuid[]))
 """
     ),

@@ -2,8 +2,10 @@
 
 The HTTP layer calls exactly these:
 
-- `push.push(session, *, device, request, now, settings) -> PushResponse`
-- `pull.pull(session, *, device, cursor, limit, now) -> PullResponse`
+- `push.push(session, *, device, request, now, settings, between_steps) -> PushResponse`
+  (`between_steps` is the request's commit: see `push.push`)
+- `pull.pull_json(session, *, device, cursor, limit, now) -> str` (the page as JSON text;
+  `pull.pull` gives the same page as a `PullResponse`)
 - `views.get_op(session, *, op_id) -> dict`
 - `views.list_conflicts(session) -> list[dict]`
 - `views.device_report(session, *, now) -> list[dict]`

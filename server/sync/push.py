@@ -1,7 +1,10 @@
 """Push: record and decide a batch of outbox ops, idempotently and convergently.
 
 The transaction contract: the caller's unit of work (one HTTP request) wraps
-the whole batch and commits once. Inside it:
+the batch. Without `between_steps` it commits once; the HTTP route passes its
+commit as `between_steps`, and the batch then commits in two steps: first
+everything whose rows no other transaction holds, then the rest, locked
+waiting (see `push`). Inside each step:
 
 1. Ops already in the log (by `op_id`) are replays: they get their first
    result back and change nothing.
@@ -11,7 +14,8 @@ the whole batch and commits once. Inside it:
 3. Ops that decide the same thing share a subject (one ticket, one card, one
    purchase). Every subject row the batch touches is locked in one global
    order (tickets, purchases, cards, then the holders' passports, each by
-   id) before any decision, so concurrent batches cannot deadlock.
+   id) before any decision, so concurrent batches cannot deadlock (a step
+   that must not wait skips the tickets and passports others hold).
 4. For each subject, in a savepoint, the new ops are added to the log and
    *all* the subject's ops are decided again in the contract's order
    (`server.sync.decide`); effects (door scans, the stamp and which scan

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from kiosk.store.cache import Cache
+from kiosk.store.cache import Cache, CachedTicket
 from kiosk.store.codec import optional_time, parse_time
 
 ARRIVAL_BUCKET = timedelta(minutes=15)
@@ -218,19 +218,6 @@ class _Event:
 
 
 @dataclass(frozen=True, slots=True)
-class _Ticket:
-    id: uuid.UUID
-    event_id: uuid.UUID
-    user_id: uuid.UUID | None
-    holder_name: str | None
-    handle: str | None
-    code: str | None
-    revoked: bool
-    checked_in_at: datetime | None
-    checked_in_gate: str | None
-
-
-@dataclass(frozen=True, slots=True)
 class _Arrival:
     at: datetime
     gate: str | None
@@ -241,7 +228,7 @@ class _Rows:
     """The cached rows the review is computed from, read once."""
 
     events: dict[uuid.UUID, _Event]
-    tickets: list[_Ticket]
+    tickets: list[CachedTicket]
     arrivals: dict[uuid.UUID, _Arrival]  # ticket id -> first admission
     reentries: Counter[uuid.UUID]  # ticket id -> REENTRY scans
     refused: Counter[uuid.UUID]  # event id -> REFUSED scans
@@ -347,23 +334,7 @@ class AttendanceService:
                 "SELECT id, name, starts_at, venue, country_code, carnival_circuit FROM events"
             )
         }
-        tickets = [
-            _Ticket(
-                id=uuid.UUID(row[0]),
-                event_id=uuid.UUID(row[1]),
-                user_id=None if row[2] is None else uuid.UUID(row[2]),
-                holder_name=row[3],
-                handle=row[4],
-                code=row[5],
-                revoked=bool(row[6]),
-                checked_in_at=optional_time(row[7]),
-                checked_in_gate=row[8],
-            )
-            for row in db.execute(
-                "SELECT id, event_id, user_id, holder_name, handle, code, revoked, "
-                "checked_in_at, checked_in_gate FROM tickets"
-            )
-        ]
+        tickets = self.cache.tickets()
         arrivals: dict[uuid.UUID, _Arrival] = {}
         reentries: Counter[uuid.UUID] = Counter()
         refused: Counter[uuid.UUID] = Counter()

@@ -487,6 +487,11 @@ class Cache:
         ).fetchone()
         return None if row is None else _ticket(row)
 
+    def tickets(self) -> list[CachedTicket]:
+        """Every pulled ticket, of every event."""
+        rows = self.db.execute(f"SELECT {_TICKET_COLUMNS} FROM tickets")  # noqa: S608 (fixed columns)
+        return [_ticket(row) for row in rows]
+
     def user_checked_in(self, user_id: uuid.UUID, event_id: uuid.UUID) -> bool:
         """True when the server knows a check-in of any of this user's tickets for the event."""
         row = self.db.execute(

@@ -237,6 +237,18 @@ def open_synchronizer(
     )
 
 
+def sync_once(settings: KioskSettings) -> SyncReport:
+    """One sync cycle (push, then pull) on a synchronizer opened and closed for it.
+
+    Raises what `open_synchronizer` raises (NotPaired); a failed sync is in the report.
+    """
+    synchronizer = open_synchronizer(settings)
+    try:
+        return synchronizer.sync_once()
+    finally:
+        synchronizer.close()
+
+
 def start_sync_loop(
     settings: KioskSettings,
     *,

@@ -153,7 +153,7 @@ def pair(
     data_dir: DataDir = None,
 ) -> None:
     """Pair this kiosk with the server using a one-time code, then download its data."""
-    from kiosk.app import open_synchronizer, pair_device
+    from kiosk.app import pair_device, sync_once
     from kiosk.settings import load_settings
 
     try:
@@ -171,13 +171,9 @@ def pair(
     if not sync_now:
         return
     try:
-        synchronizer = open_synchronizer(settings)
+        report = sync_once(settings)
     except KioskError as exc:
         _fail(exc)
-    try:
-        report = synchronizer.sync_once()
-    finally:
-        synchronizer.close()
     if report.ok:
         typer.echo(f"downloaded {report.rows} row(s) in {report.pages} page(s)")
     else:
@@ -187,17 +183,13 @@ def pair(
 @app.command()
 def sync(data_dir: DataDir = None, json_output: JsonFlag = False) -> None:
     """Push pending ops and pull changes once; exit 1 on failure, 3 if the device is revoked."""
-    from kiosk.app import open_synchronizer
+    from kiosk.app import sync_once
     from kiosk.settings import load_settings
 
     try:
-        synchronizer = open_synchronizer(load_settings(data_dir=data_dir))
+        report = sync_once(load_settings(data_dir=data_dir))
     except KioskError as exc:
         _fail(exc)
-    try:
-        report = synchronizer.sync_once()
-    finally:
-        synchronizer.close()
     if json_output:
         typer.echo(json.dumps(report.to_json()))
     else:

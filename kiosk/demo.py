@@ -274,7 +274,7 @@ def start_demo(
     say: Callable[[str], None] = lambda _line: None,
 ) -> DemoSetup:
     """Seed, serve, pair a door kiosk (data in `folder/kiosk`), sync; stop the server on error."""
-    from kiosk.app import open_synchronizer, pair_device
+    from kiosk.app import pair_device, sync_once
     from kiosk.settings import load_settings
 
     say(f"seeding the demo world in {folder}")
@@ -290,11 +290,7 @@ def start_demo(
             server.url, str(world["admin_token"]), str(world["events"][0]["id"])
         )
         pair_device(settings, server_url=server.url, code=code, name=f"Demo door ({gate})")
-        synchronizer = open_synchronizer(settings)
-        try:
-            report = synchronizer.sync_once()
-        finally:
-            synchronizer.close()
+        report = sync_once(settings)
         if not report.ok:
             raise DemoError(f"the first sync failed: {report.error}")
         say(f"paired a door kiosk with {server.url}; downloaded {report.rows} row(s)")
@@ -318,7 +314,7 @@ def run_headless(
     """
     from PySide6.QtCore import QCoreApplication, QTimer
 
-    from kiosk.app import open_kiosk, open_synchronizer
+    from kiosk.app import open_kiosk, sync_once
     from kiosk.scanner.validator import ScanValidator
     from kiosk.scanner.worker import Scanner
 
@@ -350,11 +346,7 @@ def run_headless(
         watchdog.stop()
         scanner.stop(timeout=2.0)
         kiosk.close()
-    synchronizer = open_synchronizer(setup.settings)
-    try:
-        report = synchronizer.sync_once()
-    finally:
-        synchronizer.close()
+    report = sync_once(setup.settings)
     summary = {
         "summary": {
             "scans": sum(colours.values()),

@@ -32,7 +32,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
 from core.clock import FixedClock
-from kiosk.app import open_kiosk, open_synchronizer, pair_device
+from kiosk.app import open_kiosk, pair_device, sync_once
 from kiosk.demo import GARBAGE_CODE, EmbeddedServer, seed_world
 from kiosk.scanner.sources import Frame
 from kiosk.scanner.synth import Condition, render_blank, render_frame
@@ -226,11 +226,7 @@ class World:
 
 def sync(settings: KioskSettings) -> None:
     """One sync cycle (push, then pull); RuntimeError if it failed."""
-    synchronizer = open_synchronizer(settings)
-    try:
-        report = synchronizer.sync_once()
-    finally:
-        synchronizer.close()
+    report = sync_once(settings)
     if not report.ok:
         raise RuntimeError(f"sync failed: {report.error}")
 

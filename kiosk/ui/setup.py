@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.app import open_kiosk, open_synchronizer, pair_device
+from kiosk.app import open_kiosk, pair_device, sync_once
 from kiosk.errors import KioskError
 from kiosk.scanner._signals import emit
 from kiosk.scanner.sources import FrameSource
@@ -131,11 +131,7 @@ class SetupWorker(QObject):
             return
         rows, problem = 0, None
         try:
-            synchronizer = open_synchronizer(self._settings)
-            try:
-                report = synchronizer.sync_once()
-            finally:
-                synchronizer.close()
+            report = sync_once(self._settings)
             rows, problem = report.rows, report.error
         except Exception as exc:
             problem = _message(exc)
@@ -164,11 +160,7 @@ class SetupWorker(QObject):
     def sync(self) -> None:
         """One sync cycle now, then the new state."""
         try:
-            synchronizer = open_synchronizer(self._settings)
-            try:
-                report = synchronizer.sync_once()
-            finally:
-                synchronizer.close()
+            report = sync_once(self._settings)
             if report.error:
                 emit(self.failed, tr("Sync failed: {error}", error=report.error))
         except Exception as exc:

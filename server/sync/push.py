@@ -165,14 +165,13 @@ def push(
     profiles, held_elsewhere = _lock_subjects(session, by_subject, wait=waiting)
     ready = {key: items for key, items in by_subject.items() if key not in held_elsewhere}
     stored.update(_decide_locked(session, device, ready, profiles, settings, now))
+    _note_device(device, request, now)
     if held_elsewhere:
         assert between_steps is not None
-        _note_device(device, request, now)
         between_steps()
         later = {key: by_subject[key] for key in sorted(held_elsewhere)}
         profiles, _none = _lock_subjects(session, later, wait=True)
         stored.update(_decide_locked(session, device, later, profiles, settings, now))
-    _note_device(device, request, now)
     session.flush()
     # Ops a concurrent push logged first (after our first look) answer with its result.
     stored.update(_existing(session, [op_id for op_id in unique if op_id not in stored]))

@@ -112,7 +112,11 @@ def serve(
     with _engine(settings) as engine:
         migrations.upgrade(engine)
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        from server.serving import tune_gc
+
+        app = create_app(settings)
+        tune_gc()
+        uvicorn.run(app, host=host, port=port, log_level="info")
         return
     # Each worker process builds its own app from the environment: hand it the same
     # database and the same web secret (a fresh secret per process would break sessions).

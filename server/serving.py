@@ -8,17 +8,30 @@ SO_REUSEPORT, and the kernel spreads new connections across them evenly.
 The parent only supervises: it stops every worker on SIGTERM or SIGINT, and
 if one worker dies it stops the rest and exits with an error, so a process
 manager restarts the whole server.
+
+Every server process also tunes Python's garbage collector once its app is
+built (`tune_gc`): a push of 500 ops keeps a few hundred thousand objects
+alive for its request, and with the default thresholds the collector kept
+walking them (and the app's own long-lived objects) over and over.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import signal
 import socket
 from multiprocessing.connection import wait
 from types import FrameType
 
+from fastapi import FastAPI
+
 _BACKLOG = 2048
+#: Container allocations between young collections (CPython's default is 700),
+#: and young and middle collections between older ones (defaults 10 and 10).
+#: Measured with bench/sync.py on PostgreSQL, 2 workers: server CPU per
+#: 500-op batch went from about 188 ms to 148 ms, ingest from 2,850 to 3,250 ops/s.
+GC_THRESHOLDS = (50_000, 20, 100)
 
 
 def run_workers(host: str, port: int, workers: int) -> int:
@@ -60,6 +73,29 @@ def _serve_one(host: str, port: int) -> None:
     listener.bind((host, port))
     listener.listen(_BACKLOG)
     config = uvicorn.Config(
-        "server.app:app_from_environment", factory=True, log_level="info", backlog=_BACKLOG
+        "server.serving:worker_app", factory=True, log_level="info", backlog=_BACKLOG
     )
     uvicorn.Server(config).run(sockets=[listener])
+
+
+def worker_app() -> FastAPI:
+    """The app for one worker process, from the environment, with the collector tuned."""
+    from server.app import app_from_environment
+
+    app = app_from_environment()
+    tune_gc()
+    return app
+
+
+def tune_gc() -> None:
+    """Set a serving process's collector for request-sized bursts of objects.
+
+    Call once, after the app is built: what exists then (modules, routes,
+    schemas, mappers) lives as long as the process, so it is frozen out of
+    every later collection, and young collections run after `GC_THRESHOLDS`
+    allocations instead of 700. Not for tests or short commands, which would
+    only keep their garbage longer.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import uuid
@@ -178,3 +179,26 @@ def test_killing_a_multi_worker_server_stops_every_worker(tmp_path: Path) -> Non
         for client in clients:
             client.close()
         server.stop()
+
+
+def test_a_worker_app_tunes_its_process_collector(tmp_path: Path) -> None:
+    """What a worker process builds: the app, then the collector frozen and set for pushes."""
+    script = (
+        "import gc, json\n"
+        "from server.serving import worker_app\n"
+        "before = gc.get_threshold()\n"
+        "app = worker_app()\n"
+        "print(json.dumps([before, gc.get_threshold(), gc.get_freeze_count(), type(app).__name__]))"
+    )
+    env = {**os.environ, "SOCA_DATABASE_URL": f"sqlite:///{tmp_path / 'gc.sqlite3'}"}
+    env["SOCA_SECRET_KEY"] = "a test secret"
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+    )
+    before, after, frozen, app_type = json.loads(done.stdout)
+    from server.serving import GC_THRESHOLDS
+
+    assert before == [700, 10, 10]
+    assert after == list(GC_THRESHOLDS)
+    assert frozen > 10_000  # modules, routes and schemas: out of every later collection
+    assert app_type == "FastAPI"

@@ -75,7 +75,24 @@ def make_engine(raw_url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
     # connection costs a backend process start.
     kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 10)
-    return create_engine(url, echo=echo, **kwargs)
+    engine = create_engine(url, echo=echo, **kwargs)
+    _configure_postgresql(engine)
+    return engine
+
+
+#: The planner's price of a random page read, relative to a sequential one (default 4).
+#: A sync server's tables live in memory, where the two cost about the same; at 4,
+#: the planner scanned all 50,000 passport profiles to lock or update the 500 a
+#: push touches (about 6 and 12 ms) instead of using their indexes (about 2 and 6 ms).
+RANDOM_PAGE_COST = 1.1
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET random_page_cost = {RANDOM_PAGE_COST}")
+        dbapi_connection.commit()  # a SET inside a rolled-back transaction would be undone
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -125,18 +125,21 @@ def insert_rows(
 def _copy_rows(
     session: Session, table: Table, names: list[str], rows: Sequence[Mapping[str, Any]]
 ) -> None:
-    """PostgreSQL's COPY: the fastest way in, formatted row by row in psycopg's C code."""
-    json_columns = _json_columns(table, names)
+    """PostgreSQL's binary COPY: the fastest way in, each row formatted in psycopg's C code.
+
+    Binary, not text: a timestamp or UUID then goes as its few raw bytes, which
+    costs both sides a fraction of writing and parsing its text (a timestamp's
+    text alone took psycopg about 2 µs). JSON values go as Python objects and
+    psycopg's jsonb dumper writes them.
+    """
     connection = session.connection()
     raw: Any = connection.connection.driver_connection
-    sql = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+    sql = f"COPY {table.name} ({', '.join(names)}) FROM STDIN (FORMAT BINARY)"
     try:
         with raw.cursor() as cursor, cursor.copy(sql) as copy:
+            copy.set_types([_copy_type(table.c[name]) for name in names])
             for row in rows:
-                values = [row[name] for name in names]
-                for index in json_columns:
-                    values[index] = _json_text(values[index])
-                copy.write_row(values)
+                copy.write_row([row[name] for name in names])
     except psycopg.IntegrityError as exc:
         # Callers catch SQLAlchemy's IntegrityError (a concurrent batch wrote the same row).
         raise IntegrityError(sql, None, exc) from exc
@@ -219,6 +222,14 @@ def _json_text(value: Any) -> str | None:
 def _plain_type(type_: TypeEngine[Any]) -> TypeEngine[Any]:
     """The storage type behind a TypeDecorator or a dialect variant, as PostgreSQL sees it."""
     return type_.dialect_impl(_PG)
+
+
+def _copy_type(column: Column[Any]) -> str:
+    """The PostgreSQL type name psycopg needs to write a column's values in binary."""
+    type_ = _plain_type(column.type)
+    if isinstance(type_, JSON):
+        return "jsonb"
+    return type_.compile(dialect=_PG).split("(", 1)[0].lower()
 
 
 def _pg_array_type(column: Column[Any]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -10,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.db.bulk import insert_rows, member_of, update_rows
-from server.db.models import SyncChange, SyncOp
+from server.db.models import PassportStamp, SyncChange, SyncOp, TicketScan
+from server.db.models.enums import ScanMethod, ScanOutcome
 from tests.server.factories import T0
 from tests.server.sync.world import build_world
 
@@ -46,6 +48,47 @@ def test_inserted_rows_read_back_equal_with_defaults_filled(session: Session) ->
     assert stored[0].first_effects == {"stamp_id": None}
     assert stored[0].occurred_at == T0
     assert stored[0].received_at is not None  # the Python-side default
+
+
+def test_every_column_kind_reads_back_exactly(session: Session) -> None:
+    """Times keep their microseconds and instant, UUIDs, NULLs, numbers and text survive."""
+    world = build_world(session, users=1, doors=1, branches=0)
+    ticket, device = world.tickets[0], world.doors[0]
+    away = datetime(2026, 2, 14, 23, 59, 58, 123456, tzinfo=timezone(timedelta(hours=-4)))
+    stamp = {
+        "id": uuid.uuid4(),
+        "user_id": ticket.user_id,
+        "event_id": world.event_id,
+        "country_code": "TT",
+        "carnival_circuit": None,
+        "points_earned": 2_000_000_000,
+        "source": "TICKET_SCAN",
+        "created_at": away,
+    }
+    insert_rows(session, PassportStamp, [stamp])
+    scan = {
+        "id": uuid.uuid4(),
+        "ticket_id": ticket.id,
+        "event_id": world.event_id,
+        "user_id": ticket.user_id,
+        "device_id": device.id,
+        "op_id": None,
+        "gate": "Porte d’entrée — 2",
+        "method": ScanMethod.MANUAL,
+        "note": "line\nbreak, tab\t and \\ backslash",
+        "outcome": ScanOutcome.ADMITTED,
+        "reason": None,
+        "scanned_at": away,
+        "received_at": T0,
+        "passport_stamp_id": stamp["id"],
+    }
+    insert_rows(session, TicketScan, [scan])
+    session.expire_all()
+    stored_stamp = session.get_one(PassportStamp, stamp["id"])
+    stored_scan = session.get_one(TicketScan, scan["id"])
+    assert {name: getattr(stored_stamp, name) for name in stamp} == stamp
+    assert {name: getattr(stored_scan, name) for name in scan} == scan
+    assert stored_scan.scanned_at.utcoffset() == timedelta(0)  # stored as the same instant
 
 
 def test_a_duplicate_key_raises_sqlalchemys_integrity_error(session: Session) -> None:

@@ -175,7 +175,9 @@ def update_rows(
 # ----------------------------------------------------------------------------- helpers
 
 
-def _with_defaults(table: Table, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _with_defaults(
+    table: Table, rows: Sequence[Mapping[str, Any]]
+) -> list[Mapping[str, Any]]:
     """Rows with every column that has a Python-side default and was not given."""
     given = set(rows[0])
     defaults = [
@@ -184,8 +186,8 @@ def _with_defaults(table: Table, rows: Sequence[Mapping[str, Any]]) -> list[dict
         if column.name not in given and column.default is not None
     ]
     if not defaults:
-        return [dict(row) for row in rows]
-    filled = []
+        return list(rows)  # read, never changed: no copy
+    filled: list[Mapping[str, Any]] = []
     for row in rows:
         full = dict(row)
         for column in defaults:

@@ -132,7 +132,8 @@ def _write(session: Session) -> None:
     insert_rows(session, SyncChange, rows, upsert_on=("entity", "entity_id"))
 
 
-_COLUMNS = ("entity", "entity_id", "event_id", "branch_id", "promoter_id", "user_id", "deleted")
+_TEXT_COLUMNS = ("entity", "entity_id")
+_UUID_COLUMNS = ("event_id", "branch_id", "promoter_id", "user_id")
 _NUMBERED_UPSERT = """
 INSERT INTO sync_changes
     (entity, entity_id, event_id, branch_id, promoter_id, user_id, deleted, change_no, changed_at)
@@ -161,8 +162,11 @@ def _write_numbered_postgresql(session: Session, rows: list[dict[str, Any]], now
     the next number is read in the same statement that writes.
     """
     parameters: dict[str, Any] = {
-        name: _array_literal([row[name] for row in rows]) for name in _COLUMNS
+        name: _text_array([row[name] for row in rows]) for name in _TEXT_COLUMNS
     }
+    for name in _UUID_COLUMNS:
+        parameters[name] = _uuid_array([row[name] for row in rows])
+    parameters["deleted"] = "{" + ",".join("t" if row["deleted"] else "f" for row in rows) + "}"
     parameters["changed_at"] = now
     connection = session.connection()
     connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOCK_KEY})
@@ -170,18 +174,22 @@ def _write_numbered_postgresql(session: Session, rows: list[dict[str, Any]], now
     connection.exec_driver_sql(_NUMBERED_UPSERT, parameters)
 
 
-def _array_literal(values: list[Any]) -> str:
-    """A PostgreSQL array literal of text, UUID or boolean values (None is NULL)."""
-    items = []
-    for value in values:
-        if value is None:
-            items.append("NULL")
-        elif isinstance(value, bool):
-            items.append("t" if value else "f")
-        else:
-            escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
-            items.append(f'"{escaped}"')
-    return "{" + ",".join(items) + "}"
+def _text_array(values: list[str]) -> str:
+    """A PostgreSQL array literal of text values, each quoted (an id may read "NULL")."""
+    quoted = (value.replace("\\", "\\\\").replace('"', '\\"') for value in values)
+    return "{" + ",".join(f'"{value}"' for value in quoted) + "}"
+
+
+def _uuid_array(values: list[uuid.UUID | str | None]) -> str:
+    """A PostgreSQL array literal of UUIDs (None is NULL); a UUID's text needs no quoting."""
+    return "{" + ",".join(_uuid_text(value) for value in values) + "}"
+
+
+def _uuid_text(value: uuid.UUID | str | None) -> str:
+    if value is None:
+        return "NULL"
+    # Text is parsed first: anything but a UUID raises here, never bends the literal.
+    return str(value if isinstance(value, uuid.UUID) else uuid.UUID(value))
 
 
 def _offer_branches(session: Session, offer_ids: set[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:

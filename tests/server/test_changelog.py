@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.db.changelog import touch
@@ -67,3 +70,20 @@ def test_entity_ids_with_array_literal_characters_are_written_as_given(
     }
     numbers = sorted(row.change_no for row in rows)
     assert numbers == list(range(numbers[0], numbers[0] + len(odd)))
+
+
+def test_a_scope_id_that_is_not_a_uuid_is_refused_and_nothing_is_written(
+    committed_factory: sessionmaker[Session],
+) -> None:
+    """Scope ids go into a UUID array literal on PostgreSQL: text must not bend it."""
+    before = _log(committed_factory)
+    bent = f"{uuid.uuid4()},{uuid.uuid4()}"
+
+    def write_bent() -> None:
+        with unit_of_work(committed_factory) as session:
+            touch(session, "scans", "s1", event_id=uuid.uuid4())
+            touch(session, "scans", "s2", event_id=bent)
+
+    with pytest.raises((ValueError, StatementError)):
+        write_bent()
+    assert _log(committed_factory) == before

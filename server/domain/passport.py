@@ -23,7 +23,7 @@ from sqlalchemy.orm.util import identity_key
 
 from core.tiers import DEFAULT_POINT_TIERS, PointTier, point_tier_finder, point_tier_for
 from core.tokens import TokenKind, issue_token
-from server.db.bulk import insert_rows, member_of, slot_values, update_rows
+from server.db.bulk import insert_records, member_of, update_rows
 from server.db.changelog import touch
 from server.db.models import (
     Event,
@@ -334,11 +334,7 @@ def _write_awards(
     if not new_stamps:
         return
     session.flush()  # the profiles' own pending changes go first
-    insert_rows(
-        session,
-        PassportStamp,
-        [slot_values(stamp) for stamp in new_stamps],
-    )
+    insert_records(session, PassportStamp, new_stamps)
     changed = []
     tier_for = point_tier_finder(tiers)
     for user_id in {stamp.user_id for stamp in new_stamps}:

@@ -55,7 +55,7 @@ from core.wire import (
     TicketScanPayload,
     parse_payload,
 )
-from server.db.bulk import insert_rows, member_of, slot_values
+from server.db.bulk import insert_records, member_of
 from server.db.changelog import touch
 from server.db.models import (
     Device,
@@ -558,12 +558,12 @@ def _new_row(device: Device, item: _Prepared, now: datetime) -> _NewOp:
 
 def _write_new(session: Session, ops: Iterable[_NewOp], scans: Iterable[_NewScan]) -> None:
     """Insert the batch's new op and scan rows in two statements; note the scans for pull."""
-    insert_rows(session, SyncOp, [slot_values(op) for op in ops])
-    scan_rows = [slot_values(scan) for scan in scans]
-    insert_rows(session, TicketScan, scan_rows)
+    insert_records(session, SyncOp, list(ops))
+    scan_rows = list(scans)
+    insert_records(session, TicketScan, scan_rows)
     for scan in scan_rows:
-        if scan["event_id"] is not None:
-            touch(session, "scans", str(scan["id"]), event_id=scan["event_id"])
+        if scan.event_id is not None:
+            touch(session, "scans", str(scan.id), event_id=scan.event_id)
 
 
 def _record_loose(

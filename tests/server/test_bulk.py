@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.db.bulk import insert_rows, member_of, update_rows
+from server.db.bulk import insert_records, insert_rows, member_of, update_rows
 from server.db.models import PassportStamp, SyncChange, SyncOp, TicketScan
 from server.db.models.enums import ScanMethod, ScanOutcome
 from tests.server.factories import T0
@@ -89,6 +90,52 @@ def test_every_column_kind_reads_back_exactly(session: Session) -> None:
     assert {name: getattr(stored_stamp, name) for name in stamp} == stamp
     assert {name: getattr(stored_scan, name) for name in scan} == scan
     assert stored_scan.scanned_at.utcoffset() == timedelta(0)  # stored as the same instant
+
+
+@dataclass(slots=True)
+class _Stamp:
+    """Every `passport_stamps` column."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    event_id: uuid.UUID
+    country_code: str
+    carnival_circuit: str | None
+    points_earned: int
+    source: str
+    created_at: datetime
+
+
+@dataclass(slots=True)
+class _StampWithoutTime:
+    """Leaves out `created_at`, which has a Python-side default."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    event_id: uuid.UUID
+    country_code: str
+    carnival_circuit: str | None
+    points_earned: int
+    source: str
+
+
+def test_records_are_inserted_field_by_column_and_defaults_fill_what_they_leave_out(
+    session: Session,
+) -> None:
+    world = build_world(session, users=2, doors=0, branches=0)
+    first, second = (ticket.user_id for ticket in world.tickets[:2])
+    full = _Stamp(uuid.uuid4(), first, world.event_id, "TT", "Trinidad", 50, "TICKET_SCAN", T0)
+    short = _StampWithoutTime(uuid.uuid4(), second, world.event_id, "GB", None, 20, "BONUS")
+    insert_records(session, PassportStamp, [full])
+    insert_records(session, PassportStamp, [short])
+    insert_records(session, PassportStamp, [])
+    session.expire_all()
+    stored = session.get_one(PassportStamp, full.id)
+    assert (stored.user_id, stored.country_code, stored.points_earned) == (first, "TT", 50)
+    assert (stored.carnival_circuit, stored.created_at) == ("Trinidad", T0)
+    defaulted = session.get_one(PassportStamp, short.id)
+    assert (defaulted.country_code, defaulted.source) == ("GB", "BONUS")
+    assert defaulted.created_at is not None and defaulted.created_at > T0
 
 
 def test_a_duplicate_key_raises_sqlalchemys_integrity_error(session: Session) -> None:

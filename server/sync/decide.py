@@ -62,13 +62,18 @@ class OpFact:
     entry_id: uuid.UUID | None = None
 
     @cached_property
-    def order(self) -> tuple[datetime, str, int, str]:
-        """The contract's deterministic order: door time, then device, then seq."""
+    def order(self) -> tuple[datetime, int, int, int]:
+        """The contract's deterministic order: door time, then device, then seq.
+
+        Ids compare as numbers, which orders them exactly as their text does
+        (fixed-width lowercase hex) without formatting each; none sorts first.
+        """
+        identity = self.op_id or self.entry_id
         return (
             self.occurred_at,
-            str(self.device_id or ""),
+            -1 if self.device_id is None else self.device_id.int,
             -1 if self.seq is None else self.seq,
-            str(self.op_id or self.entry_id or ""),
+            -1 if identity is None else identity.int,
         )
 
 

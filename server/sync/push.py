@@ -242,20 +242,18 @@ def _preload_tickets(
     ticket_ids = set()
     peeked: _Peeked = {}
     for op in ops:
-        if op.type == OpType.TICKET_MANUAL_CHECKIN:
-            raw = op.payload.get("ticket_id")
-        elif op.type == OpType.TICKET_SCAN:
+        if op.type == OpType.TICKET_SCAN:
             qr = op.payload.get("qr")
             if not isinstance(qr, str):
                 continue
             claims = peeked[qr] = peek_claims(qr)
-            raw = claims.subject_id if claims and claims.kind is TokenKind.TICKET else None
-        else:
-            continue
-        try:
-            ticket_ids.add(uuid.UUID(str(raw)))
-        except ValueError:
-            continue
+            if claims and claims.kind is TokenKind.TICKET:
+                ticket_ids.add(claims.subject_id)
+        elif op.type == OpType.TICKET_MANUAL_CHECKIN:
+            try:
+                ticket_ids.add(uuid.UUID(str(op.payload.get("ticket_id"))))
+            except ValueError:
+                continue
     return _load_tickets(session, ticket_ids), peeked
 
 

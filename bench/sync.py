@@ -3,6 +3,7 @@
     uv run python bench/sync.py                          # the issue's sizes, both engines
     uv run python bench/sync.py --ops 5000 --engine sqlite
     uv run python bench/sync.py --workers 1              # one server process
+    uv run python bench/sync.py --cpu                    # also CPU per ingest batch (Linux)
 
 Three measurements per engine:
 
@@ -11,6 +12,11 @@ Three measurements per engine:
    batches of `--batch`: ops per second over the whole run, p50 and p95 per batch;
 2. replay: the same batches pushed a second time (every op already known);
 3. pull: a fresh door device pulling the whole `--tickets`-ticket event.
+
+With `--cpu`, ingest also reports the CPU time per batch of the server's
+processes and of the local PostgreSQL server's processes, read from /proc
+(so only for a PostgreSQL on this machine; on SQLite the database works
+inside the server's processes).
 
 The world (one event, its tickets and holders' passports, the devices) is
 written straight into the database before the server starts, so only sync is
@@ -36,7 +42,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.wire import TicketScanPayload, build_op
-from server.devtools import World, build_world, scratch_database, serve
+from server.devtools import ServerProcess, World, build_world, scratch_database
 
 
 def _batches(world: World, ops: int, devices: int, batch: int) -> list[tuple[int, dict[str, Any]]]:
@@ -118,6 +124,27 @@ def _pull_all(base: str, token: str) -> tuple[float, int, int]:
                 return time.perf_counter() - began, requests, tickets
 
 
+def _cpu_seconds(server_session: int) -> tuple[float, float]:
+    """CPU seconds used so far by the server's processes and by PostgreSQL's, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    server = database = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        name, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :]
+        fields = rest.split()  # from the state on: session is 4th, utime and stime 12th, 13th
+        used = int(fields[11]) + int(fields[12])
+        if int(fields[3]) == server_session:
+            server += used
+        elif name.startswith("postgres"):
+            database += used
+    return server / tick, database / tick
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -131,11 +158,20 @@ def run_engine(kind: str, args: argparse.Namespace) -> dict[str, float]:
     ):
         world = build_world(engine, args.tickets, args.devices + 1)
         batches = _batches(world, args.ops, args.devices, args.batch)
-        with serve(url, workers=args.workers) as base:
-            ingest_s, ingest = _push_all(base, world.tokens, batches, args.devices)
-            replay_s, replay = _push_all(base, world.tokens, batches, args.devices)
-            pull_s, requests, pulled = _pull_all(base, world.tokens[-1])
+        server = ServerProcess(url, workers=args.workers)
+        server.start()
+        try:
+            assert server.process is not None
+            cpu_before = _cpu_seconds(server.process.pid) if args.cpu else (0.0, 0.0)
+            ingest_s, ingest = _push_all(server.base_url, world.tokens, batches, args.devices)
+            cpu_after = _cpu_seconds(server.process.pid) if args.cpu else (0.0, 0.0)
+            replay_s, replay = _push_all(server.base_url, world.tokens, batches, args.devices)
+            pull_s, requests, pulled = _pull_all(server.base_url, world.tokens[-1])
+        finally:
+            server.stop()
         return {
+            "server_cpu_ms": (cpu_after[0] - cpu_before[0]) * 1000 / len(batches),
+            "database_cpu_ms": (cpu_after[1] - cpu_before[1]) * 1000 / len(batches),
             "ingest_ops_s": args.ops / ingest_s,
             "ingest_p50": statistics.median(ingest) * 1000,
             "ingest_p95": _pct(ingest, 0.95) * 1000,
@@ -145,6 +181,12 @@ def run_engine(kind: str, args: argparse.Namespace) -> dict[str, float]:
             "pull_requests": requests,
             "pulled": pulled,
         }
+
+
+def _cpu_columns(kind: str, figures: dict[str, float]) -> str:
+    server = f"{figures['server_cpu_ms']:.0f} ms"
+    database = f"{figures['database_cpu_ms']:.0f} ms" if kind == "postgresql" else "(in server)"
+    return f" {server:>16} {database:>12}"
 
 
 def main() -> None:
@@ -160,6 +202,11 @@ def main() -> None:
         default=os.cpu_count() or 1,
         help="soca-server worker processes (default: one per core, as deployed)",
     )
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="also print CPU ms per ingest batch: server processes, local PostgreSQL (Linux)",
+    )
     parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
@@ -170,7 +217,8 @@ def main() -> None:
     )
     print(
         f"{'engine':<11} {'ingest ops/s':>12} {'p50 ms':>8} {'p95 ms':>8} {'replay ops/s':>13} "
-        f"{'replay p50':>11} {'pull s':>7} {'requests':>9} {'tickets':>8}",
+        f"{'replay p50':>11} {'pull s':>7} {'requests':>9} {'tickets':>8}"
+        + (f" {'server CPU/batch':>16} {'db CPU/batch':>12}" if args.cpu else ""),
         flush=True,
     )
     for kind in kinds:
@@ -178,7 +226,8 @@ def main() -> None:
         print(
             f"{kind:<11} {f['ingest_ops_s']:>12,.0f} {f['ingest_p50']:>8.0f} "
             f"{f['ingest_p95']:>8.0f} {f['replay_ops_s']:>13,.0f} {f['replay_p50']:>11.0f} "
-            f"{f['pull_s']:>7.2f} {f['pull_requests']:>9} {f['pulled']:>8,}",
+            f"{f['pull_s']:>7.2f} {f['pull_requests']:>9} {f['pulled']:>8,}"
+            + (_cpu_columns(kind, f) if args.cpu else ""),
             flush=True,
         )
 

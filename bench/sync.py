@@ -14,7 +14,8 @@ Three measurements per engine:
 3. pull: a fresh door device pulling the whole `--tickets`-ticket event.
 
 With `--cpu`, ingest also reports the CPU time per batch of the server's
-processes and of the local PostgreSQL server's processes, read from /proc
+processes and of the local PostgreSQL server's processes, and the largest
+resident memory of a server process at the end of the run, read from /proc
 (so only for a PostgreSQL on this machine; on SQLite the database works
 inside the server's processes).
 
@@ -145,6 +146,24 @@ def _cpu_seconds(server_session: int) -> tuple[float, float]:
     return server / tick, database / tick
 
 
+def _resident_mb(server_session: int) -> float:
+    """The largest resident memory among the server's processes, in MB, from /proc."""
+    largest = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat, status = (entry / "stat").read_text(), (entry / "status").read_text()
+        except OSError:
+            continue
+        if int(stat[stat.rindex(")") + 2 :].split()[3]) != server_session:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                largest = max(largest, int(line.split()[1]))
+    return largest / 1024
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -167,11 +186,13 @@ def run_engine(kind: str, args: argparse.Namespace) -> dict[str, float]:
             cpu_after = _cpu_seconds(server.process.pid) if args.cpu else (0.0, 0.0)
             replay_s, replay = _push_all(server.base_url, world.tokens, batches, args.devices)
             pull_s, requests, pulled = _pull_all(server.base_url, world.tokens[-1])
+            resident = _resident_mb(server.process.pid) if args.cpu else 0.0
         finally:
             server.stop()
         return {
             "server_cpu_ms": (cpu_after[0] - cpu_before[0]) * 1000 / len(batches),
             "database_cpu_ms": (cpu_after[1] - cpu_before[1]) * 1000 / len(batches),
+            "resident_mb": resident,
             "ingest_ops_s": args.ops / ingest_s,
             "ingest_p50": statistics.median(ingest) * 1000,
             "ingest_p95": _pct(ingest, 0.95) * 1000,
@@ -183,10 +204,13 @@ def run_engine(kind: str, args: argparse.Namespace) -> dict[str, float]:
         }
 
 
+_CPU_HEADER = f" {'server CPU/batch':>16} {'db CPU/batch':>12} {'worker RSS':>10}"
+
+
 def _cpu_columns(kind: str, figures: dict[str, float]) -> str:
     server = f"{figures['server_cpu_ms']:.0f} ms"
     database = f"{figures['database_cpu_ms']:.0f} ms" if kind == "postgresql" else "(in server)"
-    return f" {server:>16} {database:>12}"
+    return f" {server:>16} {database:>12} {figures['resident_mb']:>7.0f} MB"
 
 
 def main() -> None:
@@ -205,7 +229,8 @@ def main() -> None:
     parser.add_argument(
         "--cpu",
         action="store_true",
-        help="also print CPU ms per ingest batch: server processes, local PostgreSQL (Linux)",
+        help="also print CPU ms per ingest batch (server processes, local PostgreSQL) and "
+        "the largest server process's resident memory at the end (Linux)",
     )
     parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
@@ -218,7 +243,7 @@ def main() -> None:
     print(
         f"{'engine':<11} {'ingest ops/s':>12} {'p50 ms':>8} {'p95 ms':>8} {'replay ops/s':>13} "
         f"{'replay p50':>11} {'pull s':>7} {'requests':>9} {'tickets':>8}"
-        + (f" {'server CPU/batch':>16} {'db CPU/batch':>12}" if args.cpu else ""),
+        + (_CPU_HEADER if args.cpu else ""),
         flush=True,
     )
     for kind in kinds:

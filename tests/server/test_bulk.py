@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from server.db.bulk import insert_records, insert_rows, member_of, update_rows
 from server.db.models import PassportStamp, SyncChange, SyncOp, TicketScan
 from server.db.models.enums import ScanMethod, ScanOutcome
+from server.domain.passport import StampInfo
 from tests.server.factories import T0
 from tests.server.sync.world import build_world
 
@@ -93,49 +94,30 @@ def test_every_column_kind_reads_back_exactly(session: Session) -> None:
 
 
 @dataclass(slots=True)
-class _Stamp:
-    """Every `passport_stamps` column."""
+class _Change:
+    """Leaves out `deleted` and `changed_at`, which have Python-side defaults."""
 
-    id: uuid.UUID
-    user_id: uuid.UUID
-    event_id: uuid.UUID
-    country_code: str
-    carnival_circuit: str | None
-    points_earned: int
-    source: str
-    created_at: datetime
-
-
-@dataclass(slots=True)
-class _StampWithoutTime:
-    """Leaves out `created_at`, which has a Python-side default."""
-
-    id: uuid.UUID
-    user_id: uuid.UUID
-    event_id: uuid.UUID
-    country_code: str
-    carnival_circuit: str | None
-    points_earned: int
-    source: str
+    entity: str
+    entity_id: str
+    change_no: int
 
 
 def test_records_are_inserted_field_by_column_and_defaults_fill_what_they_leave_out(
     session: Session,
 ) -> None:
-    world = build_world(session, users=2, doors=0, branches=0)
-    first, second = (ticket.user_id for ticket in world.tickets[:2])
-    full = _Stamp(uuid.uuid4(), first, world.event_id, "TT", "Trinidad", 50, "TICKET_SCAN", T0)
-    short = _StampWithoutTime(uuid.uuid4(), second, world.event_id, "GB", None, 20, "BONUS")
+    world = build_world(session, users=1, doors=0, branches=0)
+    user_id = world.tickets[0].user_id
+    full = StampInfo(uuid.uuid4(), user_id, world.event_id, "TT", "Trinidad", 50, "BONUS", T0)
     insert_records(session, PassportStamp, [full])
-    insert_records(session, PassportStamp, [short])
-    insert_records(session, PassportStamp, [])
+    insert_records(session, SyncChange, [_Change("offers", "o1", 7), _Change("offers", "o2", 8)])
+    insert_records(session, SyncChange, [])
     session.expire_all()
     stored = session.get_one(PassportStamp, full.id)
-    assert (stored.user_id, stored.country_code, stored.points_earned) == (first, "TT", 50)
-    assert (stored.carnival_circuit, stored.created_at) == ("Trinidad", T0)
-    defaulted = session.get_one(PassportStamp, short.id)
-    assert (defaulted.country_code, defaulted.source) == ("GB", "BONUS")
-    assert defaulted.created_at is not None and defaulted.created_at > T0
+    assert (stored.user_id, stored.country_code, stored.points_earned) == (user_id, "TT", 50)
+    assert (stored.carnival_circuit, stored.source, stored.created_at) == ("Trinidad", "BONUS", T0)
+    changes = session.scalars(select(SyncChange).order_by(SyncChange.change_no)).all()
+    assert [(change.entity_id, change.change_no) for change in changes] == [("o1", 7), ("o2", 8)]
+    assert all(change.deleted is False and change.changed_at > T0 for change in changes)
 
 
 def test_a_duplicate_key_raises_sqlalchemys_integrity_error(session: Session) -> None:

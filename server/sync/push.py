@@ -432,35 +432,16 @@ def _lock_subjects(
     for, in order; waits that follow the global order cannot deadlock.
     """
     firsts = [items[0] for items in by_subject.values()]
-    ticket_ids = sorted({item.ticket.id for item in firsts if item.ticket})
-    purchase_ids = sorted({item.purchase.id for item in firsts if item.purchase})
-    locked_tickets = set(ticket_ids)
-    for model, ids, skip in (
-        (Ticket, ticket_ids, not wait),
-        (PackagePurchase, purchase_ids, False),
-    ):
-        if ids:
-            # Only the lock matters: the rows were loaded already (ids only, no objects).
-            got = session.scalars(
-                select(model.id)
-                .where(member_of(session, model.id, ids))
-                .order_by(model.id)
-                .with_for_update(key_share=True, skip_locked=skip)
-            ).all()
-            if model is Ticket:
-                locked_tickets = set(got)
-    card_ids = sorted(
+    ticket_ids = {item.ticket.id for item in firsts if item.ticket}
+    locked_tickets = _lock_rows(session, Ticket, ticket_ids, skip_locked=not wait)
+    purchase_ids = {item.purchase.id for item in firsts if item.purchase}
+    _lock_rows(session, PackagePurchase, purchase_ids, skip_locked=False)
+    card_ids = {
         cards.get_or_create_pass(session, offer_id=item.offer.id, user_id=item.user_id).id
         for item in firsts
         if item.offer and item.user_id
-    )
-    if card_ids:
-        session.scalars(
-            select(LoyaltyPass)
-            .where(member_of(session, LoyaltyPass.id, card_ids))
-            .order_by(LoyaltyPass.id)
-            .with_for_update(key_share=True)
-        ).all()
+    }
+    _lock_rows(session, LoyaltyPass, card_ids, skip_locked=False)
     holders = {
         item.ticket.user_id for item in firsts if item.ticket and item.ticket.id in locked_tickets
     }
@@ -472,6 +453,25 @@ def _lock_subjects(
         and (items[0].ticket.id not in locked_tickets or items[0].ticket.user_id not in profiles)
     }
     return profiles, held_elsewhere
+
+
+def _lock_rows(
+    session: Session, model: Any, ids: set[uuid.UUID], *, skip_locked: bool
+) -> set[uuid.UUID]:
+    """Lock these rows (key share, in id order) and return the ids locked.
+
+    Only the lock matters: the rows were loaded already, so ids are read, not
+    objects. With `skip_locked`, rows another transaction holds are left out.
+    """
+    if not ids:
+        return set()
+    locked = session.scalars(
+        select(model.id)
+        .where(member_of(session, model.id, ids))
+        .order_by(model.id)
+        .with_for_update(key_share=True, skip_locked=skip_locked)
+    )
+    return set(locked)
 
 
 # -------------------------------------------------------------------------- decisions

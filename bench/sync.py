@@ -33,6 +33,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,7 +44,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.wire import TicketScanPayload, build_op
-from server.devtools import ServerProcess, World, build_world, scratch_database
+from server.devtools import World, build_world, scratch_database, serve
 
 
 def _batches(world: World, ops: int, devices: int, batch: int) -> list[tuple[int, dict[str, Any]]]:
@@ -125,10 +126,8 @@ def _pull_all(base: str, token: str) -> tuple[float, int, int]:
                 return time.perf_counter() - began, requests, tickets
 
 
-def _cpu_seconds(server_session: int) -> tuple[float, float]:
-    """CPU seconds used so far by the server's processes and by PostgreSQL's, from /proc."""
-    tick = os.sysconf("SC_CLK_TCK")
-    server = database = 0
+def _processes() -> Iterator[tuple[Path, str, int, int]]:
+    """Every process as (its /proc folder, name, session id, CPU ticks so far)."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -138,25 +137,30 @@ def _cpu_seconds(server_session: int) -> tuple[float, float]:
             continue  # ended meanwhile
         name, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :]
         fields = rest.split()  # from the state on: session is 4th, utime and stime 12th, 13th
-        used = int(fields[11]) + int(fields[12])
-        if int(fields[3]) == server_session:
-            server += used
+        yield entry, name, int(fields[3]), int(fields[11]) + int(fields[12])
+
+
+def _cpu_seconds(server_session: int) -> tuple[float, float]:
+    """CPU seconds used so far by the server's processes and by PostgreSQL's."""
+    server = database = 0
+    for _folder, name, session, ticks in _processes():
+        if session == server_session:
+            server += ticks
         elif name.startswith("postgres"):
-            database += used
+            database += ticks
+    tick = os.sysconf("SC_CLK_TCK")
     return server / tick, database / tick
 
 
 def _resident_mb(server_session: int) -> float:
-    """The largest resident memory among the server's processes, in MB, from /proc."""
+    """The largest resident memory among the server's processes, in MB."""
     largest = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
+    for folder, _name, session, _ticks in _processes():
+        if session != server_session:
             continue
         try:
-            stat, status = (entry / "stat").read_text(), (entry / "status").read_text()
+            status = (folder / "status").read_text()
         except OSError:
-            continue
-        if int(stat[stat.rindex(")") + 2 :].split()[3]) != server_session:
             continue
         for line in status.splitlines():
             if line.startswith("VmRSS:"):
@@ -177,18 +181,16 @@ def run_engine(kind: str, args: argparse.Namespace) -> dict[str, float]:
     ):
         world = build_world(engine, args.tickets, args.devices + 1)
         batches = _batches(world, args.ops, args.devices, args.batch)
-        server = ServerProcess(url, workers=args.workers)
-        server.start()
-        try:
+        with serve(url, workers=args.workers) as server:
             assert server.process is not None
-            cpu_before = _cpu_seconds(server.process.pid) if args.cpu else (0.0, 0.0)
-            ingest_s, ingest = _push_all(server.base_url, world.tokens, batches, args.devices)
-            cpu_after = _cpu_seconds(server.process.pid) if args.cpu else (0.0, 0.0)
-            replay_s, replay = _push_all(server.base_url, world.tokens, batches, args.devices)
-            pull_s, requests, pulled = _pull_all(server.base_url, world.tokens[-1])
-            resident = _resident_mb(server.process.pid) if args.cpu else 0.0
-        finally:
-            server.stop()
+            session_id = server.process.pid  # the server leads its own session
+            base = server.base_url
+            cpu_before = _cpu_seconds(session_id) if args.cpu else (0.0, 0.0)
+            ingest_s, ingest = _push_all(base, world.tokens, batches, args.devices)
+            cpu_after = _cpu_seconds(session_id) if args.cpu else (0.0, 0.0)
+            replay_s, replay = _push_all(base, world.tokens, batches, args.devices)
+            pull_s, requests, pulled = _pull_all(base, world.tokens[-1])
+            resident = _resident_mb(session_id) if args.cpu else 0.0
         return {
             "server_cpu_ms": (cpu_after[0] - cpu_before[0]) * 1000 / len(batches),
             "database_cpu_ms": (cpu_after[1] - cpu_before[1]) * 1000 / len(batches),

@@ -223,11 +223,11 @@ class ServerProcess:
 
 
 @contextmanager
-def serve(database_url: str, workers: int = 1) -> Iterator[str]:
-    """Run `soca-server serve` on a free port for the duration; yields its base URL."""
+def serve(database_url: str, workers: int = 1) -> Iterator[ServerProcess]:
+    """Run `soca-server serve` on a free port for the duration; yields the running server."""
     server = ServerProcess(database_url, workers=workers)
     server.start()
     try:
-        yield server.base_url
+        yield server
     finally:
         server.stop()

@@ -133,7 +133,6 @@ def _write(session: Session) -> None:
 
 
 _TEXT_COLUMNS = ("entity", "entity_id")
-_UUID_COLUMNS = ("event_id", "branch_id", "promoter_id", "user_id")
 _NUMBERED_UPSERT = """
 INSERT INTO sync_changes
     (entity, entity_id, event_id, branch_id, promoter_id, user_id, deleted, change_no, changed_at)
@@ -164,7 +163,7 @@ def _write_numbered_postgresql(session: Session, rows: list[dict[str, Any]], now
     parameters: dict[str, Any] = {
         name: _text_array([row[name] for row in rows]) for name in _TEXT_COLUMNS
     }
-    for name in _UUID_COLUMNS:
+    for name in SyncChange.SCOPES:
         parameters[name] = _uuid_array([row[name] for row in rows])
     parameters["deleted"] = "{" + ",".join("t" if row["deleted"] else "f" for row in rows) + "}"
     parameters["changed_at"] = now

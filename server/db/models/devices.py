@@ -107,6 +107,8 @@ class SyncChange(Base):
     """
 
     __tablename__ = "sync_changes"
+    #: The columns that say whose change it is (each a UUID, most rows set one).
+    SCOPES = ("event_id", "branch_id", "promoter_id", "user_id")
     # One index per scope, holding only the rows of that scope, in change order.
     __table_args__ = tuple(
         Index(
@@ -116,7 +118,7 @@ class SyncChange(Base):
             postgresql_where=text(f"{scope} IS NOT NULL"),
             sqlite_where=text(f"{scope} IS NOT NULL"),
         )
-        for scope in ("event_id", "branch_id", "promoter_id", "user_id")
+        for scope in SCOPES
     )
 
     entity: Mapped[str] = mapped_column(String(20), primary_key=True)

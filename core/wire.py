@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
+import hashlib
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
@@ -64,6 +65,8 @@ class OpType(enum.StrEnum):
     PASS_STAMP = "pass.stamp"  # noqa: S105 (not a password)
     PASS_CLAIM = "pass.claim"  # noqa: S105 (not a password)
     PACKAGE_ACTIVATE = "package.activate"
+    SCAN_REFUSED = "scan.refused"
+    PASS_UNSTAMP = "pass.unstamp"  # noqa: S105 (not a password)
 
 
 class TicketScanPayload(WireModel):
@@ -108,12 +111,37 @@ class PackageActivatePayload(WireModel):
     verdict: Verdict | None = None
 
 
+class ScanRefusedPayload(WireModel):
+    """A code the door turned away (red): recorded for the promoter and HQ, never an admission.
+
+    It carries the code's digest (`code_digest`), not the code, so a refusal log
+    cannot be replayed as tickets.
+    """
+
+    event_id: uuid.UUID
+    gate: Gate
+    reason: Reason
+    code_digest: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    verdict: Verdict | None = None
+
+
+class PassUnstampPayload(WireModel):
+    """Withdraws one earlier `pass.stamp` (op `undoes`) of the same card: a mistaken tap undone."""
+
+    qr: QrText
+    offer_id: uuid.UUID
+    undoes: uuid.UUID
+    verdict: Verdict | None = None
+
+
 Payload = (
     TicketScanPayload
     | ManualCheckinPayload
     | PassStampPayload
     | PassClaimPayload
     | PackageActivatePayload
+    | ScanRefusedPayload
+    | PassUnstampPayload
 )
 
 PAYLOAD_MODELS: dict[OpType, type[Payload]] = {
@@ -122,6 +150,8 @@ PAYLOAD_MODELS: dict[OpType, type[Payload]] = {
     OpType.PASS_STAMP: PassStampPayload,
     OpType.PASS_CLAIM: PassClaimPayload,
     OpType.PACKAGE_ACTIVATE: PackageActivatePayload,
+    OpType.SCAN_REFUSED: ScanRefusedPayload,
+    OpType.PASS_UNSTAMP: PassUnstampPayload,
 }
 _OP_TYPES: dict[type[Payload], OpType] = {model: kind for kind, model in PAYLOAD_MODELS.items()}
 
@@ -143,6 +173,11 @@ def _describe(exc: ValidationError) -> str:
         where = ".".join(str(part) for part in error["loc"]) or "payload"
         parts.append(f"{where}: {error['msg']}")
     return "; ".join(parts)
+
+
+def code_digest(code: str) -> str:
+    """The SHA-256 of a scanned code's text, in hex: how a refusal names the code it refused."""
+    return hashlib.sha256(code.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def parse_payload(op: Op) -> Payload:

@@ -50,8 +50,10 @@ from core.wire import (
     PackageActivatePayload,
     PassClaimPayload,
     PassStampPayload,
+    PassUnstampPayload,
     PushRequest,
     PushResponse,
+    ScanRefusedPayload,
     TicketScanPayload,
     parse_payload,
 )
@@ -99,6 +101,8 @@ _ROLE_FOR = {
     OpType.PACKAGE_ACTIVATE: DeviceRole.DOOR,
     OpType.PASS_STAMP: DeviceRole.BRANCH,
     OpType.PASS_CLAIM: DeviceRole.BRANCH,
+    OpType.SCAN_REFUSED: DeviceRole.DOOR,
+    OpType.PASS_UNSTAMP: DeviceRole.BRANCH,
 }
 
 
@@ -306,6 +310,8 @@ def _prepare(
     item.verdict = payload.verdict
     if device.role != _ROLE_FOR[op.type]:
         return item.refuse(Reason.OUT_OF_SCOPE, what=f"{device.role.lower()} device")
+    if isinstance(payload, ScanRefusedPayload | PassUnstampPayload):
+        return item.refuse(Reason.INVALID_OP, detail=f"{op.type.value} is not decided yet")
     if isinstance(payload, TicketScanPayload | ManualCheckinPayload):
         return _prepare_ticket(session, device, item, payload, public_keys, tickets, peeked)
     if isinstance(payload, PassStampPayload | PassClaimPayload):

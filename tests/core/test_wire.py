@@ -122,6 +122,8 @@ def test_every_op_type_has_a_payload_model() -> None:
         "pass.stamp",
         "pass.claim",
         "package.activate",
+        "scan.refused",
+        "pass.unstamp",
     }
 
 
@@ -505,3 +507,30 @@ def test_corrected_clock_estimates_true_time_for_occurred_at() -> None:
     corrected = CorrectedClock(device, timedelta(seconds=-90))
     op = build_op(PAYLOADS[0], seq=0, occurred_at=corrected.now(), device_clock=device.now())
     assert op.device_clock - op.occurred_at == timedelta(seconds=90)
+
+
+def test_scan_refused_carries_a_digest_never_the_code() -> None:
+    from core.wire import ScanRefusedPayload, code_digest
+
+    digest = code_digest("1234567890")
+    payload = ScanRefusedPayload(
+        event_id=uuid.uuid4(), gate="Gate 1", reason=Reason.BAD_SIGNATURE, code_digest=digest
+    )
+    op = build_op(payload, seq=1, occurred_at=NOW, device_clock=NOW)
+    assert op.type.value == "scan.refused"
+    assert parse_payload(op) == payload
+    assert "1234567890" not in str(op.payload)
+    with pytest.raises(ValidationError):
+        ScanRefusedPayload(
+            event_id=uuid.uuid4(), gate="G", reason=Reason.BAD_SIGNATURE, code_digest="1234"
+        )
+
+
+def test_pass_unstamp_names_the_stamp_it_undoes() -> None:
+    from core.wire import PassUnstampPayload
+
+    stamp = uuid.uuid4()
+    payload = PassUnstampPayload(qr="123", offer_id=uuid.uuid4(), undoes=stamp)
+    op = build_op(payload, seq=2, occurred_at=NOW, device_clock=NOW)
+    assert op.type.value == "pass.unstamp"
+    assert op.payload["undoes"] == str(stamp)

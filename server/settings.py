@@ -61,6 +61,10 @@ class ServerSettings(BaseSettings):
             "PASS_INACTIVITY_EXPIRATION_DAYS", "SOCA_PASS_INACTIVITY_EXPIRATION_DAYS"
         ),
     )
+    #: When `serve` expires inactive passes (cron, UTC; SOCA_EXPIRY_SCHEDULE, "off" for never).
+    expiry_schedule: str = "0 2 * * 0"
+    #: Where uploaded tier icons are kept (SOCA_MEDIA_DIR; default: beside the data folder).
+    media_dir: str = ""
     echo_sql: bool = False
     #: Signs the web pages' CSRF tokens (SOCA_SECRET_KEY); empty means "persisted default".
     secret_key: str = Field(default="", repr=False)

@@ -107,7 +107,6 @@ def serve(
     import uvicorn
 
     from server.app import create_app
-
     from server.scheduler import check_schedule
 
     settings = _settings(database_url)

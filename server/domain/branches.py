@@ -9,7 +9,6 @@ pass on; with mail merged it is the one call to switch to sending it.
 from __future__ import annotations
 
 import re
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session
 from core import limits
 from server.db.models import Branch, User
 from server.db.models.enums import UserRole
-from server.domain import accounts, invite_links
+from server.domain import accounts, businesses, invite_links
 from server.domain.promoters import FieldErrors, clean_country_code
 from server.domain.unset import UNSET, Unset
 from server.errors import Conflict, NotFound
@@ -132,10 +131,9 @@ def _manager_account(session: Session, email: str, display_name: str) -> User:
                 "invite another address."
             )
         return existing
-    local = re.sub(r"[^a-z0-9_]", "_", email.split("@", 1)[0])[:30]
     return accounts.create_user(
         session,
-        username=f"mgr_{local}_{secrets.token_hex(3)}",
+        username=businesses.username_for(session, email),
         display_name=display_name or email.split("@", 1)[0],
         email=email,
         role=UserRole.BRANCH_MANAGER,
@@ -180,3 +178,8 @@ def accept_invite(session: Session, *, token: str, password: str) -> User:
     user.password_hash = accounts.hash_password(password)
     session.flush()
     return user
+
+
+def set_password_url(base_url: str, token: str) -> str:
+    """The link an invited person opens to set their password."""
+    return f"{base_url.rstrip('/')}/welcome/{token}"

@@ -9,20 +9,25 @@ again. Only an APPROVED business's owner acts as BUSINESS (see `api.auth`).
 
 from __future__ import annotations
 
+import re
+import secrets
 import uuid
 from dataclasses import dataclass
+from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import limits
 from server.db.models import Business, User
 from server.db.models.enums import BusinessStatus
+from server.domain import accounts
 from server.domain.promoters import FieldErrors, clean_country_code
 from server.domain.unset import UNSET, Unset
 from server.errors import Conflict, InvalidInput, NotFound
 
 _LIVE = (BusinessStatus.PENDING, BusinessStatus.APPROVED)
+_EMAIL: Final = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
 
 @dataclass(frozen=True)
@@ -168,3 +173,51 @@ def approve(session: Session, *, business_id: uuid.UUID) -> Business:
 def reject(session: Session, *, business_id: uuid.UUID) -> Business:
     """PENDING -> REJECTED; already REJECTED is a no-op; APPROVED raises Conflict."""
     return _decide(session, business_id, BusinessStatus.REJECTED)
+
+
+def new_owner_account(
+    session: Session, *, email: str, password: str, display_name: str = ""
+) -> User:
+    """An account for a signed-out applicant (the password policy `/register` uses)."""
+    clean = (email or "").strip().lower()
+    errors: dict[str, str] = {}
+    if limits.text_problem(clean, limits.EMAIL) or not _EMAIL.fullmatch(clean):
+        errors["email"] = "That doesn't look like an email address (like name@example.com)."
+    problem = accounts.password_problem(password)
+    if problem is not None:
+        errors["password"] = problem
+    name = (display_name or "").strip() or clean.split("@", 1)[0]
+    if problem := limits.text_problem(name, limits.DISPLAY_NAME):
+        errors["display_name"] = problem
+    if errors:
+        raise FieldErrors(errors)
+    if session.scalar(select(User.id).where(func.lower(User.email) == clean)) is not None:
+        raise FieldErrors(
+            {"email": "That email is already registered: log in, then apply from your account."}
+        )
+    return accounts.create_user(
+        session,
+        username=username_for(session, clean),
+        display_name=name,
+        email=clean,
+        password=password,
+    )
+
+
+def username_for(session: Session, email: str) -> str:
+    """A free username made from an email's local part."""
+    local = re.sub(r"[^a-z0-9_]", "_", email.split("@", 1)[0].lower())[:30] or "user"
+    while True:
+        candidate = f"{local}_{secrets.token_hex(3)}"
+        if session.scalar(select(User.id).where(User.username == candidate)) is None:
+            return candidate
+
+
+def invited_owner(session: Session, *, email: str) -> User:
+    """An owner account HQ makes for a business; the owner sets a password through a link."""
+    return accounts.create_user(
+        session,
+        username=username_for(session, email),
+        display_name=email.split("@", 1)[0],
+        email=email,
+    )

@@ -454,3 +454,13 @@ def test_names_over_the_limit_and_too_many_tiers_are_refused() -> None:
     many = [tier(f"t{n}", n, n) for n in range(1, 13)] + [tier("top", 13, None)]
     with pytest.raises(TierConfigError, match="13 tiers is too many"):
         validate_card_tiers(many)
+
+
+def test_next_tier_line_says_what_the_next_tier_needs_in_both_languages() -> None:
+    from core.tiers import next_tier_line
+
+    platinum = [tier("gold", 1, 6), CardTier("platinum", "Platinum", "بلاتيني", 7, None, "💎")]
+    progress = card_tier_progress(5, platinum)
+    assert next_tier_line(progress) == "2 more for Platinum"
+    assert next_tier_line(progress, "ar") == "2 إضافية للوصول إلى بلاتيني"
+    assert next_tier_line(card_tier_progress(9, platinum)) == "Top tier"

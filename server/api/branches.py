@@ -54,6 +54,8 @@ class BranchChange(RequestModel):
     city: Annotated[str, limits.CITY] | None = None
     country_code: Annotated[str, limits.COUNTRY_CODE] | None = None
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"city": "San Fernando"}]})
+
 
 class BranchView(View):
     """A branch, its business and its manager."""
@@ -66,12 +68,34 @@ class BranchView(View):
     manager_user_id: uuid.UUID | None
     created_at: datetime
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+                    "business_id": "6e7f8091-2b3c-4d4e-9f0a-b1c2d3e4f5a6",
+                    "name": "Bean There, Ariapita Ave",
+                    "city": "Port of Spain",
+                    "country_code": "TT",
+                    "manager_user_id": None,
+                    "created_at": "2026-02-01T10:00:00Z",
+                }
+            ]
+        }
+    )
+
 
 class ManagerInvite(RequestModel):
     """Who manages the branch."""
 
     email: Annotated[str, limits.EMAIL]
     display_name: Annotated[str, limits.DISPLAY_NAME] | None = None
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"email": "maria@beanthere.example", "display_name": "Maria"}]
+        }
+    )
 
 
 class ManagerInvited(View):
@@ -80,6 +104,18 @@ class ManagerInvited(View):
     user_id: uuid.UUID
     email: str
     set_password_url: str | None
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "user_id": "8091a2b3-4d5e-4f6a-9b2c-d3e4f5a6b7c8",
+                    "email": "maria@beanthere.example",
+                    "set_password_url": "https://soca.example/welcome/3q2-...43 characters",
+                }
+            ]
+        }
+    )
 
 
 @router.get("")

@@ -69,6 +69,8 @@ class BusinessChange(RequestModel):
     name: Annotated[str, limits.BUSINESS_NAME] | None = None
     country_code: Annotated[str, limits.COUNTRY_CODE] | None = None
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Bean There Coffee & Tea"}]})
+
 
 class BusinessView(View):
     """A business and its approval status; `set_password_url` only when HQ made a new owner."""
@@ -81,6 +83,23 @@ class BusinessView(View):
     created_at: datetime
     updated_at: datetime
     set_password_url: str | None = None
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "6e7f8091-2b3c-4d4e-9f0a-b1c2d3e4f5a6",
+                    "owner_user_id": "7f8091a2-3c4d-4e5f-8a1b-c2d3e4f5a6b7",
+                    "name": "Bean There Coffee",
+                    "country_code": "TT",
+                    "status": "PENDING",
+                    "created_at": "2026-02-01T10:00:00Z",
+                    "updated_at": "2026-02-01T10:00:00Z",
+                    "set_password_url": None,
+                }
+            ]
+        }
+    )
 
 
 def _owner_for(session: DbSession, caller: Principal, body: BusinessIn) -> User:

@@ -139,6 +139,22 @@ class OfferView(View):
     created_at: datetime
     updated_at: datetime
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **_OFFER_IN,
+                    "id": "5d6e7f80-1a2b-4c3d-8e9f-a0b1c2d3e4f5",
+                    "description": None,
+                    "status": "ACTIVE",
+                    "tiers": _COFFEE_TIERS["tiers"],
+                    "created_at": "2026-02-01T10:00:00Z",
+                    "updated_at": "2026-02-01T10:00:00Z",
+                }
+            ]
+        }
+    )
+
     @classmethod
     def of(cls, offer: Offer) -> OfferView:
         """The view of an offer row."""

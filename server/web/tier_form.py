@@ -137,12 +137,12 @@ def attach_errors(rows: list[TierRow], error: TierErrors) -> str:
 
 
 def checked(enabled: bool, rows: list[TierRow]) -> tuple[dict[str, Any], str]:
-    """(the config to store, a general error); TierErrors propagate after marking rows."""
+    """(the config to store, the problems naming no row); row problems go on their rows."""
     config = config_of(enabled, rows)
     try:
         tier_config(config)
     except TierErrors as exc:
-        return config, attach_errors(rows, exc) or exc.message
+        return config, attach_errors(rows, exc)
     return config, ""
 
 

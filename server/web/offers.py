@@ -181,6 +181,20 @@ async def save_offer(
     form: CheckedForm,
 ) -> Response:
     """Save the offer and its tiers (or, for Add/Remove without JavaScript, show the rows)."""
+    try:
+        return await _save(request, offer_id, session, settings, owner, form)
+    finally:
+        await form.close()  # uploaded icons are spooled files
+
+
+async def _save(
+    request: Request,
+    offer_id: str,
+    session: Session,
+    settings: ServerSettings,
+    owner: Principal,
+    form: FormData,
+) -> Response:
     offer = _offer(session, owner, offer_id)
     enabled = field(form, "tiers_enabled") == "on"
     rows = tier_form.rows_from_form(form)

@@ -153,12 +153,19 @@ def edit_offer(request: Request, offer_id: str, session: DbSession, owner: Owner
     return _edit_page(request, session, offer, enabled=enabled, rows=rows, saved=saved)
 
 
-async def _icons(form: FormData, rows: list[TierRow], settings: ServerSettings) -> None:
+def _close_uploads(form: FormData) -> None:
+    """Close the form's spooled upload files (the request does not close them itself)."""
+    for _name, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            value.file.close()
+
+
+def _icons(form: FormData, rows: list[TierRow], settings: ServerSettings) -> None:
     for index in range(tier_form.MAX_ROWS + 1):
         upload = form.get(f"tier_icon_file_{index}")
         if not isinstance(upload, UploadFile) or not upload.filename:
             continue
-        data = await upload.read(limits.TIER_ICON_BYTES + 1)
+        data = upload.file.read(limits.TIER_ICON_BYTES + 1)
         name = form.get(f"tier_name_{index}")
         row = next(
             (r for r in rows if r.name == (name.strip() if isinstance(name, str) else "")), None
@@ -172,7 +179,7 @@ async def _icons(form: FormData, rows: list[TierRow], settings: ServerSettings) 
 
 
 @router.post("/business/offers/{offer_id}")
-async def save_offer(
+def save_offer(
     request: Request,
     offer_id: str,
     session: DbSession,
@@ -182,12 +189,12 @@ async def save_offer(
 ) -> Response:
     """Save the offer and its tiers (or, for Add/Remove without JavaScript, show the rows)."""
     try:
-        return await _save(request, offer_id, session, settings, owner, form)
+        return _save(request, offer_id, session, settings, owner, form)
     finally:
-        await form.close()  # uploaded icons are spooled files
+        _close_uploads(form)
 
 
-async def _save(
+def _save(
     request: Request,
     offer_id: str,
     session: Session,
@@ -203,7 +210,7 @@ async def _save(
     }
     if field(form, "add") or field(form, "remove"):
         return _edit_page(request, session, offer, enabled=enabled, rows=rows, values=values)
-    await _icons(form, rows, settings)
+    _icons(form, rows, settings)
     config, general = tier_form.checked(enabled, rows)
     errors: dict[str, str] = {"tiers": general} if general else {}
     if any(row.errors for row in rows) and not general:

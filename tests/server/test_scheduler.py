@@ -22,7 +22,7 @@ from server.serving import start_scheduler
 from server.settings import ServerSettings
 from tests.server.factories import make_offer, make_user
 
-STEP = 0.3  # seconds between the test schedule's slots
+STEP = 0.2  # seconds between the test schedule's slots
 
 
 def _every_step(moment: datetime) -> datetime:
@@ -61,7 +61,7 @@ def test_two_schedulers_on_one_database_run_each_slot_once(
     schedulers = [Recording(committed_factory, seen), Recording(committed_factory, seen)]
     for scheduler in schedulers:
         scheduler.start()
-    time.sleep(STEP * 5)
+    time.sleep(STEP * 4)
     for scheduler in schedulers:
         scheduler.stop()
     both = {slot: results for slot, results in seen.items() if len(results) == 2}
@@ -98,6 +98,7 @@ def test_concurrent_claims_of_one_slot_let_one_process_expire(
         assert session.scalars(select(LoyaltyPass.status)).all() == [PassStatus.EXPIRED]
 
 
+@pytest.mark.parametrize("db_engine", ["sqlite"], indirect=True)
 def test_serve_catches_up_the_latest_slot_at_start(
     committed_factory: sessionmaker[Session], db_engine: Engine
 ) -> None:

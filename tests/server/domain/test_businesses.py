@@ -13,6 +13,8 @@ from server.domain.promoters import FieldErrors
 from server.errors import Conflict
 from tests.server.factories import make_user
 
+SQLITE_ONLY = pytest.mark.parametrize("db_engine", ["sqlite"], indirect=True)
+
 
 def _approved(session: Session, name: str = "Bean There") -> Business:
     owner = make_user(session)
@@ -54,6 +56,7 @@ def test_business_details_are_checked_field_by_field(session: Session) -> None:
     assert businesses.update(session, business_id=row.id, name="Bean Here").name == "Bean Here"
 
 
+@SQLITE_ONLY  # argon2 is slow on purpose; nothing here differs by engine
 def test_a_signed_out_applicant_gets_an_account_under_the_register_password_rule(
     session: Session,
 ) -> None:
@@ -82,6 +85,7 @@ def test_branches_are_created_listed_and_updated(session: Session) -> None:
         branches.create(session, business_id=business.id, name="")
 
 
+@SQLITE_ONLY  # argon2 is slow on purpose; nothing here differs by engine
 def test_an_invited_manager_sets_a_password_once_and_then_signs_in(session: Session) -> None:
     business = _approved(session)
     branch = branches.create(session, business_id=business.id, name="Ariapita Ave")

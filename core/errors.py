@@ -29,9 +29,19 @@ class CoreError(Exception):
 
 
 class TierConfigError(CoreError):
-    """A tier set (point tiers or stamp-card tiers) or its JSON configuration is unusable."""
+    """A tier set (point tiers or stamp-card tiers) or its JSON configuration is unusable.
+
+    `problems` lists each problem with the ids of the tiers at fault (empty ids:
+    the set as a whole), so a form can show each message beside its rows.
+    """
 
     code = "tier_config"
+
+    def __init__(
+        self, message: str, *, problems: tuple[tuple[tuple[str, ...], str], ...] = ()
+    ) -> None:
+        super().__init__(message)
+        self.problems = problems or (((), message),)
 
 
 class InvalidPayloadError(CoreError):

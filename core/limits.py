@@ -131,6 +131,15 @@ PRIZE: Final = Text(200)
 DESCRIPTION: Final = Text(2000, multiline=True)
 MAX_STAMPS: Final = Whole(1, 100)
 CARD_TIER_REWARDS: Final = Whole(0, 100_000)  # minRewards / maxRewards
+CARD_TIER_ID: Final = Text(40, 1)
+CARD_TIER_NAME: Final = Text(60, 1)  # name and nameAr
+CARD_TIER_ICON: Final = Text(120)  # an emoji (EMOJI_ICON_LENGTH at most) or an image path
+EMOJI_ICON_LENGTH: Final = 16
+CARD_TIERS_MAX: Final = 12  # tiers in one set (the seed advises 3-4)
+TIER_ICON_BYTES: Final = 256 * 1024  # an uploaded tier icon, before it is re-encoded
+
+# Businesses (seed 002's stamp-card sellers)
+BUSINESS_NAME: Final = Text(120, 1)
 
 # Packages and rewards (seed 003)
 PACKAGE_NAME: Final = Text(200, 1)
@@ -172,6 +181,8 @@ COLUMNS: Final[dict[str, Text]] = {
     "branches.country_code": COUNTRY_CODE,
     "offers.name": OFFER_NAME,
     "offers.prize": PRIZE,
+    "businesses.name": BUSINESS_NAME,
+    "businesses.country_code": COUNTRY_CODE,
     "packages.name": PACKAGE_NAME,
     "package_items.name": PACKAGE_ITEM_NAME,
     "rewards.name": REWARD_NAME,

@@ -15,14 +15,23 @@ tier set that cannot be used raises `TierConfigError` naming the tiers at fault.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any, Literal, TypeGuard
 
+from core import limits
 from core.errors import TierConfigError
 
 Lang = Literal["en", "ar"]
+
+#: A tier colour: `#RRGGBB`.
+COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
+#: Characters no emoji icon holds (letters, markup, paths, spaces).
+_NOT_EMOJI = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ<>&\"'/\\ ")
+#: An uploaded tier icon, as the server stores it (a content-addressed PNG).
+IMAGE_ICON = re.compile(r"/media/tier-icons/[0-9a-f]{64}\.png")
 
 # --------------------------------------------------------------------------- point tiers
 
@@ -174,10 +183,15 @@ class CardTier:
         """The tier's name in English or Arabic."""
         return self.name_ar if lang == "ar" else self.name
 
+    @property
+    def icon_is_image(self) -> bool:
+        """True when the icon is an uploaded image (a path), not an emoji."""
+        return bool(IMAGE_ICON.fullmatch(self.icon))
+
     def label(self, lang: Lang = "en") -> str:
-        """Icon and name, as a pass shows it: "🥇 Gold Member"."""
+        """Icon and name, as a pass shows it: "🥇 Gold Member" (an image icon is left out)."""
         name = self.display_name(lang)
-        return f"{self.icon} {name}" if self.icon else name
+        return f"{self.icon} {name}" if self.icon and not self.icon_is_image else name
 
     def to_seed_dict(self) -> dict[str, Any]:
         """This tier in the seed's `loyalty_tiers` JSON shape."""
@@ -230,12 +244,50 @@ def _tier_ref(tier: CardTier) -> str:
     return f"{tier.id!r} ({tier.range_label})"
 
 
+Problem = tuple[tuple[str, ...], str]
+
+
+def _text_problem(tier: CardTier, key: str, value: object, limit: limits.Text) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return f"tier {tier.id!r} has no {key}" if limit.min_length else None
+    if len(value) > limit.max_length:
+        return f"tier {tier.id!r}: {key} is longer than {limit.max_length} characters"
+    control = limits.control_character(value)
+    return None if control is None else f"tier {tier.id!r}: {key} contains a {control}"
+
+
+def _icon_problem(tier: CardTier) -> str | None:
+    icon = tier.icon
+    if not icon or IMAGE_ICON.fullmatch(icon):
+        return None
+    too_long = len(icon) > limits.EMOJI_ICON_LENGTH
+    if too_long or limits.control_character(icon) or any(ch in _NOT_EMOJI for ch in icon):
+        return (
+            f"tier {tier.id!r}: the icon must be an emoji (at most "
+            f"{limits.EMOJI_ICON_LENGTH} characters) or an uploaded image"
+        )
+    return None
+
+
+def _colour_problem(tier: CardTier) -> str | None:
+    if tier.color is None or (isinstance(tier.color, str) and COLOUR.fullmatch(tier.color)):
+        return None
+    return f"tier {tier.id!r}: colour {tier.color!r} is not a #RRGGBB colour"
+
+
 def _tier_problems(tier: CardTier) -> list[str]:
     problems: list[str] = []
     if not isinstance(tier.id, str) or not tier.id.strip():
         problems.append(f"a tier named {tier.name!r} has no id")
-    if not isinstance(tier.name, str) or not tier.name.strip():
-        problems.append(f"tier {tier.id!r} has no name")
+    elif len(tier.id) > limits.CARD_TIER_ID.max_length:
+        problems.append(f"tier id {tier.id[:20]!r}... is too long")
+    for key, value in (("name", tier.name), ("nameAr", tier.name_ar)):
+        found = _text_problem(tier, key, value, limits.CARD_TIER_NAME)
+        if found is not None:
+            problems.append(found)
+    for found_problem in (_icon_problem(tier), _colour_problem(tier)):
+        if found_problem is not None:
+            problems.append(found_problem)
     if not _is_int(tier.min_rewards) or not (tier.max_rewards is None or _is_int(tier.max_rewards)):
         problems.append(f"tier {tier.id!r} has non-integer bounds")
         return problems
@@ -249,41 +301,73 @@ def _tier_problems(tier: CardTier) -> list[str]:
             f"tier {tier.id!r} has minRewards {tier.min_rewards} "
             f"above maxRewards {tier.max_rewards}"
         )
+    for bound in (tier.min_rewards, tier.max_rewards):
+        if bound is not None and bound > limits.CARD_TIER_REWARDS.maximum:
+            problems.append(
+                f"tier {tier.id!r}: {bound} is above {limits.CARD_TIER_REWARDS.maximum} rewards"
+            )
+            break
     return problems
 
 
-def validate_card_tiers(tiers: Iterable[CardTier]) -> tuple[CardTier, ...]:
-    """Check a stamp-card tier set and return it sorted, or raise `TierConfigError`."""
-    given = list(tiers)
-    if not given:
-        raise TierConfigError("a tier set needs at least one tier")
-    problems: list[str] = []
-    seen_ids: set[str] = set()
-    for tier in given:
-        if tier.id in seen_ids:
-            problems.append(f"tier id {tier.id!r} is used more than once")
-        seen_ids.add(tier.id)
-        problems.extend(_tier_problems(tier))
-    if problems:
-        raise TierConfigError("; ".join(problems))
-    ordered = sorted(given, key=lambda t: (t.min_rewards, _upper(t)))
+def _refuse(problems: list[Problem]) -> TierConfigError:
+    return TierConfigError("; ".join(text for _ids, text in problems), problems=tuple(problems))
+
+
+def _range_problems(ordered: list[CardTier]) -> list[Problem]:
+    problems: list[Problem] = []
     for lower, upper in pairwise(ordered):
+        ids = (lower.id, upper.id)
         if lower.max_rewards is None or upper.min_rewards <= lower.max_rewards:
-            problems.append(f"tiers {_tier_ref(lower)} and {_tier_ref(upper)} overlap")
+            problems.append((ids, f"tiers {_tier_ref(lower)} and {_tier_ref(upper)} overlap"))
         elif upper.min_rewards > lower.max_rewards + 1:
             missing = f"{lower.max_rewards + 1}-{upper.min_rewards - 1}"
             problems.append(
-                f"gap between tiers {_tier_ref(lower)} and {_tier_ref(upper)}: "
-                f"{missing} completions match no tier"
+                (
+                    ids,
+                    f"gap between tiers {_tier_ref(lower)} and {_tier_ref(upper)}: "
+                    f"{missing} completions match no tier",
+                )
             )
     top = ordered[-1]
     if top.max_rewards is not None:
         problems.append(
-            f"top tier {_tier_ref(top)} is bounded: its maxRewards must be null so that every "
-            f"count above {top.max_rewards} still has a tier"
+            (
+                (top.id,),
+                f"top tier {_tier_ref(top)} is bounded: its maxRewards must be null so that "
+                f"every count above {top.max_rewards} still has a tier",
+            )
         )
+    return problems
+
+
+def validate_card_tiers(tiers: Iterable[CardTier]) -> tuple[CardTier, ...]:
+    """Check a stamp-card tier set and return it sorted, or raise `TierConfigError`.
+
+    Every message names the tiers at fault, and `TierConfigError.problems`
+    carries their ids, so a form can show each message beside its rows.
+    """
+    given = list(tiers)
+    if not given:
+        raise TierConfigError("a tier set needs at least one tier")
+    if len(given) > limits.CARD_TIERS_MAX:
+        raise TierConfigError(
+            f"{len(given)} tiers is too many: use at most {limits.CARD_TIERS_MAX} "
+            "(3-4 keep each tier an achievement)"
+        )
+    problems: list[Problem] = []
+    seen_ids: set[str] = set()
+    for tier in given:
+        if tier.id in seen_ids:
+            problems.append(((tier.id,), f"tier id {tier.id!r} is used more than once"))
+        seen_ids.add(tier.id)
+        problems.extend(((tier.id,), text) for text in _tier_problems(tier))
     if problems:
-        raise TierConfigError("; ".join(problems))
+        raise _refuse(problems)
+    ordered = sorted(given, key=lambda t: (t.min_rewards, _upper(t)))
+    problems = _range_problems(ordered)
+    if problems:
+        raise _refuse(problems)
     return tuple(ordered)
 
 
@@ -455,3 +539,15 @@ def card_summary(
     if completions:
         parts.append(f"{completions}× مكتملة" if lang == "ar" else f"{completions}× completed")
     return " • ".join(parts)
+
+
+def next_tier_line(progress: CardTierProgress, lang: Lang = "en") -> str:
+    """What the next tier needs, as a pass says it: "2 more for Platinum" (or the top tier)."""
+    if lang not in ("en", "ar"):
+        raise ValueError(f"lang must be 'en' or 'ar', got {lang!r}")
+    upcoming = progress.next_tier
+    if upcoming is None:
+        return "أعلى مستوى" if lang == "ar" else "Top tier"
+    count = progress.rewards_to_next_tier
+    name = upcoming.display_name(lang)
+    return f"{count} إضافية للوصول إلى {name}" if lang == "ar" else f"{count} more for {name}"

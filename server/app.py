@@ -26,6 +26,8 @@ from core.errors import CoreError
 from server.api import (
     billing,
     branch_manager,
+    branches,
+    businesses,
     devices,
     events,
     login,
@@ -70,6 +72,8 @@ ROUTERS = (
     tickets.router,
     tiers.router,
     memberships.router,
+    businesses.router,
+    branches.router,
 )
 
 #: Failed logins and failed pairings allowed per client address per minute (per process).

@@ -107,16 +107,26 @@ def serve(
     import uvicorn
 
     from server.app import create_app
+    from server.scheduler import check_schedule
 
     settings = _settings(database_url)
+    try:
+        check_schedule(settings.expiry_schedule)
+    except SocaError as exc:
+        _fail(exc.message)
     with _engine(settings) as engine:
         migrations.upgrade(engine)
     if workers == 1:
-        from server.serving import tune_gc
+        from server.serving import start_scheduler, tune_gc
 
         app = create_app(settings)
+        scheduler = start_scheduler(app)
         tune_gc()
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        try:
+            uvicorn.run(app, host=host, port=port, log_level="info")
+        finally:
+            if scheduler is not None:
+                scheduler.stop()
         return
     # Each worker process builds its own app from the environment: hand it the same
     # database and the same web secret (a fresh secret per process would break sessions).

@@ -1,7 +1,8 @@
 """The demo world `soca-server seed-demo` writes.
 
 A promoter, events in several countries and circuits, attendees with passports
-and tickets, a stamp-card offer, a package, a reward, an HQ admin.
+and tickets, a business with a branch, its manager and a stamp-card offer (all
+made through the domain services), a package, a reward, an HQ admin.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from server.db.models import Branch, Event, Offer, User
+from server.db.models import Event, User
 from server.db.models.enums import (
+    BusinessStatus,
     PackageItemType,
     PackageStatus,
     RewardTriggerType,
@@ -24,10 +26,13 @@ from server.db.models.enums import (
 )
 from server.domain import (
     accounts,
+    branches,
+    businesses,
     cards,
     event_rewards,
     events,
     keys,
+    offers,
     packages,
     passport,
     promoters,
@@ -99,6 +104,12 @@ DEMO_ATTENDEES = (
 )
 
 
+DEMO_BUSINESS_EMAIL = "owner@rumshop.example"
+DEMO_BUSINESS_PASSWORD = "demo-business"  # noqa: S105 (a published demo login)
+DEMO_MANAGER_EMAIL = "manager@rumshop.example"
+DEMO_MANAGER_PASSWORD = "demo-manager"  # noqa: S105 (a published demo login)
+
+
 def build_demo_world(session: Session, *, now: datetime) -> dict[str, Any]:
     """Create the demo world and return the seed-demo JSON (QR fields hold the QR text)."""
     key = keys.current_signing_key(session)
@@ -165,27 +176,44 @@ def build_demo_world(session: Session, *, now: datetime) -> dict[str, Any]:
                 now=past.starts_at,
             )
 
-    manager = accounts.create_user(
+    owner = accounts.create_user(
         session,
-        username="rumshop_manager",
-        display_name="Roadside Rum Shop Manager",
-        password="demo-manager",  # noqa: S106 (a published demo login)
-        role=UserRole.BRANCH_MANAGER,
+        username="rumshop_owner",
+        display_name="Roadside Rum Shop Owner",
+        email=DEMO_BUSINESS_EMAIL,
+        password=DEMO_BUSINESS_PASSWORD,
     )
-    branch = Branch(
+    business = businesses.create(
+        session,
+        name="Roadside Rum Shop",
+        country_code="TT",
+        owner_user_id=owner.id,
+        status=BusinessStatus.APPROVED,
+    )
+    branch = branches.create(
+        session,
+        business_id=business.id,
         name="Roadside Rum Shop",
         city="Port of Spain",
         country_code="TT",
-        promoter_id=promoter.id,
-        manager_user_id=manager.id,
     )
-    session.add(branch)
-    session.flush()
-    offer = Offer(
-        branch_id=branch.id, name="Fifth rum punch free", prize="One rum punch", max_stamps=5
+    invitation = branches.invite_manager(
+        session,
+        branch_id=branch.id,
+        email=DEMO_MANAGER_EMAIL,
+        display_name="Roadside Rum Shop Manager",
     )
-    session.add(offer)
-    session.flush()
+    assert invitation.token is not None
+    manager = branches.accept_invite(
+        session, token=invitation.token, password=DEMO_MANAGER_PASSWORD
+    )
+    offer = offers.create(
+        session,
+        branch_id=branch.id,
+        name="Fifth rum punch free",
+        prize="One rum punch",
+        max_stamps=5,
+    )
     for index, user in enumerate(attendees[:4]):
         for stamp in range(5 - index):
             cards.add_stamp(
@@ -277,6 +305,14 @@ def build_demo_world(session: Session, *, now: datetime) -> dict[str, Any]:
             for e in demo_events
         ],
         "attendees": attendee_rows,
+        "business": {
+            "id": str(business.id),
+            "name": business.name,
+            "email": DEMO_BUSINESS_EMAIL,
+            "password": DEMO_BUSINESS_PASSWORD,
+            "manager_email": DEMO_MANAGER_EMAIL,
+            "manager_password": DEMO_MANAGER_PASSWORD,
+        },
         "branches": [
             {"id": str(branch.id), "name": branch.name, "manager_user_id": str(manager.id)}
         ],

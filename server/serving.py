@@ -26,6 +26,8 @@ from types import FrameType
 
 from fastapi import FastAPI
 
+from server.scheduler import ExpiryScheduler, expiry_scheduler
+
 _BACKLOG = 2048
 #: Container allocations between young collections (CPython's default is 700),
 #: and young and middle collections between older ones (defaults 10 and 10).
@@ -84,8 +86,23 @@ def worker_app() -> FastAPI:
     from server.app import app_from_environment
 
     app = app_from_environment()
+    start_scheduler(app)
     tune_gc()
     return app
+
+
+def start_scheduler(app: FastAPI) -> ExpiryScheduler | None:
+    """Start this serving process's expiry scheduler (every process runs one; a claim in
+    the database lets one of them do each week's work)."""
+    settings = app.state.settings
+    scheduler = expiry_scheduler(
+        app.state.session_factory,
+        schedule=settings.expiry_schedule,
+        inactivity_days=settings.pass_inactivity_expiration_days,
+    )
+    if scheduler is not None:
+        scheduler.start()
+    return scheduler
 
 
 def tune_gc() -> None:

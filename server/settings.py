@@ -48,6 +48,14 @@ def persisted_secret_key(database_url: str) -> str:
     return key
 
 
+def default_media_dir(database_url: str) -> Path:
+    """Uploads beside a SQLite file (`<file>.media`), else in the platform's data folder."""
+    database = _sqlite_file(database_url)
+    if database is not None:
+        return database.with_name(database.name + ".media")
+    return Path(user_data_dir("soca-passport", "SocaPassport")) / "server" / "media"
+
+
 class ServerSettings(BaseSettings):
     """Server configuration from the environment (prefix SOCA_) and command-line flags."""
 
@@ -61,9 +69,18 @@ class ServerSettings(BaseSettings):
             "PASS_INACTIVITY_EXPIRATION_DAYS", "SOCA_PASS_INACTIVITY_EXPIRATION_DAYS"
         ),
     )
+    #: When `serve` expires inactive passes (cron, UTC; SOCA_EXPIRY_SCHEDULE, "off" for never).
+    expiry_schedule: str = "0 2 * * 0"
+    #: Where uploaded tier icons are kept (SOCA_MEDIA_DIR; default: beside the data folder).
+    media_dir: str = ""
     echo_sql: bool = False
     #: Signs the web pages' CSRF tokens (SOCA_SECRET_KEY); empty means "persisted default".
     secret_key: str = Field(default="", repr=False)
+
+    @property
+    def media_folder(self) -> Path:
+        """Where uploaded files (tier icons) are kept."""
+        return Path(self.media_dir) if self.media_dir else default_media_dir(self.database_url)
 
     @model_validator(mode="after")
     def _default_secret_key(self) -> ServerSettings:

@@ -35,7 +35,7 @@ from server.api.deps import DbSession
 from server.api.errors import Unauthorized
 from server.db.models import Device, User
 from server.db.models.enums import PromoterStatus, UserRole
-from server.domain import accounts, devices, promoters
+from server.domain import accounts, businesses, devices, promoters
 from server.errors import Forbidden
 
 POLICY_KEY: Final = "x-soca-policy"
@@ -47,6 +47,7 @@ class Role(enum.StrEnum):
 
     HQ = "HQ"
     PROMOTER = "PROMOTER"  # a user linked to an APPROVED promoter
+    BUSINESS = "BUSINESS"  # the owner of an APPROVED business (seed 002's stamp cards)
     BRANCH_MANAGER = "BRANCH_MANAGER"
     DOOR_DEVICE = "DOOR_DEVICE"
     BRANCH_DEVICE = "BRANCH_DEVICE"
@@ -69,6 +70,7 @@ class Principal:
     user: User | None = None
     device: Device | None = None
     promoter_id: uuid.UUID | None = None
+    business_id: uuid.UUID | None = None
 
     @property
     def authenticated(self) -> bool:
@@ -131,6 +133,10 @@ def resolve_principal(session: Session, token: str | None) -> Principal:
     if user is None:
         raise Unauthorized("The bearer token is unknown, expired or revoked.")
     role, promoter_id = _user_role(session, user)
+    if role is None:
+        business = businesses.approved_for_owner(session, user_id=user.id)
+        if business is not None:
+            return Principal(role=Role.BUSINESS, user=user, business_id=business.id)
     return Principal(role=role, user=user, promoter_id=promoter_id)
 
 

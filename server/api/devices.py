@@ -131,7 +131,7 @@ def _credentials(device: Device, token: str) -> PairResponse:
 def create_pairing_code(
     request: Request,
     session: DbSession,
-    caller: Annotated[Principal, allow(Role.HQ, Role.PROMOTER, Role.BRANCH_MANAGER)],
+    caller: Annotated[Principal, allow(Role.HQ, Role.PROMOTER, Role.BUSINESS, Role.BRANCH_MANAGER)],
     body: Annotated[
         PairingCodeRequest,
         Body(

@@ -2,7 +2,8 @@
 
 A promoter (user or PROMOTER device) sees its own events and what hangs off
 them (packages, rewards, billing, tickets), its branches, and the devices
-paired into those scopes. A branch manager and a BRANCH device see their
+paired into those scopes. A business owner sees its branches, their offers
+and cards. A branch manager and a BRANCH device see their
 branch and its offers; a DOOR device its event; HQ sees everything. An
 object outside the caller's tenancy raises the very error a missing id
 raises (same code, same message), so a response never tells a tenant that
@@ -21,6 +22,7 @@ from core.wire import DeviceRole, DeviceScope, PairingCodeRequest
 from server.api.auth import Principal, Role
 from server.db.models import (
     Branch,
+    Business,
     Device,
     Event,
     EventPassportBilling,
@@ -148,6 +150,8 @@ def can_see_branch(who: Principal, branch: Branch) -> bool:
         return True
     if who.role in _PROMOTERS:
         return who.promoter_id is not None and branch.promoter_id == who.promoter_id
+    if who.role == Role.BUSINESS:
+        return who.business_id is not None and branch.business_id == who.business_id
     if who.role == Role.BRANCH_MANAGER and who.user is not None:
         return branch.manager_user_id == who.user.id
     if who.role == Role.BRANCH_DEVICE and who.device is not None:
@@ -169,6 +173,28 @@ def offer(session: Session, who: Principal, offer_id: uuid.UUID) -> Offer:
     branch_row = None if found is None else session.get(Branch, found.branch_id)
     if found is None or branch_row is None or not can_see_branch(who, branch_row):
         raise ReasonError(Reason.UNKNOWN_OFFER, status=404)
+    return found
+
+
+def visible_branches(session: Session, who: Principal) -> list[Branch] | None:
+    """The branches a caller may list (None: all, for HQ)."""
+    if who.role == Role.HQ:
+        return None
+    query = select(Branch).order_by(Branch.name, Branch.id)
+    if who.role == Role.BUSINESS and who.business_id is not None:
+        return list(session.scalars(query.where(Branch.business_id == who.business_id)))
+    if who.role == Role.BRANCH_MANAGER and who.user is not None:
+        return list(session.scalars(query.where(Branch.manager_user_id == who.user.id)))
+    if who.role == Role.BRANCH_DEVICE and who.device is not None:
+        return list(session.scalars(query.where(Branch.id == who.device.branch_id)))
+    return []
+
+
+def business(session: Session, who: Principal, business_id: uuid.UUID) -> Business:
+    """The business, for HQ or its owner; 404 otherwise."""
+    found = session.get(Business, business_id)
+    if found is None or not (who.role == Role.HQ or who.business_id == found.id):
+        raise not_found("business", business_id)
     return found
 
 
@@ -210,8 +236,8 @@ def pairing_scope(session: Session, who: Principal, request: PairingCodeRequest)
             branch_id=request.branch_id,
             promoter_id=request.promoter_id,
         )
-    if who.role == Role.BRANCH_MANAGER and role != DeviceRole.BRANCH:
-        raise Forbidden("A branch manager can pair BRANCH devices only.")
+    if who.role in (Role.BRANCH_MANAGER, Role.BUSINESS) and role != DeviceRole.BRANCH:
+        raise Forbidden("A business or branch manager can pair BRANCH devices only.")
     if role == DeviceRole.DOOR:
         if request.event_id is None:
             raise InvalidInput("a DOOR device needs event_id")

@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import limits
 from server.db.models import ApiToken, User, utcnow
 from server.db.models.enums import UserRole
 from server.errors import Conflict
@@ -31,6 +32,13 @@ def new_token() -> str:
 def hash_password(password: str) -> str:
     """An argon2id hash of a password."""
     return _hasher.hash(password)
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is refused, in words (the one password policy); None if it is fine."""
+    if len(password) > limits.PASSWORD.max_length:
+        return "That password is too long."
+    return limits.text_problem(password, limits.PASSWORD)
 
 
 def password_matches(password_hash: str | None, password: str) -> bool:

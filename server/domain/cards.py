@@ -32,7 +32,8 @@ from core.tiers import (
     confirm_prize_response,
     parse_card_tier_config,
 )
-from server.db.models import LoyaltyPass, Offer, PassEntry, User
+from server.db import changelog
+from server.db.models import LoyaltyPass, Offer, PassEntry, PassExpiry, User
 from server.db.models.enums import OfferStatus, PassStatus
 from server.errors import ReasonError
 
@@ -243,17 +244,88 @@ def pass_view(session: Session, *, offer_id: uuid.UUID, user_id: uuid.UUID) -> d
 
 
 def expire_inactive_passes(session: Session, *, now: datetime, inactivity_days: int) -> int:
-    """Expire ACTIVE passes with no scan for over `inactivity_days`; returns how many."""
+    """Expire ACTIVE passes with no scan for over `inactivity_days`; returns how many.
+
+    Each expiry is kept as a `pass_expiries` row (the card's history), and the
+    card is noted in the change log so devices pull its new status.
+    """
     cutoff = now - timedelta(days=inactivity_days)
-    result = session.execute(
-        update(LoyaltyPass)
+    due = session.execute(
+        select(
+            LoyaltyPass.id, LoyaltyPass.user_id, LoyaltyPass.offer_id, LoyaltyPass.last_activity_at
+        )
         .where(
             LoyaltyPass.status == PassStatus.ACTIVE,
             LoyaltyPass.last_activity_at.is_not(None),
             LoyaltyPass.last_activity_at < cutoff,
         )
+        .with_for_update()
+    ).all()
+    if not due:
+        return 0
+    ids = [row.id for row in due]
+    session.execute(
+        update(LoyaltyPass)
+        .where(LoyaltyPass.id.in_(ids), LoyaltyPass.status == PassStatus.ACTIVE)
         .values(status=PassStatus.EXPIRED, expired_at=now)
         .execution_options(synchronize_session=False)
     )
+    session.add_all(
+        PassExpiry(
+            pass_id=row.id,
+            expired_at=now,
+            last_activity_at=row.last_activity_at,
+            inactivity_days=inactivity_days,
+        )
+        for row in due
+    )
+    for row in due:
+        changelog.touch(session, "cards", str(row.id), user_id=row.user_id, offer_id=row.offer_id)
     session.flush()
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return len(due)
+
+
+def retier(session: Session, *, offer: Offer, previous: tuple[CardTier, ...], now: datetime) -> int:
+    """After an offer's tiers changed: mark every pass whose tier changed as updated.
+
+    A card's tier is never stored (it is computed from `rewards_claimed` and
+    the offer's tiers wherever it is shown), so no card can keep a stale one;
+    bumping `updated_at` notes the card in the change log and tells anything
+    that caches a rendering of it (wallet passes) to render it again.
+    """
+    current = offer_tiers(offer)
+    cards = session.scalars(
+        select(LoyaltyPass).where(LoyaltyPass.offer_id == offer.id, LoyaltyPass.rewards_claimed > 0)
+    ).all()
+    changed = 0
+    for card in cards:
+        before = card_tier_for(card.rewards_claimed, previous)
+        after = card_tier_for(card.rewards_claimed, current)
+        if before != after:
+            card.updated_at = now
+            changed += 1
+    session.flush()
+    return changed
+
+
+def replay_offer(session: Session, *, offer: Offer, inactivity_days: int) -> int:
+    """Re-derive every pass of an offer from its ledger (after `max_stamps` changed)."""
+    cards = session.scalars(select(LoyaltyPass).where(LoyaltyPass.offer_id == offer.id)).all()
+    changed = 0
+    for card in cards:
+        ledger = _ledger(session, card.id)
+        steps = replay_steps(
+            [(EntryKind(row.kind), row.occurred_at) for row in ledger],
+            max_stamps=offer.max_stamps,
+            inactivity_days=inactivity_days,
+        )
+        state = steps[-1].state if steps else CardState()
+        if (card.current_stamps, card.rewards_claimed) != (
+            state.current_stamps,
+            state.rewards_claimed,
+        ):
+            card.current_stamps = state.current_stamps
+            card.rewards_claimed = state.rewards_claimed
+            changed += 1
+    session.flush()
+    return changed

@@ -416,3 +416,51 @@ def test_validation_catches_every_bounded_top_tier(tiers: list[CardTier], extra:
 def test_every_valid_partition_round_trips_through_json(tiers: list[CardTier]) -> None:
     text = json.dumps(card_tiers_to_config(tiers), ensure_ascii=False)
     assert parse_card_tier_config(text) == validate_card_tiers(tiers)
+
+
+# ------------------------------------------------------------- colours, icons, problem ids
+
+
+@pytest.mark.parametrize("colour", ["red", "#FFF", "#GGGGGG", "6F4E37", "#6F4E37 "])
+def test_a_bad_colour_is_refused_naming_the_tier(colour: str) -> None:
+    config = json.loads(json.dumps(COFFEE_SHOP))
+    config["tiers"][1]["color"] = colour
+    with pytest.raises(TierConfigError) as caught:
+        parse_card_tier_config(config)
+    assert "tier 'expert': colour" in str(caught.value)
+    assert caught.value.problems == ((("expert",), str(caught.value)),)
+
+
+def test_overlap_and_gap_problems_carry_the_ids_of_both_tiers() -> None:
+    with pytest.raises(TierConfigError) as caught:
+        validate_card_tiers([tier("a", 1, 4), tier("b", 3, 5), tier("c", 8, None)])
+    ids = [ids for ids, _text in caught.value.problems]
+    assert ids == [("a", "b"), ("b", "c")]
+
+
+def test_an_icon_is_an_emoji_or_an_uploaded_image() -> None:
+    image = "/media/tier-icons/" + "ab" * 32 + ".png"
+    ok = CardTier("vip", "VIP", "مميز", 1, None, image)
+    assert validate_card_tiers([ok]) == (ok,)
+    assert ok.label() == "VIP"  # text places cannot show an image
+    for bad in ("<script>", "a long text icon", "/etc/passwd"):
+        with pytest.raises(TierConfigError, match="the icon must be an emoji"):
+            validate_card_tiers([CardTier("vip", "VIP", "مميز", 1, None, bad)])
+
+
+def test_names_over_the_limit_and_too_many_tiers_are_refused() -> None:
+    with pytest.raises(TierConfigError, match="tier 'a': name is longer than 60"):
+        validate_card_tiers([CardTier("a", "x" * 61, "س", 1, None, "⭐")])
+    many = [tier(f"t{n}", n, n) for n in range(1, 13)] + [tier("top", 13, None)]
+    with pytest.raises(TierConfigError, match="13 tiers is too many"):
+        validate_card_tiers(many)
+
+
+def test_next_tier_line_says_what_the_next_tier_needs_in_both_languages() -> None:
+    from core.tiers import next_tier_line
+
+    platinum = [tier("gold", 1, 6), CardTier("platinum", "Platinum", "بلاتيني", 7, None, "💎")]
+    progress = card_tier_progress(5, platinum)
+    assert next_tier_line(progress) == "2 more for Platinum"
+    assert next_tier_line(progress, "ar") == "2 إضافية للوصول إلى بلاتيني"
+    assert next_tier_line(card_tier_progress(9, platinum)) == "Top tier"

@@ -2,7 +2,8 @@
 
 from server.db.models.accounts import ApiToken, User
 from server.db.models.base import Base, utcnow
-from server.db.models.cards import Branch, LoyaltyPass, Offer, PassEntry
+from server.db.models.businesses import Business, JobRun
+from server.db.models.cards import Branch, LoyaltyPass, Offer, PassEntry, PassExpiry
 from server.db.models.devices import Device, SigningKey, SyncChange, SyncOp
 from server.db.models.events import Event, Ticket, TicketScan
 from server.db.models.packages import Package, PackageItem, PackagePurchase
@@ -22,10 +23,12 @@ __all__ = [
     "ApiToken",
     "Base",
     "Branch",
+    "Business",
     "Device",
     "Event",
     "EventPassportBilling",
     "EventReward",
+    "JobRun",
     "LoyaltyPass",
     "Offer",
     "Package",
@@ -33,6 +36,7 @@ __all__ = [
     "PackagePurchase",
     "PairingCode",
     "PassEntry",
+    "PassExpiry",
     "PassportMembership",
     "PassportMission",
     "PassportProfile",

@@ -25,11 +25,13 @@ from server.db.types import JsonDocument, UTCDateTime
 
 
 class Branch(Base):
-    """A bar, shop or stand that runs stamp cards."""
+    """A bar, shop or stand of a business, where its stamp cards are scanned."""
 
     __tablename__ = "branches"
 
     id: Mapped[uuid.UUID] = uuid_pk()
+    business_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("businesses.id"), index=True)
+    #: Branches made before businesses existed hung off a promoter; new ones have a business.
     promoter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("promoters.id"), index=True)
     manager_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     name: Mapped[str] = mapped_column(String(120))
@@ -95,3 +97,15 @@ class PassEntry(Base):
     op_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), unique=True)
     seq: Mapped[int | None] = mapped_column(BigInteger())
     created_at: Mapped[datetime] = created_at()
+
+
+class PassExpiry(Base):
+    """A pass the inactivity job expired: part of the card's history beside its entries."""
+
+    __tablename__ = "pass_expiries"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    pass_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("loyalty_passes.id"), index=True)
+    expired_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    inactivity_days: Mapped[int] = mapped_column(Integer())

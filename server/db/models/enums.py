@@ -34,6 +34,12 @@ class PromoterStatus(enum.StrEnum):
     REJECTED = "REJECTED"
 
 
+class BusinessStatus(enum.StrEnum):
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+
+
 class BillingModel(enum.StrEnum):
     PER_EVENT = "PER_EVENT"
     SUBSCRIPTION = "SUBSCRIPTION"

@@ -156,8 +156,9 @@ def test_promoter_pairs_only_into_its_own_scopes(client: TestClient, world: Worl
     own = _code(client, world, "promoter_a", {"role": "PROMOTER"})
     paired = _pair(client, own["code"]).json()
     assert paired["scope"]["promoter_id"] == str(world.promoter_a_id)
+    # Branches belong to businesses now: the owner of branch X pairs its tablets.
     branch = _code(
-        client, world, "promoter_a", {"role": "BRANCH", "branch_id": str(world.branch_id)}
+        client, world, "business_a", {"role": "BRANCH", "branch_id": str(world.branch_id)}
     )
     assert CODE_SHAPE.match(branch["code"])
     missing_id = uuid.uuid4()

@@ -26,7 +26,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.wire import DeviceRole, DeviceScope, PullResponse, PushResponse
 from server.api.auth import api_routes
 from server.db.session import make_session_factory, unit_of_work
-from server.domain import devices, memberships, packages, promoters, tiers
+from server.domain import (
+    accounts,
+    branches,
+    businesses,
+    devices,
+    memberships,
+    packages,
+    promoters,
+    tiers,
+)
 from server.sync import pull, push, views
 from tests.conftest import ENGINES, _Databases
 from tests.server.api.conftest import TestClient, empty_tables, make_app
@@ -118,6 +127,45 @@ def _same_tiers(_w: World, s: Session, _who: str) -> tuple[str, Any]:
     return "/api/v1/tiers", {"tiers": body}
 
 
+def _branch_body(w: World, _s: Session, who: str) -> tuple[str, Any]:
+    body: dict[str, Any] = {"name": f"Branch {tag()}"}
+    if who == "hq":
+        body["business_id"] = str(w.business_a_id)
+    return "/api/v1/branches", body
+
+
+def _fresh_branch_manager(w: World, s: Session, _who: str) -> tuple[str, Any]:
+    branch = branches.create(s, business_id=w.business_a_id, name=f"Stand {tag()}")
+    return f"/api/v1/branches/{branch.id}/manager", {"email": f"m{tag()}@shops.example"}
+
+
+def _application(_w: World, _s: Session, who: str) -> tuple[str, Any]:
+    body: dict[str, Any] = {"name": f"Cafe {tag()}", "country_code": "TT"}
+    if who == "anonymous":
+        body["owner"] = {"email": f"o{tag()}@shops.example", "password": "wine-n-grind"}
+    elif who == "hq":
+        body["owner_email"] = f"h{tag()}@shops.example"
+    return "/api/v1/businesses", body
+
+
+def _pending_business(action: str) -> Make:
+    def make(_w: World, s: Session, _who: str) -> tuple[str, Any]:
+        owner = accounts.create_user(s, username=f"pend_{tag()}", display_name="Pending")
+        row = businesses.create(s, name="Pending Cafe", country_code="TT", owner_user_id=owner.id)
+        return f"/api/v1/businesses/{row.id}/{action}", None
+
+    return make
+
+
+def _offer_body(w: World) -> dict[str, Any]:
+    return {
+        "branch_id": str(w.branch_id),
+        "name": "Free doubles",
+        "prize": "Doubles",
+        "max_stamps": 6,
+    }
+
+
 _PUSH = {"device_time": "2026-02-14T21:05:00Z", "ops": []}
 _SIGN_UP = {"name": "Kerry", "email": "kerry@fetes.example"}
 _EVENT = {"name": "New fête", "starts_at": "2026-03-01T21:00:00Z", "country_code": "TT"}
@@ -138,132 +186,192 @@ def _reward_body(w: World) -> dict[str, Any]:
     }
 
 
-#                                                     a h A B m d b p r
+#                                                     a h A B m d b p r B1B2
 CASES = [
-    Case("GET", "/health", "oooooooou", fixed("/health")),
-    Case("GET", "/api/passport/landing-info", "oooooooou", fixed("/api/passport/landing-info")),
+    Case("GET", "/health", "oooooooouoo", fixed("/health")),
+    Case("GET", "/api/passport/landing-info", "oooooooouoo", fixed("/api/passport/landing-info")),
     Case(
         "GET",
         "/api/v1/passports/{user_id}",
-        "uoonffffu",
+        "uoonffffuff",
         fixed("/api/v1/passports/{w.attendee_id}"),
     ),
     Case(
         "POST",
         "/api/v1/auth/login",
-        "oooooooou",
+        "oooooooouoo",
         fixed("/api/v1/auth/login", lambda w: {"email": w.promoter_a_email, "password": PASSWORD}),
     ),
     Case(
         "POST",
         "/api/v1/devices/pairing-codes",
-        "uoonffffu",
+        "uoonffffuff",
         fixed(
             "/api/v1/devices/pairing-codes",
             lambda w: {"role": "DOOR", "event_id": str(w.event_a_id)},
         ),
     ),
-    Case("POST", "/api/v1/devices/pair", "oooooooou", _pairing),
-    Case("GET", "/api/v1/devices", "uoffffffu", fixed("/api/v1/devices")),
-    Case("DELETE", "/api/v1/devices/{device_id}", "uoonffffu", _fresh_device),
-    Case("POST", "/api/v1/devices/{device_id}/roll-token", "uofffooou", _roll),
-    Case("GET", "/api/v1/sync/pull", "uffffooou", fixed("/api/v1/sync/pull?limit=10")),
-    Case("POST", "/api/v1/sync/push", "uffffooou", fixed("/api/v1/sync/push", _PUSH)),
-    Case("GET", "/api/v1/sync/ops/{op_id}", "uoffffffu", fixed(f"/api/v1/sync/ops/{uuid.uuid4()}")),
-    Case("GET", "/api/v1/sync/conflicts", "uoffffffu", fixed("/api/v1/sync/conflicts")),
+    Case("POST", "/api/v1/devices/pair", "oooooooouoo", _pairing),
+    Case("GET", "/api/v1/devices", "uoffffffuff", fixed("/api/v1/devices")),
+    Case("DELETE", "/api/v1/devices/{device_id}", "uoonffffuff", _fresh_device),
+    Case("POST", "/api/v1/devices/{device_id}/roll-token", "uofffooouff", _roll),
+    Case("GET", "/api/v1/sync/pull", "uffffooouff", fixed("/api/v1/sync/pull?limit=10")),
+    Case("POST", "/api/v1/sync/push", "uffffooouff", fixed("/api/v1/sync/push", _PUSH)),
+    Case(
+        "GET", "/api/v1/sync/ops/{op_id}", "uoffffffuff", fixed(f"/api/v1/sync/ops/{uuid.uuid4()}")
+    ),
+    Case("GET", "/api/v1/sync/conflicts", "uoffffffuff", fixed("/api/v1/sync/conflicts")),
     Case(
         "POST",
         "/api/branch-manager/confirm-prize/{customer_id}/{offer_id}",
-        "uoffofofu",
+        "uoffofofuff",
         _confirm,
     ),
     Case(
         "GET",
         "/api/v1/offers/{offer_id}/passes/{user_id}",
-        "uoffofofu",
+        "uoffofofuon",
         fixed("/api/v1/offers/{w.offer_id}/passes/{w.attendee_id}"),
     ),
-    Case("GET", "/api/v1/packages", "uoonffffu", fixed("/api/v1/packages?eventId={w.event_a_id}")),
+    Case(
+        "GET", "/api/v1/packages", "uoonffffuff", fixed("/api/v1/packages?eventId={w.event_a_id}")
+    ),
     Case(
         "GET",
         "/api/v1/packages/{package_id}",
-        "uoonffffu",
+        "uoonffffuff",
         fixed("/api/v1/packages/{w.package_id}"),
     ),
-    Case("POST", "/api/v1/packages", "uoonffffu", fixed("/api/v1/packages", _package_body)),
+    Case("POST", "/api/v1/packages", "uoonffffuff", fixed("/api/v1/packages", _package_body)),
     Case(
         "PUT",
         "/api/v1/packages/{package_id}",
-        "uoonffffu",
+        "uoonffffuff",
         fixed("/api/v1/packages/{w.package_id}", {"price": "9.50"}),
     ),
-    Case("DELETE", "/api/v1/packages/{package_id}", "uoonffffu", _fresh_package),
-    Case("GET", "/api/v1/rewards", "uoonffffu", fixed("/api/v1/rewards?eventId={w.event_a_id}")),
-    Case("GET", "/api/v1/rewards/{reward_id}", "uoonffffu", fixed("/api/v1/rewards/{w.reward_id}")),
-    Case("POST", "/api/v1/rewards", "uoonffffu", fixed("/api/v1/rewards", _reward_body)),
+    Case("DELETE", "/api/v1/packages/{package_id}", "uoonffffuff", _fresh_package),
+    Case("GET", "/api/v1/rewards", "uoonffffuff", fixed("/api/v1/rewards?eventId={w.event_a_id}")),
+    Case(
+        "GET", "/api/v1/rewards/{reward_id}", "uoonffffuff", fixed("/api/v1/rewards/{w.reward_id}")
+    ),
+    Case("POST", "/api/v1/rewards", "uoonffffuff", fixed("/api/v1/rewards", _reward_body)),
     Case(
         "PUT",
         "/api/v1/rewards/{reward_id}",
-        "uoonffffu",
+        "uoonffffuff",
         fixed("/api/v1/rewards/{w.reward_id}", {"status": "INACTIVE"}),
     ),
-    Case("DELETE", "/api/v1/rewards/{reward_id}", "uoonffffu", _fresh_reward),
+    Case("DELETE", "/api/v1/rewards/{reward_id}", "uoonffffuff", _fresh_reward),
     # A promoter's own account already has a live registration: signing up again is 409.
-    Case("POST", "/api/v1/promoters", "ooccoooou", fixed("/api/v1/promoters", _SIGN_UP)),
-    Case("GET", "/api/v1/promoters", "uoffffffu", fixed("/api/v1/promoters")),
+    Case("POST", "/api/v1/promoters", "ooccoooouoo", fixed("/api/v1/promoters", _SIGN_UP)),
+    Case("GET", "/api/v1/promoters", "uoffffffuff", fixed("/api/v1/promoters")),
     Case(
         "POST",
         "/api/v1/promoters/{promoter_id}/approve",
-        "uoffffffu",
+        "uoffffffuff",
         _pending_promoter("approve"),
     ),
     Case(
-        "POST", "/api/v1/promoters/{promoter_id}/reject", "uoffffffu", _pending_promoter("reject")
+        "POST", "/api/v1/promoters/{promoter_id}/reject", "uoffffffuff", _pending_promoter("reject")
     ),
     # Promoter B may create and list events too: its own.
-    Case("POST", "/api/v1/events", "uoooffffu", fixed("/api/v1/events", _EVENT)),
-    Case("GET", "/api/v1/events", "uoooffffu", fixed("/api/v1/events")),
-    Case("GET", "/api/v1/events/{event_id}", "uoonffffu", fixed("/api/v1/events/{w.event_a_id}")),
+    Case("POST", "/api/v1/events", "uoooffffuff", fixed("/api/v1/events", _EVENT)),
+    Case("GET", "/api/v1/events", "uoooffffuff", fixed("/api/v1/events")),
+    Case("GET", "/api/v1/events/{event_id}", "uoonffffuff", fixed("/api/v1/events/{w.event_a_id}")),
     Case(
         "POST",
         "/api/v1/events/{event_id}/enable-passport",
-        "uoonffffu",
+        "uoonffffuff",
         fixed("/api/v1/events/{w.event_a_id}/enable-passport"),
     ),
     Case(
         "GET",
         "/api/v1/events/{event_id}/billing",
-        "uoonffffu",
+        "uoonffffuff",
         fixed("/api/v1/events/{w.event_a_id}/billing"),
     ),
     Case(
         "POST",
         "/api/v1/billing/{billing_id}/status",
-        "uoffffffu",
+        "uoffffffuff",
         fixed("/api/v1/billing/{w.billing_a_id}/status", {"status": "WAIVED"}),
     ),
     Case(
         "POST",
         "/api/v1/events/{event_id}/tickets",
-        "uoonffffu",
+        "uoonffffuff",
         fixed("/api/v1/events/{w.event_a_id}/tickets", lambda w: {"user_id": str(w.attendee_id)}),
     ),
     Case(
         "POST",
         "/api/v1/tickets/{ticket_id}/revoke",
-        "uoonffffu",
+        "uoonffffuff",
         fixed("/api/v1/tickets/{w.ticket_id}/revoke"),
     ),
-    Case("GET", "/api/v1/tiers", "uoffffffu", fixed("/api/v1/tiers")),
-    Case("PUT", "/api/v1/tiers", "uoffffffu", _same_tiers),
-    Case("GET", "/api/v1/memberships", "uoffffffu", fixed("/api/v1/memberships")),
+    Case("GET", "/api/v1/tiers", "uoffffffuff", fixed("/api/v1/tiers")),
+    Case("PUT", "/api/v1/tiers", "uoffffffuff", _same_tiers),
+    Case("GET", "/api/v1/memberships", "uoffffffuff", fixed("/api/v1/memberships")),
     Case(
         "POST",
         "/api/v1/memberships",
-        "uoffffffu",
+        "uoffffffuff",
         fixed("/api/v1/memberships", lambda w: {"user_id": str(w.attendee_id), "tier": "GOLD"}),
     ),
-    Case("POST", "/api/v1/memberships/{membership_id}/cancel", "uoffffffu", _membership_to_cancel),
+    Case(
+        "POST", "/api/v1/memberships/{membership_id}/cancel", "uoffffffuff", _membership_to_cancel
+    ),
+    # Businesses (seed 002): B1 owns branch X and its offer; B2 is another business.
+    Case("GET", "/api/v1/offers", "uoffofofuoo", fixed("/api/v1/offers")),
+    Case("POST", "/api/v1/offers", "uoffffffuon", fixed("/api/v1/offers", _offer_body)),
+    Case("GET", "/api/v1/offers/{offer_id}", "uoffofofuon", fixed("/api/v1/offers/{w.offer_id}")),
+    Case(
+        "PUT",
+        "/api/v1/offers/{offer_id}",
+        "uoffffffuon",
+        fixed("/api/v1/offers/{w.offer_id}", {"prize": "Two punches"}),
+    ),
+    Case("GET", "/api/v1/branches", "uoffofffuoo", fixed("/api/v1/branches")),
+    Case("POST", "/api/v1/branches", "uoffffffuoo", _branch_body),
+    Case(
+        "GET",
+        "/api/v1/branches/{branch_id}",
+        "uoffofffuon",
+        fixed("/api/v1/branches/{w.branch_id}"),
+    ),
+    Case(
+        "PUT",
+        "/api/v1/branches/{branch_id}",
+        "uoffffffuon",
+        fixed("/api/v1/branches/{w.branch_id}", {"city": "San Fernando"}),
+    ),
+    Case("POST", "/api/v1/branches/{branch_id}/manager", "uoffffffuon", _fresh_branch_manager),
+    # Signed-in people apply for themselves; a business already has one (409); devices may not.
+    Case("POST", "/api/v1/businesses", "ooooofffucc", _application),
+    Case("GET", "/api/v1/businesses", "uoffffffuff", fixed("/api/v1/businesses")),
+    Case(
+        "GET",
+        "/api/v1/businesses/{business_id}",
+        "uoffffffuon",
+        fixed("/api/v1/businesses/{w.business_a_id}"),
+    ),
+    Case(
+        "PUT",
+        "/api/v1/businesses/{business_id}",
+        "uoffffffuon",
+        fixed("/api/v1/businesses/{w.business_a_id}", {"name": "Renamed Shop"}),
+    ),
+    Case(
+        "POST",
+        "/api/v1/businesses/{business_id}/approve",
+        "uoffffffuff",
+        _pending_business("approve"),
+    ),
+    Case(
+        "POST",
+        "/api/v1/businesses/{business_id}/reject",
+        "uoffffffuff",
+        _pending_business("reject"),
+    ),
 ]
 
 

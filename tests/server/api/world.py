@@ -18,16 +18,19 @@ from functools import cache
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.wire import DeviceRole, DeviceScope
-from server.db.models import Branch, EventReward, Offer, Promoter, User
-from server.db.models.enums import UserRole
+from server.db.models import Business, EventReward, Promoter, User
+from server.db.models.enums import BusinessStatus, UserRole
 from server.db.session import unit_of_work
 from server.domain import (
     accounts,
+    branches,
+    businesses,
     cards,
     devices,
     event_rewards,
     events,
     memberships,
+    offers,
     packages,
     passport,
     promoters,
@@ -48,6 +51,8 @@ PRINCIPALS = (
     "branch",
     "promoter_device",
     "revoked",
+    "business_a",
+    "business_b",
 )
 
 
@@ -78,6 +83,10 @@ class World:
     billing_a_id: uuid.UUID
     branch_id: uuid.UUID
     offer_id: uuid.UUID
+    business_a_id: uuid.UUID
+    business_b_id: uuid.UUID
+    branch_b_id: uuid.UUID
+    offer_b_id: uuid.UUID
     package_id: uuid.UUID
     reward_id: uuid.UUID
     attendee_id: uuid.UUID
@@ -120,6 +129,19 @@ def _promoter(
     return user, promoter
 
 
+def business(session: Session) -> tuple[User, Business]:
+    """An APPROVED business and its owner (who can log in with PASSWORD)."""
+    owner = _user(session, UserRole.ATTENDEE, email=f"b{tag()}@shops.example", password=PASSWORD)
+    row = businesses.create(
+        session,
+        name=f"Shop {tag()}",
+        country_code="TT",
+        owner_user_id=owner.id,
+        status=BusinessStatus.APPROVED,
+    )
+    return owner, row
+
+
 def pair_device(
     session: Session, role: DeviceRole, scope: DeviceScope, *, revoked: bool = False
 ) -> tuple[uuid.UUID, str]:
@@ -147,12 +169,15 @@ def build_world(factory: sessionmaker[Session]) -> World:
             session, name="Fête B", starts_at=NOW, promoter_id=promoter_b.id, country_code="BB"
         )
         events.enable_passport(session, event_id=event_b.id)
-        branch = Branch(name="Rum Shop X", promoter_id=promoter_a.id, manager_user_id=manager.id)
-        session.add(branch)
-        session.flush()
-        offer = Offer(branch_id=branch.id, name="Fifth punch free", prize="Punch", max_stamps=5)
-        session.add(offer)
-        session.flush()
+        owner_a, business_a = business(session)
+        owner_b, business_b = business(session)
+        branch = branches.create(session, business_id=business_a.id, name="Rum Shop X")
+        branch.manager_user_id = manager.id
+        offer = offers.create(
+            session, branch_id=branch.id, name="Fifth punch free", prize="Punch", max_stamps=5
+        )
+        branch_b = branches.create(session, business_id=business_b.id, name="Coffee Bar Y")
+        offer_b = offers.create(session, branch_id=branch_b.id, name="Free latte", prize="Latte")
         package = packages.create(session, event_id=event_a.id, name="VIP", price=Decimal("10.00"))
         reward = fresh_reward(session, event_a.id)
         attendee = _user(session, UserRole.ATTENDEE)
@@ -182,6 +207,8 @@ def build_world(factory: sessionmaker[Session]) -> World:
             "branch": branch_token,
             "promoter_device": pdev_token,
             "revoked": revoked_token,
+            "business_a": accounts.issue_api_token(session, user_id=owner_a.id),
+            "business_b": accounts.issue_api_token(session, user_id=owner_b.id),
         }
         return World(
             tokens=tokens,
@@ -196,6 +223,10 @@ def build_world(factory: sessionmaker[Session]) -> World:
             billing_a_id=bill.id,
             branch_id=branch.id,
             offer_id=offer.id,
+            business_a_id=business_a.id,
+            business_b_id=business_b.id,
+            branch_b_id=branch_b.id,
+            offer_b_id=offer_b.id,
             package_id=package.id,
             reward_id=reward.id,
             attendee_id=attendee.id,

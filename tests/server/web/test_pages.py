@@ -3,6 +3,7 @@ refuses a post without the page's CSRF token."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from fastapi import FastAPI
@@ -13,10 +14,13 @@ from starlette.testclient import TestClient
 from server.api.auth import route_policies
 from server.db.models import (
     ApiToken,
+    Branch,
+    Business,
     Device,
     Event,
     EventPassportBilling,
     EventReward,
+    Offer,
     Package,
     PairingCode,
     PassportProfile,
@@ -25,7 +29,7 @@ from server.db.models import (
     User,
 )
 from server.db.session import unit_of_work
-from server.domain import event_rewards, packages
+from server.domain import accounts, businesses, event_rewards, invite_links, packages
 from server.web.auth import WebPolicy
 from server.web.routing import web_pages
 from tests.server.web.conftest import browser, login, register
@@ -62,6 +66,23 @@ FORMS = {
     "/hq/billing/{billing_id}/fee": ("hq", {"fee": "19.99"}),
     "/hq/devices/{device_id}/revoke": ("hq", {}),
     "/hq/tiers": ("hq", {"min_BRONZE": "0", "min_SILVER": "1", "min_GOLD": "2", "min_ELITE": "3"}),
+    "/business/apply": (
+        "anonymous",
+        {
+            "name": "Sneaky Cafe",
+            "country_code": "TT",
+            "email": "sn@example.com",
+            "password": "x" * 9,
+        },
+    ),
+    "/welcome/{token}": ("anonymous", {"password": "wine-n-grind"}),
+    "/business/branches": ("owner", {"name": "Sneaky branch"}),
+    "/business/branches/{branch_id}/manager": ("owner", {"email": "sneaky@example.com"}),
+    "/business/branches/{branch_id}/pairing-code": ("manager", {}),
+    "/business/offers": ("owner", {"name": "Sneaky", "prize": "X", "max_stamps": "5"}),
+    "/business/offers/{offer_id}": ("owner", {"name": "Renamed", "prize": "X", "max_stamps": "3"}),
+    "/business/offers/{offer_id}/preview": ("owner", {}),
+    "/hq/businesses/{business_id}/{action}": ("hq", {}),
 }
 
 
@@ -96,8 +117,14 @@ def _counts(factory: sessionmaker[Session]) -> tuple[object, ...]:
                 Promoter,
                 EventPassportBilling,
                 PairingCode,
+                Business,
+                Branch,
+                Offer,
             )
         ]
+        counts.append(sorted(session.scalars(select(Business.status))))
+        counts.append(sorted(session.scalars(select(Offer.name))))
+        counts.append(sorted(str(b) for b in session.scalars(select(Branch.manager_user_id))))
         counts.append(sorted(session.scalars(select(EventPassportBilling.status))))
         counts.append(
             sorted(str(f) for f in session.scalars(select(EventPassportBilling.fee_amount_cents)))
@@ -131,8 +158,19 @@ def test_every_form_refuses_a_missing_or_wrong_csrf_token(
             reward_type="RECHARGE",
             reward_amount=Decimal("10"),
         ).id
+        owner = accounts.create_user(session, username="pending_owner", display_name="P")
+        business_id = businesses.create(
+            session, name="Pending Cafe", country_code="TT", owner_user_id=owner.id
+        ).id
+        invited = accounts.create_user(session, username="invited", display_name="I")
+        token = invite_links.issue(session, user=invited, purpose="invite", ttl=timedelta(days=1))
     for action, (who, data) in FORMS.items():
         path = action.format(
+            branch_id=world.branch_id,
+            offer_id=world.offer_id,
+            business_id=business_id,
+            action="approve",
+            token=token,
             event_id=world.event_c_id,
             promoter_id=pending_id,
             billing_id=world.billing_a_id,

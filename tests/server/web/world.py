@@ -1,5 +1,7 @@
 """A small world for page tests, committed through the domain services.
 
+A business (Bean There, its owner and branch manager can log in) runs an offer at
+its branch, where the attendee has 3 stamps; another business has its own.
 Promoter A (approved, can log in) owns event A (passport on, a ticket held by
 the attendee, a paired door device) and event C (passport off). Promoter B
 owns event B (passport on, billed). HQ and the attendee can log in too.
@@ -9,15 +11,26 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.wire import DeviceRole, DeviceScope
-from server.db.models import User
-from server.db.models.enums import UserRole
+from server.db.models import Business, User
+from server.db.models.enums import BusinessStatus, UserRole
 from server.db.session import unit_of_work
-from server.domain import accounts, devices, events, passport, promoters, tickets
+from server.domain import (
+    accounts,
+    branches,
+    businesses,
+    cards,
+    devices,
+    events,
+    offers,
+    passport,
+    promoters,
+    tickets,
+)
 from tests.server.api.world import password_hash
 
 NOW = datetime(2026, 2, 14, 21, 0, tzinfo=UTC)
@@ -39,6 +52,12 @@ class WebWorld:
     door_token: str
     door_id: uuid.UUID
     billing_a_id: uuid.UUID
+    business_id: uuid.UUID
+    branch_id: uuid.UUID
+    offer_id: uuid.UUID
+    other_branch_id: uuid.UUID
+    other_offer_id: uuid.UUID
+    customer_id: uuid.UUID
 
 
 def _user(session: Session, name: str, role: UserRole, home: str | None = None) -> User:
@@ -52,6 +71,13 @@ def _user(session: Session, name: str, role: UserRole, home: str | None = None) 
     )
     user.password_hash = password_hash()  # the hash of PASSWORD, computed once per run
     return user
+
+
+def _business(session: Session, owner: str, name: str) -> Business:
+    user = _user(session, owner, UserRole.ATTENDEE)
+    return businesses.create(
+        session, name=name, country_code="TT", owner_user_id=user.id, status=BusinessStatus.APPROVED
+    )
 
 
 def build_web_world(factory: sessionmaker[Session]) -> WebWorld:
@@ -91,12 +117,33 @@ def build_web_world(factory: sessionmaker[Session]) -> WebWorld:
             session, role=DeviceRole.DOOR, scope=DeviceScope(event_id=event_a.id), now=NOW
         )
         door = devices.pair(session, code=issued.code, name="Gate 1", now=NOW)
+        shop = _business(session, "cafe_owner", "Bean There")
+        branch = branches.create(session, business_id=shop.id, name="Ariapita Ave", city="PoS")
+        branch.manager_user_id = _user(session, "cafe_manager", UserRole.BRANCH_MANAGER).id
+        offer = offers.create(
+            session, branch_id=branch.id, name="Fifth coffee free", prize="A coffee", max_stamps=5
+        )
+        for minute in range(3):
+            cards.add_stamp(
+                session,
+                offer_id=offer.id,
+                user_id=attendee.id,
+                occurred_at=NOW + timedelta(minutes=minute),
+            )
+        other = _business(session, "other_owner", "Other Cafe")
+        other_branch = branches.create(session, business_id=other.id, name="Elsewhere")
+        other_offer = offers.create(
+            session, branch_id=other_branch.id, name="Free tea", prize="Tea"
+        )
         return WebWorld(
             emails={
                 "hq": "hq_admin@example.com",
                 "promoter_a": "promoter_a@example.com",
                 "promoter_b": "promoter_b@example.com",
                 "attendee": "road_runner@example.com",
+                "owner": "cafe_owner@example.com",
+                "manager": "cafe_manager@example.com",
+                "other_owner": "other_owner@example.com",
             },
             promoter_a_id=promoter_a.id,
             promoter_b_id=promoter_b.id,
@@ -108,4 +155,10 @@ def build_web_world(factory: sessionmaker[Session]) -> WebWorld:
             door_token=door.token,
             door_id=door.device.id,
             billing_a_id=bill_a.id,
+            business_id=shop.id,
+            branch_id=branch.id,
+            offer_id=offer.id,
+            other_branch_id=other_branch.id,
+            other_offer_id=other_offer.id,
+            customer_id=attendee.id,
         )

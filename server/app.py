@@ -39,11 +39,12 @@ from server.api import (
     sync,
     tickets,
     tiers,
+    users,
 )
 from server.api.auth import PolicyRoute
 from server.api.deps import DbSession
 from server.api.errors import HttpError, code_for_status
-from server.api.ratelimit import SlidingWindowLimiter
+from server.api.ratelimit import RateLimiter, Rules
 from server.db.session import make_engine, make_session_factory
 from server.domain.promoters import FieldErrors
 from server.errors import SocaError
@@ -70,11 +71,8 @@ ROUTERS = (
     tickets.router,
     tiers.router,
     memberships.router,
+    users.router,
 )
-
-#: Failed logins and failed pairings allowed per client address per minute (per process).
-LOGIN_FAILURES_PER_MINUTE = 5
-PAIRING_FAILURES_PER_MINUTE = 10
 
 
 def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
@@ -183,12 +181,7 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> FastAP
     app.state.settings = settings
     app.state.engine = db_engine
     app.state.session_factory = make_session_factory(db_engine)
-    app.state.login_limiter = SlidingWindowLimiter(
-        limit=LOGIN_FAILURES_PER_MINUTE, window=60, what="login"
-    )
-    app.state.pairing_limiter = SlidingWindowLimiter(
-        limit=PAIRING_FAILURES_PER_MINUTE, window=60, what="pairing"
-    )
+    app.state.rate_limiter = RateLimiter(Rules.from_settings(settings))
     _install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

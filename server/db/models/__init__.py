@@ -1,6 +1,6 @@
 """Every table, importable from one place (Alembic's autogenerate reads `Base.metadata`)."""
 
-from server.db.models.accounts import ApiToken, User
+from server.db.models.accounts import ApiToken, RateLimitCounter, User
 from server.db.models.base import Base, utcnow
 from server.db.models.cards import Branch, LoyaltyPass, Offer, PassEntry
 from server.db.models.devices import Device, SigningKey, SyncChange, SyncOp
@@ -40,6 +40,7 @@ __all__ = [
     "PassportStamp",
     "PassportTier",
     "Promoter",
+    "RateLimitCounter",
     "RewardRedemption",
     "SigningKey",
     "SpendTransaction",

@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp
 
 from core.errors import CoreError
 from server.api import (
@@ -48,6 +49,7 @@ from server.api.ratelimit import RateLimiter, Rules
 from server.db.session import make_engine, make_session_factory
 from server.domain.promoters import FieldErrors
 from server.errors import SocaError
+from server.headers import SecurityHeaders
 from server.settings import ServerSettings
 from server.web import pages as web_pages
 
@@ -137,6 +139,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
 
+class SocaApp(FastAPI):
+    """The FastAPI app with `SecurityHeaders` outermost, so every response has them (500s too)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        """The usual stack, wrapped in the security headers."""
+        return SecurityHeaders(super().build_middleware_stack())
+
+
 def _serving_engine(settings: ServerSettings) -> Engine:
     """The engine a served app builds for itself.
 
@@ -167,7 +177,7 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> FastAP
         if owned:
             db_engine.dispose()
 
-    app = FastAPI(
+    app = SocaApp(
         title="Soca Passport",
         version="0.1.0",
         description=(

@@ -99,7 +99,7 @@ def serve(
         typer.Option(
             min=1,
             help="Worker processes. More than one uses every core for sync pushes; "
-            "rate limits then count per process.",
+            "rate limits are shared (they count in the database).",
         ),
     ] = 1,
 ) -> None:
@@ -112,11 +112,11 @@ def serve(
     with _engine(settings) as engine:
         migrations.upgrade(engine)
     if workers == 1:
-        from server.serving import tune_gc
+        from server.serving import proxy_options, tune_gc
 
         app = create_app(settings)
         tune_gc()
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        uvicorn.run(app, host=host, port=port, log_level="info", **proxy_options(settings))
         return
     # Each worker process builds its own app from the environment: hand it the same
     # database and the same web secret (a fresh secret per process would break sessions).

@@ -252,6 +252,16 @@ def _in_promoter_scope(
     )
 
 
+def count_promoter_devices(session: Session, *, promoter_id: uuid.UUID) -> int:
+    """How many live devices a promoter's scopes hold (what suspending it would revoke)."""
+    found = session.scalars(
+        select(Device.id).where(
+            _in_promoter_scope(Device, promoter_id), Device.revoked_at.is_(None)
+        )
+    ).all()
+    return len(found)
+
+
 def revoke_promoter_devices(session: Session, *, promoter_id: uuid.UUID, now: datetime) -> int:
     """Revoke every live device in a promoter's scopes and expire their unused codes; the count."""
     session.execute(

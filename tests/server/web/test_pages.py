@@ -62,6 +62,9 @@ FORMS = {
     "/hq/billing/{billing_id}/fee": ("hq", {"fee": "19.99"}),
     "/hq/devices/{device_id}/revoke": ("hq", {}),
     "/hq/tiers": ("hq", {"min_BRONZE": "0", "min_SILVER": "1", "min_GOLD": "2", "min_ELITE": "3"}),
+    "/hq/promoters/{promoter_id}/suspend": ("hq", {}),
+    "/hq/promoters/{promoter_id}/reinstate": ("hq", {}),
+    "/hq/users/{user_id}/sign-out": ("hq", {}),
 }
 
 
@@ -103,6 +106,10 @@ def _counts(factory: sessionmaker[Session]) -> tuple[object, ...]:
             sorted(str(f) for f in session.scalars(select(EventPassportBilling.fee_amount_cents)))
         )
         counts.append(session.scalar(select(func.count()).where(Device.revoked_at.is_not(None))))
+        counts.append(session.scalar(select(func.count()).where(ApiToken.revoked_at.is_not(None))))
+        counts.append(
+            session.scalar(select(func.count()).where(Promoter.suspended_at.is_not(None)))
+        )
         counts.append(sorted(session.scalars(select(PassportTier.min_points))))
         counts.append(sorted(session.scalars(select(Promoter.status))))
         counts.append(sorted(session.scalars(select(Event.is_soca_passport_enabled))))
@@ -139,6 +146,7 @@ def test_every_form_refuses_a_missing_or_wrong_csrf_token(
             device_id=world.door_id,
             package_id=package_id,
             reward_id=reward_id,
+            user_id=world.attendee_id,
         )
         with browser(app) as client:
             if who == "fresh":

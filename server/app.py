@@ -11,6 +11,7 @@ traceback goes to the server log, never to the client.
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -85,6 +86,28 @@ def error_body(code: str, message: str, fields: dict[str, str] | None = None) ->
     return {"error": inner}
 
 
+def database_failure(exc: SQLAlchemyError) -> str:
+    """A database error for the log without the values it touched, and where it happened.
+
+    The engines hide bound parameters (`hide_parameters`), but PostgreSQL's
+    DETAIL lines quote the failing row or key ("Failing row contains (...)"),
+    so only the SQLSTATE, the primary message and the statement (with
+    placeholders) are kept, then the traceback's frames without its message.
+    """
+    original = getattr(exc, "orig", None)
+    diagnostics = getattr(original, "diag", None)
+    primary = getattr(diagnostics, "message_primary", None)
+    if original is None:
+        described = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    elif primary is not None:  # psycopg: the message without DETAIL or HINT
+        described = f"{type(original).__name__} [{getattr(original, 'sqlstate', '')}]: {primary}"
+    else:  # sqlite3 names the constraint and column, never the values
+        described = f"{type(original).__name__}: {str(original).splitlines()[0]}"
+    statement = getattr(exc, "statement", None)
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    return f"{described}\n[SQL: {statement}]\n{frames}" if statement else f"{described}\n{frames}"
+
+
 def _where(loc: Any) -> str:
     return ".".join(str(part) for part in loc)
 
@@ -124,7 +147,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(SQLAlchemyError)
     async def _database(request: Request, exc: SQLAlchemyError) -> JSONResponse:
-        logger.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
+        logger.error(
+            "database error on %s %s: %s", request.method, request.url.path, database_failure(exc)
+        )
         return JSONResponse(
             error_body("database_unavailable", "the database could not complete the request"),
             status_code=503,

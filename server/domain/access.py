@@ -37,10 +37,16 @@ class Suspension:
         """The outcome in words, for HQ."""
         tokens = self.signed_out
         return (
-            f"{self.promoter.name} is suspended: {tokens.api_tokens} API token(s) and "
-            f"{tokens.web_sessions} web session(s) revoked, {self.devices_revoked} device(s) "
-            "revoked. Its portal, API and devices refuse it until you reinstate it."
+            f"{self.promoter.name} is suspended: {plural(tokens.api_tokens, 'API token')} and "
+            f"{plural(tokens.web_sessions, 'web session')} revoked, "
+            f"{plural(self.devices_revoked, 'device')} revoked. Its portal, API and devices "
+            "refuse it until you reinstate it."
         )
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 device`, `2 devices`."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def suspend(session: Session, *, promoter_id: uuid.UUID, now: datetime) -> Suspension:

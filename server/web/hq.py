@@ -23,6 +23,7 @@ from server.api.deps import DbSession
 from server.db.models import Event, User, utcnow
 from server.db.models.enums import BillingStatus, PromoterStatus
 from server.domain import access, accounts, billing, devices, memberships, promoters, tiers
+from server.domain.access import plural
 from server.domain.promoters import FieldErrors
 from server.errors import InvalidInput, NotFound
 from server.sync import views
@@ -169,10 +170,6 @@ def _done(request: Request, title: str, message: str) -> Response:
     return render(request, "hq/done.html", {"title": title, "message": message})
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
 @router.get("/hq/promoters/{promoter_id}/suspend")
 def confirm_suspend(request: Request, promoter_id: str, session: DbSession, _hq: Hq) -> Response:
     """Ask before suspending a promoter, saying what it will end."""
@@ -183,9 +180,9 @@ def confirm_suspend(request: Request, promoter_id: str, session: DbSession, _hq:
     devices_live = devices.count_promoter_devices(session, promoter_id=promoter.id)
     lines = [
         f"{promoter.name} ({promoter.email}) will be signed out everywhere: "
-        f"{_plural(tokens.api_tokens, 'API token')} and "
-        f"{_plural(tokens.web_sessions, 'web session')} revoked.",
-        f"{_plural(devices_live, 'device')} in its scopes will be revoked at once "
+        f"{plural(tokens.api_tokens, 'API token')} and "
+        f"{plural(tokens.web_sessions, 'web session')} revoked.",
+        f"{plural(devices_live, 'device')} in its scopes will be revoked at once "
         "(they pair again after reinstatement).",
         "Its portal, API and pairing codes refuse it until you reinstate it.",
     ]
@@ -243,8 +240,8 @@ def confirm_sign_out(request: Request, session: DbSession, _hq: Hq, who: str = "
     tokens = accounts.live_token_counts(session, user_id=user.id)
     lines = [
         f"{user.display_name} ({user.email or user.username}) will be signed out everywhere: "
-        f"{_plural(tokens.api_tokens, 'API token')} and "
-        f"{_plural(tokens.web_sessions, 'web session')} revoked.",
+        f"{plural(tokens.api_tokens, 'API token')} and "
+        f"{plural(tokens.web_sessions, 'web session')} revoked.",
         "They can log in again with their password.",
     ]
     return _confirm(
@@ -266,7 +263,7 @@ def sign_out(
         raise NotFound("We couldn't find that user.")
     done = accounts.revoke_user_tokens(session, user_id=user.id, now=utcnow())
     message = (
-        f"Signed {user.username} out everywhere: {_plural(done.api_tokens, 'API token')} and "
-        f"{_plural(done.web_sessions, 'web session')} revoked."
+        f"Signed {user.username} out everywhere: {plural(done.api_tokens, 'API token')} and "
+        f"{plural(done.web_sessions, 'web session')} revoked."
     )
     return _done(request, "Signed out everywhere", message)

@@ -75,33 +75,32 @@ def rate_limiter(request: Request) -> RateLimiter:
     return limiter
 
 
-def reserve_login(request: Request, session: Session, email: str) -> Reservation:
-    """Count a login attempt for (address, account) and for the address; 429 when over."""
-    limiter = rate_limiter(request)
+def _login_keys(request: Request, email: str) -> tuple[str, str]:
     address = client_address(request)
-    account = accounts.normalize_email(email)
-    return limiter.reserve(
-        session,
-        [
-            (limiter.rules.login_account, f"{address}|{account}"),
-            (limiter.rules.login_address, address),
-        ],
-    )
+    return f"{address}|{accounts.normalize_email(email)}", address
 
 
 def check_login(
     request: Request, session: Session, *, email: str, password: str
 ) -> tuple[User | None, Reservation]:
     """The user, if the password is right and the limits allow the attempt (which then
-    does not count); None after a counted failure."""
-    reservation = reserve_login(request, session, email)
+    does not count); None after a failure, counted for the account and the address."""
+    limiter = rate_limiter(request)
+    rules = limiter.rules
+    account_key, address_key = _login_keys(request, email)
+    reservation = limiter.reserve(
+        session, [(rules.login_account, account_key)], watch=[(rules.login_address, address_key)]
+    )
     user = authenticate_user(session, email=email, password=password)
-    if user is not None:
-        try:
-            user_role(session, user)
-        except Suspended as exc:  # a refused login: it counts
-            raise Forbidden(exc.message, code=Suspended.code) from None
-        rate_limiter(request).release(session, reservation)
+    if user is None:
+        limiter.record(session, [(rules.login_address, address_key)])
+        return None, reservation
+    try:
+        user_role(session, user)
+    except Suspended as exc:  # a refused login: it counts
+        limiter.record(session, [(rules.login_address, address_key)])
+        raise Forbidden(exc.message, code=Suspended.code) from None
+    limiter.release(session, reservation)
     return user, reservation
 
 

@@ -21,22 +21,31 @@ failures `release` the reservation when the attempt succeeds (in the
 transaction that records the success), so a success neither counts nor
 clears earlier failures.
 
+A rule shared by a whole crowd (failed logins per address) is only *watched*
+by `reserve` (read, refused when already over) and counted by `record` after
+a failure: a venue's successful logins then never queue on its address's
+row. Its limit may be overshot by the attempts in flight at once, which is
+why the strict per-account rule is reserved. Counter transactions on
+PostgreSQL skip the commit's fsync (`synchronous_commit = off`): a crash may
+forget a few counts, which only a limiter can afford.
+
 Keys are stored as SHA-256, never as addresses or emails. Rows expire once the
-window after their own has passed; a reservation that opens a new window
-deletes up to 200 expired rows (on PostgreSQL skipping rows another
-transaction holds).
+window after their own has passed; about one reservation in a hundred that
+opens a new window deletes up to 200 expired rows (on PostgreSQL skipping
+rows another transaction holds).
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy import delete, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -133,32 +142,60 @@ def _wait(rule: Rule, now: float, start: int, current: int, previous: int) -> in
     return max(1, math.ceil(seconds))
 
 
+def _over(rule: Rule, now: float, start: int, current: int, previous: int) -> int | None:
+    """Seconds to wait when `current` attempts in the window at `start` (this one included)
+    are too many with the previous window's `previous` weighed in; None when they are not."""
+    overlap = 1 - (now - start) / rule.window
+    if previous * overlap + current <= rule.limit:
+        return None
+    return _wait(rule, now, start, current - 1, previous)
+
+
 class RateLimiter:
     """Counts attempts against rules in the database; `clock` gives epoch seconds."""
+
+    #: A new window's row purges expired rows once in this many times (a purge costs a
+    #: DELETE; doing it for every new row halved the rate of a crowd's logins on PostgreSQL).
+    purge_one_in = 100
 
     def __init__(self, rules: Rules, clock: Callable[[], float] = time.time) -> None:
         self.rules = rules
         self.clock = clock
 
-    def reserve(self, session: Session, charges: Iterable[tuple[Rule, str]]) -> Reservation:
-        """Count one attempt for each (rule, key) and commit; TooManyRequests if any is over.
+    def reserve(
+        self,
+        session: Session,
+        charges: Iterable[tuple[Rule, str]],
+        *,
+        watch: Iterable[tuple[Rule, str]] = (),
+    ) -> Reservation:
+        """Count one attempt for each (rule, key) of `charges` and commit; TooManyRequests when
+        any of them, or of `watch` (checked, not counted: see `record`), is over its limit.
 
         Commits the session: call it before the request writes anything. A
         refused attempt is not counted.
         """
         now = self.clock()
+        if is_postgresql(session):  # counters need no fsync: a crash may forget a few
+            session.execute(text("SET LOCAL synchronous_commit = off"))
         # One global order of rows, so concurrent reservations never deadlock.
         ordered = sorted({(rule.name, key_of(key)): rule for rule, key in charges}.items())
         hits: list[_Hit] = []
         refused: list[tuple[int, Rule]] = []
         for (_name, key_hash), rule in ordered:
             start = int(now // rule.window) * rule.window
-            current = self._add(session, rule, key_hash, start, now)
-            previous = self._count(session, rule, key_hash, start - rule.window)
+            self._add(session, rule, key_hash, start, now)
             hits.append(_Hit(rule, key_hash, start))
-            overlap = 1 - (now - start) / rule.window
-            if previous * overlap + current > rule.limit:
-                refused.append((_wait(rule, now, start, current - 1, previous), rule))
+            current, previous = self._windows(session, rule, key_hash, start)
+            wait = _over(rule, now, start, current, previous)
+            if wait is not None:
+                refused.append((wait, rule))
+        for rule, key in watch:
+            start = int(now // rule.window) * rule.window
+            current, previous = self._windows(session, rule, key_of(key), start)
+            wait = _over(rule, now, start, current + 1, previous)
+            if wait is not None:
+                refused.append((wait, rule))
         if refused:
             self._take_back(session, hits)
         session.commit()
@@ -167,11 +204,22 @@ class RateLimiter:
             raise TooManyRequests(f"{rule.refusal}; try again in {wait} seconds.", retry_after=wait)
         return Reservation(tuple(hits))
 
+    def record(self, session: Session, charges: Iterable[tuple[Rule, str]]) -> None:
+        """Count one attempt for each (rule, key) after the fact (a failure), and commit."""
+        now = self.clock()
+        if is_postgresql(session):
+            session.execute(text("SET LOCAL synchronous_commit = off"))
+        for (_name, key_hash), rule in sorted(
+            {(rule.name, key_of(key)): rule for rule, key in charges}.items()
+        ):
+            self._add(session, rule, key_hash, int(now // rule.window) * rule.window, now)
+        session.commit()
+
     def release(self, session: Session, reservation: Reservation) -> None:
         """Take a reservation's attempts back, in the session's transaction (the caller commits)."""
         self._take_back(session, list(reservation.hits))
 
-    def _add(self, session: Session, rule: Rule, key_hash: str, start: int, now: float) -> int:
+    def _add(self, session: Session, rule: Rule, key_hash: str, start: int, now: float) -> None:
         values = {
             "rule": rule.name,
             "key_hash": key_hash,
@@ -186,20 +234,21 @@ class RateLimiter:
             set_={"hits": RateLimitCounter.hits + 1},
         ).returning(RateLimitCounter.hits)
         hits = int(session.execute(upsert).scalar_one())
-        if hits == 1:
+        if hits == 1 and secrets.randbelow(self.purge_one_in) == 0:
             self._purge(session, int(now))
-        return hits
 
     @staticmethod
-    def _count(session: Session, rule: Rule, key_hash: str, start: int) -> int:
-        hits = session.scalar(
-            select(RateLimitCounter.hits).where(
+    def _windows(session: Session, rule: Rule, key_hash: str, start: int) -> tuple[int, int]:
+        """The hits of the window at `start` and of the one before it, in one read."""
+        rows = session.execute(
+            select(RateLimitCounter.window_start, RateLimitCounter.hits).where(
                 RateLimitCounter.rule == rule.name,
                 RateLimitCounter.key_hash == key_hash,
-                RateLimitCounter.window_start == start,
+                RateLimitCounter.window_start.in_((start, start - rule.window)),
             )
-        )
-        return int(hits or 0)
+        ).all()
+        found = {window: int(hits) for window, hits in rows}
+        return found.get(start, 0), found.get(start - rule.window, 0)
 
     @staticmethod
     def _take_back(session: Session, hits: list[_Hit]) -> None:

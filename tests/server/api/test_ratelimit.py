@@ -72,6 +72,7 @@ def test_one_refused_rule_refuses_the_attempt_and_counts_nothing(session: Sessio
 def test_keys_are_stored_hashed_and_expired_rows_are_purged(session: Session) -> None:
     now = [6000.0]
     limiter = _limiter(now)
+    limiter.purge_one_in = 1  # every new window's row purges (1 in 100 when serving)
     limiter.reserve(session, [(RULE, "203.0.113.9|kes@example.com")])
     stored = session.scalars(select(RateLimitCounter.key_hash)).all()
     assert stored == [key_of("203.0.113.9|kes@example.com")]
@@ -79,6 +80,25 @@ def test_keys_are_stored_hashed_and_expired_rows_are_purged(session: Session) ->
     now[0] = 6000.0 + 3 * 60  # two windows on: the first row no longer matters
     limiter.reserve(session, [(RULE, "someone else")])
     assert session.scalars(select(RateLimitCounter.key_hash)).all() == [key_of("someone else")]
+
+
+def test_a_watched_rule_refuses_when_over_and_counts_only_what_is_recorded(
+    session: Session,
+) -> None:
+    now = [6000.0]
+    limiter = _limiter(now)
+    crowd = Rule("crowd", 2, 60, "Too many from your address")
+    for n in range(5):  # successes: watched, never counted
+        limiter.release(
+            session, limiter.reserve(session, [(RULE, f"fan{n}")], watch=[(crowd, "venue")])
+        )
+    assert _hits(session) == 0
+    limiter.record(session, [(crowd, "venue")])
+    limiter.record(session, [(crowd, "venue")])
+    with pytest.raises(TooManyRequests) as refused:
+        limiter.reserve(session, [(RULE, "fan9")], watch=[(crowd, "venue")])
+    assert refused.value.message.startswith("Too many from your address")
+    assert _hits(session) == 2  # the refused attempt's own charge was taken back
 
 
 def test_a_burst_from_many_connections_gets_exactly_the_limit(

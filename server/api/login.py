@@ -33,7 +33,7 @@ from server.api.auth import (
 )
 from server.api.deps import DbSession, client_address
 from server.api.errors import Unauthorized
-from server.api.ratelimit import RateLimiter, Reservation
+from server.api.ratelimit import RateLimiter
 from server.api.schemas import RequestModel, example_response
 from server.db.models import User
 from server.domain import accounts
@@ -80,9 +80,7 @@ def _login_keys(request: Request, email: str) -> tuple[str, str]:
     return f"{address}|{accounts.normalize_email(email)}", address
 
 
-def check_login(
-    request: Request, session: Session, *, email: str, password: str
-) -> tuple[User | None, Reservation]:
+def check_login(request: Request, session: Session, *, email: str, password: str) -> User | None:
     """The user, if the password is right and the limits allow the attempt (which then
     does not count); None after a failure, counted for the account and the address."""
     limiter = rate_limiter(request)
@@ -94,14 +92,14 @@ def check_login(
     user = authenticate_user(session, email=email, password=password)
     if user is None:
         limiter.record(session, [(rules.login_address, address_key)])
-        return None, reservation
+        return None
     try:
         user_role(session, user)
     except Suspended as exc:  # a refused login: it counts
         limiter.record(session, [(rules.login_address, address_key)])
         raise Forbidden(exc.message, code=Suspended.code) from None
     limiter.release(session, reservation)
-    return user, reservation
+    return user
 
 
 @router.post(
@@ -132,7 +130,7 @@ def login(
     ],
 ) -> LoginResponse:
     """Check the password (argon2) and issue a bearer token; 401 for any wrong detail."""
-    user, _reservation = check_login(request, session, email=body.email, password=body.password)
+    user = check_login(request, session, email=body.email, password=body.password)
     if user is None:
         raise Unauthorized("Wrong email or password.")
     role, _promoter = user_role(session, user)

@@ -49,9 +49,7 @@ def login(request: Request, session: DbSession, _visitor: Visitor, form: Checked
     email, next_path = field(form, "email"), safe_next(field(form, "next"))
     context = {"next": next_path, "create": field(form, "create"), "email": email}
     try:
-        user, _counted = check_login(
-            request, session, email=email, password=str(form.get("password") or "")
-        )
+        user = check_login(request, session, email=email, password=str(form.get("password") or ""))
     except Forbidden as exc:  # a suspended promoter
         return render(request, "login.html", {**context, "error": exc.message}, status=403)
     if user is None:

@@ -1,10 +1,14 @@
 """Rate limits over real HTTP against real servers: two `soca-server serve --workers 2` processes
 on one PostgreSQL database share one login allowance, a burst across them gets exactly the limit,
-and X-Forwarded-For counts only from the proxies SOCA_TRUSTED_PROXIES names."""
+and X-Forwarded-For counts only from the proxies SOCA_TRUSTED_PROXIES names (the single-process
+`serve` hands uvicorn the same options)."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,11 +31,10 @@ LIMIT = 5  # failed logins per address and account per minute (the default)
 
 @dataclass
 class Servers:
-    """Two multi-worker servers (`a` trusts no proxy, `b` trusts loopback) and a single one."""
+    """Two multi-worker servers: `a` trusts no proxy, `b` trusts loopback."""
 
     a: str
     b: str
-    single: str
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +52,6 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         processes = [
             ServerProcess(url, workers=2, env=untrusted),
             ServerProcess(url, workers=2, env={"SOCA_TRUSTED_PROXIES": "127.0.0.1"}),
-            ServerProcess(url, workers=1, env=untrusted),
         ]
         assert "FORWARDED_ALLOW_IPS" not in os.environ  # uvicorn's own default would apply
         with ThreadPoolExecutor(len(processes)) as pool:  # started and stopped side by side
@@ -77,7 +79,6 @@ def test_the_login_limit_holds_across_servers_and_workers(servers: Servers) -> N
     assert [_login(base, "sequential", "guess") for base in bases] == [401] * LIMIT
     assert _login(servers.b, "sequential", PASSWORD) == 429
     assert _login(servers.a, "sequential", PASSWORD) == 429
-    assert _login(servers.single, "sequential", "guess") == 429
 
 
 def test_a_burst_across_both_servers_gets_exactly_the_limit(servers: Servers) -> None:
@@ -95,8 +96,33 @@ def test_a_burst_across_both_servers_gets_exactly_the_limit(servers: Servers) ->
 def test_forwarded_for_counts_only_from_a_trusted_proxy(servers: Servers) -> None:
     for _ in range(LIMIT):
         assert _login(servers.b, "forwarded", "guess") == 401  # from 127.0.0.1 itself
-    # Servers that trust no proxy key on the peer, 127.0.0.1, whatever the header claims.
+    # A server that trusts no proxy keys on the peer, 127.0.0.1, whatever the header claims.
     assert _login(servers.a, "forwarded", PASSWORD, "203.0.113.7") == 429
-    assert _login(servers.single, "forwarded", PASSWORD, "203.0.113.8") == 429
     # The server told to trust loopback believes the header: another client, its own count.
     assert _login(servers.b, "forwarded", PASSWORD, "203.0.113.9") == 200
+
+
+_SINGLE = """
+import json, os, sys
+import uvicorn
+seen = []
+uvicorn.run = lambda app, **options: seen.append(options)  # uvicorn's, not ours: no server
+from server.cli import app
+for trusted in ("", "10.0.0.0/8"):
+    os.environ["SOCA_TRUSTED_PROXIES"] = trusted
+    app(["serve", "--database-url", sys.argv[1]], standalone_mode=False)
+print(json.dumps([{key: value for key, value in o.items() if "prox" in key or "forward" in key}
+                  for o in seen]))
+"""
+
+
+def test_the_single_process_serve_hands_uvicorn_the_same_proxy_options(tmp_path: Path) -> None:
+    """`serve` without --workers runs uvicorn in its own process: it gets the options too."""
+    url = f"sqlite:///{tmp_path / 'single.sqlite3'}"
+    done = subprocess.run(
+        [sys.executable, "-c", _SINGLE, url], capture_output=True, text=True, check=True
+    )
+    assert json.loads(done.stdout.splitlines()[-1]) == [
+        {"proxy_headers": False},
+        {"proxy_headers": True, "forwarded_allow_ips": ["10.0.0.0/8"]},
+    ]

@@ -100,6 +100,7 @@ def test_api_tokens_expire_after_the_configured_days(
             assert client.get("/api/v1/events", headers=_bearer(young)).status_code == young_status
 
 
+@pytest.mark.parametrize("api_engine", ["sqlite"], indirect=True)
 def test_logout_revokes_only_the_token_it_carries(client: TestClient, world: World) -> None:
     first = _login(client, world.promoter_a_email)[1]["token"]
     second = _login(client, world.promoter_a_email)[1]["token"]
@@ -233,6 +234,7 @@ def test_only_an_approved_promoter_can_be_suspended(
 # --------------------------------------------------------------------------- attendees
 
 
+@pytest.mark.parametrize("api_engine", ["sqlite"], indirect=True)
 def test_an_attendee_logs_in_and_reads_only_their_own_data(
     client: TestClient, world: World, factory: sessionmaker[Session]
 ) -> None:

@@ -27,6 +27,7 @@ def _visitor(app: FastAPI, address: str) -> TestClient:
     return TestClient(app, follow_redirects=False, client=(address, 40000))
 
 
+@pytest.mark.parametrize("web_engine", ["sqlite"], indirect=True)  # the limiter: both engines
 def test_sign_ups_are_limited_per_address(web_engine: Engine) -> None:
     app = _app(web_engine, signups_per_address=3)
     with _visitor(app, "198.51.100.7") as venue:

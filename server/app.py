@@ -11,6 +11,7 @@ traceback goes to the server log, never to the client.
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,6 +22,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp
 
 from core.errors import CoreError
 from server.api import (
@@ -41,14 +43,16 @@ from server.api import (
     sync,
     tickets,
     tiers,
+    users,
 )
 from server.api.auth import PolicyRoute
 from server.api.deps import DbSession
 from server.api.errors import HttpError, code_for_status
-from server.api.ratelimit import SlidingWindowLimiter
+from server.api.ratelimit import RateLimiter, Rules
 from server.db.session import make_engine, make_session_factory
 from server.domain.promoters import FieldErrors
 from server.errors import SocaError
+from server.headers import SecurityHeaders
 from server.settings import ServerSettings
 from server.web import pages as web_pages
 
@@ -74,11 +78,8 @@ ROUTERS = (
     memberships.router,
     businesses.router,
     branches.router,
+    users.router,
 )
-
-#: Failed logins and failed pairings allowed per client address per minute (per process).
-LOGIN_FAILURES_PER_MINUTE = 5
-PAIRING_FAILURES_PER_MINUTE = 10
 
 
 def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
@@ -87,6 +88,28 @@ def error_body(code: str, message: str, fields: dict[str, str] | None = None) ->
     if fields:
         inner["fields"] = fields
     return {"error": inner}
+
+
+def database_failure(exc: SQLAlchemyError) -> str:
+    """A database error for the log without the values it touched, and where it happened.
+
+    The engines hide bound parameters (`hide_parameters`), but PostgreSQL's
+    DETAIL lines quote the failing row or key ("Failing row contains (...)"),
+    so only the SQLSTATE, the primary message and the statement (with
+    placeholders) are kept, then the traceback's frames without its message.
+    """
+    original = getattr(exc, "orig", None)
+    diagnostics = getattr(original, "diag", None)
+    primary = getattr(diagnostics, "message_primary", None)
+    if original is None:
+        described = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    elif primary is not None:  # psycopg: the message without DETAIL or HINT
+        described = f"{type(original).__name__} [{getattr(original, 'sqlstate', '')}]: {primary}"
+    else:  # sqlite3 names the constraint and column, never the values
+        described = f"{type(original).__name__}: {str(original).splitlines()[0]}"
+    statement = getattr(exc, "statement", None)
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    return f"{described}\n[SQL: {statement}]\n{frames}" if statement else f"{described}\n{frames}"
 
 
 def _where(loc: Any) -> str:
@@ -128,7 +151,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(SQLAlchemyError)
     async def _database(request: Request, exc: SQLAlchemyError) -> JSONResponse:
-        logger.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
+        logger.error(
+            "database error on %s %s: %s", request.method, request.url.path, database_failure(exc)
+        )
         return JSONResponse(
             error_body("database_unavailable", "the database could not complete the request"),
             status_code=503,
@@ -141,6 +166,14 @@ def _install_error_handlers(app: FastAPI) -> None:
             error_body("internal_error", "something went wrong on the server; it has been logged"),
             status_code=500,
         )
+
+
+class SocaApp(FastAPI):
+    """The FastAPI app with `SecurityHeaders` outermost, so every response has them (500s too)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        """The usual stack, wrapped in the security headers."""
+        return SecurityHeaders(super().build_middleware_stack())
 
 
 def _serving_engine(settings: ServerSettings) -> Engine:
@@ -173,7 +206,7 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> FastAP
         if owned:
             db_engine.dispose()
 
-    app = FastAPI(
+    app = SocaApp(
         title="Soca Passport",
         version="0.1.0",
         description=(
@@ -187,12 +220,7 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> FastAP
     app.state.settings = settings
     app.state.engine = db_engine
     app.state.session_factory = make_session_factory(db_engine)
-    app.state.login_limiter = SlidingWindowLimiter(
-        limit=LOGIN_FAILURES_PER_MINUTE, window=60, what="login"
-    )
-    app.state.pairing_limiter = SlidingWindowLimiter(
-        limit=PAIRING_FAILURES_PER_MINUTE, window=60, what="pairing"
-    )
+    app.state.rate_limiter = RateLimiter(Rules.from_settings(settings))
     _install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

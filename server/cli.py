@@ -99,7 +99,7 @@ def serve(
         typer.Option(
             min=1,
             help="Worker processes. More than one uses every core for sync pushes; "
-            "rate limits then count per process.",
+            "rate limits are shared (they count in the database).",
         ),
     ] = 1,
 ) -> None:
@@ -117,13 +117,13 @@ def serve(
     with _engine(settings) as engine:
         migrations.upgrade(engine)
     if workers == 1:
-        from server.serving import start_scheduler, tune_gc
+        from server.serving import proxy_options, start_scheduler, tune_gc
 
         app = create_app(settings)
         scheduler = start_scheduler(app)
         tune_gc()
         try:
-            uvicorn.run(app, host=host, port=port, log_level="info")
+            uvicorn.run(app, host=host, port=port, log_level="info", **proxy_options(settings))
         finally:
             if scheduler is not None:
                 scheduler.stop()

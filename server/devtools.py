@@ -167,16 +167,23 @@ def build_world(engine: Engine, tickets: int, devices: int) -> World:
 class ServerProcess:
     """A running `soca-server serve`; `kill()` sends SIGKILL, `start()` runs it again."""
 
-    def __init__(self, database_url: str, port: int | None = None, workers: int = 1) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        port: int | None = None,
+        workers: int = 1,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.database_url = database_url
         self.workers = workers
+        self.env = dict(env or {})  # extra SOCA_* settings for this server
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60) -> None:
         """Start the server and wait until /health answers."""
-        env = {**os.environ, "SOCA_DATABASE_URL": self.database_url}
+        env = {**os.environ, **self.env, "SOCA_DATABASE_URL": self.database_url}
         self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
             [
                 sys.executable,

@@ -9,6 +9,12 @@ The parent only supervises: it stops every worker on SIGTERM or SIGINT, and
 if one worker dies it stops the rest and exits with an error, so a process
 manager restarts the whole server.
 
+Forwarded headers (X-Forwarded-For, X-Forwarded-Proto) are believed only from
+the proxies the operator names in SOCA_TRUSTED_PROXIES (`proxy_options`, used
+by every worker and by the single-process `serve`); uvicorn's own default
+would believe any local process, so a local proxy could pick its own client
+address and dodge the rate limits.
+
 Every server process also tunes Python's garbage collector once its app is
 built (`tune_gc`): a push of 500 ops keeps a few hundred thousand objects
 alive for its request, and with the default thresholds the collector kept
@@ -23,10 +29,12 @@ import signal
 import socket
 from multiprocessing.connection import wait
 from types import FrameType
+from typing import Any
 
 from fastapi import FastAPI
 
 from server.scheduler import ExpiryScheduler, expiry_scheduler
+from server.settings import ServerSettings
 
 _BACKLOG = 2048
 #: Container allocations between young collections (CPython's default is 700),
@@ -76,9 +84,21 @@ def _serve_one(host: str, port: int) -> None:
     listener.bind((host, port))
     listener.listen(_BACKLOG)
     config = uvicorn.Config(
-        "server.serving:worker_app", factory=True, log_level="info", backlog=_BACKLOG
+        "server.serving:worker_app",
+        factory=True,
+        log_level="info",
+        backlog=_BACKLOG,
+        **proxy_options(ServerSettings()),
     )
     uvicorn.Server(config).run(sockets=[listener])
+
+
+def proxy_options(settings: ServerSettings) -> dict[str, Any]:
+    """uvicorn's proxy-header options: off unless SOCA_TRUSTED_PROXIES names the proxies."""
+    trusted = settings.trusted_proxy_list
+    if not trusted:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": trusted}
 
 
 def worker_app() -> FastAPI:

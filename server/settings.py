@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from platformdirs import user_data_dir
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -41,8 +44,12 @@ def persisted_secret_key(database_url: str) -> str:
             return keyfile.read_text().strip()
         keyfile.parent.mkdir(parents=True, exist_ok=True)
         key = secrets.token_urlsafe(32)
-        keyfile.write_text(key + "\n")
-        keyfile.chmod(0o600)
+        # Created owner-only from the first byte (no moment when others could read it).
+        descriptor = os.open(keyfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(key + "\n")
+    except FileExistsError:  # another process made it just now
+        return keyfile.read_text().strip()
     except OSError:  # an unwritable folder: the database itself will say so, plainly
         return secrets.token_urlsafe(32)
     return key
@@ -74,6 +81,20 @@ class ServerSettings(BaseSettings):
     #: Where uploaded tier icons are kept (SOCA_MEDIA_DIR; default: beside the data folder).
     media_dir: str = ""
     echo_sql: bool = False
+    #: Days an API login token works (SOCA_API_TOKEN_DAYS); web sessions last 14 days.
+    api_token_days: int = Field(default=30, ge=1, le=3650)
+    #: The server's address as kiosks and phones reach it (SOCA_PUBLIC_URL), e.g.
+    #: https://passport.example; pairing QRs carry it. Empty: the address the request used.
+    public_url: str = ""
+    #: Proxies whose X-Forwarded-For / -Proto are believed (SOCA_TRUSTED_PROXIES): comma-
+    #: separated addresses or networks, or "*". Empty (the default): none, the peer is the client.
+    trusted_proxies: str = ""
+    # Rate limits (see server.api.ratelimit): failures or attempts per window.
+    login_failures_per_account: int = Field(default=5, ge=1)  # one address, one account, 1 min
+    login_failures_per_address: int = Field(default=100, ge=1)  # one address, 1 min
+    pairing_failures_per_address: int = Field(default=10, ge=1)  # 1 min
+    signups_per_address: int = Field(default=300, ge=1)  # 10 min
+    promoter_applications_per_address: int = Field(default=10, ge=1)  # 1 hour
     #: Signs the web pages' CSRF tokens (SOCA_SECRET_KEY); empty means "persisted default".
     secret_key: str = Field(default="", repr=False)
 
@@ -81,6 +102,34 @@ class ServerSettings(BaseSettings):
     def media_folder(self) -> Path:
         """Where uploaded files (tier icons) are kept."""
         return Path(self.media_dir) if self.media_dir else default_media_dir(self.database_url)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value:
+            return ""
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ValueError("give the server's base URL, like https://passport.example")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            if entry != "*":
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise ValueError(f"{entry!r} is not an address or network") from None
+        return ",".join(entries)
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """The trusted proxies, one entry each (empty: trust none)."""
+        return [entry for entry in self.trusted_proxies.split(",") if entry]
 
     @model_validator(mode="after")
     def _default_secret_key(self) -> ServerSettings:

@@ -2,9 +2,17 @@
 
 Credentials come only from `Authorization: Bearer <token>`; query strings and
 cookies are never read. A token is either a device's (`devices.token_hash`)
-or a user's (`api_tokens`), both stored as SHA-256. A presented token that
-does not resolve — unknown, rolled, revoked, or a revoked device — is 401 on
-every route, public ones included, so a revoked kiosk learns at once.
+or a user's API token (`api_tokens` of kind API, never a web session's),
+both stored as SHA-256. A user's token works `SOCA_API_TOKEN_DAYS` (30) days
+from its issue. A presented token that does not resolve (unknown, rolled,
+expired, revoked, a revoked device, a suspended promoter's) is 401 on every
+route, public ones included, with a message saying which, so a revoked
+kiosk learns at once.
+
+Every user acts in one role: HQ, BRANCH_MANAGER, PROMOTER (linked to an
+APPROVED promoter that is not suspended) or ATTENDEE (everyone else,
+including applicants whose promoter is pending or rejected); an ATTENDEE
+token reaches only its own data.
 
 Every route declares its policy with exactly one of `allow(*roles)` or
 `public()`. `PolicyRoute` finds that declaration in the route's dependencies
@@ -21,6 +29,7 @@ import enum
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Annotated, Any, Final
 
@@ -28,13 +37,12 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.api.deps import DbSession
 from server.api.errors import Unauthorized
-from server.db.models import Device, User
-from server.db.models.enums import PromoterStatus, UserRole
+from server.db.models import Device, User, utcnow
+from server.db.models.enums import PromoterStatus, TokenKind, UserRole
 from server.domain import accounts, businesses, devices, promoters
 from server.errors import Forbidden
 
@@ -52,9 +60,11 @@ class Role(enum.StrEnum):
     DOOR_DEVICE = "DOOR_DEVICE"
     BRANCH_DEVICE = "BRANCH_DEVICE"
     PROMOTER_DEVICE = "PROMOTER_DEVICE"
+    ATTENDEE = "ATTENDEE"  # any other user: their own account, passport and later purchases
 
 
 DEVICE_ROLES: Final = (Role.DOOR_DEVICE, Role.BRANCH_DEVICE, Role.PROMOTER_DEVICE)
+USER_ROLES: Final = (Role.HQ, Role.PROMOTER, Role.BUSINESS, Role.BRANCH_MANAGER, Role.ATTENDEE)
 _FROM_DEVICE: Final = {
     "DOOR": Role.DOOR_DEVICE,
     "BRANCH": Role.BRANCH_DEVICE,
@@ -64,7 +74,7 @@ _FROM_DEVICE: Final = {
 
 @dataclass(frozen=True)
 class Principal:
-    """The caller: a role (None when anonymous or a user with no API role) and who they are."""
+    """The caller: a role (None when anonymous) and who they are."""
 
     role: Role | None = None
     user: User | None = None
@@ -106,38 +116,75 @@ def bearer_token(request: Request) -> str | None:
     return token
 
 
-def _user_role(session: Session, user: User) -> tuple[Role | None, uuid.UUID | None]:
+class Suspended(Unauthorized):
+    """The user's promoter is suspended by HQ: its tokens and sessions are refused."""
+
+    code = "promoter_suspended"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This promoter account is suspended by Soca Passport HQ; contact HQ to reinstate it."
+        )
+
+
+def user_principal(session: Session, user: User) -> Principal:
+    """The principal a user acts as; Suspended for a suspended promoter.
+
+    HQ and branch managers by their account's role; a promoter account once its
+    promoter is APPROVED; the owner of an APPROVED business as BUSINESS; anyone
+    else (attendees, pending or rejected applicants) as ATTENDEE.
+    """
     if user.role == UserRole.HQ:
-        return Role.HQ, None
+        return Principal(role=Role.HQ, user=user)
     if user.role == UserRole.BRANCH_MANAGER:
-        return Role.BRANCH_MANAGER, None
+        return Principal(role=Role.BRANCH_MANAGER, user=user)
     if user.role == UserRole.PROMOTER:
         promoter = promoters.get_for_user(session, user_id=user.id)
         if promoter is not None and promoter.status == PromoterStatus.APPROVED:
-            return Role.PROMOTER, promoter.id
-    return None, None
+            if promoter.suspended_at is not None:
+                raise Suspended()
+            return Principal(role=Role.PROMOTER, user=user, promoter_id=promoter.id)
+    business = businesses.approved_for_owner(session, user_id=user.id)
+    if business is not None:
+        return Principal(role=Role.BUSINESS, user=user, business_id=business.id)
+    return Principal(role=Role.ATTENDEE, user=user)
 
 
-def resolve_principal(session: Session, token: str | None) -> Principal:
-    """The principal a token stands for; ANONYMOUS without one; 401 for a dead token."""
+def _token_refusal(check: accounts.TokenCheck) -> Unauthorized:
+    if check.state == accounts.TokenState.EXPIRED and check.expired_at is not None:
+        when = check.expired_at.strftime("%Y-%m-%d %H:%M UTC")
+        return Unauthorized(f"This token expired at {when}; log in again for a new one.")
+    if check.state == accounts.TokenState.REVOKED:
+        return Unauthorized("This token has been revoked; log in again for a new one.")
+    return Unauthorized("The bearer token is unknown, expired or revoked.")
+
+
+def resolve_principal(
+    session: Session,
+    token: str | None,
+    *,
+    kind: TokenKind = TokenKind.API,
+    max_age: timedelta,
+    now: datetime | None = None,
+) -> Principal:
+    """The principal a credential of `kind` stands for; ANONYMOUS without one; 401 when dead.
+
+    API bearer tokens may also be a device's; a web session cookie never is.
+    """
     if token is None:
         return ANONYMOUS
-    device = devices.get_by_token(session, token)
-    if device is not None:
-        if device.revoked_at is not None:
-            raise Unauthorized("This device has been revoked; pair it again to use it.")
-        return Principal(
-            role=_FROM_DEVICE[device.role], device=device, promoter_id=device.promoter_id
-        )
-    user = accounts.user_for_token(session, token)
-    if user is None:
-        raise Unauthorized("The bearer token is unknown, expired or revoked.")
-    role, promoter_id = _user_role(session, user)
-    if role is None:
-        business = businesses.approved_for_owner(session, user_id=user.id)
-        if business is not None:
-            return Principal(role=Role.BUSINESS, user=user, business_id=business.id)
-    return Principal(role=role, user=user, promoter_id=promoter_id)
+    if kind == TokenKind.API:
+        device = devices.get_by_token(session, token)
+        if device is not None:
+            if device.revoked_at is not None:
+                raise Unauthorized("This device has been revoked; pair it again to use it.")
+            return Principal(
+                role=_FROM_DEVICE[device.role], device=device, promoter_id=device.promoter_id
+            )
+    check = accounts.check_token(session, token, kind=kind, max_age=max_age, now=now or utcnow())
+    if check.user is None:
+        raise _token_refusal(check)
+    return user_principal(session, check.user)
 
 
 @cache
@@ -145,17 +192,13 @@ def _dummy_hash() -> str:
     return accounts.hash_password("not-a-real-password")  # a timing decoy
 
 
-def authenticate_user(
-    session: Session, *, email: str, password: str, roles: Iterable[UserRole]
-) -> User | None:
-    """The user with this email and password among `roles`, else None (argon2 runs either way)."""
-    user = session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+def authenticate_user(session: Session, *, email: str, password: str) -> User | None:
+    """The user with this email and password, else None (argon2 runs either way)."""
+    user = accounts.get_by_email(session, email)
     if user is None or user.password_hash is None:
         accounts.password_matches(_dummy_hash(), password)
         return None
-    if not accounts.password_matches(user.password_hash, password):
-        return None
-    return user if user.role in set(roles) else None
+    return user if accounts.password_matches(user.password_hash, password) else None
 
 
 # ----------------------------------------------------------------------------- policies
@@ -164,7 +207,7 @@ def authenticate_user(
 _BEARER_DOC = HTTPBearer(
     auto_error=False,
     scheme_name="BearerToken",
-    description="An HQ, promoter or branch-manager token, or a paired device's token.",
+    description="A user's token from POST /api/v1/auth/login, or a paired device's token.",
 )
 
 
@@ -174,7 +217,8 @@ class Policy:
     names: tuple[str, ...] = ()
 
     def _principal(self, request: Request, session: Session) -> Principal:
-        return resolve_principal(session, bearer_token(request))
+        days = request.app.state.settings.api_token_days
+        return resolve_principal(session, bearer_token(request), max_age=timedelta(days=days))
 
 
 class RolePolicy(Policy):

@@ -36,6 +36,7 @@ AppSettings = Annotated[ServerSettings, Depends(_settings)]
 
 
 def client_address(request: Request) -> str:
-    """The peer address rate limits are keyed on (a proxy in front must set it, e.g. uvicorn's
-    --proxy-headers; forwarded headers are not read here)."""
+    """The client address rate limits are keyed on: the TCP peer, or, when the peer is one of
+    `SOCA_TRUSTED_PROXIES`, the client its X-Forwarded-For names (uvicorn's proxy-headers
+    middleware rewrites the peer; see `server.serving.proxy_options`). Never read here."""
     return request.client.host if request.client else "unknown"

@@ -2,8 +2,10 @@
 
 `POST /pairing-codes` makes a one-time code for a DOOR (event), BRANCH
 (branch) or PROMOTER (promoter) kiosk, valid 10 minutes; `qr` is the text of
-a QR a kiosk can scan instead of typing it. `POST /pair` trades the code for
-the device's token; failed attempts are rate-limited per client address.
+a QR a kiosk can scan instead of typing it, naming the server by
+`SOCA_PUBLIC_URL` (when unset, by the address the request came to). `POST
+/pair` trades the code for the device's token; failed attempts are
+rate-limited per client address.
 """
 
 from __future__ import annotations
@@ -20,12 +22,11 @@ from core.wire import DeviceRole, DeviceScope, PairingCodeRequest, PairingCodeRe
 from core.wire import PairResponse as WirePairResponse
 from server.api import tenancy
 from server.api.auth import DEVICE_ROLES, PolicyRoute, Principal, Role, allow, public
-from server.api.deps import DbSession, client_address
-from server.api.ratelimit import SlidingWindowLimiter
+from server.api.deps import AppSettings, DbSession, client_address
+from server.api.login import rate_limiter
 from server.api.schemas import View, example_response
 from server.db.models import Device, utcnow
 from server.domain import devices
-from server.domain.devices import InvalidPairingCode
 from server.sync import views
 
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"], route_class=PolicyRoute)
@@ -107,12 +108,6 @@ class DeviceView(View):
         )
 
 
-def pairing_limiter(request: Request) -> SlidingWindowLimiter:
-    """The app's pairing limiter."""
-    limiter: SlidingWindowLimiter = request.app.state.pairing_limiter
-    return limiter
-
-
 def pairing_qr(base_url: str, code: str) -> str:
     """The text of a pairing QR: `socapassport://pair?server=<base url>&code=<code>`."""
     return "socapassport://pair?" + urlencode({"server": base_url.rstrip("/"), "code": code})
@@ -131,6 +126,7 @@ def _credentials(device: Device, token: str) -> PairResponse:
 def create_pairing_code(
     request: Request,
     session: DbSession,
+    settings: AppSettings,
     caller: Annotated[Principal, allow(Role.HQ, Role.PROMOTER, Role.BUSINESS, Role.BRANCH_MANAGER)],
     body: Annotated[
         PairingCodeRequest,
@@ -163,7 +159,7 @@ def create_pairing_code(
     return PairingCodeCreated(
         code=issued.code,
         expires_at=issued.expires_at,
-        qr=pairing_qr(str(request.base_url), issued.code),
+        qr=pairing_qr(settings.public_url or str(request.base_url), issued.code),
     )
 
 
@@ -192,14 +188,10 @@ def pair(
     ],
 ) -> PairResponse:
     """Trade a pairing code for a device token (once per code)."""
-    limiter = pairing_limiter(request)
-    address = client_address(request)
-    limiter.check(address)
-    try:
-        paired = devices.pair(session, code=body.code, name=body.name, now=utcnow())
-    except InvalidPairingCode:
-        limiter.record_failure(address)
-        raise
+    limiter = rate_limiter(request)
+    reservation = limiter.reserve(session, [(limiter.rules.pairing, client_address(request))])
+    paired = devices.pair(session, code=body.code, name=body.name, now=utcnow())
+    limiter.release(session, reservation)  # only failures count
     return _credentials(paired.device, paired.token)
 
 

@@ -56,9 +56,11 @@ def landing_info(session: DbSession) -> dict[str, int]:
 def get_passport(
     user_id: uuid.UUID,
     session: DbSession,
-    caller: Annotated[Principal, allow(Role.HQ, Role.PROMOTER)],
+    caller: Annotated[Principal, allow(Role.HQ, Role.PROMOTER, Role.ATTENDEE)],
 ) -> dict[str, Any]:
-    """A passport with its stamps: HQ any; a promoter only a fan who attended one of its events."""
-    return passport.passport_summary(
-        session, user_id=tenancy.passport_owner(session, caller, user_id)
-    )
+    """A passport with its stamps: HQ any; an attendee their own; a promoter a fan who attended
+    one of its events, with only its own events' stamps (and event and country counts), the
+    points and tier being the passport's public figures."""
+    owner = tenancy.passport_owner(session, caller, user_id)
+    scope = caller.promoter_id if caller.role == Role.PROMOTER else None
+    return passport.passport_summary(session, user_id=owner, promoter_id=scope)

@@ -1,7 +1,9 @@
-"""Promoters (seed 001 §2): public sign-up, and HQ's list, approval and rejection.
+"""Promoters (seed 001 §2): public sign-up, and HQ's list, approval, rejection and suspension.
 
 A sign-up made with a user's token is linked to that user (HQ's and
-devices' tokens link nothing); the body can never name a user.
+devices' tokens link nothing); the body can never name a user. Sign-ups are
+rate-limited per client address. HQ may suspend an approved promoter (its
+user signed out, its devices revoked) and reinstate it.
 """
 
 from __future__ import annotations
@@ -10,14 +12,16 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Request
 from pydantic import ConfigDict, Field
 
 from server.api.auth import PolicyRoute, Principal, Role, allow, public
-from server.api.deps import DbSession
+from server.api.deps import DbSession, client_address
+from server.api.login import rate_limiter
 from server.api.schemas import ErrorBody, RequestModel, View
+from server.db.models import utcnow
 from server.db.models.enums import PromoterStatus, UserRole
-from server.domain import promoters
+from server.domain import access, promoters
 
 router = APIRouter(prefix="/api/v1/promoters", tags=["promoters"], route_class=PolicyRoute)
 HqOnly = Annotated[Principal, allow(Role.HQ)]
@@ -60,6 +64,7 @@ class PromoterView(View):
     website_or_social: str | None
     event_types: str | None
     status: str
+    suspended_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -72,6 +77,7 @@ class PromoterView(View):
                     "id": "2f3a4b5c-6d7e-4f8a-9b0c-1d2e3f4a5b6c",
                     "user_id": None,
                     "status": "PENDING",
+                    "suspended_at": None,
                     "created_at": "2026-01-05T10:00:00Z",
                     "updated_at": "2026-01-05T10:00:00Z",
                 }
@@ -88,14 +94,20 @@ def _linked_user(caller: Principal) -> uuid.UUID | None:
 @router.post(
     "",
     status_code=201,
-    responses={422: {"model": ErrorBody, "description": "`fields` maps each field to a problem"}},
+    responses={
+        422: {"model": ErrorBody, "description": "`fields` maps each field to a problem"},
+        429: {"model": ErrorBody, "description": "Too many applications from this address"},
+    },
 )
 def sign_up(
+    request: Request,
     session: DbSession,
     caller: Annotated[Principal, public()],
     body: Annotated[PromoterSignUp, Body(openapi_examples={"promoter": {"value": _SIGN_UP}})],
 ) -> PromoterView:
     """Register as a promoter (PENDING until HQ approves)."""
+    limiter = rate_limiter(request)
+    limiter.reserve(session, [(limiter.rules.promoter_application, client_address(request))])
     promoter = promoters.register(session, **body.model_dump(), user_id=_linked_user(caller))
     return PromoterView.model_validate(promoter)
 
@@ -118,3 +130,55 @@ def approve(promoter_id: uuid.UUID, session: DbSession, _caller: HqOnly) -> Prom
 def reject(promoter_id: uuid.UUID, session: DbSession, _caller: HqOnly) -> PromoterView:
     """HQ: PENDING → REJECTED (again: no change; an APPROVED promoter: 409)."""
     return PromoterView.model_validate(promoters.reject(session, promoter_id=promoter_id))
+
+
+class SuspensionView(PromoterView):
+    """The suspended promoter, and how many credentials and devices the suspension ended."""
+
+    api_tokens_revoked: int
+    web_sessions_revoked: int
+    devices_revoked: int
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **_SIGN_UP,
+                    "event_types": "fêtes, brunches",
+                    "id": "2f3a4b5c-6d7e-4f8a-9b0c-1d2e3f4a5b6c",
+                    "user_id": "7f1c2a9e-3b4d-4c5e-8f6a-1b2c3d4e5f60",
+                    "status": "APPROVED",
+                    "suspended_at": "2026-02-15T09:00:00Z",
+                    "created_at": "2026-01-05T10:00:00Z",
+                    "updated_at": "2026-02-15T09:00:00Z",
+                    "api_tokens_revoked": 2,
+                    "web_sessions_revoked": 1,
+                    "devices_revoked": 3,
+                }
+            ]
+        }
+    )
+
+    @classmethod
+    def of(cls, done: access.Suspension) -> SuspensionView:
+        """The view of a suspension."""
+        view = PromoterView.model_validate(done.promoter).model_dump()
+        return cls(
+            **view,
+            api_tokens_revoked=done.signed_out.api_tokens,
+            web_sessions_revoked=done.signed_out.web_sessions,
+            devices_revoked=done.devices_revoked,
+        )
+
+
+@router.post("/{promoter_id}/suspend")
+def suspend(promoter_id: uuid.UUID, session: DbSession, _caller: HqOnly) -> SuspensionView:
+    """HQ: suspend an APPROVED promoter: its user is signed out everywhere, its devices revoked,
+    and its portal, API and pairing codes refuse it until reinstated (others: 409)."""
+    return SuspensionView.of(access.suspend(session, promoter_id=promoter_id, now=utcnow()))
+
+
+@router.post("/{promoter_id}/reinstate")
+def reinstate(promoter_id: uuid.UUID, session: DbSession, _caller: HqOnly) -> PromoterView:
+    """HQ: lift a suspension (its user may log in again; devices are paired again)."""
+    return PromoterView.model_validate(access.reinstate(session, promoter_id=promoter_id))

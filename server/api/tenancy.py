@@ -1,6 +1,7 @@
 """Tenancy: which objects a caller may see, answering 404 exactly as for a missing id.
 
-A promoter (user or PROMOTER device) sees its own events and what hangs off
+An attendee sees only their own account and passport. A promoter (user or
+PROMOTER device) sees its own events and what hangs off
 them (packages, rewards, billing, tickets), its branches, and the devices
 paired into those scopes. A business owner sees its branches, their offers
 and cards. A branch manager and a BRANCH device see their
@@ -202,8 +203,11 @@ def business(session: Session, who: Principal, business_id: uuid.UUID) -> Busine
 
 
 def passport_owner(session: Session, who: Principal, user_id: uuid.UUID) -> uuid.UUID:
-    """The user id, if the caller may see that passport: HQ, or a promoter the user attended."""
+    """The user id, if the caller may see that passport: HQ, the attendee themself, or a
+    promoter the user attended (which then sees only its own events' stamps)."""
     if who.role == Role.HQ:
+        return user_id
+    if who.role == Role.ATTENDEE and who.user_id == user_id:
         return user_id
     promoter_id = who.promoter_id if who.role in _PROMOTERS else None
     if promoter_id is not None and _attended(session, user_id, promoter_id):

@@ -1,7 +1,11 @@
 """Engines and sessions: the unit of work commits at the edge, never inside a service.
 
 `make_engine` accepts the URLs people type (`postgresql://user@host/db`,
-`sqlite:///path`) and picks our drivers. On SQLite every connection gets
+`sqlite:///path`) and picks our drivers. Every engine hides bound parameters
+from its error messages and SQL echo (`hide_parameters`): they hold password
+hashes, emails and QR tokens, and errors reach the server log. A new SQLite
+file is created readable by its owner only (0600; SQLite gives its -wal and
+-shm files the same mode), in a folder created 0700. On SQLite every connection gets
 foreign keys, WAL, a busy timeout, and a real `BEGIN` so SAVEPOINTs work (the
 pysqlite driver otherwise defers transactions and breaks nested ones).
 `unit_of_work` opens a session, commits once at the end, and rolls back on
@@ -10,6 +14,8 @@ any exception.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,12 +66,22 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _create_private_file(path: Path) -> None:
+    """Create `path` empty and owner-only (0600) unless it exists; its folder too (0700)."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def make_engine(raw_url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
-    """Create an engine for a SQLite or PostgreSQL URL, creating a SQLite file's folder."""
+    """Create an engine for a SQLite or PostgreSQL URL, creating a SQLite file (0600)."""
     url = normalize_database_url(raw_url)
+    kwargs.setdefault("hide_parameters", True)
     if url.drivername.startswith("sqlite"):
-        if url.database and url.database != ":memory:":
-            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+            # An empty file is an empty SQLite database: made here, it is private from the start.
+            _create_private_file(Path(url.database).expanduser())
         engine = create_engine(url, echo=echo, **kwargs)
         _configure_sqlite(engine)
         return engine

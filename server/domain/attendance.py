@@ -5,7 +5,9 @@ REENTRY and refusals REFUSED). Arrivals are counted per `bucket_minutes`
 window of door time, aligned to the epoch (so 15-minute buckets start on the
 quarter hour, UTC). Repeat attendees, countries and circuits look across all
 of one promoter's events: countries are the attendees' home countries
-(`None` when unknown), circuits the events' carnival circuits.
+(`None` when unknown), circuits the events' carnival circuits. A repeat
+attendee is named by their passport handle, their public name, never by
+their account's real name.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlalchemy import Integer, cast, distinct, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from server.db.models import Event, Ticket, TicketScan, User
+from server.db.models import Event, PassportProfile, Ticket, TicketScan, User
 from server.db.models.enums import ScanOutcome
 
 DEFAULT_BUCKET_MINUTES = 15
@@ -49,7 +51,7 @@ class RepeatAttendee:
     """Someone admitted at `events` of the promoter's events (two or more)."""
 
     user_id: uuid.UUID
-    name: str
+    handle: str | None  # None: the fan has no passport
     events: int
 
 
@@ -114,14 +116,14 @@ def repeat_attendees(
     seen = _admitted_at_promoter(promoter_id)
     count = func.count(seen.c.event_id)
     rows = session.execute(
-        select(User.id, User.display_name, count)
-        .join(seen, seen.c.user_id == User.id)
-        .group_by(User.id, User.display_name)
+        select(seen.c.user_id, PassportProfile.handle, count)
+        .outerjoin(PassportProfile, PassportProfile.user_id == seen.c.user_id)
+        .group_by(seen.c.user_id, PassportProfile.handle)
         .having(count >= min_events)
-        .order_by(count.desc(), User.display_name)
+        .order_by(count.desc(), PassportProfile.handle)
         .limit(limit)
     ).all()
-    return [RepeatAttendee(user_id, name, int(events)) for user_id, name, events in rows]
+    return [RepeatAttendee(user_id, handle, int(events)) for user_id, handle, events in rows]
 
 
 def countries(session: Session, *, promoter_id: uuid.UUID) -> list[tuple[str | None, int]]:

@@ -171,12 +171,9 @@ def invite_manager(
 
 def accept_invite(session: Session, *, token: str, password: str) -> User:
     """Set an invited account's password through its link (used up); InvalidLink otherwise."""
-    problem = accounts.password_problem(password)
-    if problem is not None:
-        raise FieldErrors({"password": problem})
+    accounts.check_password(password)  # a refused password leaves the link unused
     user = invite_links.redeem(session, token=token, purpose=INVITE_PURPOSE)
-    user.password_hash = accounts.hash_password(password)
-    session.flush()
+    accounts.set_password(session, user=user, password=password)
     return user
 
 

@@ -183,10 +183,10 @@ def new_owner_account(
     errors: dict[str, str] = {}
     if limits.text_problem(clean, limits.EMAIL) or not _EMAIL.fullmatch(clean):
         errors["email"] = "That doesn't look like an email address (like name@example.com)."
-    problem = accounts.password_problem(password)
+    name = (display_name or "").strip() or clean.split("@", 1)[0]
+    problem = accounts.password_problem(password, user_inputs=(clean, name))
     if problem is not None:
         errors["password"] = problem
-    name = (display_name or "").strip() or clean.split("@", 1)[0]
     if problem := limits.text_problem(name, limits.DISPLAY_NAME):
         errors["display_name"] = problem
     if errors:

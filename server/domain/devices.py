@@ -12,7 +12,9 @@ nothing; the HTTP edge rate-limits failed attempts per client address.
 A device token is 256 random bits, shown once (on pairing and on a roll),
 stored as SHA-256 in `devices.token_hash`. Rolling replaces the hash, so the
 old token stops working at once; revoking sets `revoked_at`, after which the
-token is refused on every call.
+token is refused on every call. Suspending a promoter revokes every device in
+its scopes (its own, its events', its branches') and expires their unused
+codes; while it is suspended, codes for its scopes do not pair.
 """
 
 from __future__ import annotations
@@ -24,13 +26,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.wire import DeviceRole, DeviceScope
 from server.db.models import Branch, Device, Event, PairingCode, Promoter
 from server.domain import accounts
-from server.errors import Conflict, InvalidInput, NotFound, SocaError
+from server.errors import Conflict, Forbidden, InvalidInput, NotFound, SocaError
 
 PAIRING_CODE_TTL: Final = timedelta(minutes=10)
 CODE_ALPHABET: Final = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -161,6 +163,11 @@ def pair(session: Session, *, code: str, name: str, now: datetime) -> DeviceCred
         .where(PairingCode.code_hash == code_hash)
         .execution_options(populate_existing=True)
     ).one()
+    if _scope_suspended(session, row):
+        raise Forbidden(
+            "This code's promoter is suspended by Soca Passport HQ; it cannot pair devices.",
+            code="promoter_suspended",
+        )
     token = accounts.new_token()
     device = Device(
         id=device_id,
@@ -214,3 +221,63 @@ def roll_token(session: Session, *, device_id: uuid.UUID) -> DeviceCredentials:
     device.token_hash = accounts.hash_token(token)
     session.flush()
     return DeviceCredentials(device=device, token=token)
+
+
+def _scope_promoter_id(session: Session, row: Device | PairingCode) -> uuid.UUID | None:
+    if row.promoter_id is not None:
+        return row.promoter_id
+    if row.event_id is not None:
+        return session.scalar(select(Event.promoter_id).where(Event.id == row.event_id))
+    if row.branch_id is not None:
+        return session.scalar(select(Branch.promoter_id).where(Branch.id == row.branch_id))
+    return None
+
+
+def _scope_suspended(session: Session, row: Device | PairingCode) -> bool:
+    promoter_id = _scope_promoter_id(session, row)
+    if promoter_id is None:
+        return False
+    return (
+        session.scalar(select(Promoter.suspended_at).where(Promoter.id == promoter_id)) is not None
+    )
+
+
+def _in_promoter_scope(
+    model: type[Device] | type[PairingCode], promoter_id: uuid.UUID
+) -> ColumnElement[bool]:
+    return or_(
+        model.promoter_id == promoter_id,
+        model.event_id.in_(select(Event.id).where(Event.promoter_id == promoter_id)),
+        model.branch_id.in_(select(Branch.id).where(Branch.promoter_id == promoter_id)),
+    )
+
+
+def count_promoter_devices(session: Session, *, promoter_id: uuid.UUID) -> int:
+    """How many live devices a promoter's scopes hold (what suspending it would revoke)."""
+    found = session.scalars(
+        select(Device.id).where(
+            _in_promoter_scope(Device, promoter_id), Device.revoked_at.is_(None)
+        )
+    ).all()
+    return len(found)
+
+
+def revoke_promoter_devices(session: Session, *, promoter_id: uuid.UUID, now: datetime) -> int:
+    """Revoke every live device in a promoter's scopes and expire their unused codes; the count."""
+    session.execute(
+        update(PairingCode)
+        .where(
+            _in_promoter_scope(PairingCode, promoter_id),
+            PairingCode.used_at.is_(None),
+            PairingCode.expires_at > now,
+        )
+        .values(expires_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    revoked = session.scalars(
+        update(Device)
+        .where(_in_promoter_scope(Device, promoter_id), Device.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .returning(Device.id)
+    ).all()
+    return len(revoked)

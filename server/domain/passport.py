@@ -472,24 +472,38 @@ def expire_rewards(session: Session, *, now: datetime) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def passport_summary(session: Session, *, user_id: uuid.UUID) -> dict[str, Any]:
-    """The contract's `GET /passports/{user_id}` body."""
+def passport_summary(
+    session: Session, *, user_id: uuid.UUID, promoter_id: uuid.UUID | None = None
+) -> dict[str, Any]:
+    """The contract's `GET /passports/{user_id}` body; for a promoter, only its own events.
+
+    With `promoter_id`, the stamps and the event and country counts cover
+    that promoter's events alone; the handle, points and tier stay whole (the
+    passport's public figures, the ones a door kiosk shows).
+    """
     profile = get_profile(session, user_id=user_id)
     if profile is None:
         raise NotFound("this user has no passport")
-    rows = session.execute(
+    query = (
         select(PassportStamp, Event.name)
         .join(Event, Event.id == PassportStamp.event_id)
         .where(PassportStamp.user_id == user_id)
         .order_by(PassportStamp.created_at)
-    ).all()
+    )
+    if promoter_id is not None:
+        query = query.where(Event.promoter_id == promoter_id)
+    rows = session.execute(query).all()
+    total_events, total_countries = profile.total_events, profile.total_countries
+    if promoter_id is not None:
+        total_events = len(rows)
+        total_countries = len({stamp.country_code for stamp, _name in rows})
     return {
         "user_id": str(profile.user_id),
         "handle": profile.handle,
         "total_points": profile.total_points,
         "current_tier": profile.current_tier,
-        "total_events": profile.total_events,
-        "total_countries": profile.total_countries,
+        "total_events": total_events,
+        "total_countries": total_countries,
         "stamps": [
             {
                 "id": str(stamp.id),

@@ -2,9 +2,11 @@
 
 A promoter starts PENDING. HQ moves it to APPROVED or REJECTED, and only from
 PENDING: an APPROVED promoter cannot be rejected later, nor a REJECTED one
-approved (register again instead). Asking for the status a promoter already
-has is a harmless no-op that returns it, so a double-click or a retried
-request never fails. Only APPROVED promoters may own events (see `events`).
+approved (register again instead). HQ may also suspend an APPROVED promoter
+and reinstate it (`server.domain.access`), which leaves its status alone.
+Asking for the status a promoter already has is a harmless no-op that
+returns it, so a double-click or a retried request never fails. Only
+APPROVED promoters may own events (see `events`).
 
 A user holds at most one live (PENDING or APPROVED) promoter record; after a
 rejection they may register again. `get` raises NotFound; `get_for_user`
@@ -140,7 +142,8 @@ def get(session: Session, *, promoter_id: uuid.UUID) -> Promoter:
     return promoter
 
 
-def _lock(session: Session, promoter_id: uuid.UUID) -> Promoter:
+def lock(session: Session, promoter_id: uuid.UUID) -> Promoter:
+    """The promoter, locked for update (its current row); NotFound if there is none."""
     promoter = session.get(Promoter, promoter_id, with_for_update=True, populate_existing=True)
     if promoter is None:
         raise NotFound(f"There is no promoter {promoter_id}.")
@@ -148,7 +151,7 @@ def _lock(session: Session, promoter_id: uuid.UUID) -> Promoter:
 
 
 def _decide(session: Session, promoter_id: uuid.UUID, target: PromoterStatus) -> Promoter:
-    promoter = _lock(session, promoter_id)
+    promoter = lock(session, promoter_id)
     if promoter.status == target:
         return promoter
     if promoter.status != PromoterStatus.PENDING:

@@ -1,4 +1,9 @@
-"""Attendee accounts: register, log in, log out, and the profile page."""
+"""Attendee accounts: register, log in, log out, and the profile page.
+
+Logins share the API's rate limits (failures per address and account, and
+per address) and sign-ups are limited per address (see
+`server.api.ratelimit`); every new password passes `accounts.password_problem`.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,11 @@ from typing import Final
 
 from fastapi import Request, Response
 
-from server.api.auth import authenticate_user
 from server.api.deps import DbSession, client_address
-from server.api.ratelimit import SlidingWindowLimiter
+from server.api.login import check_login, rate_limiter
 from server.db.models import utcnow
-from server.db.models.enums import UserRole
 from server.domain import accounts, memberships, passport
-from server.errors import Conflict
+from server.errors import Conflict, Forbidden
 from server.web.auth import (
     CheckedForm,
     SignedInUser,
@@ -31,11 +34,6 @@ _HANDLE: Final = re.compile(r"[A-Za-z0-9_]{3,30}")
 _EMAIL: Final = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
-def _limiter(request: Request) -> SlidingWindowLimiter:
-    limiter: SlidingWindowLimiter = request.app.state.login_limiter
-    return limiter
-
-
 @router.get("/login")
 def login_form(
     request: Request, _visitor: Visitor, next: str = "/passport", create: str = ""
@@ -48,21 +46,14 @@ def login_form(
 @router.post("/login")
 def login(request: Request, session: DbSession, _visitor: Visitor, form: CheckedForm) -> Response:
     """Check the password, start a session, go back where the visitor came from."""
-    limiter = _limiter(request)
-    address = client_address(request)
-    limiter.check(address)
     email, next_path = field(form, "email"), safe_next(field(form, "next"))
-    user = authenticate_user(
-        session, email=email, password=str(form.get("password") or ""), roles=list(UserRole)
-    )
+    context = {"next": next_path, "create": field(form, "create"), "email": email}
+    try:
+        user = check_login(request, session, email=email, password=str(form.get("password") or ""))
+    except Forbidden as exc:  # a suspended promoter
+        return render(request, "login.html", {**context, "error": exc.message}, status=403)
     if user is None:
-        limiter.record_failure(address)
-        context = {
-            "next": next_path,
-            "create": field(form, "create"),
-            "email": email,
-            "error": "Wrong email or password.",
-        }
+        context["error"] = "Wrong email or password."
         return render(request, "login.html", context, status=401)
     if field(form, "create"):
         passport.get_or_create_profile(session, user_id=user.id)
@@ -84,7 +75,7 @@ def _register_errors(username: str, email: str, password: str) -> dict[str, str]
         errors["username"] = "Pick a handle of 3 to 30 letters, digits or underscores."
     if not _EMAIL.fullmatch(email) or len(email) > 255:
         errors["email"] = "That doesn't look like an email address (like name@example.com)."
-    problem = accounts.password_problem(password)
+    problem = accounts.password_problem(password, user_inputs=(username, email))
     if problem is not None:
         errors["password"] = problem
     return errors
@@ -95,6 +86,8 @@ def register(
     request: Request, session: DbSession, _visitor: Visitor, form: CheckedForm
 ) -> Response:
     """Create the account and its passport, sign in, go on (to /passport by default)."""
+    limiter = rate_limiter(request)
+    limiter.reserve(session, [(limiter.rules.signup, client_address(request))])
     username, email = field(form, "username"), field(form, "email").lower()
     password = str(form.get("password") or "")
     next_path = safe_next(field(form, "next"))

@@ -1,9 +1,10 @@
 """Web sign-in: session cookies, the cookie principal, page policies and CSRF.
 
 A session is a random 256-bit token in an HttpOnly, SameSite=Lax cookie
-(Secure over TLS), kept hashed in `api_tokens` with the label `web-session`
-and honoured for `SESSION_DAYS`. Only rows with that label count as web
-sessions, so an API bearer token pasted into a cookie signs nobody in.
+(Secure over TLS), kept hashed in `api_tokens` as kind WEB and honoured for
+`SESSION_DAYS`. Only WEB rows are sessions and the API honours only API
+rows, so an API bearer token pasted into a cookie signs nobody in and a
+session cookie's value is no bearer token.
 
 CSRF: every form carries `csrf_token`, an HMAC (the settings' `secret_key`)
 of the session token — or, before sign-in, of a random `soca_visitor`
@@ -25,13 +26,14 @@ from datetime import timedelta
 from typing import Annotated, Any, Final
 
 from fastapi import Depends, Request, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from server.api.auth import ANONYMOUS, Policy, Principal, Role, resolve_principal
 from server.api.deps import DbSession
-from server.db.models import ApiToken, utcnow
+from server.api.errors import Unauthorized
+from server.db.models import utcnow
+from server.db.models.enums import TokenKind
 from server.domain import accounts
 from server.errors import Forbidden, SocaError
 from server.settings import ServerSettings
@@ -77,7 +79,9 @@ def start_session(
     previous = request.cookies.get(SESSION_COOKIE)
     if previous and _live_session(session, previous):
         accounts.revoke_api_token(session, token=previous)
-    token = accounts.issue_api_token(session, user_id=user_id, label=SESSION_LABEL)
+    token = accounts.issue_api_token(
+        session, user_id=user_id, label=SESSION_LABEL, kind=TokenKind.WEB
+    )
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -99,22 +103,22 @@ def end_session(session: Session, response: Response, request: Request) -> None:
 
 
 def _live_session(session: Session, token: str) -> bool:
-    row = session.scalar(
-        select(ApiToken.id).where(
-            ApiToken.token_hash == accounts.hash_token(token),
-            ApiToken.label == SESSION_LABEL,
-            ApiToken.revoked_at.is_(None),
-            ApiToken.created_at > utcnow() - timedelta(days=SESSION_DAYS),
-        )
+    check = accounts.check_token(
+        session, token, kind=TokenKind.WEB, max_age=timedelta(days=SESSION_DAYS), now=utcnow()
     )
-    return row is not None
+    return check.state == accounts.TokenState.LIVE
 
 
 def web_principal(session: Session, token: str | None) -> Principal:
     """Who a session cookie signs in (ANONYMOUS for none, or a dead or foreign token)."""
-    if not token or not _live_session(session, token):
+    if not token:
         return ANONYMOUS
-    return resolve_principal(session, token)
+    try:
+        return resolve_principal(
+            session, token, kind=TokenKind.WEB, max_age=timedelta(days=SESSION_DAYS)
+        )
+    except Unauthorized:
+        return ANONYMOUS
 
 
 def current_principal(request: Request) -> Principal:

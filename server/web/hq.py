@@ -1,5 +1,11 @@
 """The HQ dashboard: promoter applications, per-event billing, devices and sync conflicts,
-tiers and perks, memberships. Every change goes through the domain services."""
+tiers and perks, memberships. Every change goes through the domain services.
+
+Two actions end access and so ask first: suspending (or reinstating) a
+promoter, and signing a user out everywhere. Each opens a confirmation page
+(GET, changes nothing) saying what will happen; its form (POST) does it and
+the page that follows says what was done.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +17,13 @@ from fastapi import Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import limits
 from core.tiers import PointTier
 from server.api.deps import DbSession
-from server.db.models import Event, utcnow
+from server.db.models import Event, User, utcnow
 from server.db.models.enums import BillingStatus, PromoterStatus
-from server.domain import billing, devices, memberships, promoters, tiers
+from server.domain import access, accounts, billing, devices, memberships, promoters, tiers
+from server.domain.access import plural
 from server.domain.promoters import FieldErrors
 from server.errors import InvalidInput, NotFound
 from server.sync import views
@@ -146,3 +154,116 @@ def save_tiers(request: Request, session: DbSession, _hq: Hq, form: CheckedForm)
     except InvalidInput as exc:
         return _tiers_page(request, session, exc.message, 422)
     return redirect("/hq/tiers")
+
+
+# ------------------------------------------------------------------- access (confirmed)
+
+
+def _confirm(
+    request: Request, *, title: str, lines: list[str], action: str, button: str
+) -> Response:
+    context = {"title": title, "lines": lines, "action": action, "button": button}
+    return render(request, "hq/confirm.html", context)
+
+
+def _done(request: Request, title: str, message: str) -> Response:
+    return render(request, "hq/done.html", {"title": title, "message": message})
+
+
+@router.get("/hq/promoters/{promoter_id}/suspend")
+def confirm_suspend(request: Request, promoter_id: str, session: DbSession, _hq: Hq) -> Response:
+    """Ask before suspending a promoter, saying what it will end."""
+    promoter = promoters.get(session, promoter_id=_id(promoter_id, "promoter"))
+    tokens = accounts.RevokedTokens()
+    if promoter.user_id is not None:
+        tokens = accounts.live_token_counts(session, user_id=promoter.user_id)
+    devices_live = devices.count_promoter_devices(session, promoter_id=promoter.id)
+    lines = [
+        f"{promoter.name} ({promoter.email}) will be signed out everywhere: "
+        f"{plural(tokens.api_tokens, 'API token')} and "
+        f"{plural(tokens.web_sessions, 'web session')} revoked.",
+        f"{plural(devices_live, 'device')} in its scopes will be revoked at once "
+        "(they pair again after reinstatement).",
+        "Its portal, API and pairing codes refuse it until you reinstate it.",
+    ]
+    return _confirm(
+        request,
+        title=f"Suspend {promoter.name}?",
+        lines=lines,
+        action=f"/hq/promoters/{promoter.id}/suspend",
+        button="Suspend promoter",
+    )
+
+
+@router.post("/hq/promoters/{promoter_id}/suspend")
+def suspend(
+    request: Request, promoter_id: str, session: DbSession, _hq: Hq, _form: CheckedForm
+) -> Response:
+    """Suspend the promoter and say what that did."""
+    done = access.suspend(session, promoter_id=_id(promoter_id, "promoter"), now=utcnow())
+    return _done(request, "Promoter suspended", done.summary())
+
+
+@router.get("/hq/promoters/{promoter_id}/reinstate")
+def confirm_reinstate(request: Request, promoter_id: str, session: DbSession, _hq: Hq) -> Response:
+    """Ask before reinstating a suspended promoter."""
+    promoter = promoters.get(session, promoter_id=_id(promoter_id, "promoter"))
+    lines = [
+        f"{promoter.name} ({promoter.email}) will be able to log in and use its portal again.",
+        "Devices revoked by the suspension stay revoked: pair them again.",
+    ]
+    return _confirm(
+        request,
+        title=f"Reinstate {promoter.name}?",
+        lines=lines,
+        action=f"/hq/promoters/{promoter.id}/reinstate",
+        button="Reinstate promoter",
+    )
+
+
+@router.post("/hq/promoters/{promoter_id}/reinstate")
+def reinstate(
+    request: Request, promoter_id: str, session: DbSession, _hq: Hq, _form: CheckedForm
+) -> Response:
+    """Lift the suspension and say so."""
+    promoter = access.reinstate(session, promoter_id=_id(promoter_id, "promoter"))
+    message = f"{promoter.name} is reinstated: its user may log in again."
+    return _done(request, "Promoter reinstated", message)
+
+
+@router.get("/hq/users/sign-out")
+def confirm_sign_out(request: Request, session: DbSession, _hq: Hq, who: str = "") -> Response:
+    """Find a user by email, handle or username and ask before signing them out everywhere."""
+    user = accounts.find_user(session, who[: limits.EMAIL.max_length])
+    if user is None:
+        raise NotFound("No account has that email, handle or username.")
+    tokens = accounts.live_token_counts(session, user_id=user.id)
+    lines = [
+        f"{user.display_name} ({user.email or user.username}) will be signed out everywhere: "
+        f"{plural(tokens.api_tokens, 'API token')} and "
+        f"{plural(tokens.web_sessions, 'web session')} revoked.",
+        "They can log in again with their password.",
+    ]
+    return _confirm(
+        request,
+        title=f"Sign {user.username} out everywhere?",
+        lines=lines,
+        action=f"/hq/users/{user.id}/sign-out",
+        button="Sign out everywhere",
+    )
+
+
+@router.post("/hq/users/{user_id}/sign-out")
+def sign_out(
+    request: Request, user_id: str, session: DbSession, _hq: Hq, _form: CheckedForm
+) -> Response:
+    """Revoke every API token and web session of the user and say how many."""
+    user = session.get(User, _id(user_id, "user"))
+    if user is None:
+        raise NotFound("We couldn't find that user.")
+    done = accounts.revoke_user_tokens(session, user_id=user.id, now=utcnow())
+    message = (
+        f"Signed {user.username} out everywhere: {plural(done.api_tokens, 'API token')} and "
+        f"{plural(done.web_sessions, 'web session')} revoked."
+    )
+    return _done(request, "Signed out everywhere", message)

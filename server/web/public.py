@@ -7,7 +7,8 @@ from typing import Final
 
 from fastapi import Request, Response
 
-from server.api.deps import DbSession
+from server.api.deps import DbSession, client_address
+from server.api.login import rate_limiter
 from server.domain import events, landing, passport, promoters, tiers
 from server.domain.promoters import FieldErrors
 from server.errors import Conflict, NotFound
@@ -78,6 +79,8 @@ def promoter_sign_up(
     request: Request, session: DbSession, visitor: Visitor, form: CheckedForm
 ) -> Response:
     """Store a PENDING promoter (linked to the signed-in user, if any) and thank them."""
+    limiter = rate_limiter(request)
+    limiter.reserve(session, [(limiter.rules.promoter_application, client_address(request))])
     values = {name: field(form, name) for name, _label, _kind in PROMOTER_FIELDS}
     try:
         with session.begin_nested():

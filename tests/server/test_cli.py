@@ -201,4 +201,4 @@ def test_a_worker_app_tunes_its_process_collector(tmp_path: Path) -> None:
     assert before == [700, 10, 10]
     assert after == list(GC_THRESHOLDS)
     assert frozen > 10_000  # modules, routes and schemas: out of every later collection
-    assert app_type == "FastAPI"
+    assert app_type == "SocaApp"  # FastAPI with the security headers outermost

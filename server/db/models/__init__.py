@@ -1,6 +1,6 @@
 """Every table, importable from one place (Alembic's autogenerate reads `Base.metadata`)."""
 
-from server.db.models.accounts import ApiToken, User
+from server.db.models.accounts import ApiToken, RateLimitCounter, User
 from server.db.models.base import Base, utcnow
 from server.db.models.businesses import Business, JobRun
 from server.db.models.cards import Branch, LoyaltyPass, Offer, PassEntry, PassExpiry
@@ -44,6 +44,7 @@ __all__ = [
     "PassportStamp",
     "PassportTier",
     "Promoter",
+    "RateLimitCounter",
     "RewardRedemption",
     "SigningKey",
     "SpendTransaction",

@@ -16,6 +16,11 @@ class UserRole(enum.StrEnum):
     HQ = "HQ"
 
 
+class TokenKind(enum.StrEnum):
+    API = "API"  # a bearer token for /api
+    WEB = "WEB"  # a web session cookie
+
+
 class StampSource(enum.StrEnum):
     TICKET_SCAN = "TICKET_SCAN"
     MISSION = "MISSION"

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.models.base import Base, created_at, one_of, updated_at, uuid_pk
@@ -24,6 +24,9 @@ class PassportProfile(Base):
     """A user's Soca Passport identity and its derived totals (recomputable from stamps)."""
 
     __tablename__ = "passport_profiles"
+    __table_args__ = (
+        Index("uq_passport_profiles_lower_handle", func.lower(text("handle")), unique=True),
+    )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), unique=True)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.models.base import Base, created_at, one_of, updated_at, uuid_pk
 from server.db.models.enums import BillingModel, BillingStatus, PromoterStatus
+from server.db.types import UTCDateTime
 
 
 class Promoter(Base):
@@ -30,6 +31,8 @@ class Promoter(Base):
     status: Mapped[str] = mapped_column(
         String(20), default=PromoterStatus.PENDING, server_default=text("'PENDING'")
     )
+    #: Set while HQ has suspended the promoter (its status, the seed's decision, is kept).
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
 

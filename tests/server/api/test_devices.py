@@ -223,6 +223,6 @@ def test_failed_pairing_is_rate_limited_per_address(app: FastAPI, world: World) 
             assert _pair(guesser, "ZZZZ-ZZZ2").status_code == 400
         refused = _pair(guesser, code)
         assert refused.status_code == 429
-        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+        assert 1 <= int(refused.headers["Retry-After"]) <= 120  # a window, and the slide
         with TestClient(app, client=("10.9.9.10", 4000)) as kiosk:
             assert _pair(kiosk, code).status_code == 201

@@ -27,6 +27,7 @@ from core.wire import DeviceRole, DeviceScope, PullResponse, PushResponse
 from server.api.auth import api_routes
 from server.db.session import make_session_factory, unit_of_work
 from server.domain import (
+    access,
     accounts,
     branches,
     businesses,
@@ -114,6 +115,32 @@ def _pending_promoter(action: str) -> Make:
         return f"/api/v1/promoters/{row.id}/{action}", None
 
     return make
+
+
+def _approved_promoter(action: str, *, suspended: bool = False) -> Make:
+    def make(_w: World, s: Session, _who: str) -> tuple[str, Any]:
+        row = promoters.register(s, name="Approved", email=f"n{tag()}@fetes.example")
+        promoters.approve(s, promoter_id=row.id)
+        if suspended:
+            access.suspend(s, promoter_id=row.id, now=NOW)
+        return f"/api/v1/promoters/{row.id}/{action}", None
+
+    return make
+
+
+def _fresh_user_tokens(_w: World, s: Session, _who: str) -> tuple[str, Any]:
+    user = accounts.create_user(s, username=f"u{tag()}", display_name="U")
+    accounts.issue_api_token(s, user_id=user.id)
+    return f"/api/v1/users/{user.id}/revoke-tokens", None
+
+
+def _logout(w: World, s: Session, who: str) -> tuple[str, Any]:
+    """Log out with a fresh token of the caller's user, so the world's own token lives on."""
+    user_id = w.user_ids.get(who)
+    if user_id is not None:
+        w.spare_tokens.setdefault(who, w.tokens[who])
+        w.tokens[who] = accounts.issue_api_token(s, user_id=user_id)
+    return "/api/v1/auth/logout", None
 
 
 def _membership_to_cancel(w: World, s: Session, _who: str) -> tuple[str, Any]:
@@ -372,7 +399,36 @@ CASES = [
         "uoffffffuff",
         _pending_business("reject"),
     ),
+    Case("GET", "/api/v1/me", "uoooofffuoo", fixed("/api/v1/me")),
+    Case("POST", "/api/v1/auth/logout", "uoooofffuoo", _logout),
+    Case("POST", "/api/v1/users/{user_id}/revoke-tokens", "uoffffffuff", _fresh_user_tokens),
+    Case(
+        "POST",
+        "/api/v1/promoters/{promoter_id}/suspend",
+        "uoffffffuff",
+        _approved_promoter("suspend"),
+    ),
+    Case(
+        "POST",
+        "/api/v1/promoters/{promoter_id}/reinstate",
+        "uoffffffuff",
+        _approved_promoter("reinstate", suspended=True),
+    ),
 ]
+
+#: What an attendee's token gets where it is not 403: public routes, its own account and
+#: passport (the world's attendee is the passport's owner), and logging out.
+ATTENDEE_EXPECT = {
+    ("GET", "/health"): "o",
+    ("GET", "/api/passport/landing-info"): "o",
+    ("POST", "/api/v1/auth/login"): "o",
+    ("POST", "/api/v1/devices/pair"): "o",
+    ("POST", "/api/v1/promoters"): "o",
+    ("POST", "/api/v1/businesses"): "o",
+    ("GET", "/api/v1/passports/{user_id}"): "o",
+    ("GET", "/api/v1/me"): "o",
+    ("POST", "/api/v1/auth/logout"): "o",
+}
 
 
 @dataclass
@@ -393,6 +449,13 @@ def env(request: pytest.FixtureRequest, databases: _Databases) -> Iterator[Env]:
     world = build_world(factory)
     with TestClient(make_app(engine)) as client:
         yield Env(client=client, world=world, factory=factory)
+
+
+@pytest.fixture(autouse=True)
+def _put_swapped_tokens_back(env: Env) -> Iterator[None]:
+    yield
+    env.world.tokens.update(env.world.spare_tokens)
+    env.world.spare_tokens.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -443,4 +506,18 @@ def test_route_answers_each_principal_as_expected(case: Case, env: Env) -> None:
             assert set(response.json()) == {"error"}, response.text
         elif path.endswith("/roll-token") and who in world.device_ids:
             world.tokens[who] = response.json()["token"]  # the old token is dead now
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_an_attendee_token_reaches_only_public_routes_and_its_own_data(env: Env) -> None:
+    world = env.world
+    wrong = []
+    for case in CASES:
+        with unit_of_work(env.factory) as session:
+            path, body = case.make(world, session, "attendee")
+        response = env.client.request(case.method, path, json=body, headers=world.auth("attendee"))
+        world.tokens.update(world.spare_tokens)  # after a logout, the world's token again
+        expected = CLASSES[ATTENDEE_EXPECT.get((case.method, case.route), "f")]
+        if _class_of(response.status_code) != expected:
+            wrong.append(f"{case.method} {case.route}: expected {expected}, got {response.text}")
     assert wrong == [], "\n".join(wrong)

@@ -10,7 +10,7 @@ DOOR kiosk.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cache
@@ -93,6 +93,10 @@ class World:
     ticket_id: uuid.UUID
     membership_id: uuid.UUID
     device_ids: dict[str, uuid.UUID]
+    #: The user behind each user principal (and "attendee", whose token is in `tokens` too).
+    user_ids: dict[str, uuid.UUID] = field(default_factory=dict)
+    #: Tokens a test swapped out and puts back afterwards.
+    spare_tokens: dict[str, str] = field(default_factory=dict)
 
     def auth(self, who: str) -> dict[str, str]:
         """The Authorization header of a principal (none for anonymous)."""
@@ -209,6 +213,7 @@ def build_world(factory: sessionmaker[Session]) -> World:
             "revoked": revoked_token,
             "business_a": accounts.issue_api_token(session, user_id=owner_a.id),
             "business_b": accounts.issue_api_token(session, user_id=owner_b.id),
+            "attendee": accounts.issue_api_token(session, user_id=attendee.id),
         }
         return World(
             tokens=tokens,
@@ -237,6 +242,15 @@ def build_world(factory: sessionmaker[Session]) -> World:
                 "branch": branch_id,
                 "promoter_device": pdev_id,
                 "revoked": revoked_id,
+            },
+            user_ids={
+                "hq": hq.id,
+                "promoter_a": user_a.id,
+                "promoter_b": user_b.id,
+                "manager": manager.id,
+                "attendee": attendee.id,
+                "business_a": owner_a.id,
+                "business_b": owner_b.id,
             },
         )
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy.orm import Session
 
-from server.db.models import Business
-from server.db.models.enums import BusinessStatus, UserRole
+from server.db.models import Business, utcnow
+from server.db.models.enums import BusinessStatus, TokenKind, UserRole
 from server.domain import accounts, branches, businesses, invite_links
 from server.domain.invite_links import InvalidLink
 from server.domain.promoters import FieldErrors
@@ -94,7 +96,11 @@ def test_an_invited_manager_sets_a_password_once_and_then_signs_in(session: Sess
     )
     assert invited.token is not None and invited.user.role == UserRole.BRANCH_MANAGER
     assert branch.manager_user_id == invited.user.id
-    assert accounts.user_for_token(session, invited.token) is None  # never a bearer token
+    for kind in TokenKind:  # never a bearer token nor a web session
+        live = accounts.check_token(
+            session, invited.token, kind=kind, max_age=timedelta(days=30), now=utcnow()
+        )
+        assert live.user is None
     with pytest.raises(FieldErrors):
         branches.accept_invite(session, token=invited.token, password="short")
     user = branches.accept_invite(session, token=invited.token, password="coffee-beans")

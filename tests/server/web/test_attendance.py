@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from server.db.models import Event, Promoter, TicketScan, User
 from server.db.models.enums import PromoterStatus, ScanOutcome
-from server.domain import attendance
+from server.domain import attendance, passport
 from tests.server.factories import make_event, make_user
 
 T0 = datetime(2026, 2, 14, 21, 0, tzinfo=UTC)
@@ -77,8 +77,9 @@ def test_repeat_attendees_countries_and_circuits_stay_within_the_promoter(
     _scan(session, other, elsewhere, 0)
     _scan(session, other, once, 0)
 
+    handle = passport.get_or_create_profile(session, user_id=loyal.id).handle
     repeat = attendance.repeat_attendees(session, promoter_id=mine.id)
-    assert [(fan.name, fan.events) for fan in repeat] == [("Loyal", 2)]
+    assert [(fan.handle, fan.events) for fan in repeat] == [(handle, 2)]  # never the real name
     assert attendance.countries(session, promoter_id=mine.id) == [("GB", 1), ("TT", 1)]
     assert attendance.circuits(session, promoter_id=mine.id) == [
         ("Trinidad Carnival", 2),

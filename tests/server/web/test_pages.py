@@ -83,6 +83,9 @@ FORMS = {
     "/business/offers/{offer_id}": ("owner", {"name": "Renamed", "prize": "X", "max_stamps": "3"}),
     "/business/offers/{offer_id}/preview": ("owner", {}),
     "/hq/businesses/{business_id}/{action}": ("hq", {}),
+    "/hq/promoters/{promoter_id}/suspend": ("hq", {}),
+    "/hq/promoters/{promoter_id}/reinstate": ("hq", {}),
+    "/hq/users/{user_id}/sign-out": ("hq", {}),
 }
 
 
@@ -130,6 +133,10 @@ def _counts(factory: sessionmaker[Session]) -> tuple[object, ...]:
             sorted(str(f) for f in session.scalars(select(EventPassportBilling.fee_amount_cents)))
         )
         counts.append(session.scalar(select(func.count()).where(Device.revoked_at.is_not(None))))
+        counts.append(session.scalar(select(func.count()).where(ApiToken.revoked_at.is_not(None))))
+        counts.append(
+            session.scalar(select(func.count()).where(Promoter.suspended_at.is_not(None)))
+        )
         counts.append(sorted(session.scalars(select(PassportTier.min_points))))
         counts.append(sorted(session.scalars(select(Promoter.status))))
         counts.append(sorted(session.scalars(select(Event.is_soca_passport_enabled))))
@@ -177,6 +184,7 @@ def test_every_form_refuses_a_missing_or_wrong_csrf_token(
             device_id=world.door_id,
             package_id=package_id,
             reward_id=reward_id,
+            user_id=world.attendee_id,
         )
         with browser(app) as client:
             if who == "fresh":

@@ -1,0 +1,97 @@
+"""Every response carries the security headers, and everything but static files is no-store:
+every page (as the person it is for), a redirect, HTML and JSON errors, the API, the documents."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+from starlette.testclient import TestClient
+
+from server.headers import CONTENT_SECURITY_POLICY, DOCS_POLICY, HSTS
+from server.web.routing import web_pages
+from tests.server.web.conftest import browser, login
+from tests.server.web.world import WebWorld
+
+#: Who opens a page, where it is not an attendee's or told by its prefix.
+PAGE_VISITOR = {
+    "/socaport-app": "anonymous",
+    "/passport-promoters": "anonymous",
+    "/login": "anonymous",
+}
+ALWAYS = {
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+}
+
+
+def _check(
+    response: object, *, store: bool = False, docs: bool = False, https: bool = False
+) -> None:
+    headers = response.headers  # type: ignore[attr-defined]
+    where = f"{response.request.method} {response.request.url}"  # type: ignore[attr-defined]
+    for name, value in ALWAYS.items():
+        assert headers.get(name) == value, (where, name)
+    expected_csp = DOCS_POLICY if docs else CONTENT_SECURITY_POLICY
+    assert headers.get("content-security-policy") == expected_csp, where
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert (headers.get("cache-control") == "no-store") != store, where
+    assert (headers.get("strict-transport-security") == HSTS) == https, where
+
+
+def _visitor(path: str) -> str:
+    if path.startswith("/hq"):
+        return "hq"
+    if path == "/promoter" or path.startswith("/promoter/"):
+        return "promoter_a"
+    return PAGE_VISITOR.get(path, "attendee")
+
+
+@pytest.mark.parametrize("web_engine", ["sqlite"], indirect=True)
+def test_every_page_and_route_kind_carries_the_headers(app: FastAPI, world: WebWorld) -> None:
+    params = {"event_id": world.event_a_id, "promoter_id": world.promoter_a_id}
+    pages = [page.path for page in web_pages(app) if "GET" in page.methods]
+    checked = 0
+    for who in ("anonymous", "attendee", "promoter_a", "hq"):
+        with browser(app) as client:
+            if who != "anonymous":
+                login(client, world.emails[who])
+            for path in pages:
+                if _visitor(path) != who:
+                    continue
+                url = path.format(**params) + (
+                    "?who=road_runner" if path.endswith("sign-out") else ""
+                )
+                response = client.get(url)
+                assert response.status_code == 200, (url, response.status_code)
+                _check(response)
+                checked += 1
+    assert checked == len(pages)
+    with browser(app) as client:
+        _check(client.get("/passport"))  # a redirect to the login form
+        _check(client.get("/events/not-an-id"))  # an HTML error page
+        _check(client.get("/api/v1/events"))  # a JSON 401
+        _check(client.get("/api/passport/landing-info"))  # public JSON
+        _check(client.get("/health"))
+        _check(client.get("/openapi.json"))
+        _check(client.get("/api/v1/events", headers={"Authorization": "Bearer x"}))
+        _check(client.get("/static/site.css"), store=True)
+        _check(client.get("/docs"), docs=True)
+        client.base_url = client.base_url.copy_with(scheme="https")
+        _check(client.get("/socaport-app"), https=True)
+        _check(client.get("/api/passport/landing-info"), https=True)
+
+
+def test_an_unexpected_error_carries_the_headers_too(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server.domain import landing
+
+    def broken(*_args: object) -> dict[str, int]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(landing, "landing_info", broken)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/api/passport/landing-info")
+    assert response.status_code == 500
+    _check(response)

@@ -49,6 +49,7 @@ from server.domain.promoters import FieldErrors
 from server.errors import SocaError
 from server.settings import ServerSettings
 from server.web import pages as web_pages
+from server.web import reset
 
 __all__ = ["DbSession", "create_app", "error_body"]
 
@@ -188,6 +189,9 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> FastAP
     )
     app.state.pairing_limiter = SlidingWindowLimiter(
         limit=PAIRING_FAILURES_PER_MINUTE, window=60, what="pairing"
+    )
+    app.state.reset_limiter = SlidingWindowLimiter(
+        limit=reset.FORGOT_REQUESTS, window=reset.FORGOT_WINDOW_SECONDS, what="password reset"
     )
     _install_error_handlers(app)
     for router in ROUTERS:

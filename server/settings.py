@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_data_dir
 from pydantic import AliasChoices, Field, model_validator
@@ -62,6 +63,19 @@ class ServerSettings(BaseSettings):
         ),
     )
     echo_sql: bool = False
+    #: The site's address as people reach it, for links in mail (SOCA_PUBLIC_URL, e.g.
+    #: https://passport.example); empty: the address the request came to.
+    public_url: str = ""
+    #: Outgoing mail (SOCA_SMTP_*). With no host, each mail is written to the server log.
+    smtp_host: str = ""
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)  # None: 587, 465 or 25
+    smtp_user: str = ""
+    smtp_password: str = Field(default="", repr=False)
+    smtp_from: str = "Soca Passport <no-reply@localhost>"
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    #: How long an emailed "set your password" link works (SOCA_RESET_LINK_MINUTES).
+    reset_link_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     #: Signs the web pages' CSRF tokens (SOCA_SECRET_KEY); empty means "persisted default".
     secret_key: str = Field(default="", repr=False)
 

@@ -12,7 +12,7 @@ from server.api.deps import DbSession, client_address
 from server.api.ratelimit import SlidingWindowLimiter
 from server.db.models import utcnow
 from server.db.models.enums import UserRole
-from server.domain import accounts, memberships, passport
+from server.domain import accounts, memberships, passport, passwords
 from server.errors import Conflict
 from server.web.auth import (
     CheckedForm,
@@ -29,7 +29,6 @@ router = page_router()
 
 _HANDLE: Final = re.compile(r"[A-Za-z0-9_]{3,30}")
 _EMAIL: Final = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-MIN_PASSWORD: Final = 8
 
 
 def _limiter(request: Request) -> SlidingWindowLimiter:
@@ -85,10 +84,9 @@ def _register_errors(username: str, email: str, password: str) -> dict[str, str]
         errors["username"] = "Pick a handle of 3 to 30 letters, digits or underscores."
     if not _EMAIL.fullmatch(email) or len(email) > 255:
         errors["email"] = "That doesn't look like an email address (like name@example.com)."
-    if len(password) < MIN_PASSWORD:
-        errors["password"] = f"Use at least {MIN_PASSWORD} characters."
-    elif len(password) > 1024:
-        errors["password"] = "That password is too long."  # noqa: S105 (a message)
+    problem = passwords.password_problem(password)
+    if problem is not None:
+        errors["password"] = problem
     return errors
 
 

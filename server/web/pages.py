@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from server.web import accounts, hq, manage, passport, promoter, public
+from server.web import accounts, hq, manage, passport, promoter, public, reset
 from server.web.render import install_html_errors
 from server.web.routing import add_pages
 
@@ -16,7 +16,7 @@ STATIC = Path(__file__).parent / "static"
 
 def install(app: FastAPI) -> None:
     """Add the pages, their static files and HTML errors for page paths."""
-    routers = (public, accounts, passport, promoter, manage, hq)
+    routers = (public, accounts, reset, passport, promoter, manage, hq)
     add_pages(app, *(module.router for module in routers))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_html_errors(app)

@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 
 from server.api.auth import route_policies
 from server.db.models import (
+    AccountLink,
     ApiToken,
     Device,
     Event,
@@ -24,8 +25,9 @@ from server.db.models import (
     Promoter,
     User,
 )
+from server.db.models.enums import LinkPurpose
 from server.db.session import unit_of_work
-from server.domain import event_rewards, packages
+from server.domain import account_links, event_rewards, packages
 from server.web.auth import WebPolicy
 from server.web.routing import web_pages
 from tests.server.web.conftest import browser, login, register
@@ -39,6 +41,8 @@ FORMS = {
         {"username": "csrf_fan", "email": "c@example.com", "password": "wine-n-grind"},
     ),
     "/logout": ("attendee", {}),
+    "/forgot-password": ("anonymous", {"email": "road_runner@example.com"}),
+    "/reset/{token}": ("anonymous", {"password": "road-march-2027", "confirm": "road-march-2027"}),
     "/socaport-app/start": ("fresh", {}),
     "/passport-promoters": ("anonymous", {"name": "Sneaky", "email": "s@example.com"}),
     "/promoter/events/{event_id}/enable": ("promoter_a", {}),
@@ -90,6 +94,7 @@ def _counts(factory: sessionmaker[Session]) -> tuple[object, ...]:
         counts: list[object] = [
             session.scalar(select(func.count()).select_from(model)) or 0
             for model in (
+                AccountLink,
                 User,
                 ApiToken,
                 PassportProfile,
@@ -103,6 +108,7 @@ def _counts(factory: sessionmaker[Session]) -> tuple[object, ...]:
             sorted(str(f) for f in session.scalars(select(EventPassportBilling.fee_amount_cents)))
         )
         counts.append(session.scalar(select(func.count()).where(Device.revoked_at.is_not(None))))
+        counts.append(session.scalar(select(func.count()).where(AccountLink.used_at.is_not(None))))
         counts.append(sorted(session.scalars(select(PassportTier.min_points))))
         counts.append(sorted(session.scalars(select(Promoter.status))))
         counts.append(sorted(session.scalars(select(Event.is_soca_passport_enabled))))
@@ -131,6 +137,9 @@ def test_every_form_refuses_a_missing_or_wrong_csrf_token(
             reward_type="RECHARGE",
             reward_amount=Decimal("10"),
         ).id
+        attendee = session.get(User, world.attendee_id)
+        assert attendee is not None
+        reset_token = account_links.issue(session, user=attendee, purpose=LinkPurpose.RESET)
     for action, (who, data) in FORMS.items():
         path = action.format(
             event_id=world.event_c_id,
@@ -139,6 +148,7 @@ def test_every_form_refuses_a_missing_or_wrong_csrf_token(
             device_id=world.door_id,
             package_id=package_id,
             reward_id=reward_id,
+            token=reset_token,
         )
         with browser(app) as client:
             if who == "fresh":

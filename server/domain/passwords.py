@@ -1,0 +1,97 @@
+"""Passwords: the one policy every form applies, and setting a password through a mailed link.
+
+`password_problem` is the policy (/register, the reset and invitation pages):
+it says in words what is wrong with a new password, or nothing. Setting a
+password through a link spends the link, stores the argon2 hash and revokes
+every bearer token and web session the account had, because whoever asked
+for the link may be taking the account back from someone who knew the old
+password.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Final
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from core import limits
+from server.db.models import ApiToken, User, utcnow
+from server.db.models.enums import LinkPurpose
+from server.domain import account_links, accounts
+from server.domain.promoters import FieldErrors
+
+#: Reset links one account is sent per hour at most: a guard against filling someone's inbox.
+RESETS_PER_HOUR: Final = 3
+
+
+def password_problem(password: str) -> str | None:
+    """Why `password` cannot be a new password, in words; None when it can."""
+    if len(password) < limits.PASSWORD.min_length:
+        return f"Use at least {limits.PASSWORD.min_length} characters."
+    if len(password) > limits.PASSWORD.max_length:
+        return "That password is too long."
+    control = limits.control_character(password)
+    if control is not None:
+        return f"Remove the {control}."
+    return None
+
+
+def revoke_sign_ins(session: Session, *, user_id: uuid.UUID, now: datetime | None = None) -> int:
+    """Revoke every live token and web session of the account; returns how many."""
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def set_password_with_link(
+    session: Session,
+    *,
+    token: str,
+    purpose: LinkPurpose,
+    password: str,
+    now: datetime | None = None,
+) -> User:
+    """Spend the link, set the account's password, end its other sign-ins; returns the account.
+
+    A password the policy refuses raises FieldErrors and leaves the link unspent.
+    """
+    problem = password_problem(password)
+    if problem is not None:
+        raise FieldErrors({"password": problem})
+    at = now or utcnow()
+    user = account_links.redeem(session, token=token, purpose=purpose, now=at)
+    user.password_hash = accounts.hash_password(password)
+    revoke_sign_ins(session, user_id=user.id, now=at)
+    session.flush()
+    return user
+
+
+def start_reset(
+    session: Session, *, email: str, ttl: timedelta, now: datetime | None = None
+) -> tuple[User, str] | None:
+    """A reset link for the account with this email: (account, token), or None.
+
+    None when no account has the email, and when the account was already sent
+    `RESETS_PER_HOUR` links in the last hour; the page says the same either way.
+    """
+    at = now or utcnow()
+    clean = email.strip().lower()
+    if not clean:
+        return None
+    user = session.scalar(select(User).where(func.lower(User.email) == clean))
+    if user is None:
+        return None
+    recent = account_links.issued_since(
+        session, user_id=user.id, purpose=LinkPurpose.RESET, since=at - timedelta(hours=1)
+    )
+    if recent >= RESETS_PER_HOUR:
+        return None
+    token = account_links.issue(session, user=user, purpose=LinkPurpose.RESET, ttl=ttl, now=at)
+    return user, token

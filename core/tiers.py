@@ -455,3 +455,15 @@ def card_summary(
     if completions:
         parts.append(f"{completions}× مكتملة" if lang == "ar" else f"{completions}× completed")
     return " • ".join(parts)
+
+
+def next_tier_line(progress: CardTierProgress, lang: Lang = "en") -> str:
+    """What the next tier needs, as a pass says it: "2 more for Platinum" (or the top tier)."""
+    if lang not in ("en", "ar"):
+        raise ValueError(f"lang must be 'en' or 'ar', got {lang!r}")
+    upcoming = progress.next_tier
+    if upcoming is None:
+        return "أعلى مستوى" if lang == "ar" else "Top tier"
+    count = progress.rewards_to_next_tier
+    name = upcoming.display_name(lang)
+    return f"{count} إضافية للوصول إلى {name}" if lang == "ar" else f"{count} more for {name}"

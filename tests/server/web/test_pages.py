@@ -21,6 +21,7 @@ from server.db.models import (
     Package,
     PairingCode,
     PassportProfile,
+    PassportReward,
     PassportTier,
     Promoter,
     User,
@@ -44,6 +45,7 @@ FORMS = {
     "/forgot-password": ("anonymous", {"email": "road_runner@example.com"}),
     "/reset/{token}": ("anonymous", {"password": "road-march-2027", "confirm": "road-march-2027"}),
     "/socaport-app/start": ("fresh", {}),
+    "/passport/rewards/{passport_reward_id}/use": ("attendee", {}),
     "/passport-promoters": ("anonymous", {"name": "Sneaky", "email": "s@example.com"}),
     "/promoter/events/{event_id}/enable": ("promoter_a", {}),
     "/promoter/events/{event_id}/pairing-code": ("promoter_a", {}),
@@ -114,6 +116,7 @@ def _counts(factory: sessionmaker[Session]) -> tuple[object, ...]:
         counts.append(sorted(session.scalars(select(Event.is_soca_passport_enabled))))
         counts.append(sorted(session.scalars(select(Package.status))))
         counts.append(sorted(session.scalars(select(EventReward.status))))
+        counts.append(sorted(session.scalars(select(PassportReward.status))))
         return tuple(counts)
 
 
@@ -140,6 +143,10 @@ def test_every_form_refuses_a_missing_or_wrong_csrf_token(
         attendee = session.get(User, world.attendee_id)
         assert attendee is not None
         reset_token = account_links.issue(session, user=attendee, purpose=LinkPurpose.RESET)
+        perk = PassportReward(user_id=attendee.id, reward_type="VIP_LINE")
+        session.add(perk)
+        session.flush()
+        passport_reward_id = perk.id
     for action, (who, data) in FORMS.items():
         path = action.format(
             event_id=world.event_c_id,
@@ -149,6 +156,7 @@ def test_every_form_refuses_a_missing_or_wrong_csrf_token(
             package_id=package_id,
             reward_id=reward_id,
             token=reset_token,
+            passport_reward_id=passport_reward_id,
         )
         with browser(app) as client:
             if who == "fresh":

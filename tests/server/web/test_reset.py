@@ -26,7 +26,7 @@ from server.settings import ServerSettings
 from server.web.reset import FORGOT_REQUESTS
 from tests.server.mailbox import Mailbox, local_smtp, reset_link
 from tests.server.web.conftest import browser, login, post_form, token_of
-from tests.server.web.world import PASSWORD, WebWorld
+from tests.server.web.world import WebWorld
 
 NEW_PASSWORD = "road-march-2027"
 
@@ -78,7 +78,7 @@ def _set(client: TestClient, path: str, password: str, confirm: str | None = Non
     return post_form(client, path, path, data)
 
 
-def test_forgot_mail_link_sets_the_password_once_and_signs_in(
+def test_forgot_mail_link_sets_the_password_once_ends_other_sessions_and_signs_in(
     app: FastAPI, client: TestClient, world: WebWorld, mailbox: Mailbox
 ) -> None:
     before = len(mailbox.messages)
@@ -96,28 +96,15 @@ def test_forgot_mail_link_sets_the_password_once_and_signs_in(
     assert mismatch.status_code == 422 and "The two passwords differ." in mismatch.text
     weak = _set(client, path, "short")
     assert weak.status_code == 422 and "at least 8 characters" in weak.text
-    done = _set(client, path, NEW_PASSWORD)
-    assert done.status_code == 303 and done.headers["location"] == "/passport"
-    assert client.get("/passport").status_code == 200  # signed in
+    with browser(app) as elsewhere:
+        login(elsewhere, world.emails["attendee"])
+        done = _set(client, path, NEW_PASSWORD)
+        assert done.status_code == 303 and done.headers["location"] == "/passport"
+        assert client.get("/passport").status_code == 200  # signed in here
+        assert elsewhere.get("/passport").status_code == 303  # and out everywhere else
     again = client.get(path)
     assert again.status_code == 410 and "already used" in again.text
     assert 'href="/forgot-password"' in again.text
-    with browser(app) as fresh:
-        old = {"email": world.emails["attendee"], "password": PASSWORD}
-        assert post_form(fresh, "/login", "/login", old).status_code == 401
-        login(fresh, world.emails["attendee"], NEW_PASSWORD)
-
-
-def test_using_the_link_ends_the_accounts_other_sessions(
-    app: FastAPI, world: WebWorld, factory: sessionmaker[Session]
-) -> None:
-    path = _link_for(factory, world.emails["attendee"])
-    with browser(app) as elsewhere, browser(app) as here:
-        login(elsewhere, world.emails["attendee"])
-        assert elsewhere.get("/passport").status_code == 200
-        assert _set(here, path, NEW_PASSWORD).status_code == 303
-        assert elsewhere.get("/passport").status_code == 303  # sent to log in
-        assert here.get("/passport").status_code == 200
 
 
 def test_unknown_emails_get_the_same_answer_and_no_mail(
@@ -161,7 +148,7 @@ def test_expired_and_unknown_links_offer_a_new_one(
 def test_every_account_kind_resets_and_lands_on_its_home(
     app: FastAPI, world: WebWorld, factory: sessionmaker[Session]
 ) -> None:
-    for who, home in (("promoter_a", "/promoter"), ("hq", "/hq"), ("attendee", "/passport")):
+    for who, home in (("promoter_a", "/promoter"), ("hq", "/hq")):  # attendees: above
         with browser(app) as client:
             done = _set(client, _link_for(factory, world.emails[who]), NEW_PASSWORD)
             assert done.headers["location"] == home, who

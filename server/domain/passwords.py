@@ -29,14 +29,7 @@ RESETS_PER_HOUR: Final = 3
 
 def password_problem(password: str) -> str | None:
     """Why `password` cannot be a new password, in words; None when it can."""
-    if len(password) < limits.PASSWORD.min_length:
-        return f"Use at least {limits.PASSWORD.min_length} characters."
-    if len(password) > limits.PASSWORD.max_length:
-        return "That password is too long."
-    control = limits.control_character(password)
-    if control is not None:
-        return f"Remove the {control}."
-    return None
+    return limits.text_problem(password, limits.PASSWORD)
 
 
 def revoke_sign_ins(session: Session, *, user_id: uuid.UUID, now: datetime | None = None) -> int:

@@ -20,6 +20,7 @@ from typing import Final
 
 from fastapi import BackgroundTasks, Request, Response
 
+from core import limits
 from server.api.deps import AppSettings, DbSession, client_address
 from server.api.errors import TooManyRequests
 from server.api.ratelimit import SlidingWindowLimiter
@@ -105,10 +106,10 @@ def forgot(
 ) -> Response:
     """Mail a reset link if an account has this email; say the same thing either way."""
     email = field(form, "email")
-    if "@" not in email or len(email) > 255:
-        return _forgot_page(
-            request, email=email, error="Enter the email you signed up with.", status=422
-        )
+    problem = limits.text_problem(email, limits.EMAIL)
+    if problem is not None or "@" not in email:
+        error = problem or "Enter the email you signed up with."
+        return _forgot_page(request, email=email[:255], error=error, status=422)
     limiter, address = reset_limiter(request), client_address(request)
     try:
         limiter.check(address)

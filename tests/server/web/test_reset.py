@@ -167,11 +167,6 @@ def test_reset_requests_are_throttled_per_address(client: TestClient, world: Web
     assert int(refused.headers["retry-after"]) > 0
 
 
-def test_a_malformed_email_is_a_field_error(client: TestClient) -> None:
-    response = post_form(client, "/forgot-password", "/forgot-password", {"email": "nope"})
-    assert response.status_code == 422 and 'id="forgot-error"' in response.text
-
-
 def test_without_smtp_the_link_is_written_to_the_server_log(
     web_engine: Engine, world: WebWorld, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -185,3 +180,12 @@ def test_without_smtp_the_link_is_written_to_the_server_log(
         found = re.search(r"http://testserver(/reset/\S+)", logged)
         assert found is not None
         assert client.get(found.group(1)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("email", "problem"), [("nope", "Enter the email"), ("a@b.c\x00", "control character")]
+)
+def test_a_malformed_email_is_a_field_error(client: TestClient, email: str, problem: str) -> None:
+    response = post_form(client, "/forgot-password", "/forgot-password", {"email": email})
+    assert response.status_code == 422 and 'id="forgot-error"' in response.text
+    assert problem in response.text

@@ -11,6 +11,7 @@ password.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -27,9 +28,19 @@ from server.domain.promoters import FieldErrors
 RESETS_PER_HOUR: Final = 3
 
 
-def password_problem(password: str) -> str | None:
-    """Why `password` cannot be a new password, in words; None when it can."""
+def password_problem(password: str, *, user_inputs: Iterable[str | None] = ()) -> str | None:
+    """Why `password` cannot be a new password, in words; None when it can.
+
+    `user_inputs` (the account's handle, email, name) are what a guesser tries
+    first; the length and character rules of `limits.PASSWORD` apply to all.
+    """
+    del user_inputs  # for a guessability check; the length rule does not need them
     return limits.text_problem(password, limits.PASSWORD)
+
+
+def account_inputs(user: User) -> tuple[str | None, ...]:
+    """What a guesser knows of an account: its handle, email and name."""
+    return (user.username, user.email, user.display_name)
 
 
 def revoke_sign_ins(session: Session, *, user_id: uuid.UUID, now: datetime | None = None) -> int:
@@ -53,14 +64,17 @@ def set_password_with_link(
 ) -> User:
     """Spend the link, set the account's password, end its other sign-ins; returns the account.
 
-    A password the policy refuses raises FieldErrors and leaves the link unspent.
+    A link that cannot be used raises its LinkError; a password the policy refuses
+    raises FieldErrors and leaves the link unspent.
     """
-    problem = password_problem(password)
+    at = now or utcnow()
+    user = account_links.check(session, token=token, purpose=purpose, now=at)
+    problem = password_problem(password, user_inputs=account_inputs(user))
     if problem is not None:
         raise FieldErrors({"password": problem})
-    at = now or utcnow()
+    hashed = accounts.hash_password(password)  # slow on purpose: before any row is written
     user = account_links.redeem(session, token=token, purpose=purpose, now=at)
-    user.password_hash = accounts.hash_password(password)
+    user.password_hash = hashed
     revoke_sign_ins(session, user_id=user.id, now=at)
     session.flush()
     return user

@@ -84,7 +84,7 @@ def _register_errors(username: str, email: str, password: str) -> dict[str, str]
         errors["username"] = "Pick a handle of 3 to 30 letters, digits or underscores."
     if not _EMAIL.fullmatch(email) or len(email) > 255:
         errors["email"] = "That doesn't look like an email address (like name@example.com)."
-    problem = passwords.password_problem(password)
+    problem = passwords.password_problem(password, user_inputs=(username, email))
     if problem is not None:
         errors["password"] = problem
     return errors

@@ -51,6 +51,17 @@ def reset_limiter(request: Request) -> SlidingWindowLimiter:
     return limiter
 
 
+def throttle(request: Request) -> int | None:
+    """Count one reset request for the client's address: seconds to wait when over, else None."""
+    limiter, address = reset_limiter(request), client_address(request)
+    try:
+        limiter.check(address)
+    except TooManyRequests as exc:
+        return exc.retry_after
+    limiter.record_failure(address)  # every request counts, found or not
+    return None
+
+
 def _no_referrer(response: Response) -> Response:
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
@@ -110,20 +121,17 @@ def forgot(
     if problem is not None or "@" not in email:
         error = problem or "Enter the email you signed up with."
         return _forgot_page(request, email=email[:255], error=error, status=422)
-    limiter, address = reset_limiter(request), client_address(request)
-    try:
-        limiter.check(address)
-    except TooManyRequests as exc:
-        minutes = math.ceil(exc.retry_after / 60)
+    wait = throttle(request)
+    if wait is not None:
+        minutes = math.ceil(wait / 60)
         page = _forgot_page(
             request,
             email=email,
             error=f"Too many reset requests from here. Try again in {minutes} minutes.",
             status=429,
         )
-        page.headers["Retry-After"] = str(exc.retry_after)
+        page.headers["Retry-After"] = str(wait)
         return page
-    limiter.record_failure(address)
     ttl_minutes = settings.reset_link_minutes
     started = passwords.start_reset(session, email=email, ttl=timedelta(minutes=ttl_minutes))
     if started is not None:
@@ -167,7 +175,8 @@ def reset(
         return _link_problem(request, unusable)
     password = str(form.get("password") or "")
     confirm = str(form.get("confirm") or "")
-    if passwords.password_problem(password) is None and password != confirm:
+    inputs = passwords.account_inputs(user)
+    if passwords.password_problem(password, user_inputs=inputs) is None and password != confirm:
         return _reset_page(request, token, user, {"confirm": "The two passwords differ."})
     try:
         user = passwords.set_password_with_link(

@@ -97,11 +97,11 @@ def test_setting_a_password_spends_the_link_and_ends_every_sign_in(session: Sess
     theirs = accounts.issue_api_token(session, user_id=other.id, label="web-session")
     token = account_links.issue(session, user=user, purpose=RESET, now=T0)
     changed = passwords.set_password_with_link(
-        session, token=token, purpose=RESET, password="new-wine-n-grind", now=T0
+        session, token=token, purpose=RESET, password="violet-steelpan-mango-47", now=T0
     )
     assert changed.id == user.id
     assert user.password_hash != old
-    assert accounts.password_matches(user.password_hash, "new-wine-n-grind")
+    assert accounts.password_matches(user.password_hash, "violet-steelpan-mango-47")
     live = session.scalars(select(ApiToken.user_id).where(ApiToken.revoked_at.is_(None))).all()
     assert live == [other.id] and accounts.user_for_token(session, theirs) is not None
     with pytest.raises(LinkUsed):

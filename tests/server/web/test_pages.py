@@ -43,7 +43,10 @@ FORMS = {
     ),
     "/logout": ("attendee", {}),
     "/forgot-password": ("anonymous", {"email": "road_runner@example.com"}),
-    "/reset/{token}": ("anonymous", {"password": "road-march-2027", "confirm": "road-march-2027"}),
+    "/reset/{token}": (
+        "anonymous",
+        {"password": "violet-steelpan-mango-47", "confirm": "violet-steelpan-mango-47"},
+    ),
     "/socaport-app/start": ("fresh", {}),
     "/passport/rewards/{passport_reward_id}/use": ("attendee", {}),
     "/passport-promoters": ("anonymous", {"name": "Sneaky", "email": "s@example.com"}),

@@ -28,7 +28,7 @@ from tests.server.mailbox import Mailbox, local_smtp, reset_link
 from tests.server.web.conftest import browser, login, post_form, token_of
 from tests.server.web.world import WebWorld
 
-NEW_PASSWORD = "road-march-2027"
+NEW_PASSWORD = "violet-steelpan-mango-47"
 
 
 @pytest.fixture(scope="module")

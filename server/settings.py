@@ -6,6 +6,7 @@ import ipaddress
 import os
 import secrets
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from platformdirs import user_data_dir
@@ -84,7 +85,8 @@ class ServerSettings(BaseSettings):
     #: Days an API login token works (SOCA_API_TOKEN_DAYS); web sessions last 14 days.
     api_token_days: int = Field(default=30, ge=1, le=3650)
     #: The server's address as kiosks and phones reach it (SOCA_PUBLIC_URL), e.g.
-    #: https://passport.example; pairing QRs carry it. Empty: the address the request used.
+    #: https://passport.example; pairing QRs and links in mail carry it. Empty: the
+    #: address the request came to.
     public_url: str = ""
     #: Proxies whose X-Forwarded-For / -Proto are believed (SOCA_TRUSTED_PROXIES): comma-
     #: separated addresses or networks, or "*". Empty (the default): none, the peer is the client.
@@ -95,6 +97,17 @@ class ServerSettings(BaseSettings):
     pairing_failures_per_address: int = Field(default=10, ge=1)  # 1 min
     signups_per_address: int = Field(default=300, ge=1)  # 10 min
     promoter_applications_per_address: int = Field(default=10, ge=1)  # 1 hour
+    password_resets_per_address: int = Field(default=5, ge=1)  # 15 min
+    #: Outgoing mail (SOCA_SMTP_*). With no host, each mail is written to the server log.
+    smtp_host: str = ""
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)  # None: 587, 465 or 25
+    smtp_user: str = ""
+    smtp_password: str = Field(default="", repr=False)
+    smtp_from: str = "Soca Passport <no-reply@localhost>"
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    #: How long an emailed "set your password" link works (SOCA_RESET_LINK_MINUTES).
+    reset_link_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     #: Signs the web pages' CSRF tokens (SOCA_SECRET_KEY); empty means "persisted default".
     secret_key: str = Field(default="", repr=False)
 

@@ -77,6 +77,7 @@ class Rules:
     pairing: Rule
     signup: Rule
     promoter_application: Rule
+    password_reset: Rule
 
     @classmethod
     def from_settings(cls, settings: ServerSettings) -> Rules:
@@ -108,6 +109,12 @@ class Rules:
                 settings.promoter_applications_per_address,
                 3600,
                 "Too many promoter applications from your address",
+            ),
+            password_reset=Rule(
+                "password-reset",
+                settings.password_resets_per_address,
+                900,
+                "Too many password reset requests from your address",
             ),
         )
 

@@ -88,10 +88,9 @@ def password_problem(password: str, *, user_inputs: Iterable[str | None] = ()) -
     keyboard variants), dates and sequences, and `user_inputs` (the handle,
     email, name), must reach `MIN_PASSWORD_SCORE`.
     """
-    if len(password) < limits.PASSWORD.min_length:
-        return f"Use at least {limits.PASSWORD.min_length} characters."
-    if len(password) > limits.PASSWORD.max_length:
-        return "That password is too long."
+    problem = limits.text_problem(password, limits.PASSWORD)  # length, control characters
+    if problem is not None:
+        return problem
     inputs = [value for value in user_inputs if value]
     inputs += [part for value in inputs if "@" in value for part in value.split("@")]
     # zxcvbn's cost grows with length; a long password's first 100 characters decide.

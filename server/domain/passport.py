@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from core.perks import PERK_REWARD_TYPES, PERK_VALIDITY_KEY
 from core.tiers import DEFAULT_POINT_TIERS, PointTier, point_tier_finder, point_tier_for
 from core.tokens import TokenKind, issue_token
 from server.db.bulk import insert_records, member_of, update_rows
@@ -39,16 +40,6 @@ from server.domain import keys
 from server.errors import Conflict, NotFound
 
 UNKNOWN_COUNTRY = "XX"
-
-#: How a tier's perks become rewards: perk key → reward_type (seed 000's examples).
-PERK_REWARD_TYPES = {
-    "vip_line": "VIP_LINE",
-    "discount_percent": "MERCH_DISCOUNT",
-    "free_drink": "FREE_DRINK",
-    "early_access": "EARLY_ACCESS",
-}
-#: A perk setting, not a perk: how long the rewards it unlocks stay valid.
-PERK_VALIDITY_KEY = "reward_valid_days"
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from server.web import (
     passport,
     promoter,
     public,
+    reset,
 )
 from server.web.render import install_html_errors
 from server.web.routing import add_pages
@@ -26,7 +27,18 @@ STATIC = Path(__file__).parent / "static"
 
 def install(app: FastAPI) -> None:
     """Add the pages, their static files and HTML errors for page paths."""
-    routers = (public, accounts, passport, promoter, manage, hq, business, offers, hq_businesses)
+    routers = (
+        public,
+        accounts,
+        reset,
+        passport,
+        promoter,
+        manage,
+        hq,
+        business,
+        offers,
+        hq_businesses,
+    )
     add_pages(app, *(module.router for module in routers))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_html_errors(app)

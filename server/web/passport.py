@@ -1,38 +1,39 @@
-"""`/passport`: the signed-in attendee's passport — tier, stamps, rewards, cards and QR."""
+"""`/passport`: what the signed-in attendee came for, phone first.
+
+Upcoming tickets come first, each with the QR the door admits; then the
+passport (tier, points, perks in words) with the QR the bar stamps, the
+stamp cards (tier, completions, prize ready, next tier, recent visits),
+rewards with how to redeem them, and the event stamps. Past tickets fold
+away. Every QR on the page is drawn by `qr_svg`.
+"""
 
 from __future__ import annotations
 
+import re
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 import segno
 from fastapi import Request, Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from core.tiers import point_tier_progress
+from core.perks import perk_sentences
+from core.tiers import CardTier, point_tier_progress
 from server.api.deps import DbSession
-from server.db.models import LoyaltyPass, Offer, PassportReward
-from server.db.models.enums import PassportRewardStatus
-from server.domain import cards
+from server.db.models import utcnow
+from server.domain import attendee
 from server.domain import passport as passports
-from server.web.auth import SignedInUser
-from server.web.render import render
+from server.errors import NotFound
+from server.web.auth import CheckedForm, SignedInUser
+from server.web.render import redirect, render
 from server.web.routing import page_router
 
 router = page_router()
 
-
-def _perk_labels(perks: dict[str, Any]) -> list[str]:
-    labels = []
-    for key, value in perks.items():
-        if key == passports.PERK_VALIDITY_KEY or value in (False, None, 0):
-            continue
-        name = key.replace("_", " ")
-        labels.append(name if value is True else f"{name} {value}")
-    return labels
+#: A tier colour the page may use in a style attribute.
+_COLOUR: Final = re.compile(r"#[0-9A-Fa-f]{6}")
+#: A card's ledger entries in words; a kind not listed reads as its own name.
+ENTRY_WORDS: Final = {"STAMP": "Stamp", "CLAIM": "Prize claimed", "UNSTAMP": "Stamp undone"}
 
 
 def qr_svg(text: str) -> str:
@@ -40,54 +41,31 @@ def qr_svg(text: str) -> str:
     return str(segno.make(text, error="m", micro=False).svg_inline(border=2, omitsize=True))
 
 
-@dataclass(frozen=True)
-class CardLine:
-    """One stamp card: "current of max" and prizes claimed so far."""
-
-    name: str
-    current: int
-    max: int
-    claimed: int
+def when(moment: datetime) -> str:
+    """A moment as the page shows it, on its own clock: "Sat 14 Feb 2026 · 17:00 AST"."""
+    return f"{moment:%a %d %b %Y} · {moment:%H:%M} {moment.tzname() or ''}".rstrip()
 
 
-def _cards(session: Session, user_id: uuid.UUID) -> list[CardLine]:
-    rows = session.execute(
-        select(LoyaltyPass.offer_id, Offer.name)
-        .join(Offer, Offer.id == LoyaltyPass.offer_id)
-        .where(LoyaltyPass.user_id == user_id)
-        .order_by(Offer.name)
-    ).all()
-    lines = []
-    for offer_id, name in rows:
-        progress = cards.pass_view(session, offer_id=offer_id, user_id=user_id)["progress"]
-        lines.append(
-            CardLine(
-                name, progress["currentStamps"], progress["maxStamps"], progress["rewardsClaimed"]
-            )
-        )
-    return lines
+def entry_words(kind: str) -> str:
+    """A ledger entry's kind in words."""
+    return ENTRY_WORDS.get(kind, kind.replace("_", " ").capitalize())
 
 
-def _rewards(session: Session, user_id: uuid.UUID) -> list[dict[str, str]]:
-    rows = session.scalars(
-        select(PassportReward)
-        .where(
-            PassportReward.user_id == user_id,
-            PassportReward.status == PassportRewardStatus.AVAILABLE,
-        )
-        .order_by(PassportReward.created_at)
-    )
-    return [
-        {
-            "label": row.reward_type.replace("_", " ").title(),
-            "expires": row.expires_at.strftime("%d %b %Y") if row.expires_at else "",
-        }
-        for row in rows
-    ]
+def tier_style(tier: CardTier | None) -> dict[str, str]:
+    """How a card tier's badge is drawn: its colour (when a safe #RRGGBB) and emoji or image."""
+    if tier is None:
+        return {}
+    colour = tier.color if tier.color and _COLOUR.fullmatch(tier.color) else ""
+    image = tier.icon.startswith("/")  # an uploaded icon is served from a local path
+    return {
+        "colour": colour,
+        "image": tier.icon if image else "",
+        "emoji": "" if image else tier.icon,
+    }
 
 
-def passport_view(session: Session, *, user_id: uuid.UUID) -> dict[str, Any] | None:
-    """Everything the page shows, or None when the user has no passport yet."""
+def _passport(session: DbSession, user_id: uuid.UUID) -> dict[str, Any] | None:
+    """The passport block, or None when the user has no passport yet."""
     profile = passports.get_profile(session, user_id=user_id)
     if profile is None:
         return None
@@ -110,18 +88,46 @@ def passport_view(session: Session, *, user_id: uuid.UUID) -> dict[str, Any] | N
         "next_tier": progress.next_tier.name if progress.next_tier else None,
         "points_to_next": progress.points_to_next,
         "percent": 100 if progress.is_top_tier else max(0, min(100, 100 * done // span)),
-        "perks": _perk_labels(progress.current.perks),
-        "next_perks": _perk_labels(progress.next_tier.perks) if progress.next_tier else [],
+        "perks": perk_sentences(progress.current.perks),
+        "next_perks": perk_sentences(progress.next_tier.perks) if progress.next_tier else [],
         "stamps": stamps,
         "countries": sorted({stamp["country_code"] for stamp in stamps}),
-        "rewards": _rewards(session, user_id),
-        "cards": _cards(session, user_id),
         "qr_svg": qr_svg(profile.qr_token) if profile.qr_token else "",
+    }
+
+
+def passport_context(session: DbSession, *, user_id: uuid.UUID, now: datetime) -> dict[str, Any]:
+    """Everything /passport shows (`view` is None when the user has no passport yet)."""
+    tickets = attendee.tickets_of(session, user_id=user_id, now=now)
+    return {
+        "view": _passport(session, user_id),
+        "tickets": tickets,
+        "ticket_qr": {t.id: qr_svg(t.qr_token) for t in tickets.upcoming if not t.revoked},
+        "cards": attendee.cards_of(session, user_id=user_id),
+        "rewards": attendee.rewards_of(session, user_id=user_id, now=now),
+        "when": when,
+        "entry_words": entry_words,
+        "tier_style": tier_style,
     }
 
 
 @router.get("/passport")
 def passport_page(request: Request, session: DbSession, user: SignedInUser) -> Response:
-    """The signed-in user's passport (or the button that creates it)."""
+    """The signed-in user's tickets, passport, cards and rewards."""
     assert user.user is not None
-    return render(request, "passport.html", {"view": passport_view(session, user_id=user.user.id)})
+    context = passport_context(session, user_id=user.user.id, now=utcnow())
+    return render(request, "passport.html", context)
+
+
+@router.post("/passport/rewards/{passport_reward_id}/use")
+def use_reward(
+    passport_reward_id: str, session: DbSession, user: SignedInUser, _form: CheckedForm
+) -> Response:
+    """Mark one of the user's rewards used (tapped in front of staff), then show the passport."""
+    assert user.user is not None
+    try:
+        parsed = uuid.UUID(passport_reward_id)
+    except ValueError:
+        raise NotFound("We couldn't find that reward.") from None
+    passports.redeem_reward(session, reward_id=parsed, user_id=user.user.id, now=utcnow())
+    return redirect(f"/passport#reward-{parsed}")

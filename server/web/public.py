@@ -9,10 +9,12 @@ from fastapi import Request, Response
 
 from server.api.deps import DbSession, client_address
 from server.api.login import rate_limiter
-from server.domain import events, landing, passport, promoters, tiers
+from server.db.models import utcnow
+from server.domain import attendee, events, landing, passport, promoters, tiers
 from server.domain.promoters import FieldErrors
 from server.errors import Conflict, NotFound
 from server.web.auth import CheckedForm, SignedInUser, Visitor, field
+from server.web.passport import when
 from server.web.render import redirect, render
 from server.web.routing import page_router
 
@@ -111,3 +113,11 @@ def event_page(request: Request, event_id: str, session: DbSession, _visitor: Vi
         raise NotFound("We couldn't find that event.") from None
     event = events.get(session, event_id=parsed)
     return render(request, "event.html", {"event": event})
+
+
+@router.get("/events")
+def events_page(request: Request, session: DbSession, _visitor: Visitor) -> Response:
+    """Upcoming passport-enabled events, soonest first, each linking to its page."""
+    found = attendee.upcoming_passport_events(session, now=utcnow())
+    listed = [(event, event.starts_at.astimezone(attendee.venue_zone(event))) for event in found]
+    return render(request, "events.html", {"events": listed, "when": when})

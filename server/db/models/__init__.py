@@ -6,6 +6,7 @@ from server.db.models.businesses import Business, JobRun
 from server.db.models.cards import Branch, LoyaltyPass, Offer, PassEntry, PassExpiry
 from server.db.models.devices import Device, SigningKey, SyncChange, SyncOp
 from server.db.models.events import Event, Ticket, TicketScan
+from server.db.models.links import AccountLink
 from server.db.models.packages import Package, PackageItem, PackagePurchase
 from server.db.models.pairing import PairingCode
 from server.db.models.passport import (
@@ -20,6 +21,7 @@ from server.db.models.promoters import EventPassportBilling, Promoter
 from server.db.models.rewards import EventReward, RewardRedemption, SpendTransaction
 
 __all__ = [
+    "AccountLink",
     "ApiToken",
     "Base",
     "Branch",

@@ -21,6 +21,13 @@ class TokenKind(enum.StrEnum):
     WEB = "WEB"  # a web session cookie
 
 
+class LinkPurpose(enum.StrEnum):
+    """What a single-use account link (an emailed token) lets its holder do."""
+
+    RESET = "reset"  # set a new password after "Forgot password?"
+    INVITE = "invite"  # set the first password of an account someone else made
+
+
 class StampSource(enum.StrEnum):
     TICKET_SCAN = "TICKET_SCAN"
     MISSION = "MISSION"

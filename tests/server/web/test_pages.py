@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 
 from server.api.auth import route_policies
 from server.db.models import (
+    AccountLink,
     ApiToken,
     Branch,
     Business,
@@ -24,12 +25,14 @@ from server.db.models import (
     Package,
     PairingCode,
     PassportProfile,
+    PassportReward,
     PassportTier,
     Promoter,
     User,
 )
+from server.db.models.enums import LinkPurpose
 from server.db.session import unit_of_work
-from server.domain import accounts, businesses, event_rewards, invite_links, packages
+from server.domain import account_links, accounts, businesses, event_rewards, invite_links, packages
 from server.web.auth import WebPolicy
 from server.web.routing import web_pages
 from tests.server.web.conftest import browser, login, register
@@ -43,7 +46,13 @@ FORMS = {
         {"username": "csrf_fan", "email": "c@example.com", "password": "wine-n-grind"},
     ),
     "/logout": ("attendee", {}),
+    "/forgot-password": ("anonymous", {"email": "road_runner@example.com"}),
+    "/reset/{token}": (
+        "anonymous",
+        {"password": "violet-steelpan-mango-47", "confirm": "violet-steelpan-mango-47"},
+    ),
     "/socaport-app/start": ("fresh", {}),
+    "/passport/rewards/{passport_reward_id}/use": ("attendee", {}),
     "/passport-promoters": ("anonymous", {"name": "Sneaky", "email": "s@example.com"}),
     "/promoter/events/{event_id}/enable": ("promoter_a", {}),
     "/promoter/events/{event_id}/pairing-code": ("promoter_a", {}),
@@ -114,6 +123,7 @@ def _counts(factory: sessionmaker[Session]) -> tuple[object, ...]:
         counts: list[object] = [
             session.scalar(select(func.count()).select_from(model)) or 0
             for model in (
+                AccountLink,
                 User,
                 ApiToken,
                 PassportProfile,
@@ -137,11 +147,13 @@ def _counts(factory: sessionmaker[Session]) -> tuple[object, ...]:
         counts.append(
             session.scalar(select(func.count()).where(Promoter.suspended_at.is_not(None)))
         )
+        counts.append(session.scalar(select(func.count()).where(AccountLink.used_at.is_not(None))))
         counts.append(sorted(session.scalars(select(PassportTier.min_points))))
         counts.append(sorted(session.scalars(select(Promoter.status))))
         counts.append(sorted(session.scalars(select(Event.is_soca_passport_enabled))))
         counts.append(sorted(session.scalars(select(Package.status))))
         counts.append(sorted(session.scalars(select(EventReward.status))))
+        counts.append(sorted(session.scalars(select(PassportReward.status))))
         return tuple(counts)
 
 
@@ -171,13 +183,20 @@ def test_every_form_refuses_a_missing_or_wrong_csrf_token(
         ).id
         invited = accounts.create_user(session, username="invited", display_name="I")
         token = invite_links.issue(session, user=invited, purpose="invite", ttl=timedelta(days=1))
+        attendee = session.get(User, world.attendee_id)
+        assert attendee is not None
+        reset_token = account_links.issue(session, user=attendee, purpose=LinkPurpose.RESET)
+        perk = PassportReward(user_id=attendee.id, reward_type="VIP_LINE")
+        session.add(perk)
+        session.flush()
+        passport_reward_id = perk.id
     for action, (who, data) in FORMS.items():
         path = action.format(
             branch_id=world.branch_id,
             offer_id=world.offer_id,
             business_id=business_id,
             action="approve",
-            token=token,
+            token=reset_token if action.startswith("/reset/") else token,
             event_id=world.event_c_id,
             promoter_id=pending_id,
             billing_id=world.billing_a_id,
@@ -185,6 +204,7 @@ def test_every_form_refuses_a_missing_or_wrong_csrf_token(
             package_id=package_id,
             reward_id=reward_id,
             user_id=world.attendee_id,
+            passport_reward_id=passport_reward_id,
         )
         with browser(app) as client:
             if who == "fresh":

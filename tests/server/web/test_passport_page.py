@@ -1,5 +1,5 @@
-"""/passport in detail: tier progress and perks, rewards, stamp cards "4 of 5", the QR, and
-how long a session lasts."""
+"""/passport in detail: tier progress and perks in words, rewards, stamp cards "4 of 5", the QR,
+and how long a session lasts."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
+from core.perks import reward_words
 from server.db.models import ApiToken, PassportReward
 from server.db.session import unit_of_work
 from server.domain import cards, passport
@@ -38,7 +39,9 @@ def test_passport_shows_cards_rewards_and_tier_progress(
             )
     login(client, world.emails["attendee"])
     page = client.get("/passport").text
-    assert "Fifth drink free</strong> — 4 of 5" in page
+    shown = [part.split("</article>", 1)[0] for part in page.split('class="card stampcard"')[1:]]
+    card = next(card for card in shown if "<h3>Fifth drink free</h3>" in card)
+    assert "4 of 5</strong>" in card
     assert '<strong id="points">350</strong>' in page
     assert '<span class="badge tier" id="tier">SILVER</span>' in page
     assert "450 points to <strong>GOLD</strong>" in page
@@ -49,7 +52,9 @@ def test_passport_shows_cards_rewards_and_tier_progress(
         ).all()
     assert rewards  # the SILVER perks, unlocked by the tier-up
     for reward in rewards:
-        assert reward.reward_type.replace("_", " ").title() in page
+        assert reward_words(reward.reward_type, reward.metadata_json).title in page
+    assert "Your perks: 5 % off merch" in page
+    assert "Unlocks: VIP line at the door, 10 % off merch" in page
 
 
 def test_qr_is_an_inline_svg_that_scales(world: WebWorld) -> None:

@@ -59,11 +59,13 @@ def test_every_page_and_route_kind_carries_the_headers(app: FastAPI, world: WebW
             for path in pages:
                 if _visitor(path) != who:
                     continue
-                url = path.format(**params) + (
+                url = path.format(**params, token="not-a-live-link") + (
                     "?who=road_runner" if path.endswith("sign-out") else ""
                 )
                 response = client.get(url)
-                assert response.status_code == 200, (url, response.status_code)
+                # A link page with a dead token answers with its own error page: headers all the same.
+                dead_link = "{token}" in path
+                assert response.status_code == 200 or dead_link, (url, response.status_code)
                 _check(response)
                 checked += 1
     assert checked == len(pages)

@@ -44,6 +44,10 @@ def _check(
 def _visitor(path: str) -> str:
     if path.startswith("/hq"):
         return "hq"
+    if path == "/business" or path.startswith("/business/offers"):
+        return "owner"
+    if path in ("/business/apply", "/welcome/{token}", "/media/tier-icons/{name}"):
+        return "anonymous"
     if path == "/promoter" or path.startswith("/promoter/"):
         return "promoter_a"
     return PAGE_VISITOR.get(path, "attendee")
@@ -51,10 +55,18 @@ def _visitor(path: str) -> str:
 
 @pytest.mark.parametrize("web_engine", ["sqlite"], indirect=True)
 def test_every_page_and_route_kind_carries_the_headers(app: FastAPI, world: WebWorld) -> None:
-    params = {"event_id": world.event_a_id, "promoter_id": world.promoter_a_id}
+    params = {
+        "event_id": world.event_a_id,
+        "promoter_id": world.promoter_a_id,
+        "offer_id": world.offer_id,
+        "user_id": world.attendee_id,
+        "business_id": world.business_id,
+        "action": "approve",
+        "name": "0" * 64 + ".png",
+    }
     pages = [page.path for page in web_pages(app) if "GET" in page.methods]
     checked = 0
-    for who in ("anonymous", "attendee", "promoter_a", "hq"):
+    for who in ("anonymous", "attendee", "promoter_a", "hq", "owner"):
         with browser(app) as client:
             if who != "anonymous":
                 login(client, world.emails[who])
@@ -66,7 +78,7 @@ def test_every_page_and_route_kind_carries_the_headers(app: FastAPI, world: WebW
                 )
                 response = client.get(url)
                 # A link page with a dead token answers with its own error page: headers all the same.
-                dead_link = "{token}" in path
+                dead_link = "{token}" in path or "{name}" in path  # no such link or icon
                 assert response.status_code == 200 or dead_link, (url, response.status_code)
                 _check(response)
                 checked += 1

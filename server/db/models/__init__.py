@@ -3,6 +3,7 @@
 from server.db.models.accounts import ApiToken, User
 from server.db.models.base import Base, utcnow
 from server.db.models.cards import Branch, LoyaltyPass, Offer, PassEntry
+from server.db.models.conflicts import ConflictResolution
 from server.db.models.devices import Device, SigningKey, SyncChange, SyncOp
 from server.db.models.events import Event, Ticket, TicketScan
 from server.db.models.packages import Package, PackageItem, PackagePurchase
@@ -22,6 +23,7 @@ __all__ = [
     "ApiToken",
     "Base",
     "Branch",
+    "ConflictResolution",
     "Device",
     "Event",
     "EventPassportBilling",

@@ -58,7 +58,12 @@ def get_passport(
     session: DbSession,
     caller: Annotated[Principal, allow(Role.HQ, Role.PROMOTER)],
 ) -> dict[str, Any]:
-    """A passport with its stamps: HQ any; a promoter only a fan who attended one of its events."""
-    return passport.passport_summary(
+    """A passport: HQ any, with every stamp; a promoter only a fan who attended one of its
+    events, with the stamps from its own events alone (the totals and tier stay whole)."""
+    summary = passport.passport_summary(
         session, user_id=tenancy.passport_owner(session, caller, user_id)
     )
+    if caller.role != Role.HQ:
+        own = {str(event.id) for event in tenancy.visible_events(session, caller)}
+        summary["stamps"] = [stamp for stamp in summary["stamps"] if stamp["event_id"] in own]
+    return summary

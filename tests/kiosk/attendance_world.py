@@ -104,7 +104,7 @@ def make_history(live: LiveServer, folder: Path) -> PromoterHistory:
         response = live.hq(
             "POST",
             f"/events/{miami['id']}/tickets",
-            json={"user_id": attendees[index]["user_id"]},
+            json={"email": attendees[index]["email"]},
         )
         assert response.status_code == 201, response.text
         miami_tickets[index] = dict(response.json())

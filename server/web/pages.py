@@ -7,8 +7,23 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from server.web import accounts, hq, manage, passport, promoter, public
-from server.web.render import install_html_errors
+from server.web import (
+    accounts,
+    apply,
+    hq,
+    hq_devices,
+    hq_tiers,
+    manage,
+    manage_rewards,
+    passport,
+    promoter,
+    promoter_devices,
+    promoter_events,
+    promoter_tickets,
+    public,
+    wording,
+)
+from server.web.render import install_html_errors, templates
 from server.web.routing import add_pages
 
 STATIC = Path(__file__).parent / "static"
@@ -16,7 +31,22 @@ STATIC = Path(__file__).parent / "static"
 
 def install(app: FastAPI) -> None:
     """Add the pages, their static files and HTML errors for page paths."""
-    routers = (public, accounts, passport, promoter, manage, hq)
+    wording.register(templates.env)
+    routers = (
+        public,
+        apply,
+        accounts,
+        passport,
+        promoter_events,  # before `promoter`: /promoter/events/new is not an event id
+        promoter,
+        promoter_tickets,
+        promoter_devices,
+        manage,
+        manage_rewards,
+        hq,
+        hq_devices,
+        hq_tiers,
+    )
     add_pages(app, *(module.router for module in routers))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_html_errors(app)

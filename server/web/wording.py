@@ -60,11 +60,13 @@ def amount(value: Decimal | None) -> str:
 def item_words(item: Any) -> str:
     """A package item: '2 × Bar bracelet, preloaded with 50.00 each'."""
     words = f"{item.quantity} × {item.name}" if item.quantity != 1 else item.name
-    kind = ITEM_TYPE.get(item.type, item.type)
+    kind = ITEM_TYPE.get(item.type, item.type).lower()
+    said = kind in item.name.lower() or item.name.lower() in kind  # "VIP entry" says "entry"
     if item.type == "BRACELET" and item.bracelet_amount is not None:
         each = " each" if item.quantity != 1 else ""
-        return f"{words} ({kind.lower()}, preloaded with {amount(item.bracelet_amount)}{each})"
-    return f"{words} ({kind.lower()})"
+        preloaded = f"preloaded with {amount(item.bracelet_amount)}{each}"
+        return f"{words}, {preloaded}" if said else f"{words} ({kind}, {preloaded})"
+    return words if said else f"{words} ({kind})"
 
 
 def trigger_words(reward: Any) -> str:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from core.wire import DeviceRole, DeviceScope, OpStatus
-from server.db.models import Device, SyncOp, User
+from server.db.models import Device, Promoter, SyncOp, User
 from server.db.models.enums import PromoterStatus, UserRole
 from server.domain import (
     accounts,
@@ -29,13 +29,28 @@ from server.domain import (
 from server.errors import Conflict, FieldErrors, NotFound
 from tests.server.factories import T0, make_event, make_user
 
-APPLICATION = {"name": "Island Vibes", "email": "crew@vibes.example"}
+NAME, EMAIL = "Island Vibes", "crew@vibes.example"
 
 
-def _apply(session: Session, **overrides: str) -> tuple[object, User]:
-    fields = {**APPLICATION, "password": "wine-n-grind", "password_confirmation": "wine-n-grind"}
+def _register(session: Session) -> Promoter:
+    return promoters.register(session, name=NAME, email=EMAIL)
+
+
+def _apply(session: Session, **overrides: str) -> tuple[Promoter, User]:
+    fields = {
+        "name": NAME,
+        "email": EMAIL,
+        "password": "wine-n-grind",
+        "password_confirmation": "wine-n-grind",
+    }
     fields.update(overrides)
-    return promoters.apply(session, **fields)
+    return promoters.apply(
+        session,
+        name=fields["name"],
+        email=fields["email"],
+        password=fields["password"],
+        password_confirmation=fields["password_confirmation"],
+    )
 
 
 # ------------------------------------------------------------------- applications
@@ -45,7 +60,6 @@ def test_applying_signed_out_makes_the_account_that_opens_the_portal_once_approv
     session: Session,
 ) -> None:
     promoter, user = _apply(session)
-    assert isinstance(promoter, promoters.Promoter)
     assert promoter.user_id == user.id and promoter.status == PromoterStatus.PENDING
     assert (user.email, user.role) == ("crew@vibes.example", UserRole.ATTENDEE)
     assert accounts.password_matches(user.password_hash, "wine-n-grind")
@@ -72,9 +86,9 @@ def test_a_second_application_from_the_same_email_is_refused(session: Session) -
 
 
 def test_after_a_rejection_the_email_may_apply_again(session: Session) -> None:
-    first = promoters.register(session, **APPLICATION)
+    first = _register(session)
     promoters.reject(session, promoter_id=first.id)
-    again = promoters.register(session, **APPLICATION)
+    again = _register(session)
     assert again.status == PromoterStatus.PENDING
 
 
@@ -98,7 +112,7 @@ def test_an_existing_account_applies_with_its_own_password_only(session: Session
 def test_an_application_without_an_account_is_linked_when_it_registers_later(
     session: Session,
 ) -> None:
-    promoter = promoters.register(session, **APPLICATION)  # the public API: no account
+    promoter = _register(session)  # the public API: no account
     promoters.approve(session, promoter_id=promoter.id)
     assert promoter.user_id is None
     user = signup.sign_up(
@@ -109,7 +123,7 @@ def test_an_application_without_an_account_is_linked_when_it_registers_later(
 
 
 def test_approval_links_the_account_that_already_has_the_email(session: Session) -> None:
-    promoter = promoters.register(session, **APPLICATION)
+    promoter = _register(session)
     owner = accounts.create_user(
         session,
         username="vibes",

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
@@ -13,9 +15,20 @@ from core.wire import OpStatus
 from server.db.models import ConflictResolution, Device, SyncOp, Ticket
 from server.db.session import unit_of_work
 from server.domain import memberships, promoters
+from tests.conftest import _Databases
+from tests.server.api.conftest import empty_tables
 from tests.server.factories import T0
 from tests.server.web.conftest import login, post_form
 from tests.server.web.world import WebWorld
+
+
+@pytest.fixture
+def web_engine(databases: _Databases) -> Engine:
+    """These pages run on SQLite; the services under them run on both engines in
+    tests/server/domain (test_portal_services, test_tickets_by_email)."""
+    engine = databases.engine("sqlite")
+    empty_tables(engine)
+    return engine
 
 
 def test_approving_asks_first_then_says_what_it_did(
@@ -68,7 +81,7 @@ def _conflict(factory: sessionmaker[Session], world: WebWorld) -> uuid.UUID:
         ticket, door = session.get(Ticket, world.ticket_id), session.get(Device, world.door_id)
         assert ticket is not None and door is not None
         door.last_sync_at = T0
-        ops = []
+        ops: list[SyncOp] = []
         for status in (OpStatus.APPLIED, OpStatus.CONFLICT):
             op = SyncOp(
                 op_id=uuid.uuid4(),

@@ -65,7 +65,7 @@ def test_a_package_is_created_with_items_shown_in_words_edited_and_taken_off_sal
     assert made.status_code == 303
     shown = client.get(made.headers["location"]).text
     assert "Package “Early Bird VIP” created." in shown
-    assert "2 × Bar bracelet (bar bracelet, preloaded with 50.00 each)" in shown
+    assert "2 × Bar bracelet, preloaded with 50.00 each" in shown
     assert "0 sold of 200" in shown and "2 per fan" in shown and "<s>100.00</s>" in shown
     assert "Draft (not on sale)" in shown and "BRACELET" not in shown
     with unit_of_work(factory) as session:

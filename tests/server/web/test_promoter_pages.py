@@ -8,13 +8,16 @@ import io
 import uuid
 from urllib.parse import parse_qs, urlparse
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
 from server.db.models import Device, Event, Promoter, Ticket, User, utcnow
 from server.db.session import unit_of_work
 from server.domain import devices, promoters
+from tests.conftest import _Databases
+from tests.server.api.conftest import empty_tables
 from tests.server.web.conftest import login, post_form, register, token_of
 from tests.server.web.world import WebWorld
 
@@ -36,6 +39,15 @@ EVENT = {
     "carnival_circuit": "Trinidad Carnival",
     "stamp_points_default": "120",
 }
+
+
+@pytest.fixture
+def web_engine(databases: _Databases) -> Engine:
+    """These pages run on SQLite; the services under them run on both engines in
+    tests/server/domain (test_portal_services, test_tickets_by_email)."""
+    engine = databases.engine("sqlite")
+    empty_tables(engine)
+    return engine
 
 
 def test_applying_signed_out_signs_in_shows_pending_then_opens_the_portal(

@@ -42,7 +42,7 @@ OPTIONAL: Final = (
     "website_or_social",
     "event_types",
 )
-PENDING: Final = "Thanks! We’ll contact you shortly to activate Soca Passport for your events."
+SENT: Final = "Application sent."
 
 
 def _promoter_page(
@@ -99,7 +99,7 @@ def promoter_sign_up(
         return _promoter_page(request, values, exc.fields, status=422)
     except Conflict as exc:
         return _promoter_page(request, values, form_error=exc.message, status=409)
-    response = done("/promoter", PENDING)
+    response = done("/promoter", SENT)
     if user_id is not None:
         start_session(session, response, request, user_id=user_id)
     return response

@@ -81,10 +81,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     found = Site(server.base_url, shots)
     try:
         yield found
-    finally:
+    finally:  # the browser's contexts close with the browser
         starting.join()
-        for context in found.contexts.values():
-            context.close()
         server.stop()
 
 

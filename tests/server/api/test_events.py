@@ -148,3 +148,12 @@ def test_a_ticket_needs_an_email_not_a_user_id(client: TestClient, world: World)
     assert set(bad.json()["error"]["fields"]) == {"email"}
     nul = client.post(url, json={"email": "a@b.example", "holder_name": "x\u0000y"}, headers=a)
     assert nul.status_code == 422
+
+
+def test_an_event_keeps_its_venues_time_zone(client: TestClient, world: World) -> None:
+    a = world.auth("promoter_a")
+    zoned = _ok(client.post(EVENTS, json=NEW | {"time_zone": "America/Barbados"}, headers=a), 201)
+    assert zoned["time_zone"] == "America/Barbados"
+    bad = client.post(EVENTS, json=NEW | {"time_zone": "Atlantis/Deep"}, headers=a)
+    assert bad.status_code == 422
+    assert set(bad.json()["error"]["fields"]) == {"time_zone"}

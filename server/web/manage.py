@@ -29,7 +29,16 @@ from server.domain import event_rewards, events, packages
 from server.domain.packages import ItemSpec
 from server.errors import NotFound, SocaError
 from server.web.auth import CheckedForm, Promoter, field
-from server.web.forms import BadField, as_local_input, confirm, done, local_datetime, money, whole
+from server.web.forms import (
+    BadField,
+    as_local_input,
+    confirm,
+    done,
+    local_datetime,
+    money,
+    text,
+    whole,
+)
 from server.web.promoter import own_event
 from server.web.render import render
 from server.web.routing import page_router
@@ -190,7 +199,7 @@ def _items(form: FormData) -> list[ItemSpec]:
 def _package_fields(form: FormData, event: Event) -> dict[str, Any]:
     price = money(form, "price", limits.PRICE, required=True)
     return {
-        "name": _name(form, "name", limits.PACKAGE_NAME),
+        "name": text(form, "name", limits.PACKAGE_NAME),
         "description": field(form, "description") or None,
         "price": price,
         "original_price": money(form, "original_price", limits.PRICE, required=False),
@@ -201,14 +210,6 @@ def _package_fields(form: FormData, event: Event) -> dict[str, Any]:
         "status": field(form, "status") or PackageStatus.DRAFT,
         "items": _items(form),
     }
-
-
-def _name(form: FormData, name: str, limit: limits.Text) -> str:
-    value = field(form, name)
-    problem = limits.text_problem(value, limit)
-    if problem is not None:
-        raise BadField(name, "Give it a name." if not value else problem)
-    return value
 
 
 @router.get("/promoter/events/{event_id}/packages/new")

@@ -24,7 +24,7 @@ from server.domain import event_rewards
 from server.errors import NotFound, SocaError
 from server.web import wording
 from server.web.auth import CheckedForm, Promoter, field
-from server.web.forms import BadField, confirm, done, money, whole
+from server.web.forms import BadField, confirm, done, money, text, whole
 from server.web.manage import manage_url, venue_input, venue_moment
 from server.web.promoter import own_event
 from server.web.render import render
@@ -120,12 +120,8 @@ def _reward_fields(form: FormData, event: Event) -> dict[str, Any]:
         raise BadField("minimum_spend", "Say how much a fan must spend to earn it.")
     if trigger == RewardTriggerType.TRANSACTION_COUNT and count is None:
         raise BadField("minimum_transactions", "Say how many purchases earn it.")
-    name = field(form, "name")
-    problem = limits.text_problem(name, limits.REWARD_NAME)
-    if problem is not None:
-        raise BadField("name", "Give it a name." if not name else problem)
     return {
-        "name": name,
+        "name": text(form, "name", limits.REWARD_NAME),
         "description": field(form, "description") or None,
         "trigger_type": trigger,
         "minimum_spend": spend if trigger == RewardTriggerType.MINIMUM_SPEND else None,

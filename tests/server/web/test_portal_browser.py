@@ -121,6 +121,7 @@ def _fits(page: Page) -> bool:
 def look(page: Page, site: Site, name: str | None = None) -> None:
     """Check the page fits a phone and a desktop (nothing wider than the window), photograph
     it at phone width."""
+    page.wait_for_load_state()  # a click that navigates returns before the next page loads
     assert _fits(page), f"{page.url} overflows at 390 px"
     page.set_viewport_size(DESKTOP)
     try:
@@ -298,6 +299,7 @@ def test_manage_event_creates_edits_and_deletes_packages_and_rewards(
     page = _page(chromium, site, "promoter")
     page.goto(site.event_url)
     page.click("#manage")
+    expect(page.locator("h1")).to_have_text("Manage Event")
     look(page, site)
     page.click("#create-package")
     page.fill("#pkg-name", "Early Bird VIP")

@@ -122,6 +122,9 @@ GATE: Final = Text(60)
 CHECKIN_NOTE: Final = Text(500, multiline=True)
 DEVICE_NAME: Final = Text(120, 1)
 STAMP_POINTS: Final = Whole(0, 10_000)  # points per event stamp
+TIME_ZONE: Final = Text(64, 1)  # an IANA zone name, e.g. America/Port_of_Spain
+CONFLICT_NOTE: Final = Text(2000, 1, multiline=True)  # HQ's note on a resolved sync conflict
+TICKET_IMPORT_ROWS: Final = Whole(1, 2_000)  # rows of one CSV upload of tickets
 TIER_MIN_POINTS: Final = Whole(0, 100_000_000)
 
 # Stamp cards (seed 002)
@@ -173,6 +176,7 @@ COLUMNS: Final[dict[str, Text]] = {
     "events.city": CITY,
     "events.country_code": COUNTRY_CODE,
     "events.carnival_circuit": CARNIVAL_CIRCUIT,
+    "events.time_zone": TIME_ZONE,
     "tickets.holder_name": HOLDER_NAME,
     "ticket_scans.gate": GATE,
     "devices.name": DEVICE_NAME,

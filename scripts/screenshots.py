@@ -262,7 +262,10 @@ def door_history(world: World) -> KioskSettings:
         ticket = world.hq(
             "POST",
             f"/events/{world.miami['id']}/tickets",
-            {"user_id": str(world.attendees[index]["user_id"])},
+            {
+                "email": str(world.attendees[index]["email"]),
+                "holder_name": str(world.attendees[index]["display_name"]),
+            },
         )
         miami_qr[index] = str(ticket["qr"])
     north = world.kiosk("north", "North", role="DOOR", event_id=world.miami["id"])

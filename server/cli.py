@@ -1,4 +1,4 @@
-"""`soca-server`: migrate, serve, seed-demo, expire-passes, recompute, demo.
+"""`soca-server`: migrate, serve, seed-demo, create-admin, expire-passes, recompute, demo.
 
 Each command opens one unit of work and commits at the end. Bad input (a
 malformed or unreachable database URL, an unwritable file) prints one clear
@@ -159,6 +159,36 @@ def seed_demo(
     typer.echo(
         f"demo world: {len(world['events'])} events, {len(world['attendees'])} attendees -> {out}"
     )
+
+
+def _read_password() -> str:
+    """The new password: asked twice on a terminal, else the first line of standard input."""
+    if sys.stdin.isatty():
+        typed: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        return typed
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@app.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Option("--email", help="The HQ account's email (its login).")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create an HQ account, or set a new password for it (password on standard input)."""
+    from server.domain import accounts
+
+    settings = _settings(database_url)
+    password = _read_password()
+    with _engine(settings) as engine:
+        migrations.upgrade(engine)
+
+    def work(session: Session) -> tuple[str, bool]:
+        user, created = accounts.set_admin(session, email=email, password=password)
+        return str(user.email), created
+
+    login, created = _in_transaction(settings, work)
+    done = "created" if created else "password reset"
+    typer.echo(f"HQ account {login}: {done}; log in at /login")
 
 
 @app.command("expire-passes")

@@ -108,6 +108,11 @@ DEMO_BUSINESS_EMAIL = "owner@rumshop.example"
 DEMO_BUSINESS_PASSWORD = "demo-business"  # noqa: S105 (a published demo login)
 DEMO_MANAGER_EMAIL = "manager@rumshop.example"
 DEMO_MANAGER_PASSWORD = "demo-manager"  # noqa: S105 (a published demo login)
+#: The demo's HQ login (published in the README and the seed-demo JSON).
+HQ_EMAIL = "hq@socapassport.example"
+HQ_PASSWORD = "demo-hq-admin"  # noqa: S105 (a published demo login)
+#: Where the demo attendees' email addresses live (`<handle>@<domain>`).
+ATTENDEE_EMAIL_DOMAIN = "fans.socapassport.example"
 
 
 def build_demo_world(session: Session, *, now: datetime) -> dict[str, Any]:
@@ -117,7 +122,8 @@ def build_demo_world(session: Session, *, now: datetime) -> dict[str, Any]:
         session,
         username="hq_admin",
         display_name="HQ Admin",
-        email="hq@socapassport.example",
+        email=HQ_EMAIL,
+        password=HQ_PASSWORD,
         role=UserRole.HQ,
     )
     admin_token = accounts.issue_api_token(session, user_id=admin.id, label="seed-demo")
@@ -163,7 +169,14 @@ def build_demo_world(session: Session, *, now: datetime) -> dict[str, Any]:
 
     attendees: list[User] = []
     for handle, name in DEMO_ATTENDEES:
-        attendees.append(accounts.create_user(session, username=handle, display_name=name))
+        attendees.append(
+            accounts.create_user(
+                session,
+                username=handle,
+                display_name=name,
+                email=f"{handle}@{ATTENDEE_EMAIL_DOMAIN}",
+            )
+        )
     # History: the first attendees have travelled, so tiers differ at the door.
     for index, user in enumerate(attendees):
         passport.get_or_create_profile(session, user_id=user.id)
@@ -261,14 +274,20 @@ def build_demo_world(session: Session, *, now: datetime) -> dict[str, Any]:
     attendee_rows = []
     for user in attendees:
         profile = passport.get_or_create_profile(session, user_id=user.id)
-        ticket = tickets.issue_ticket(
-            session, event_id=tonight.id, user_id=user.id, signing_key=key
+        assert user.email is not None
+        ticket = tickets.issue_to_email(  # as a promoter would: to the buyer's email
+            session,
+            event_id=tonight.id,
+            email=user.email,
+            holder_name=user.display_name,
+            signing_key=key,
         )
         attendee_rows.append(
             {
                 "user_id": str(user.id),
                 "handle": profile.handle,
                 "display_name": user.display_name,
+                "email": user.email,
                 "passport_qr": profile.qr_token,
                 "total_points": profile.total_points,
                 "current_tier": profile.current_tier,
@@ -285,6 +304,7 @@ def build_demo_world(session: Session, *, now: datetime) -> dict[str, Any]:
     session.flush()
     return {
         "admin_token": admin_token,
+        "hq": {"email": HQ_EMAIL, "password": HQ_PASSWORD},
         "promoter": {
             "id": str(promoter.id),
             "user_id": str(promoter_user.id),

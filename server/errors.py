@@ -48,6 +48,15 @@ class InvalidInput(SocaError):
     status = 422
 
 
+class FieldErrors(InvalidInput):
+    """Input that breaks per-field rules; `fields` maps each field name to a friendly message."""
+
+    def __init__(self, fields: Mapping[str, str]) -> None:
+        self.fields = dict(fields)
+        summary = "; ".join(f"{name}: {problem}" for name, problem in self.fields.items())
+        super().__init__(f"Please check these fields — {summary}")
+
+
 class Conflict(SocaError):
     """The request clashes with the current state."""
 

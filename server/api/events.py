@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 from pydantic import AwareDatetime, ConfigDict, Field
 
+from core import limits
 from server.api import tenancy
 from server.api.auth import PolicyRoute, Principal, Role, allow
 from server.api.billing import BillingView
@@ -34,6 +35,7 @@ _EXAMPLE: dict[str, Any] = {
     "country_code": "TT",
     "carnival_circuit": "Trinidad Carnival",
     "stamp_points_default": 100,
+    "time_zone": "America/Port_of_Spain",
 }
 
 
@@ -48,6 +50,7 @@ class EventCreate(RequestModel):
     country_code: Annotated[str, Field(max_length=20)] | None = None
     carnival_circuit: Annotated[str, Field(max_length=500)] | None = None
     stamp_points_default: int = 50
+    time_zone: Annotated[str, limits.TIME_ZONE] | None = None
     promoter_id: uuid.UUID | None = None
 
     model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
@@ -75,6 +78,7 @@ class EventView(View):
     stamp_points_default: int
     country_code: str | None
     carnival_circuit: str | None
+    time_zone: str | None
     created_at: datetime
     updated_at: datetime
 

@@ -1,4 +1,10 @@
-"""Tickets: issue one with its signed QR token, or revoke it (kiosks learn it in their pull)."""
+"""Tickets: issue one to a buyer's email with its signed QR token, or revoke it.
+
+A ticket goes to the account with that email, or is held for whoever
+registers with it later (`server.domain.accounts`); the response is the same
+either way and shows only what the promoter typed, never the account's name.
+Kiosks learn a revocation in their next pull.
+"""
 
 from __future__ import annotations
 
@@ -7,38 +13,40 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
+from sqlalchemy.orm import Session
 
+from core import limits
 from server.api import tenancy
 from server.api.auth import PolicyRoute, Principal, Role, allow
 from server.api.deps import DbSession
 from server.api.schemas import RequestModel, View
-from server.db.models import Ticket, utcnow
+from server.db.models import Ticket, User, utcnow
 from server.domain import tickets
 
 router = APIRouter(tags=["tickets"], route_class=PolicyRoute)
 Owner = Annotated[Principal, allow(Role.HQ, Role.PROMOTER)]
 
-_USER_ID = "7f1c2a9e-3b4d-4c5e-8f6a-1b2c3d4e5f60"
+_EMAIL = "kesha@example.com"
 
 
 class TicketIssue(RequestModel):
-    """Who the ticket is for; the holder name defaults to the user's display name."""
+    """The buyer's email; the holder name (for the door's look-up) defaults to the email."""
 
-    user_id: uuid.UUID
-    holder_name: Annotated[str, Field(min_length=1, max_length=120)] | None = None
+    email: Annotated[str, limits.EMAIL]
+    holder_name: Annotated[str, limits.HOLDER_NAME] | None = None
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"user_id": _USER_ID, "holder_name": "Kesha Baptiste"}]}
+        json_schema_extra={"examples": [{"email": _EMAIL, "holder_name": "Kesha Baptiste"}]}
     )
 
 
 class TicketView(View):
-    """A ticket; `qr` is the exact text its QR code carries."""
+    """A ticket; `qr` is the exact text its QR code carries; `email` is where it went."""
 
     id: uuid.UUID
     event_id: uuid.UUID
-    user_id: uuid.UUID
+    email: str
     holder_name: str
     code: str
     status: str
@@ -52,7 +60,7 @@ class TicketView(View):
                 {
                     "id": "9c0d1e2f-3a4b-4c5d-8e6f-7a8b9c0d1e2f",
                     "event_id": "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e",
-                    "user_id": _USER_ID,
+                    "email": _EMAIL,
                     "holder_name": "Kesha Baptiste",
                     "code": "K7Q2-MX9D",
                     "status": "VALID",
@@ -65,12 +73,13 @@ class TicketView(View):
     )
 
     @classmethod
-    def of(cls, ticket: Ticket) -> TicketView:
+    def of(cls, session: Session, ticket: Ticket) -> TicketView:
         """The view of a ticket row."""
+        holder = session.get(User, ticket.user_id)
         return cls(
             id=ticket.id,
             event_id=ticket.event_id,
-            user_id=ticket.user_id,
+            email=holder.email if holder is not None and holder.email else "",
             holder_name=ticket.holder_name,
             code=ticket.code,
             status=ticket.status,
@@ -85,18 +94,18 @@ def issue_ticket(
     event_id: uuid.UUID,
     session: DbSession,
     caller: Owner,
-    body: Annotated[TicketIssue, Body(openapi_examples={"fan": {"value": {"user_id": _USER_ID}}})],
+    body: Annotated[TicketIssue, Body(openapi_examples={"fan": {"value": {"email": _EMAIL}}})],
 ) -> TicketView:
-    """Issue a ticket for one of the caller's events."""
+    """Issue a ticket for one of the caller's events to a buyer's email."""
     event = tenancy.event(session, caller, event_id)
-    ticket = tickets.issue_ticket(
-        session, event_id=event.id, user_id=body.user_id, holder_name=body.holder_name
+    ticket = tickets.issue_to_email(
+        session, event_id=event.id, email=body.email, holder_name=body.holder_name
     )
-    return TicketView.of(ticket)
+    return TicketView.of(session, ticket)
 
 
 @router.post("/api/v1/tickets/{ticket_id}/revoke")
 def revoke_ticket(ticket_id: uuid.UUID, session: DbSession, caller: Owner) -> TicketView:
     """Revoke a ticket of one of the caller's events (again: no change)."""
     ticket = tenancy.ticket(session, caller, ticket_id)
-    return TicketView.of(tickets.revoke_ticket(session, ticket_id=ticket.id, now=utcnow()))
+    return TicketView.of(session, tickets.revoke_ticket(session, ticket_id=ticket.id, now=utcnow()))

@@ -8,35 +8,53 @@ a token of the other kind is simply unknown to it.
 
 Usernames (the handle people type) and emails are unique whatever their
 case; emails are stored in lower case. Every password that is set goes
-through `password_problem`, the one password policy.
+through `password_problem`, the one password policy: sign-up, promoter and
+business applications, claims, invitations, resets and `create-admin`.
+
+**Placeholders.** A ticket issued to an email nobody has registered goes to a
+passwordless *placeholder* account with that email (`placeholder_for_email`),
+so a ticket always has a user and the door, sync and stamps need nothing new.
+Registering with that email (`register`) *claims* the placeholder: it gets
+the chosen handle, name and password and stops being a placeholder for good.
+Only a placeholder can be claimed: an account that ever had a password (or
+was made by HQ, like a passwordless admin) is never handed to whoever
+registers with its email.
 """
 
 from __future__ import annotations
 
 import enum
 import hashlib
+import re
 import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, Final
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import limits
 from server.db.models import ApiToken, PassportProfile, User, utcnow
 from server.db.models.enums import TokenKind, UserRole
-from server.domain.promoters import FieldErrors
-from server.errors import Conflict
+from server.domain import passport
+from server.errors import Conflict, FieldErrors
 
 __all__ = ["TokenKind"]
 
 _hasher = PasswordHasher()
+_HANDLE: Final = re.compile(r"[A-Za-z0-9_]{3,30}")
+_EMAIL: Final = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+#: What a placeholder is called until its owner registers (never a promoter's typing).
+PLACEHOLDER_NAME: Final = "Ticket holder"
+PLACEHOLDER_PREFIX: Final = "holder_"
+TAKEN: Final = "That handle or email is already registered; try logging in."
 
 #: zxcvbn's score below which a password is refused: 0 and 1 mean "guessable within
 #: about a million tries" (a listed common password, a word, a name, a date, the handle).
@@ -120,9 +138,41 @@ def set_password(session: Session, *, user: User, password: str) -> None:
 # ----------------------------------------------------------------------------- accounts
 
 
-def normalize_email(email: str) -> str:
+def normalize_email(raw: str) -> str:
     """An email as stored and compared: trimmed, lower case."""
-    return email.strip().lower()
+    return raw.strip().lower()
+
+
+def email_problem(email: str) -> str | None:
+    """Why a typed email is refused, in words; None when it looks like an address."""
+    clean = email.strip()
+    if not clean:
+        return "Please give an email address."
+    if not _EMAIL.fullmatch(clean):
+        return "That doesn't look like an email address (like name@example.com)."
+    return limits.text_problem(clean, limits.EMAIL)
+
+
+def handle_problem(username: str) -> str | None:
+    """Why a chosen handle is refused, in words; None when it is acceptable."""
+    if not _HANDLE.fullmatch(username):
+        return "Pick a handle of 3 to 30 letters, digits or underscores."
+    return None
+
+
+def get_by_email(session: Session, email: str) -> User | None:
+    """The account with this email (any case), or None."""
+    return session.scalar(select(User).where(func.lower(User.email) == normalize_email(email)))
+
+
+def free_username(session: Session, wanted: str) -> str:
+    """`wanted` made a valid handle (letters, digits, underscores) that nobody uses yet."""
+    base = re.sub(r"[^A-Za-z0-9_]", "_", wanted)[:24].strip("_") or "fan"
+    base = base if len(base) >= 3 else f"{base}_fan"
+    candidate = base
+    while session.scalar(select(User.id).where(func.lower(User.username) == candidate.lower())):
+        candidate = f"{base}_{secrets.token_hex(2)}"
+    return candidate
 
 
 def create_user(
@@ -152,14 +202,78 @@ def create_user(
         role=role,
         home_country=home_country,
     )
-    session.add(user)
-    session.flush()
+    try:
+        with session.begin_nested():  # two sign-ups racing for one email: one wins, one 409
+            session.add(user)
+    except IntegrityError:
+        raise Conflict("that username or email is already registered") from None
     return user
 
 
-def get_by_email(session: Session, email: str) -> User | None:
-    """The user with this email, whatever its case."""
-    return session.scalar(select(User).where(func.lower(User.email) == normalize_email(email)))
+def _registration_errors(username: str, email: str, password: str) -> dict[str, str]:
+    checks = {
+        "username": handle_problem(username),
+        "email": email_problem(email),
+        "password": password_problem(password, user_inputs=(username, email)),
+    }
+    return {name: problem for name, problem in checks.items() if problem is not None}
+
+
+def register(
+    session: Session, *, username: str, email: str, password: str, display_name: str | None = None
+) -> User:
+    """Sign up an attendee: a new account, or the placeholder holding this email's tickets.
+
+    FieldErrors for a bad handle, email or password; Conflict (`TAKEN`) when
+    the handle or email belongs to anyone else.
+    """
+    errors = _registration_errors(username, email, password)
+    if errors:
+        raise FieldErrors(errors)
+    clean = normalize_email(email)
+    existing = get_by_email(session, clean)
+    if existing is not None and not existing.placeholder:
+        raise Conflict(TAKEN, code="account_exists")
+    handle_owner = session.scalar(
+        select(User.id).where(func.lower(User.username) == username.lower())
+    )
+    if handle_owner is not None and (existing is None or handle_owner != existing.id):
+        raise Conflict(TAKEN, code="account_exists")
+    if existing is None:
+        return create_user(
+            session,
+            username=username,
+            display_name=display_name or username,
+            email=clean,
+            password=password,
+        )
+    return _claim(
+        session, existing.id, username=username, display_name=display_name, password=password
+    )
+
+
+def _claim(
+    session: Session,
+    user_id: uuid.UUID,
+    *,
+    username: str,
+    display_name: str | None,
+    password: str,
+) -> User:
+    user = session.get(User, user_id, with_for_update=True, populate_existing=True)
+    if user is None or not user.placeholder:  # claimed a moment ago by someone else
+        raise Conflict(TAKEN, code="account_exists")
+    old_username = user.username
+    user.username = username
+    user.display_name = display_name or username
+    user.password_hash = hash_password(password)
+    user.placeholder = False
+    profile = session.scalar(select(PassportProfile).where(PassportProfile.user_id == user.id))
+    if profile is not None and profile.handle.startswith(old_username):
+        # The passport was made at the door under the placeholder's made-up name.
+        profile.handle = passport.free_handle(session, username)
+    session.flush()
+    return user
 
 
 def find_user(session: Session, who: str) -> User | None:
@@ -177,6 +291,76 @@ def find_user(session: Session, who: str) -> User | None:
         .join(PassportProfile, PassportProfile.user_id == User.id)
         .where(func.lower(PassportProfile.handle) == text)
     )
+
+
+def placeholder_for_email(session: Session, *, email: str) -> User:
+    """The account tickets for this email go to: its owner's, else a placeholder (made once).
+
+    Says nothing about which it was: callers must not either (see the module notes).
+    """
+    problem = email_problem(email)
+    if problem is not None:
+        raise FieldErrors({"email": problem})
+    clean = normalize_email(email)
+    existing = get_by_email(session, clean)
+    if existing is not None:
+        return existing
+    user = User(
+        username=f"{PLACEHOLDER_PREFIX}{secrets.token_hex(8)}",
+        display_name=PLACEHOLDER_NAME,
+        email=clean,
+        role=UserRole.ATTENDEE,
+        placeholder=True,
+    )
+    try:
+        with session.begin_nested():
+            session.add(user)
+    except IntegrityError:  # the same email issued twice at once: use the one that won
+        winner = get_by_email(session, clean)
+        if winner is None:
+            raise
+        return winner
+    return user
+
+
+def set_admin(session: Session, *, email: str, password: str) -> tuple[User, bool]:
+    """`create-admin`: an HQ account with this email and password; True when it is new.
+
+    Run again for the same email, it sets the new password. An email that
+    belongs to a non-HQ account is a Conflict (HQ gets its own account).
+    """
+    errors = {
+        name: problem
+        for name, problem in (
+            ("email", email_problem(email)),
+            ("password", password_problem(password, user_inputs=(email,))),
+        )
+        if problem is not None
+    }
+    if errors:
+        raise FieldErrors(errors)
+    clean = normalize_email(email)
+    existing = get_by_email(session, clean)
+    if existing is None:
+        user = create_user(
+            session,
+            username=free_username(session, clean.partition("@")[0]),
+            display_name="HQ",
+            email=clean,
+            password=password,
+            role=UserRole.HQ,
+        )
+        return user, True
+    if existing.role != UserRole.HQ:
+        raise Conflict(
+            f"{clean} belongs to a {existing.role.lower().replace('_', ' ')} account; "
+            "give HQ an email of its own.",
+            code="not_an_admin",
+        )
+    existing.password_hash = hash_password(password)
+    existing.placeholder = False
+    session.flush()
+    return existing, False
 
 
 # ------------------------------------------------------------------------------ tokens

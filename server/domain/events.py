@@ -6,24 +6,34 @@ one `event_passport_billing` row (DRAFT when first created); enabling again
 returns that same row. It needs the event's `country_code`, because every
 passport stamp copies it into a NOT NULL column.
 
-`disable_passport` only turns stamping off: the billing row stays, with its
-fee, status and notes, so a PAID or WAIVED bill is never lost and enabling
-again picks the same row back up.
+`disable_passport` only turns stamping off, and only while the event has
+given no stamp: the billing row stays, with its fee, status and notes, so a
+PAID or WAIVED bill is never lost and enabling again picks the same row back
+up.
+
+Times are stored in UTC; `time_zone` names the venue's IANA zone, so a
+promoter types and reads them on the venue's clock (`local_to_utc`,
+`venue_time`). An event without a zone shows UTC.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.db.models import Event, EventPassportBilling
+from core import limits
+from server.db.models import Event, EventPassportBilling, PassportStamp
 from server.db.models.enums import BillingStatus, PromoterStatus
 from server.domain import billing, promoters
 from server.domain.promoters import FieldErrors, clean_country_code
-from server.errors import Forbidden, NotFound
+from server.errors import Conflict, Forbidden, NotFound
 
 
 def _text(errors: dict[str, str], field: str, raw: str | None, *, max_length: int) -> str | None:
@@ -32,7 +42,151 @@ def _text(errors: dict[str, str], field: str, raw: str | None, *, max_length: in
     value = raw.strip()
     if len(value) > max_length:
         errors[field] = f"Please keep this under {max_length} characters."
+    else:
+        problem = limits.control_character(value)
+        if problem is not None:
+            errors[field] = f"Remove the {problem}."
     return value
+
+
+def check_time_zone(raw: str | None) -> str | None:
+    """An IANA time zone name (None when blank); ValueError naming the problem otherwise."""
+    if raw is None or not raw.strip():
+        return None
+    name = raw.strip()
+    if len(name) > limits.TIME_ZONE.max_length or name not in _zone_names():
+        raise ValueError("Pick the venue's time zone from the list (like America/Port_of_Spain).")
+    return name
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def zone_names() -> list[str]:
+    """Every time zone a venue may have, sorted."""
+    return sorted(_zone_names())
+
+
+def local_to_utc(local: datetime, time_zone: str) -> datetime:
+    """A wall-clock time at the venue (naive) as an aware UTC datetime."""
+    return local.replace(tzinfo=ZoneInfo(time_zone)).astimezone(UTC)
+
+
+def venue_time(event: Event, moment: datetime | None = None) -> datetime:
+    """A moment (the event's start by default) on the venue's clock (UTC without a zone)."""
+    when = event.starts_at if moment is None else moment
+    return when.astimezone(ZoneInfo(event.time_zone)) if event.time_zone else when
+
+
+@dataclass
+class _Fields:
+    """An event's editable fields, checked together (`errors` maps field -> message)."""
+
+    name: str
+    starts_at: datetime
+    ends_at: datetime | None
+    venue: str | None
+    city: str | None
+    country_code: str | None
+    carnival_circuit: str | None
+    stamp_points_default: int
+    time_zone: str | None
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def check(self) -> None:
+        """Trim and check every field; FieldErrors names each problem at once."""
+        errors = self.errors
+        self.name = (self.name or "").strip()
+        problem = limits.text_problem(self.name, limits.EVENT_NAME)
+        if not self.name:
+            errors["name"] = "Please give the event a name."
+        elif problem is not None:
+            errors["name"] = problem
+        if self.starts_at.tzinfo is None:
+            errors["starts_at"] = "The start time needs a time zone."
+        if self.ends_at is not None:
+            if self.ends_at.tzinfo is None:
+                errors["ends_at"] = "The end time needs a time zone."
+            elif self.starts_at.tzinfo is not None and self.ends_at < self.starts_at:
+                errors["ends_at"] = "The event cannot end before it starts."
+        points = self.stamp_points_default
+        if isinstance(points, bool) or not isinstance(points, int):
+            errors["stamp_points_default"] = "Stamp points must be a whole number."
+        elif points < 0:
+            errors["stamp_points_default"] = "Stamp points cannot be negative."
+        elif not limits.STAMP_POINTS.contains(points):
+            errors["stamp_points_default"] = (
+                f"Use at most {limits.STAMP_POINTS.maximum:,} points per stamp."
+            )
+        try:
+            self.country_code = clean_country_code(self.country_code)
+        except ValueError as exc:
+            errors["country_code"] = str(exc)
+        try:
+            self.time_zone = check_time_zone(self.time_zone)
+        except ValueError as exc:
+            errors["time_zone"] = str(exc)
+        self.venue = _text(errors, "venue", self.venue, max_length=limits.VENUE.max_length)
+        self.city = _text(errors, "city", self.city, max_length=limits.CITY.max_length)
+        self.carnival_circuit = _text(
+            errors,
+            "carnival_circuit",
+            self.carnival_circuit,
+            max_length=limits.CARNIVAL_CIRCUIT.max_length,
+        )
+        if errors:
+            raise FieldErrors(errors)
+
+    def apply_to(self, event: Event) -> None:
+        """Write the checked fields onto the row."""
+        for name in _EDITABLE:
+            setattr(event, name, getattr(self, name))
+
+
+_EDITABLE = (
+    "name",
+    "starts_at",
+    "ends_at",
+    "venue",
+    "city",
+    "country_code",
+    "carnival_circuit",
+    "stamp_points_default",
+    "time_zone",
+)
+
+
+def field_problems(
+    *,
+    name: str,
+    starts_at: datetime,
+    ends_at: datetime | None = None,
+    venue: str | None = None,
+    city: str | None = None,
+    country_code: str | None = None,
+    carnival_circuit: str | None = None,
+    stamp_points_default: int = 50,
+    time_zone: str | None = None,
+) -> dict[str, str]:
+    """What `create_event` would refuse in these fields, per field (empty when all is well)."""
+    fields = _Fields(
+        name,
+        starts_at,
+        ends_at,
+        venue,
+        city,
+        country_code,
+        carnival_circuit,
+        stamp_points_default,
+        time_zone,
+    )
+    try:
+        fields.check()
+    except FieldErrors as exc:
+        return exc.fields
+    return {}
 
 
 def create_event(
@@ -47,36 +201,21 @@ def create_event(
     carnival_circuit: str | None = None,
     stamp_points_default: int = 50,
     ends_at: datetime | None = None,
+    time_zone: str | None = None,
 ) -> Event:
     """Create an event; its promoter, if any, must be APPROVED (Forbidden otherwise)."""
-    errors: dict[str, str] = {}
-    clean_name = (name or "").strip()
-    if not clean_name:
-        errors["name"] = "Please give the event a name."
-    elif len(clean_name) > 200:
-        errors["name"] = "Please keep the name under 200 characters."
-    if starts_at.tzinfo is None:
-        errors["starts_at"] = "The start time needs a time zone."
-    if ends_at is not None:
-        if ends_at.tzinfo is None:
-            errors["ends_at"] = "The end time needs a time zone."
-        elif starts_at.tzinfo is not None and ends_at < starts_at:
-            errors["ends_at"] = "The event cannot end before it starts."
-    if isinstance(stamp_points_default, bool) or not isinstance(stamp_points_default, int):
-        errors["stamp_points_default"] = "Stamp points must be a whole number."
-    elif stamp_points_default < 0:
-        errors["stamp_points_default"] = "Stamp points cannot be negative."
-    try:
-        country = clean_country_code(country_code)
-    except ValueError as exc:
-        errors["country_code"] = str(exc)
-        country = None
-    clean_venue = _text(errors, "venue", venue, max_length=200)
-    clean_city = _text(errors, "city", city, max_length=120)
-    circuit = _text(errors, "carnival_circuit", carnival_circuit, max_length=120)
-    if errors:
-        raise FieldErrors(errors)
-
+    fields = _Fields(
+        name,
+        starts_at,
+        ends_at,
+        venue,
+        city,
+        country_code,
+        carnival_circuit,
+        stamp_points_default,
+        time_zone,
+    )
+    fields.check()
     if promoter_id is not None:
         promoter = promoters.get(session, promoter_id=promoter_id)
         if promoter.status != PromoterStatus.APPROVED:
@@ -84,21 +223,58 @@ def create_event(
                 f"Promoter {promoter.name!r} is {promoter.status}; only an approved "
                 "promoter can add events."
             )
-
-    event = Event(
-        name=clean_name,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        promoter_id=promoter_id,
-        venue=clean_venue,
-        city=clean_city,
-        country_code=country,
-        carnival_circuit=circuit,
-        stamp_points_default=stamp_points_default,
-    )
+    event = Event(promoter_id=promoter_id)
+    fields.apply_to(event)
     session.add(event)
     session.flush()
     return event
+
+
+def update_event(
+    session: Session,
+    *,
+    event_id: uuid.UUID,
+    name: str,
+    starts_at: datetime,
+    venue: str | None = None,
+    city: str | None = None,
+    country_code: str | None = None,
+    carnival_circuit: str | None = None,
+    stamp_points_default: int = 50,
+    ends_at: datetime | None = None,
+    time_zone: str | None = None,
+) -> Event:
+    """Replace an event's editable fields, checked as on creation.
+
+    Stamps already given keep the points and country they were given with. A
+    passport-enabled event keeps needing its country (every stamp records it).
+    """
+    fields = _Fields(
+        name,
+        starts_at,
+        ends_at,
+        venue,
+        city,
+        country_code,
+        carnival_circuit,
+        stamp_points_default,
+        time_zone,
+    )
+    event = _lock(session, event_id)
+    fields.check()
+    if event.is_soca_passport_enabled and fields.country_code is None:
+        raise FieldErrors(
+            {"country_code": "Soca Passport is on for this event, so it needs its country."}
+        )
+    fields.apply_to(event)
+    session.flush()
+    return event
+
+
+def stamp_count(session: Session, *, event_id: uuid.UUID) -> int:
+    """How many passport stamps the event has given."""
+    count = session.scalar(select(func.count()).where(PassportStamp.event_id == event_id))
+    return int(count or 0)
 
 
 def get(session: Session, *, event_id: uuid.UUID) -> Event:
@@ -162,8 +338,19 @@ def enable_passport(
 
 
 def disable_passport(session: Session, *, event_id: uuid.UUID) -> Event:
-    """Turn Soca Passport off; the billing row is kept untouched (see the module notes)."""
+    """Turn Soca Passport off while no stamp exists; the billing row is kept untouched.
+
+    Once a fan has a stamp from the event the passport stays on (Conflict
+    `passport_in_use`): their passport already shows it.
+    """
     event = _lock(session, event_id)
+    given = stamp_count(session, event_id=event.id)
+    if given and event.is_soca_passport_enabled:
+        fans = "1 fan has" if given == 1 else f"{given} fans have"
+        raise Conflict(
+            f"Soca Passport stays on: {fans} this event's stamp in their passport.",
+            code="passport_in_use",
+        )
     if event.is_soca_passport_enabled:
         event.is_soca_passport_enabled = False
         session.flush()

@@ -129,6 +129,11 @@ def _free_handle(session: Session, username: str) -> str:
     return candidate
 
 
+def free_handle(session: Session, username: str) -> str:
+    """A passport handle made from `username` that no passport uses yet."""
+    return _free_handle(session, username)
+
+
 def get_profile(session: Session, *, user_id: uuid.UUID) -> PassportProfile | None:
     """The user's passport, if they have one."""
     return session.scalar(select(PassportProfile).where(PassportProfile.user_id == user_id))

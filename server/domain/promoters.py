@@ -8,36 +8,37 @@ Asking for the status a promoter already has is a harmless no-op that
 returns it, so a double-click or a retried request never fails. Only
 APPROVED promoters may own events (see `events`).
 
-A user holds at most one live (PENDING or APPROVED) promoter record; after a
-rejection they may register again. `get` raises NotFound; `get_for_user`
-returns None when the user never registered.
+A user holds at most one live (PENDING or APPROVED) promoter record, and so
+does an email (any case): a second application is refused with a message, not
+a second row for HQ. After a rejection they may register again. `get` raises
+NotFound; `get_for_user` returns None when the user never registered.
+
+An application and its account meet by email: `apply` (signed out) makes or
+finds the account at once; an application made without one is attached when
+an account registers with that email (`link_applications`), or at approval
+when that account already exists.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.db.models import Promoter, User
 from server.db.models.enums import PromoterStatus, UserRole
+from server.domain import accounts
 from server.errors import Conflict, InvalidInput, NotFound
+from server.errors import FieldErrors as FieldErrors  # its old home; importers keep working
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _COUNTRY = re.compile(r"^[A-Z]{2,4}$")
 _LIVE = (PromoterStatus.PENDING, PromoterStatus.APPROVED)
-
-
-class FieldErrors(InvalidInput):
-    """Input that breaks per-field rules; `fields` maps each field name to a friendly message."""
-
-    def __init__(self, fields: Mapping[str, str]) -> None:
-        self.fields = dict(fields)
-        summary = "; ".join(f"{name}: {problem}" for name, problem in self.fields.items())
-        super().__init__(f"Please check these fields — {summary}")
+_DIFFERENT_PASSWORDS = "The two passwords differ; type the same one twice."
 
 
 def clean_country_code(raw: str | None) -> str | None:
@@ -67,6 +68,80 @@ def _event_types_text(raw: str | Sequence[str] | None) -> str | None:
     return ", ".join(part.strip() for part in raw if part.strip())
 
 
+@dataclass(frozen=True)
+class _Application:
+    name: str
+    email: str
+    organization: str | None
+    location_city: str | None
+    location_country: str | None
+    website_or_social: str | None
+    event_types: str | None
+
+
+def _clean_application(
+    name: str,
+    email: str,
+    organization: str | None,
+    location_city: str | None,
+    location_country: str | None,
+    website_or_social: str | None,
+    event_types: str | Sequence[str] | None,
+) -> tuple[_Application, dict[str, str]]:
+    """The trimmed fields of an application and the problems found, per field."""
+    errors: dict[str, str] = {}
+    clean_name = (name or "").strip()
+    if not clean_name:
+        errors["name"] = "Please tell us your name."
+    elif len(clean_name) > 120:
+        errors["name"] = "Please keep your name under 120 characters."
+    clean_email = (email or "").strip()
+    if not clean_email:
+        errors["email"] = "Please give an email address we can reach you at."
+    elif len(clean_email) > 255 or not _EMAIL.fullmatch(clean_email):
+        errors["email"] = "That doesn't look like an email address (like name@example.com)."
+    try:
+        country = clean_country_code(location_country)
+    except ValueError as exc:
+        errors["location_country"] = str(exc)
+        country = None
+    values = _Application(
+        name=clean_name,
+        email=clean_email,
+        organization=_optional_text(errors, "organization", organization, max_length=255),
+        location_city=_optional_text(errors, "location_city", location_city, max_length=120),
+        location_country=country,
+        website_or_social=_optional_text(
+            errors, "website_or_social", website_or_social, max_length=255
+        ),
+        event_types=_optional_text(
+            errors, "event_types", _event_types_text(event_types), max_length=255
+        ),
+    )
+    return values, errors
+
+
+def _refuse_second_application(session: Session, email: str) -> None:
+    live = session.scalars(
+        select(Promoter)
+        .where(
+            func.lower(Promoter.email) == accounts.normalize_email(email),
+            Promoter.status.in_(_LIVE),
+        )
+        .order_by(Promoter.created_at)
+    ).first()
+    if live is None:
+        return
+    if live.status == PromoterStatus.APPROVED:
+        message = "This email already belongs to an approved promoter: log in to open your portal."
+    else:
+        message = (
+            "We already have an application from this email; HQ is reviewing it. "
+            "Log in to see where it stands."
+        )
+    raise Conflict(message, code="application_exists")
+
+
 def register(
     session: Session,
     *,
@@ -79,34 +154,27 @@ def register(
     event_types: str | Sequence[str] | None = None,
     user_id: uuid.UUID | None = None,
 ) -> Promoter:
-    """Store a promoter sign-up as PENDING after validating and trimming every field."""
-    errors: dict[str, str] = {}
+    """Store a promoter sign-up as PENDING after validating and trimming every field.
 
-    clean_name = (name or "").strip()
-    if not clean_name:
-        errors["name"] = "Please tell us your name."
-    elif len(clean_name) > 120:
-        errors["name"] = "Please keep your name under 120 characters."
-
-    clean_email = (email or "").strip()
-    if not clean_email:
-        errors["email"] = "Please give an email address we can reach you at."
-    elif len(clean_email) > 255 or not _EMAIL.fullmatch(clean_email):
-        errors["email"] = "That doesn't look like an email address (like name@example.com)."
-
-    try:
-        country = clean_country_code(location_country)
-    except ValueError as exc:
-        errors["location_country"] = str(exc)
-        country = None
-
-    clean_organization = _optional_text(errors, "organization", organization, max_length=255)
-    city = _optional_text(errors, "location_city", location_city, max_length=120)
-    website = _optional_text(errors, "website_or_social", website_or_social, max_length=255)
-    types = _optional_text(errors, "event_types", _event_types_text(event_types), max_length=255)
+    A second live application from the same email (any case) is a Conflict
+    (`application_exists`), so HQ never sees the same applicant twice.
+    """
+    values, errors = _clean_application(
+        name,
+        email,
+        organization,
+        location_city,
+        location_country,
+        website_or_social,
+        event_types,
+    )
     if errors:
         raise FieldErrors(errors)
+    return _store(session, values, user_id)
 
+
+def _store(session: Session, values: _Application, user_id: uuid.UUID | None) -> Promoter:
+    _refuse_second_application(session, values.email)
     if user_id is not None:
         if session.get(User, user_id) is None:
             raise NotFound(f"There is no user {user_id} to link this promoter to.")
@@ -117,21 +185,90 @@ def register(
             raise Conflict(
                 f"This account already has a promoter registration ({live.status.lower()})."
             )
-
-    promoter = Promoter(
-        name=clean_name,
-        email=clean_email,
-        organization=clean_organization,
-        location_city=city,
-        location_country=country,
-        website_or_social=website,
-        event_types=types,
-        user_id=user_id,
-        status=PromoterStatus.PENDING,
-    )
+    promoter = Promoter(**asdict(values), user_id=user_id, status=PromoterStatus.PENDING)
     session.add(promoter)
     session.flush()
     return promoter
+
+
+def apply(
+    session: Session,
+    *,
+    name: str,
+    email: str,
+    password: str,
+    password_confirmation: str,
+    organization: str | None = None,
+    location_city: str | None = None,
+    location_country: str | None = None,
+    website_or_social: str | None = None,
+    event_types: str | Sequence[str] | None = None,
+) -> tuple[Promoter, User]:
+    """Apply signed out: the application and its account, checked together.
+
+    The account is a new one with this email and password, the placeholder
+    holding this email's tickets (claimed), or the existing account when the
+    password is its own. Every field problem is reported at once.
+    """
+    values, errors = _clean_application(
+        name,
+        email,
+        organization,
+        location_city,
+        location_country,
+        website_or_social,
+        event_types,
+    )
+    problem = accounts.password_problem(password)
+    if problem is not None:
+        errors["password"] = problem
+    elif password != password_confirmation:
+        errors["password_confirmation"] = _DIFFERENT_PASSWORDS
+    if errors:
+        raise FieldErrors(errors)
+    _refuse_second_application(session, values.email)
+    user = _account_for(session, values.email, values.name, password)
+    return _store(session, values, user.id), user
+
+
+def _account_for(session: Session, email: str, name: str, password: str) -> User:
+    existing = accounts.get_by_email(session, email)
+    if existing is None or existing.placeholder:
+        handle = accounts.free_username(session, email.partition("@")[0])
+        return accounts.register(
+            session, username=handle, email=email, password=password, display_name=name
+        )
+    if not accounts.password_matches(existing.password_hash, password):
+        raise FieldErrors(
+            {
+                "password": "This email already has an account: type its password, "
+                "or log in first and apply from there."
+            }
+        )
+    return existing
+
+
+def link_applications(session: Session, *, user: User) -> list[Promoter]:
+    """Attach the applications made with this user's email before the account existed.
+
+    An APPROVED one makes an attendee account a promoter account at once.
+    """
+    if not user.email:
+        return []
+    rows = list(
+        session.scalars(
+            select(Promoter).where(
+                Promoter.user_id.is_(None),
+                func.lower(Promoter.email) == accounts.normalize_email(user.email),
+            )
+        )
+    )
+    for promoter in rows:
+        promoter.user_id = user.id
+        if promoter.status == PromoterStatus.APPROVED and user.role == UserRole.ATTENDEE:
+            user.role = UserRole.PROMOTER
+    session.flush()
+    return rows
 
 
 def get(session: Session, *, promoter_id: uuid.UUID) -> Promoter:
@@ -170,6 +307,9 @@ def approve(session: Session, *, promoter_id: uuid.UUID) -> Promoter:
     Already APPROVED is a no-op; REJECTED raises Conflict.
     """
     promoter = _decide(session, promoter_id, PromoterStatus.APPROVED)
+    if promoter.user_id is None:  # applied without an account: the one with its email, if any
+        owner = accounts.get_by_email(session, promoter.email)
+        promoter.user_id = owner.id if owner is not None else None
     user = session.get(User, promoter.user_id) if promoter.user_id else None
     if user is not None and user.role == UserRole.ATTENDEE:
         user.role = UserRole.PROMOTER

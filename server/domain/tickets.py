@@ -8,21 +8,23 @@ reason. Every scan keeps both the door time and the time the server got it.
 
 from __future__ import annotations
 
+import enum
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core import limits
 from core.reasons import Reason
 from core.tokens import SigningKey, TokenKind, issue_token
 from server.db.models import Event, Ticket, TicketScan, User
 from server.db.models.enums import ScanMethod, ScanOutcome, TicketStatus
-from server.domain import keys, passport
+from server.domain import accounts, keys, passport
 from server.domain.passport import AwardResult
-from server.errors import NotFound
+from server.errors import FieldErrors, NotFound
 
 #: Ticket codes for manual look-up: no 0/O or 1/I to misread at a dark gate.
 _CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -63,6 +65,31 @@ def issue_ticket(
     return ticket
 
 
+def issue_to_email(
+    session: Session,
+    *,
+    event_id: uuid.UUID,
+    email: str,
+    holder_name: str | None = None,
+    signing_key: SigningKey | None = None,
+) -> Ticket:
+    """Issue a ticket to a buyer's email: its account's, or held for whoever registers it.
+
+    The holder name is what the promoter typed (else the email), never the
+    account's own name, so the ticket says nothing about who has an account.
+    """
+    name = (holder_name or "").strip()
+    problem = limits.text_problem(name, limits.HOLDER_NAME) if name else None
+    if problem is not None:
+        raise FieldErrors({"holder_name": problem})
+    owner = accounts.placeholder_for_email(session, email=email)
+    assert owner.email is not None
+    label = name or owner.email[: limits.HOLDER_NAME.max_length]
+    return issue_ticket(
+        session, event_id=event_id, user_id=owner.id, holder_name=label, signing_key=signing_key
+    )
+
+
 def revoke_ticket(session: Session, *, ticket_id: uuid.UUID, now: datetime) -> Ticket:
     """Revoke a ticket; kiosks learn it in their next pull."""
     ticket = session.get(Ticket, ticket_id)
@@ -72,6 +99,71 @@ def revoke_ticket(session: Session, *, ticket_id: uuid.UUID, now: datetime) -> T
     ticket.revoked_at = ticket.revoked_at or now
     session.flush()
     return ticket
+
+
+class TicketState(enum.StrEnum):
+    """What a ticket's list shows: still valid, used at the door, or revoked."""
+
+    VALID = "VALID"
+    CHECKED_IN = "CHECKED_IN"
+    REVOKED = "REVOKED"
+
+    @property
+    def label(self) -> str:
+        """The state in words."""
+        return self.value.replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class TicketLine:
+    """One ticket as its promoter sees it: code, holder, the email it went to, its state."""
+
+    id: uuid.UUID
+    code: str
+    holder_name: str
+    email: str | None
+    state: TicketState
+    checked_in_at: datetime | None
+    created_at: datetime
+
+
+def list_for_event(
+    session: Session, *, event_id: uuid.UUID, limit: int = 100, offset: int = 0
+) -> list[TicketLine]:
+    """The event's tickets, newest first, each with its state (one query)."""
+    admitted = (
+        select(TicketScan.ticket_id, func.min(TicketScan.scanned_at).label("first"))
+        .where(TicketScan.event_id == event_id, TicketScan.outcome == ScanOutcome.ADMITTED)
+        .group_by(TicketScan.ticket_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Ticket, User.email, admitted.c.first)
+        .join(User, User.id == Ticket.user_id)
+        .outerjoin(admitted, admitted.c.ticket_id == Ticket.id)
+        .where(Ticket.event_id == event_id)
+        .order_by(Ticket.created_at.desc(), Ticket.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    lines = []
+    for ticket, email, first in rows:
+        if ticket.status == TicketStatus.REVOKED:
+            state = TicketState.REVOKED
+        else:
+            state = TicketState.CHECKED_IN if first is not None else TicketState.VALID
+        lines.append(
+            TicketLine(
+                ticket.id, ticket.code, ticket.holder_name, email, state, first, ticket.created_at
+            )
+        )
+    return lines
+
+
+def count_for_event(session: Session, *, event_id: uuid.UUID) -> int:
+    """How many tickets the event has (any state)."""
+    count = session.scalar(select(func.count()).where(Ticket.event_id == event_id))
+    return int(count or 0)
 
 
 @dataclass(frozen=True)

@@ -7,16 +7,14 @@ per address) and sign-ups are limited per address (see
 
 from __future__ import annotations
 
-import re
-from typing import Final
-
 from fastapi import Request, Response
 
 from server.api.deps import DbSession, client_address
 from server.api.login import check_login, rate_limiter
-from server.db.models import utcnow
-from server.domain import accounts, memberships, passport
-from server.errors import Conflict, Forbidden
+from server.db.models import User, utcnow
+from server.db.models.enums import UserRole
+from server.domain import accounts, memberships, passport, promoters, signup
+from server.errors import Conflict, FieldErrors, Forbidden
 from server.web.auth import (
     CheckedForm,
     SignedInUser,
@@ -30,23 +28,23 @@ from server.web.routing import page_router
 
 router = page_router()
 
-_HANDLE: Final = re.compile(r"[A-Za-z0-9_]{3,30}")
-_EMAIL: Final = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-
 
 @router.get("/login")
-def login_form(
-    request: Request, _visitor: Visitor, next: str = "/passport", create: str = ""
-) -> Response:
-    """The login form."""
-    context = {"next": safe_next(next), "create": "1" if create else "", "email": "", "error": ""}
+def login_form(request: Request, _visitor: Visitor, next: str = "", create: str = "") -> Response:
+    """The login form (without `next`, a login lands where the account works: see `_landing`)."""
+    context = {
+        "next": safe_next(next, default=""),
+        "create": "1" if create else "",
+        "email": "",
+        "error": "",
+    }
     return render(request, "login.html", context)
 
 
 @router.post("/login")
 def login(request: Request, session: DbSession, _visitor: Visitor, form: CheckedForm) -> Response:
     """Check the password, start a session, go back where the visitor came from."""
-    email, next_path = field(form, "email"), safe_next(field(form, "next"))
+    email, next_path = field(form, "email"), safe_next(field(form, "next"), default="")
     context = {"next": next_path, "create": field(form, "create"), "email": email}
     try:
         user = check_login(request, session, email=email, password=str(form.get("password") or ""))
@@ -57,9 +55,18 @@ def login(request: Request, session: DbSession, _visitor: Visitor, form: Checked
         return render(request, "login.html", context, status=401)
     if field(form, "create"):
         passport.get_or_create_profile(session, user_id=user.id)
-    response = redirect(next_path)
+    response = redirect(next_path or _landing(session, user))
     start_session(session, response, request, user_id=user.id)
     return response
+
+
+def _landing(session: DbSession, user: User) -> str:
+    """Where a login without `next` goes: HQ to /hq, promoters and applicants to /promoter."""
+    if user.role == UserRole.HQ:
+        return "/hq"
+    if promoters.get_for_user(session, user_id=user.id) is not None:
+        return "/promoter"
+    return "/passport"
 
 
 @router.get("/register")
@@ -69,43 +76,26 @@ def register_form(request: Request, _visitor: Visitor, next: str = "/passport") 
     return render(request, "register.html", context)
 
 
-def _register_errors(username: str, email: str, password: str) -> dict[str, str]:
-    errors = {}
-    if not _HANDLE.fullmatch(username):
-        errors["username"] = "Pick a handle of 3 to 30 letters, digits or underscores."
-    if not _EMAIL.fullmatch(email) or len(email) > 255:
-        errors["email"] = "That doesn't look like an email address (like name@example.com)."
-    problem = accounts.password_problem(password, user_inputs=(username, email))
-    if problem is not None:
-        errors["password"] = problem
-    return errors
-
-
 @router.post("/register")
 def register(
     request: Request, session: DbSession, _visitor: Visitor, form: CheckedForm
 ) -> Response:
-    """Create the account and its passport, sign in, go on (to /passport by default)."""
+    """Create the account (or claim the tickets held for its email) and its passport, sign in,
+    go on (to /passport by default)."""
     limiter = rate_limiter(request)
     limiter.reserve(session, [(limiter.rules.signup, client_address(request))])
     username, email = field(form, "username"), field(form, "email").lower()
     password = str(form.get("password") or "")
     next_path = safe_next(field(form, "next"))
-    errors = _register_errors(username, email, password)
-    user = None
-    if not errors:
-        try:
-            with session.begin_nested():
-                user = accounts.create_user(
-                    session,
-                    username=username,
-                    display_name=username,
-                    email=email,
-                    password=password,
-                )
-        except Conflict:
-            errors["email"] = "That handle or email is already registered; try logging in."
-    if user is None:
+    errors: dict[str, str] = {}
+    try:
+        with session.begin_nested():
+            user = signup.sign_up(session, username=username, email=email, password=password)
+    except FieldErrors as exc:
+        errors = exc.fields
+    except Conflict:
+        errors = {"email": accounts.TAKEN}
+    if errors:
         context = {
             "next": next_path,
             "values": {"username": username, "email": email},

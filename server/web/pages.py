@@ -9,17 +9,25 @@ from fastapi.staticfiles import StaticFiles
 
 from server.web import (
     accounts,
+    apply,
     business,
     hq,
     hq_businesses,
+    hq_devices,
+    hq_tiers,
     manage,
+    manage_rewards,
     offers,
     passport,
     promoter,
+    promoter_devices,
+    promoter_events,
+    promoter_tickets,
     public,
     reset,
+    wording,
 )
-from server.web.render import install_html_errors
+from server.web.render import install_html_errors, templates
 from server.web.routing import add_pages
 
 STATIC = Path(__file__).parent / "static"
@@ -27,14 +35,22 @@ STATIC = Path(__file__).parent / "static"
 
 def install(app: FastAPI) -> None:
     """Add the pages, their static files and HTML errors for page paths."""
+    wording.register(templates.env)
     routers = (
         public,
+        apply,
         accounts,
         reset,
         passport,
+        promoter_events,  # before `promoter`: /promoter/events/new is not an event id
         promoter,
+        promoter_tickets,
+        promoter_devices,
         manage,
+        manage_rewards,
         hq,
+        hq_devices,
+        hq_tiers,
         business,
         offers,
         hq_businesses,

@@ -1,4 +1,9 @@
-"""The promoter portal: approved promoters only, and only their own events (404 otherwise)."""
+"""The promoter portal: approved promoters only, and only their own events (404 otherwise).
+
+`/promoter` itself is open to any signed-in user: an approved promoter sees
+the portal; an applicant sees where the application stands (pending, not
+approved) and anyone else how to apply, never a bare 403.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +15,15 @@ from typing import Any
 from fastapi import Request, Response
 from sqlalchemy.orm import Session
 
-from core.wire import DeviceRole, DeviceScope
-from server.api.auth import Principal
+from server.api.auth import Principal, Role
 from server.api.deps import DbSession
-from server.db.models import Event, utcnow
-from server.domain import attendance, billing, devices, events
-from server.domain.promoters import FieldErrors
-from server.errors import NotFound
-from server.web.auth import CheckedForm, Promoter
-from server.web.render import redirect, render
+from server.db.models import Event
+from server.db.models.enums import PromoterStatus
+from server.domain import attendance, billing, device_lines, events, promoters, tickets
+from server.errors import NotFound, SocaError
+from server.web.auth import CheckedForm, Promoter, SignedInUser
+from server.web.forms import confirm, done
+from server.web.render import render
 from server.web.routing import page_router
 
 router = page_router()
@@ -60,41 +65,85 @@ def arrivals_chart(figures: attendance.EventAttendance) -> dict[str, Any]:
     return {"bars": bars, "width": slots * (BAR_WIDTH + 4), "height": CHART_HEIGHT}
 
 
+def _applicant_page(request: Request, session: Session, user: Principal) -> Response:
+    assert user.user is not None
+    application = promoters.get_for_user(session, user_id=user.user.id)
+    status = application.status if application is not None else None
+    context = {"application": application, "status": status, "is_hq": user.role == Role.HQ}
+    return render(request, "promoter/applicant.html", context, status=200)
+
+
 @router.get("/promoter")
-def portal(request: Request, session: DbSession, promoter: Promoter) -> Response:
-    """The promoter's events and their fans across them."""
-    assert promoter.promoter_id is not None
-    rows = events.list_for_promoter(session, promoter_id=promoter.promoter_id)
+def portal(request: Request, session: DbSession, user: SignedInUser) -> Response:
+    """The promoter's events and fans; for anyone else, where their application stands."""
+    if user.role != Role.PROMOTER or user.promoter_id is None:
+        return _applicant_page(request, session, user)
+    rows = events.list_for_promoter(session, promoter_id=user.promoter_id)
     context = {
         "events": rows,
-        "repeat": attendance.repeat_attendees(session, promoter_id=promoter.promoter_id),
-        "countries": attendance.countries(session, promoter_id=promoter.promoter_id),
-        "circuits": attendance.circuits(session, promoter_id=promoter.promoter_id),
+        "repeat": attendance.repeat_attendees(session, promoter_id=user.promoter_id),
+        "countries": attendance.countries(session, promoter_id=user.promoter_id),
+        "circuits": attendance.circuits(session, promoter_id=user.promoter_id),
+        "approved": PromoterStatus.APPROVED,
     }
     return render(request, "promoter/portal.html", context)
 
 
-def _event_page(
-    request: Request, session: Session, event: Event, *, code: str = "", error: str = ""
+def event_page(
+    request: Request, session: Session, event: Event, *, error: str = "", status: int = 200
 ) -> Response:
+    """The event's page, optionally with an error from a refused form."""
     figures = attendance.event_attendance(session, event_id=event.id)
     context = {
         "event": event,
         "figures": figures,
         "chart": arrivals_chart(figures),
         "bill": billing.get_for_event(session, event_id=event.id),
-        "code": code,
+        "stamps": events.stamp_count(session, event_id=event.id),
+        "ticket_count": tickets.count_for_event(session, event_id=event.id),
+        "devices": device_lines.list_lines(session, event_id=event.id),
         "error": error,
     }
-    return render(request, "promoter/event.html", context, status=422 if error else 200)
+    return render(request, "promoter/event.html", context, status=status)
 
 
 @router.get("/promoter/events/{event_id}")
 def event_detail(
     request: Request, event_id: str, session: DbSession, promoter: Promoter
 ) -> Response:
-    """One event: passport switch, billing status, attendance and arrivals chart."""
-    return _event_page(request, session, own_event(session, promoter, event_id))
+    """One event: details, passport switch, billing, tickets, attendance and door devices."""
+    return event_page(request, session, own_event(session, promoter, event_id))
+
+
+@router.get("/promoter/events/{event_id}/enable")
+def enable_confirm(
+    request: Request, event_id: str, session: DbSession, promoter: Promoter
+) -> Response:
+    """What enabling costs, before it happens."""
+    event = own_event(session, promoter, event_id)
+    bill = billing.get_for_event(session, event_id=event.id)
+    if bill is not None and bill.fee_amount_cents is not None:
+        fee = f"The Soca Passport fee for this event is {bill.fee_amount_cents / 100:,.2f} "
+        fee += f"{bill.currency}, billed per event."
+    else:
+        fee = (
+            "Soca Passport is billed per event. HQ has not set this event's fee yet: you'll see "
+            "it on the event page, and nothing is charged before HQ asks for payment."
+        )
+    lines = [
+        fee,
+        f"Every fan whose ticket is scanned at the door gets a stamp worth "
+        f"{event.stamp_points_default} points in their passport.",
+        "You can switch it off again until the first stamp is given.",
+    ]
+    return confirm(
+        request,
+        title=f"Enable Soca Passport for {event.name}?",
+        lines=lines,
+        action=f"/promoter/events/{event.id}/enable",
+        button="Enable Soca Passport",
+        back=f"/promoter/events/{event.id}",
+    )
 
 
 @router.post("/promoter/events/{event_id}/enable")
@@ -106,25 +155,24 @@ def enable(
     try:
         with session.begin_nested():
             events.enable_passport(session, event_id=event.id)
-    except FieldErrors as exc:
-        return _event_page(request, session, event, error=" ".join(exc.fields.values()))
-    return redirect(f"/promoter/events/{event.id}")
+    except SocaError as exc:
+        message = " ".join(getattr(exc, "fields", {}).values()) or exc.message
+        return event_page(request, session, event, error=message, status=422)
+    return done(f"/promoter/events/{event.id}", "Soca Passport is on for this event.")
 
 
-@router.post("/promoter/events/{event_id}/pairing-code")
-def pairing_code(
+@router.post("/promoter/events/{event_id}/disable")
+def disable(
     request: Request, event_id: str, session: DbSession, promoter: Promoter, _form: CheckedForm
 ) -> Response:
-    """A one-time pairing code for a door device at this event (shown once)."""
+    """Switch Soca Passport off again, while no stamp has been given."""
     event = own_event(session, promoter, event_id)
-    issued = devices.create_pairing_code(
-        session,
-        role=DeviceRole.DOOR,
-        scope=DeviceScope(event_id=event.id),
-        now=utcnow(),
-        created_by_user_id=promoter.user_id,
-    )
-    return _event_page(request, session, event, code=issued.code)
+    try:
+        with session.begin_nested():
+            events.disable_passport(session, event_id=event.id)
+    except SocaError as exc:
+        return event_page(request, session, event, error=exc.message, status=409)
+    return done(f"/promoter/events/{event.id}", "Soca Passport is off for this event.")
 
 
 @router.get("/promoter/events/{event_id}/attendance.csv")

@@ -13,7 +13,7 @@ import json
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -33,6 +33,10 @@ templates: Final = Jinja2Templates(directory=HERE / "templates")
 
 #: Paths that are never pages: the API and its documents keep JSON errors.
 _NOT_PAGES: Final = ("/api", "/docs", "/redoc", "/openapi.json")
+
+#: A one-shot message for the next page (set by `forms.done`, shown and cleared by `render`).
+FLASH_COOKIE: Final = "soca_flash"
+FLASH_MAX: Final = 400
 
 _FRIENDLY: Final = {
     403: "You don't have access to this page.",
@@ -55,15 +59,20 @@ def render(
     *,
     status: int = 200,
 ) -> HTMLResponse:
-    """Render a template with the visitor, their CSRF token and the page's own context."""
+    """Render a template with the visitor, their CSRF token, any flash message and the page's
+    own context."""
+    flash = unquote(request.cookies.get(FLASH_COOKIE) or "")[:FLASH_MAX]
     full = {
         "principal": current_principal(request),
         "csrf_field": CSRF_FIELD,
         "csrf_token": csrf_token(request),
+        "flash": flash,
         **(context or {}),
     }
     response = templates.TemplateResponse(request, name, full, status_code=status)
     remember_visitor(request, response)
+    if flash:
+        response.delete_cookie(FLASH_COOKIE, path="/")
     return response
 
 

@@ -104,7 +104,10 @@ def make_history(live: LiveServer, folder: Path) -> PromoterHistory:
         response = live.hq(
             "POST",
             f"/events/{miami['id']}/tickets",
-            json={"user_id": attendees[index]["user_id"]},
+            json={
+                "email": attendees[index]["email"],
+                "holder_name": attendees[index]["display_name"],
+            },
         )
         assert response.status_code == 201, response.text
         miami_tickets[index] = dict(response.json())

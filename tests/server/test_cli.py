@@ -15,10 +15,13 @@ from sqlalchemy import text
 
 from core.tokens import TokenKind, verify_token
 from server.db.session import make_engine
+from server.domain import accounts
 from tests.conftest import postgres_url
 
 
-def run_cli(*args: str, env_url: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env_url: str | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
     if env_url:
         env["SOCA_DATABASE_URL"] = env_url
@@ -28,6 +31,7 @@ def run_cli(*args: str, env_url: str | None = None) -> subprocess.CompletedProce
         text=True,
         timeout=120,
         env=env,
+        input=stdin,
         check=False,
     )
 
@@ -72,6 +76,8 @@ def test_seed_demo_writes_the_contract_json_and_recompute_finds_no_drift(
     assert ticket["qr"].isdigit() and len(ticket["qr"]) == 250
     assert {"id", "max_stamps", "branch_id"} <= set(world["offers"][0])
     assert {"id", "user_id", "qr"} <= set(world["purchases"][0])
+    assert set(world["hq"]) == {"email", "password"}
+    assert attendee["email"].endswith("@fans.socapassport.example")
 
     checked = run_cli("recompute", env_url=database_url)
     assert checked.returncode == 0, checked.stdout + checked.stderr
@@ -92,6 +98,23 @@ def test_tokens_in_demo_json_verify_with_the_database_keys(tmp_path: Path) -> No
     engine.dispose()
     assert verify_token(world["attendees"][0]["passport_qr"], public, TokenKind.PASSPORT).ok
     assert verify_token(world["purchases"][0]["qr"], public, TokenKind.PURCHASE).ok
+
+
+def test_create_admin_reads_the_password_from_stdin_and_resets_it_when_run_again(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'admin.sqlite3'}"
+    made = run_cli("create-admin", "--email", "HQ@Soca.example", env_url=url, stdin="first-pass\n")
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.strip() == "HQ account hq@soca.example: created; log in at /login"
+    again = run_cli("create-admin", "--email", "hq@soca.example", env_url=url, stdin="second-pass")
+    assert again.returncode == 0 and "password reset" in again.stdout
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT role, password_hash FROM users")).all()
+    engine.dispose()
+    assert [role for role, _hash in rows] == ["HQ"]
+    assert accounts.password_matches(rows[0][1], "second-pass")
 
 
 def test_migrate_twice_is_harmless(tmp_path: Path) -> None:

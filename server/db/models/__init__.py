@@ -4,6 +4,7 @@ from server.db.models.accounts import ApiToken, RateLimitCounter, User
 from server.db.models.base import Base, utcnow
 from server.db.models.businesses import Business, JobRun
 from server.db.models.cards import Branch, LoyaltyPass, Offer, PassEntry, PassExpiry
+from server.db.models.conflicts import ConflictResolution
 from server.db.models.devices import Device, SigningKey, SyncChange, SyncOp
 from server.db.models.events import Event, Ticket, TicketScan
 from server.db.models.links import AccountLink
@@ -26,6 +27,7 @@ __all__ = [
     "Base",
     "Branch",
     "Business",
+    "ConflictResolution",
     "Device",
     "Event",
     "EventPassportBilling",

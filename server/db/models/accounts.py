@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, func, text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, false, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.models.base import Base, created_at, one_of, uuid_pk
@@ -31,6 +31,9 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default=UserRole.ATTENDEE)
     home_country: Mapped[str | None] = mapped_column(String(4))
+    #: A passwordless account holding tickets issued to this email until someone registers
+    #: with it (see `server.domain.accounts.register`); never true again once claimed.
+    placeholder: Mapped[bool] = mapped_column(Boolean(), default=False, server_default=false())
     created_at: Mapped[datetime] = created_at()
 
 

@@ -33,6 +33,8 @@ class Event(Base):
     )
     country_code: Mapped[str | None] = mapped_column(String(4))
     carnival_circuit: Mapped[str | None] = mapped_column(String(120))
+    #: The venue's IANA time zone (e.g. America/Port_of_Spain); times are stored in UTC.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -48,10 +49,10 @@ def _leave_tables_empty(databases: _Databases) -> Iterator[None]:
         empty_tables(engine)
 
 
-def make_app(engine: Engine) -> FastAPI:
-    """The app over a test engine (which the app does not dispose)."""
+def make_app(engine: Engine, **settings: Any) -> FastAPI:
+    """The app over a test engine (which the app does not dispose), with extra `settings`."""
     url = engine.url.render_as_string(hide_password=False)
-    return create_app(ServerSettings(database_url=url), engine=engine)
+    return create_app(ServerSettings(database_url=url, **settings), engine=engine)
 
 
 @pytest.fixture(params=ENGINES)

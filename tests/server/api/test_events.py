@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.tokens import TokenKind, verify_token
+from server.db.models import Ticket, User
 from server.db.session import unit_of_work
-from server.domain import keys
+from server.domain import accounts, keys
 from tests.server.api.conftest import TestClient
 from tests.server.api.world import World
 
@@ -90,9 +91,11 @@ def test_issued_ticket_carries_a_verifiable_qr_and_can_be_revoked(
     client: TestClient, world: World, factory: sessionmaker[Session]
 ) -> None:
     a = world.auth("promoter_a")
-    body = {"user_id": str(world.attendee_id), "holder_name": "Kesha B"}
+    body = {"email": "Buyer.One@Example.com", "holder_name": "Kesha B"}
     ticket = _ok(client.post(f"{EVENTS}/{world.event_a_id}/tickets", json=body, headers=a), 201)
     assert (ticket["holder_name"], ticket["status"]) == ("Kesha B", "VALID")
+    assert ticket["email"] == "buyer.one@example.com"
+    assert "user_id" not in ticket
     with unit_of_work(factory) as session:
         public = keys.public_keys(session)
     verified = verify_token(ticket["qr"], public, TokenKind.TICKET)
@@ -102,8 +105,55 @@ def test_issued_ticket_carries_a_verifiable_qr_and_can_be_revoked(
     assert client.post(revoke, headers=world.auth("promoter_b")).status_code == 404
     revoked = _ok(client.post(revoke, headers=a))
     assert revoked["status"] == "REVOKED" and revoked["revoked_at"] is not None
-    unknown_user = {"user_id": str(uuid.uuid4())}
-    response = client.post(f"{EVENTS}/{world.event_a_id}/tickets", json=unknown_user, headers=a)
-    assert response.status_code == 404
     foreign = client.post(f"{EVENTS}/{world.event_b_id}/tickets", json=body, headers=a)
     assert foreign.status_code == 404
+
+
+def test_a_ticket_to_an_email_reveals_neither_the_account_nor_its_name(
+    client: TestClient, world: World, factory: sessionmaker[Session]
+) -> None:
+    with unit_of_work(factory) as session:
+        owner = accounts.create_user(
+            session,
+            username="real_fan",
+            display_name="Real Name Hidden",
+            email="real.fan@example.com",
+            password="wine-n-grind",
+        )
+        owner_id = owner.id
+    a = world.auth("promoter_a")
+    url = f"{EVENTS}/{world.event_a_id}/tickets"
+    known = _ok(client.post(url, json={"email": "REAL.FAN@example.com"}, headers=a), 201)
+    unknown = _ok(client.post(url, json={"email": "nobody.yet@example.com"}, headers=a), 201)
+    assert set(known) == set(unknown)
+    assert (known["holder_name"], unknown["holder_name"]) == (
+        "real.fan@example.com",
+        "nobody.yet@example.com",
+    )
+    assert "Real Name Hidden" not in str(known)
+    with unit_of_work(factory) as session:
+        assert session.get(Ticket, uuid.UUID(known["id"])).user_id == owner_id  # type: ignore[union-attr]
+        held = session.get(Ticket, uuid.UUID(unknown["id"]))
+        assert held is not None
+        assert session.get(User, held.user_id).placeholder is True  # type: ignore[union-attr]
+
+
+def test_a_ticket_needs_an_email_not_a_user_id(client: TestClient, world: World) -> None:
+    a = world.auth("promoter_a")
+    url = f"{EVENTS}/{world.event_a_id}/tickets"
+    bare = client.post(url, json={"user_id": str(world.attendee_id)}, headers=a)
+    assert bare.status_code == 422
+    bad = client.post(url, json={"email": "not-an-email"}, headers=a)
+    assert bad.status_code == 422
+    assert set(bad.json()["error"]["fields"]) == {"email"}
+    nul = client.post(url, json={"email": "a@b.example", "holder_name": "x\u0000y"}, headers=a)
+    assert nul.status_code == 422
+
+
+def test_an_event_keeps_its_venues_time_zone(client: TestClient, world: World) -> None:
+    a = world.auth("promoter_a")
+    zoned = _ok(client.post(EVENTS, json=NEW | {"time_zone": "America/Barbados"}, headers=a), 201)
+    assert zoned["time_zone"] == "America/Barbados"
+    bad = client.post(EVENTS, json=NEW | {"time_zone": "Atlantis/Deep"}, headers=a)
+    assert bad.status_code == 422
+    assert set(bad.json()["error"]["fields"]) == {"time_zone"}

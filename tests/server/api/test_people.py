@@ -56,8 +56,21 @@ def test_a_signed_in_user_signing_up_is_linked(client: TestClient, world: World)
     form = {"name": "Shop Owner", "email": "owner@fetes.example"}
     signed = _ok(client.post("/api/v1/promoters", json=form, headers=world.auth("manager")), 201)
     assert signed["user_id"] == str(world.manager_user_id)
-    by_hq = _ok(client.post("/api/v1/promoters", json=form, headers=world.auth("hq")), 201)
+    other = {"name": "Shop Owner", "email": "other.owner@fetes.example"}
+    by_hq = _ok(client.post("/api/v1/promoters", json=other, headers=world.auth("hq")), 201)
     assert by_hq["user_id"] is None
+
+
+def test_a_second_application_from_the_same_email_is_refused(
+    client: TestClient, world: World
+) -> None:
+    first = {"name": "First Try", "email": "twice@fetes.example"}
+    _ok(client.post("/api/v1/promoters", json=first), 201)
+    again = client.post("/api/v1/promoters", json={"name": "Again", "email": "TWICE@fetes.example"})
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "application_exists"
+    listed = _ok(client.get("/api/v1/promoters", headers=world.auth("hq")))
+    assert [row["email"].lower() for row in listed].count("twice@fetes.example") == 1
 
 
 # ------------------------------------------------------------------------- passports

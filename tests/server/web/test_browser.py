@@ -1,6 +1,7 @@
 """End to end in a real headless Chromium (Debian's /usr/bin/chromium) against a real
-`soca-server serve` process: the CTA paths, promoter sign-up, a stamp after a kiosk sync, a
-promoter enabling the passport and reading attendance, HQ approving a promoter.
+`soca-server serve` process: the CTA paths, a stamp after a kiosk sync, a promoter enabling the
+passport and reading attendance. The promoter's and HQ's own journeys (applying, approval,
+events, tickets, pairing, Manage Event) are in `test_portal_browser.py`.
 
 Each page is photographed at phone width; set SOCA_WEB_SCREENSHOTS=DIR to keep the pictures
 (the README's come from `SOCA_WEB_SCREENSHOTS=tests/server/web/screenshots`).
@@ -140,22 +141,6 @@ def test_cta_with_a_passport_goes_straight_to_it(page: Page, site: Site) -> None
     page.wait_for_url(f"{site.base}/passport")
 
 
-def test_promoter_sign_up_error_then_success(page: Page, site: Site) -> None:
-    page.goto(f"{site.base}/passport-promoters")
-    page.fill("#name", "Browser Crew")
-    page.fill("#email", "not-an-email")
-    page.click("#get-started button[type=submit]")
-    expect(page.locator("#email-error")).to_contain_text("doesn't look like an email")
-    expect(page.locator("#name")).to_have_value("Browser Crew")
-    shoot(page, site, "passport-promoters-error")
-    page.fill("#email", "crew@browser.example")
-    page.click("#get-started button[type=submit]")
-    expect(page.locator("#confirmation")).to_have_text(
-        "Thanks! We’ll contact you shortly to activate Soca Passport for your events."
-    )
-    shoot(page, site, "passport-promoters-thanks")
-
-
 def _door_scan(site: Site) -> None:
     at = datetime.now(UTC).isoformat()
     op = {
@@ -203,38 +188,10 @@ def test_promoter_enables_the_passport_and_sees_attendance(page: Page, site: Sit
     shoot(page, site, "promoter-portal")
     page.click("text=Miami Lime")
     page.click("#enable")
+    page.click("#confirm")  # after the page that shows the fee
     expect(page.locator("#passport-enabled")).to_be_visible()
     expect(page.locator("#billing-status")).to_have_text("DRAFT")
     page.goto(f"{site.base}/promoter/events/{site.world.event_a_id}")
     expect(page.locator("#admitted")).to_have_text("1")
     expect(page.locator("#arrivals-chart rect")).to_have_count(1)
     shoot(page, site, "promoter-event")
-    page.click("#manage")
-    page.fill("#pkg-name", "VIP Wristband")
-    page.fill("#pkg-price", "45.00")
-    page.click("text=Add package")
-    expect(page.locator("#packages")).to_contain_text("VIP Wristband")
-    shoot(page, site, "promoter-manage-packages")
-    page.click("#tab-rewards")
-    shoot(page, site, "promoter-manage-rewards")
-
-
-def test_hq_approves_a_promoter(page: Page, site: Site) -> None:
-    page.goto(f"{site.base}/passport-promoters")
-    page.fill("#name", "Approve Me")
-    page.fill("#email", "approve@me.example")
-    page.click("#get-started button[type=submit]")
-    expect(page.locator("#confirmation")).to_be_visible()
-    page.context.clear_cookies()
-    log_in(page, site, site.world.emails["hq"], then="/hq")
-    row = page.locator("#pending tr", has_text="Approve Me")
-    shoot(page, site, "hq")
-    row.get_by_role("button", name="Approve", exact=True).click()
-    page.wait_for_url(f"{site.base}/hq")
-    expect(page.locator("#pending tr", has_text="Approve Me")).to_have_count(0)
-    expect(page.locator("#decided tr", has_text="Approve Me")).to_contain_text("APPROVED")
-    page.goto(f"{site.base}/hq/devices")
-    expect(page.locator("#devices")).to_contain_text("Gate 1")
-    shoot(page, site, "hq-devices")
-    page.goto(f"{site.base}/hq/tiers")
-    shoot(page, site, "hq-tiers")

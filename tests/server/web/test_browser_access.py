@@ -111,13 +111,13 @@ def test_hq_suspends_a_promoter_after_confirming_then_reinstates_it(
     _log_in(hq, site, site.world.emails["hq"], "/hq")
     _shoot(hq, site, "hq-access")
     hq.locator("#decided tr", has_text="Island Vibes").get_by_role("link", name="Suspend…").click()
-    confirm = hq.locator("#confirm")
+    confirm = hq.locator("section.confirm")
     expect(confirm.locator("h1")).to_have_text("Suspend Island Vibes?")
     expect(confirm).to_contain_text("1 web session revoked")
     expect(confirm).to_contain_text("1 device in its scopes will be revoked")
     _shoot(hq, site, "hq-suspend-confirm")
     hq.get_by_role("button", name="Suspend promoter").click()
-    expect(hq.locator("#done [role=status]")).to_contain_text(
+    expect(hq.locator("#flash")).to_contain_text(
         "Island Vibes is suspended: 0 API tokens and 1 web session revoked, 1 device revoked."
     )
     _shoot(hq, site, "hq-suspend-done")
@@ -134,7 +134,7 @@ def test_hq_suspends_a_promoter_after_confirming_then_reinstates_it(
     expect(row).to_contain_text("Suspended")
     row.get_by_role("link", name="Reinstate…").click()
     hq.get_by_role("button", name="Reinstate promoter").click()
-    expect(hq.locator("#done [role=status]")).to_contain_text("Island Vibes is reinstated")
+    expect(hq.locator("#flash")).to_contain_text("Island Vibes is reinstated")
     _log_in(promoter, site, site.world.emails["promoter_a"], "/promoter")
     expect(promoter.locator("h1").first).to_have_text("Your events")
     assert site.violations == []
@@ -148,11 +148,11 @@ def test_hq_signs_a_user_out_everywhere_after_confirming(
     _log_in(hq, site, site.world.emails["hq"], "/hq")
     hq.fill("#who", "ROAD_RUNNER")
     hq.get_by_role("button", name="Find and confirm…").click()
-    expect(hq.locator("#confirm h1")).to_have_text("Sign road_runner out everywhere?")
-    expect(hq.locator("#confirm")).to_contain_text("0 API tokens and 1 web session revoked")
+    expect(hq.locator("section.confirm h1")).to_have_text("Sign road_runner out everywhere?")
+    expect(hq.locator("section.confirm")).to_contain_text("0 API tokens and 1 web session revoked")
     _shoot(hq, site, "hq-sign-out-confirm")
     hq.get_by_role("button", name="Sign out everywhere").click()
-    expect(hq.locator("#done [role=status]")).to_have_text(
+    expect(hq.locator("#flash")).to_have_text(
         "Signed road_runner out everywhere: 0 API tokens and 1 web session revoked."
     )
     fan.reload()

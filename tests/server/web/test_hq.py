@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 from server.db.models import Device, EventPassportBilling, PassportTier
 from server.db.models.enums import BillingStatus
 from server.db.session import unit_of_work
+from server.domain import tiers
 from tests.server.web.conftest import login, post_form
 from tests.server.web.world import WebWorld
 
@@ -62,7 +63,21 @@ def test_devices_page_lists_devices_and_revokes(
     assert "revoked" in client.get("/hq/devices").text
 
 
-def test_tiers_are_edited_together_and_checked(
+def _tier_fields(seeded: dict[str, tuple[int, dict[str, Any]]]) -> dict[str, str]:
+    """The tiers form as the page fills it in: points, and each perk as a field."""
+    fields = {}
+    for name, (points, perks) in seeded.items():
+        fields[f"min_{name}"] = str(points)
+        for perk in tiers.PERK_FIELDS:
+            value = perks.get(perk.key)
+            if perk.is_flag and value:
+                fields[f"{perk.key}_{name}"] = "on"
+            elif not perk.is_flag:
+                fields[f"{perk.key}_{name}"] = str(value or "")
+    return fields
+
+
+def test_tiers_are_edited_as_fields_together_and_checked(
     client: TestClient, world: WebWorld, factory: sessionmaker[Session]
 ) -> None:
     with unit_of_work(factory) as session:  # the seeded tiers are shared reference data
@@ -72,25 +87,32 @@ def test_tiers_are_edited_together_and_checked(
         }
     login(client, world.emails["hq"])
     page = client.get("/hq/tiers")
-    assert page.status_code == 200 and 'name="perks_GOLD"' in page.text
-    base = {f"min_{name}": str(points) for name, (points, _perks) in seeded.items()}
-    base.update({f"perks_{name}": json.dumps(perks) for name, (_p, perks) in seeded.items()})
+    assert page.status_code == 200
+    assert 'name="discount_percent_GOLD"' in page.text and "perks_GOLD" not in page.text
+    assert 'id="vip_line_GOLD" name="vip_line_GOLD" value="on" checked' in page.text
+    base = _tier_fields(seeded)
     clash = post_form(client, "/hq/tiers", "/hq/tiers", {**base, "min_GOLD": base["min_SILVER"]})
     assert clash.status_code == 422
     assert "share the threshold" in clash.text
-    bad_json = post_form(client, "/hq/tiers", "/hq/tiers", {**base, "perks_GOLD": "{oops"})
-    assert bad_json.status_code == 422
+    too_much = post_form(client, "/hq/tiers", "/hq/tiers", {**base, "discount_percent_GOLD": "150"})
+    assert too_much.status_code == 422
+    assert "GOLD: discount on merch takes a whole number from 0 to 100" in too_much.text
+    huge = post_form(client, "/hq/tiers", "/hq/tiers", {**base, "min_GOLD": "9" * 30})
+    assert huge.status_code == 422
     try:
-        saved = post_form(
-            client,
-            "/hq/tiers",
-            "/hq/tiers",
-            {**base, "min_GOLD": "750", "perks_GOLD": '{"vip_line": true}'},
+        gold_fields = {k: v for k, v in base.items() if not k.endswith("_GOLD")}
+        gold_fields.update(
+            {"min_GOLD": "750", "vip_line_GOLD": "on", "discount_percent_GOLD": "12"}
         )
+        saved = post_form(client, "/hq/tiers", "/hq/tiers", gold_fields)
         assert saved.status_code == 303
+        assert "Tiers saved" in client.get("/hq/tiers").text
         with unit_of_work(factory) as session:
             gold = session.scalars(select(PassportTier).where(PassportTier.name == "GOLD")).one()
-            assert (gold.min_points, gold.perks_json) == (750, {"vip_line": True})
+            assert (gold.min_points, gold.perks_json) == (
+                750,
+                {"vip_line": True, "discount_percent": 12},
+            )
             silver = session.scalars(
                 select(PassportTier).where(PassportTier.name == "SILVER")
             ).one()

@@ -3,6 +3,7 @@ refuses a post without the page's CSRF token."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -17,6 +18,7 @@ from server.db.models import (
     ApiToken,
     Branch,
     Business,
+    ConflictResolution,
     Device,
     Event,
     EventPassportBilling,
@@ -28,6 +30,7 @@ from server.db.models import (
     PassportReward,
     PassportTier,
     Promoter,
+    Ticket,
     User,
 )
 from server.db.models.enums import LinkPurpose
@@ -55,7 +58,20 @@ FORMS = {
     "/passport/rewards/{passport_reward_id}/use": ("attendee", {}),
     "/passport-promoters": ("anonymous", {"name": "Sneaky", "email": "s@example.com"}),
     "/promoter/events/{event_id}/enable": ("promoter_a", {}),
+    "/promoter/events/{event_id}/disable": ("promoter_a", {}),
     "/promoter/events/{event_id}/pairing-code": ("promoter_a", {}),
+    "/promoter/events": (
+        "promoter_a",
+        {"name": "Sneaky fête", "starts_at": "2026-03-01T21:00", "time_zone": "UTC"},
+    ),
+    "/promoter/events/{event_id}/edit": (
+        "promoter_a",
+        {"name": "Renamed", "starts_at": "2026-03-01T21:00", "stamp_points_default": "5"},
+    ),
+    "/promoter/events/{event_id}/tickets": ("promoter_a", {"email": "buyer@example.com"}),
+    "/promoter/events/{event_id}/tickets/csv": ("promoter_a", {}),
+    "/promoter/tickets/{ticket_id}/revoke": ("promoter_a", {}),
+    "/promoter/devices/{device_id}/revoke": ("promoter_a", {}),
     "/hq/promoters/{promoter_id}/approve": ("hq", {}),
     "/hq/promoters/{promoter_id}/reject": ("hq", {}),
     "/promoter/events/{event_id}/packages": ("promoter_a", {"name": "VIP", "price": "25"}),
@@ -70,10 +86,15 @@ FORMS = {
         },
     ),
     "/promoter/packages/{package_id}/status": ("promoter_a", {"status": "ACTIVE"}),
+    "/promoter/packages/{package_id}/edit": ("promoter_a", {"name": "Renamed", "price": "1"}),
+    "/promoter/packages/{package_id}/delete": ("promoter_a", {}),
     "/promoter/rewards/{reward_id}/status": ("promoter_a", {"status": "ACTIVE"}),
+    "/promoter/rewards/{reward_id}/edit": ("promoter_a", {"name": "Renamed"}),
+    "/promoter/rewards/{reward_id}/delete": ("promoter_a", {}),
     "/hq/billing/{billing_id}/status": ("hq", {"status": "WAIVED"}),
     "/hq/billing/{billing_id}/fee": ("hq", {"fee": "19.99"}),
     "/hq/devices/{device_id}/revoke": ("hq", {}),
+    "/hq/conflicts/{op_id}/resolve": ("hq", {"note": "Checked at the door."}),
     "/hq/tiers": ("hq", {"min_BRONZE": "0", "min_SILVER": "1", "min_GOLD": "2", "min_ELITE": "3"}),
     "/business/apply": (
         "anonymous",
@@ -133,6 +154,11 @@ def _counts(factory: sessionmaker[Session]) -> tuple[object, ...]:
                 Business,
                 Branch,
                 Offer,
+                Event,
+                Ticket,
+                Package,
+                EventReward,
+                ConflictResolution,
             )
         ]
         counts.append(sorted(session.scalars(select(Business.status))))
@@ -154,6 +180,10 @@ def _counts(factory: sessionmaker[Session]) -> tuple[object, ...]:
         counts.append(sorted(session.scalars(select(Package.status))))
         counts.append(sorted(session.scalars(select(EventReward.status))))
         counts.append(sorted(session.scalars(select(PassportReward.status))))
+        counts.append(sorted(session.scalars(select(Ticket.status))))
+        counts.append(sorted(session.scalars(select(Event.name))))
+        counts.append(sorted(session.scalars(select(Package.name))))
+        counts.append(sorted(session.scalars(select(EventReward.name))))
         return tuple(counts)
 
 
@@ -205,6 +235,8 @@ def test_every_form_refuses_a_missing_or_wrong_csrf_token(
             reward_id=reward_id,
             user_id=world.attendee_id,
             passport_reward_id=passport_reward_id,
+            ticket_id=world.ticket_id,
+            op_id=uuid.uuid4(),
         )
         with browser(app) as client:
             if who == "fresh":

@@ -124,10 +124,19 @@ def test_a_promoter_never_sees_another_promoters_event(client: TestClient, world
         assert "couldn&#39;t find" in response.text
 
 
-@pytest.mark.parametrize("who", ["attendee", "hq"])
-def test_only_promoters_open_the_portal(client: TestClient, world: WebWorld, who: str) -> None:
+@pytest.mark.parametrize(
+    ("who", "headline"),
+    [("attendee", "You're not a promoter yet"), ("hq", "This is an HQ account")],
+)
+def test_only_promoters_open_the_portal_and_others_are_told_why(
+    client: TestClient, world: WebWorld, who: str, headline: str
+) -> None:
     login(client, world.emails[who])
-    assert client.get("/promoter").status_code == 403
+    shown = client.get("/promoter")
+    assert shown.status_code == 200
+    assert headline in shown.text
+    assert 'id="events"' not in shown.text
+    assert client.get(f"/promoter/events/{world.event_a_id}").status_code == 403
 
 
 @pytest.mark.parametrize("who", ["attendee", "promoter_a"])
@@ -149,7 +158,9 @@ def test_hq_approves_a_promoter_who_can_then_open_the_portal(
             "/passport-promoters",
             {"name": "New Crew", "email": "crew@example.com"},
         )
-        assert fan.get("/promoter").status_code == 403  # pending: not yet
+        pending_page = fan.get("/promoter")  # pending: not yet, and it says so
+        assert pending_page.status_code == 200
+        assert "Your application is pending" in pending_page.text
         login(hq, world.emails["hq"])
         dashboard = hq.get("/hq").text
         assert "New Crew" in dashboard
@@ -159,7 +170,7 @@ def test_hq_approves_a_promoter_who_can_then_open_the_portal(
         assert approved.status_code == 303
         with unit_of_work(factory) as session:
             assert session.get(Promoter, pending.id).status == PromoterStatus.APPROVED  # type: ignore[union-attr]
-        assert fan.get("/promoter").status_code == 200
+        assert 'id="new-event"' in fan.get("/promoter").text
 
 
 def test_hq_rejects_an_application(

@@ -145,15 +145,17 @@ def test_promoter_sign_up_shows_field_errors_then_succeeds(
             "location_country": "tt",
             "website_or_social": "@islandvibes",
             "event_types": "fêtes, brunches",
+            "password": "wine-n-grind",
+            "password_confirmation": "wine-n-grind",
         },
     )
-    assert good.status_code == 200
-    assert CONFIRMATION in good.text
+    assert (good.status_code, good.headers["location"]) == (303, "/promoter")
+    assert CONFIRMATION in client.get("/promoter").text  # signed in, and told it is pending
     with unit_of_work(factory) as session:
         promoter = session.scalars(select(Promoter)).one()
         assert promoter.status == PromoterStatus.PENDING
         assert promoter.location_country == "TT"
-        assert promoter.user_id is None
+        assert promoter.user_id is not None  # the account was made with the application
 
 
 def test_promoter_sign_up_links_the_signed_in_user(
@@ -173,7 +175,7 @@ def test_promoter_sign_up_links_the_signed_in_user(
         {"name": "Promo", "email": "promo@example.com"},
     )
     assert again.status_code == 409
-    assert "already has a promoter registration" in again.text
+    assert "We already have an application from this email" in again.text
     with unit_of_work(factory) as session:
         user = session.scalars(select(User).where(User.username == "promo_user")).one()
         assert session.scalars(select(Promoter)).one().user_id == user.id

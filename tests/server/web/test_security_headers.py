@@ -3,12 +3,18 @@ every page (as the person it is for), a redirect, HTML and JSON errors, the API,
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
+from server.db.session import unit_of_work
+from server.domain import packages
 from server.headers import CONTENT_SECURITY_POLICY, DOCS_POLICY, HSTS
 from server.web.routing import web_pages
+from tests.server.api.world import fresh_reward
 from tests.server.web.conftest import browser, login
 from tests.server.web.world import WebWorld
 
@@ -17,6 +23,11 @@ PAGE_VISITOR = {
     "/socaport-app": "anonymous",
     "/passport-promoters": "anonymous",
     "/login": "anonymous",
+}
+#: What a page that asks before acting needs in its query.
+QUERIES = {
+    "/hq/users/sign-out": "?who=road_runner",
+    "/hq/billing/{billing_id}/status": "?to=PENDING_PAYMENT",
 }
 ALWAYS = {
     "x-frame-options": "DENY",
@@ -54,8 +65,21 @@ def _visitor(path: str) -> str:
 
 
 @pytest.mark.parametrize("web_engine", ["sqlite"], indirect=True)
-def test_every_page_and_route_kind_carries_the_headers(app: FastAPI, world: WebWorld) -> None:
+def test_every_page_and_route_kind_carries_the_headers(
+    app: FastAPI, world: WebWorld, factory: sessionmaker[Session]
+) -> None:
+    with unit_of_work(factory) as session:
+        package = packages.create(
+            session, event_id=world.event_a_id, name="VIP", price=Decimal("10.00")
+        )
+        reward = fresh_reward(session, world.event_a_id)
+        ids = {"package_id": package.id, "reward_id": reward.id}
     params = {
+        **ids,
+        "ticket_id": world.ticket_id,
+        "device_id": world.door_id,
+        "billing_id": world.billing_a_id,
+        "decision": "approve",
         "event_id": world.event_a_id,
         "promoter_id": world.promoter_a_id,
         "offer_id": world.offer_id,
@@ -73,9 +97,7 @@ def test_every_page_and_route_kind_carries_the_headers(app: FastAPI, world: WebW
             for path in pages:
                 if _visitor(path) != who:
                     continue
-                url = path.format(**params, token="not-a-live-link") + (
-                    "?who=road_runner" if path.endswith("sign-out") else ""
-                )
+                url = path.format(**params, token="not-a-live-link") + QUERIES.get(path, "")
                 response = client.get(url)
                 # A link page with a dead token answers with its own error page: headers all the same.
                 dead_link = "{token}" in path or "{name}" in path  # no such link or icon

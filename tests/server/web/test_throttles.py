@@ -48,16 +48,25 @@ def test_promoter_applications_are_limited_on_the_page_and_the_api(
     web_engine: Engine, factory: sessionmaker[Session]
 ) -> None:
     app = _app(web_engine, promoter_applications_per_address=2)
-    form = {"name": "Crew", "email": "crew@fetes.example"}
+    password = {
+        "password": "violet-steelpan-mango-47",
+        "password_confirmation": "violet-steelpan-mango-47",
+    }
+
+    def crew(n: int) -> dict[str, str]:
+        return {"name": f"Crew {n}", "email": f"crew{n}@fetes.example"}
+
     with _visitor(app, "203.0.113.50") as flood:
-        assert (
-            post_form(flood, "/passport-promoters", "/passport-promoters", form).status_code == 200
-        )
-        assert flood.post("/api/v1/promoters", json=form).status_code == 201
-        refused_api = flood.post("/api/v1/promoters", json=form)
+        page = post_form(flood, "/passport-promoters", "/passport-promoters", crew(1) | password)
+        assert (page.status_code, page.headers["location"]) == (303, "/promoter")  # signed in
+        flood.cookies.clear()
+        assert flood.post("/api/v1/promoters", json=crew(2)).status_code == 201
+        refused_api = flood.post("/api/v1/promoters", json=crew(3))
         assert refused_api.status_code == 429
         assert refused_api.json()["error"]["code"] == "too_many_requests"
-        refused_page = post_form(flood, "/passport-promoters", "/passport-promoters", form)
+        refused_page = post_form(
+            flood, "/passport-promoters", "/passport-promoters", crew(4) | password
+        )
         assert refused_page.status_code == 429
     with unit_of_work(factory) as session:
         assert session.scalar(select(func.count()).select_from(Promoter)) == 2

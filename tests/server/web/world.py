@@ -49,6 +49,7 @@ class WebWorld:
     event_c_id: uuid.UUID
     attendee_id: uuid.UUID
     ticket_qr: str
+    ticket_id: uuid.UUID
     door_token: str
     door_id: uuid.UUID
     billing_a_id: uuid.UUID
@@ -152,6 +153,7 @@ def build_web_world(factory: sessionmaker[Session]) -> WebWorld:
             event_c_id=event_c.id,
             attendee_id=attendee.id,
             ticket_qr=ticket.qr_token,
+            ticket_id=ticket.id,
             door_token=door.token,
             door_id=door.device.id,
             billing_a_id=bill_a.id,

@@ -32,9 +32,8 @@ from server.db.models import (
     TicketScan,
 )
 from server.settings import ServerSettings
-from server.sync import push as push_module
 from server.sync.decide import OpFact
-from server.sync.push import push
+from server.sync.push import oplog, push
 from tests.server.factories import T0
 from tests.server.sync.world import World, build_world, card_op, checkin_op, request, scan_op
 
@@ -208,7 +207,7 @@ def test_negative_control_first_to_arrive_is_caught(
     expected = in_order_state(session, world, ops, owner)
     assert arrival_state() == expected  # the real implementation converges
 
-    real_fact = push_module._fact
+    real_fact = oplog.fact
 
     def first_to_arrive(row: SyncOp) -> OpFact:
         fact = real_fact(row)
@@ -224,7 +223,7 @@ def test_negative_control_first_to_arrive_is_caught(
             fact.gate,
         )
 
-    monkeypatch.setattr(push_module, "_fact", first_to_arrive)
+    monkeypatch.setattr(oplog, "fact", first_to_arrive)
     wrong = arrival_state()
     # Which op won the ticket and which card ops counted differ, not just times.
     assert wrong["ops"] != expected["ops"]

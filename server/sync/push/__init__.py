@@ -1,11 +1,14 @@
 """Push: record and decide a batch of outbox ops, idempotently and convergently.
 
-The public API (what `server.api.sync` and a venue hub call):
+The public API (what `server.api.sync`, `server.api.branch_manager` and a
+venue hub call):
 
 - `push(session, *, device, request, now, settings, between_steps=None) -> PushResponse`
   decides a kiosk's batch; one result per op, in the request's order.
+- `confirm_prize(session, *, offer, customer_id, device, user_id, now, settings) -> LoyaltyPass`
+  confirms a prize online, as an op of the card's ledger (see `online`).
 
-It does not commit: the caller's unit of work (one HTTP request) wraps the
+Neither commits: the caller's unit of work (one HTTP request) wraps the
 batch. Without `between_steps` a push commits once; the HTTP route passes
 its commit as `between_steps`, and the batch then commits in two steps:
 first everything whose rows no other transaction holds, then the rest,
@@ -44,10 +47,11 @@ from core.wire import PushRequest, PushResponse
 from server.db.models import Device
 from server.settings import ServerSettings
 from server.sync.push import checks, decisions, intake, locks, oplog
+from server.sync.push.online import confirm_prize
 from server.sync.push.oplog import OpRow
 from server.sync.push.subjects import Checked, Origin, RecordOnly
 
-__all__ = ["push"]
+__all__ = ["confirm_prize", "push"]
 
 
 def push(

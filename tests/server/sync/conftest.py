@@ -9,7 +9,7 @@ real, so every table is emptied before and after each test.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -52,13 +52,16 @@ class Site:
         self.tokens[str(device.id)] = token
         return str(device.id), device
 
-    def push(self, who: str, ops: list[Op | dict[str, Any]]) -> httpx.Response:
+    def push(self, who: str, ops: Sequence[Op | dict[str, Any]]) -> httpx.Response:
         """`POST /api/v1/sync/push` as that device; ops as models or raw JSON objects."""
         body = {
             "device_time": datetime.now(UTC).isoformat(),
             "ops": [op if isinstance(op, dict) else op.model_dump(mode="json") for op in ops],
         }
-        return self.client.post("/api/v1/sync/push", json=body, headers=self.auth(who))
+        response: httpx.Response = self.client.post(
+            "/api/v1/sync/push", json=body, headers=self.auth(who)
+        )
+        return response
 
 
 def _tokens(session: Session, world: World) -> dict[str, str]:

@@ -8,6 +8,7 @@ real, so every table is emptied before and after each test.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -58,8 +59,11 @@ class Site:
             "device_time": datetime.now(UTC).isoformat(),
             "ops": [op if isinstance(op, dict) else op.model_dump(mode="json") for op in ops],
         }
+        # Encoded here, not by httpx: a hostile client may send NaN and Infinity too.
         response: httpx.Response = self.client.post(
-            "/api/v1/sync/push", json=body, headers=self.auth(who)
+            "/api/v1/sync/push",
+            content=json.dumps(body).encode(),
+            headers={**self.auth(who), "Content-Type": "application/json"},
         )
         return response
 

@@ -177,3 +177,22 @@ def test_a_rejected_op_is_logged_for_hq_with_its_reason(site: Site) -> None:
     assert seen.json()["result"]["reason"] == Reason.INVALID_OP
     with unit_of_work(site.factory) as session:
         assert session.get(SyncOp, uuid.UUID(op["op_id"])) is not None
+
+
+def test_a_payload_value_json_columns_cannot_hold_is_rejected_alone(site: Site) -> None:
+    """NaN passes the envelope (a payload is any JSON object) but not PostgreSQL's JSONB."""
+    world, door = site.world, site.world.doors[0]
+    nan_gate = raw(scan_op(world, door, world.tickets[0], 1), gate=float("nan"))
+    infinite = raw(scan_op(world, door, world.tickets[1], 2), event_id=float("inf"))
+    fine = scan_op(world, door, world.tickets[2], 3)
+    response = site.push("door0", [nan_gate, infinite, fine])
+    expected = [("rejected", "invalid_op"), ("rejected", "invalid_op"), ("applied", None)]
+    assert statuses(response) == expected
+    assert site.push("door0", [nan_gate, infinite, fine]).json() | {"server_time": None} == (
+        response.json() | {"server_time": None}
+    )
+    with unit_of_work(site.factory) as session:
+        logged = session.get(SyncOp, uuid.UUID(nan_gate["op_id"]))
+    assert logged is not None and logged.status == "rejected"
+    if site.engine.dialect.name == "postgresql":  # JSONB refused it: kept as text
+        assert "NaN" in logged.payload["unstorable"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -53,7 +54,7 @@ def apply_tickets(
     rows_by_subject: dict[str, list[OpRow]],
     facts: Facts,
     profiles: Profiles,
-    now: Any,
+    now: datetime,
 ) -> tuple[dict[str, list[Decision]], list[NewScan]]:
     """Decide each ticket's ops; bring its scans and the holder's stamp in line.
 

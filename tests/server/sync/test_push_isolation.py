@@ -196,3 +196,16 @@ def test_a_payload_value_json_columns_cannot_hold_is_rejected_alone(site: Site) 
     assert logged is not None and logged.status == "rejected"
     if site.engine.dialect.name == "postgresql":  # JSONB refused it: kept as text
         assert "NaN" in logged.payload["unstorable"]
+
+
+def test_an_absurd_device_time_is_flagged_never_a_5xx(site: Site) -> None:
+    world, door = site.world, site.world.doors[0]
+    body = {
+        "device_time": "0001-01-01T00:00:00+14:00",
+        "ops": [scan_op(world, door, world.tickets[0], 1).model_dump(mode="json")],
+    }
+    response = site.client.post("/api/v1/sync/push", json=body, headers=site.auth("door0"))
+    assert statuses(response) == [("applied", None)]
+    devices = site.client.get("/api/v1/devices", headers=site.auth("hq")).json()
+    (mine,) = [device for device in devices if device["id"] == str(door.id)]
+    assert mine["clock_flagged"] is True

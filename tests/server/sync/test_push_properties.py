@@ -2,7 +2,7 @@
 
 Hypothesis builds batches for a door or a branch device mixing valid ops
 (scans, check-ins, refusals, stamps, claims, unstamps) with hostile ones:
-text too long or with control characters, huge and negative numbers and
+text too long, with control characters or a lone surrogate, huge and negative numbers and
 floats where text or ids belong, JSON nested inside payload values, missing
 and extra fields, absurd dates, the wrong device for the op, and op ids
 reused with other content. Every push must answer 200; every valid op is
@@ -109,6 +109,7 @@ HOSTILITIES = [
     "clock",
     "wrong_device",
     "reused_id",
+    "surrogate",
 ]
 
 
@@ -158,6 +159,8 @@ def hostile_op(
         payload[text_field] = "G" * (61 if text_field == "gate" else 7090) + value
     elif hostility == "control":
         payload[text_field] = "".join(value)
+    elif hostility == "surrogate":
+        payload[text_field] = "Gate \ud800"  # a lone surrogate: no valid UTF-8 holds it
     elif hostility == "long_qr":
         payload["qr" if "qr" in payload else "gate"] = "Q" * 7090
     elif hostility == "not_text":

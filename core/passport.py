@@ -50,11 +50,11 @@ def after_stamps(
 ) -> Totals:
     """The totals once `stamps` (new, one per event) are added to a passport holding `before`."""
     points, events, countries = before.points, before.events, before.countries
-    seen = set(countries_held)
+    new_countries: set[str] = set()
     for stamp in stamps:
         points = add_points(points, stamp.points)
         events += 1
-        if stamp.country not in seen:
-            seen.add(stamp.country)
+        if stamp.country not in countries_held and stamp.country not in new_countries:
+            new_countries.add(stamp.country)
             countries += 1
     return Totals(points, events, countries, tier_for(points).name)

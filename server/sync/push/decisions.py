@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -28,6 +27,7 @@ from sqlalchemy.orm import Session
 from core.reasons import explain
 from server.db.bulk import member_of
 from server.db.models import SyncOp
+from server.domain import passport
 from server.settings import ServerSettings
 from server.sync.decide import STATIC_REASONS, Decision
 from server.sync.push import effects, oplog
@@ -95,22 +95,22 @@ def _attempt(
     now: datetime,
 ) -> Decided | SQLAlchemyError:
     """Decide in a savepoint; the database's refusal (rolled back) is returned, not raised."""
-    holders = {
-        items[0].subject.ticket.user_id
-        for items in by_subject.values()
-        if isinstance(items[0].subject, TicketSubject)
-    }
-    # Awarding writes the passports' totals into these: a rolled-back try must leave them be.
-    trial = {user_id: replace(profiles[user_id]) for user_id in holders if user_id in profiles}
     try:
         with session.begin_nested():
-            decided = _decide(session, origin, by_subject, trial, settings, now)
+            return _decide(session, origin, by_subject, profiles, settings, now)
     except SQLAlchemyError as exc:
         if not oplog.is_poison(exc):
             raise
+        # Awarding wrote the rolled-back totals into the passports we hold: read them again.
+        held = {
+            items[0].subject.ticket.user_id
+            for items in by_subject.values()
+            if isinstance(items[0].subject, TicketSubject)
+            and items[0].subject.ticket.user_id in profiles
+        }
+        if held:
+            profiles.update(passport.lock_profiles(session, held, wait=True))
         return exc
-    profiles.update(trial)
-    return decided
 
 
 def _decide(

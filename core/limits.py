@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Final
 
@@ -96,6 +97,18 @@ class Money(GroupedMetadata):
         return value == value.quantize(_CENT)
 
 
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """Plausible instants: from `earliest` to `ahead` after the server's time, inclusive."""
+
+    earliest: datetime
+    ahead: timedelta
+
+    def contains(self, when: datetime, now: datetime) -> bool:
+        """True when `when` lies in the window (aware datetimes compare without conversion)."""
+        return self.earliest <= when <= now + self.ahead
+
+
 # People and accounts
 USERNAME: Final = Text(50, 1)
 HANDLE: Final = Text(50, 3)
@@ -125,7 +138,19 @@ STAMP_POINTS: Final = Whole(0, 10_000)  # points per event stamp
 TIME_ZONE: Final = Text(64, 1)  # an IANA zone name, e.g. America/Port_of_Spain
 CONFLICT_NOTE: Final = Text(2000, 1, multiline=True)  # HQ's note on a resolved sync conflict
 TICKET_IMPORT_ROWS: Final = Whole(1, 2_000)  # rows of one CSV upload of tickets
+#: A passport's running total saturates here (exact in every JSON reader, far inside BIGINT),
+#: so no stamp, however many points an old event row holds, can overflow it.
+PASSPORT_POINTS: Final = Whole(0, 2**53 - 1)
 TIER_MIN_POINTS: Final = Whole(0, 100_000_000)
+
+# Sync ops
+QR_TEXT: Final = Text(7089, 1)  # the most a QR code holds (version 40, numeric mode)
+#: An op's `occurred_at` (the kiosk's corrected door time): not before 2020, not more than a
+#: day ahead of the server (time zones and a slow clock fit; a clock reset to year 1 does not).
+OP_TIME: Final = TimeWindow(datetime(2020, 1, 1, tzinfo=UTC), timedelta(days=1))
+#: An op's `device_clock` (the raw clock, kept for audit however wrong): a tablet whose clock
+#: battery died shows 1970 and is still a real scan when `occurred_at` was corrected.
+DEVICE_CLOCK: Final = TimeWindow(datetime(1970, 1, 1, tzinfo=UTC), timedelta(days=36_525))
 
 # Stamp cards (seed 002)
 BRANCH_NAME: Final = Text(120, 1)

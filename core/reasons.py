@@ -41,6 +41,11 @@ class Reason(enum.StrEnum):
     INVALID_OP = "invalid_op"
     OUT_OF_SCOPE = "out_of_scope"
     DUPLICATE_OP = "duplicate_op"
+    DUPLICATE_OP_ID = "duplicate_op_id"
+    IMPLAUSIBLE_TIME = "implausible_time"
+    UNKNOWN_STAMP = "unknown_stamp"
+    STAMP_UNDONE = "stamp_undone"
+    ALREADY_UNDONE = "already_undone"
     # seed 003: packages
     PACKAGE_NOT_FOUND = "PACKAGE_NOT_FOUND"
     PACKAGE_EXPIRED = "PACKAGE_EXPIRED"
@@ -83,6 +88,19 @@ _EXPLANATIONS: dict[Reason, str] = {
     Reason.INVALID_OP: "This operation is malformed: {detail}.",
     Reason.OUT_OF_SCOPE: "This device may not do that for this {what}.",
     Reason.DUPLICATE_OP: "This operation was already received.",
+    Reason.DUPLICATE_OP_ID: (
+        "Another operation in this batch has the same id and different content: "
+        "each operation needs an id of its own."
+    ),
+    Reason.IMPLAUSIBLE_TIME: (
+        "This operation's time ({when}) cannot be right: check the device's date and clock, "
+        "then sync again."
+    ),
+    Reason.UNKNOWN_STAMP: (
+        "This card has no stamp with that id to withdraw (it may not have reached the server yet)."
+    ),
+    Reason.STAMP_UNDONE: "This stamp was withdrawn by a correction ({when}).",
+    Reason.ALREADY_UNDONE: "This stamp was already withdrawn ({when}).",
     Reason.PACKAGE_NOT_FOUND: "Package not found.",
     Reason.PACKAGE_EXPIRED: "The package is outside its sale period.",
     Reason.PACKAGE_SOLD_OUT: "The package is sold out.",

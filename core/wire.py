@@ -31,17 +31,20 @@ from pydantic import (
     model_validator,
 )
 
+from core import limits
 from core.errors import InvalidPayloadError
 from core.reasons import Reason
 from core.tokens import TokenKind
 
 MAX_OPS_PER_PUSH = 1000
-MAX_QR_LENGTH = 7089  # the most a QR code can hold (version 40, numeric mode)
+MAX_QR_LENGTH = limits.QR_TEXT.max_length  # the most a QR code can hold
 PUBLIC_KEY_BYTES = 32
 
 NonNegativeInt = Annotated[int, Field(ge=0, le=2**63 - 1, strict=True)]
-QrText = Annotated[str, Field(min_length=1, max_length=MAX_QR_LENGTH)]
-Gate = Annotated[str, Field(max_length=100)]
+# Payload text takes its bounds from `core.limits`: lengths the columns hold, no control
+# characters (PostgreSQL refuses NUL), so a payload that passes is one the server can store.
+QrText = Annotated[str, limits.QR_TEXT]
+Gate = Annotated[str, limits.GATE]
 #: What the kiosk showed for an op (green admitted/stamped, amber re-entry, red refused).
 #: Optional and never trusted for effects: the server uses it only to tell a re-entry
 #: the kiosk knew about (`duplicate`) from offline devices that disagreed (`conflict`).
@@ -84,7 +87,7 @@ class ManualCheckinPayload(WireModel):
     ticket_id: uuid.UUID
     event_id: uuid.UUID
     gate: Gate
-    note: Annotated[str, Field(max_length=500)] | None = None
+    note: Annotated[str, limits.CHECKIN_NOTE] | None = None
     verdict: Verdict | None = None
 
 

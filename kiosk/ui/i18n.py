@@ -251,6 +251,17 @@ ARABIC_REASONS: dict[Reason, str] = {
     Reason.INVALID_OP: "هذه العملية غير سليمة: {detail}.",
     Reason.OUT_OF_SCOPE: "لا يحق لهذا الجهاز فعل ذلك لهذا العنصر ({what}).",
     Reason.DUPLICATE_OP: "وصلت هذه العملية من قبل.",
+    Reason.DUPLICATE_OP_ID: (
+        "عملية أخرى في هذه الدفعة تحمل المعرِّف نفسه بمحتوى مختلف: لكل عملية معرِّف خاص بها."
+    ),
+    Reason.IMPLAUSIBLE_TIME: (
+        "وقت هذه العملية ({when}) غير معقول: تحقّق من تاريخ الجهاز وساعته ثم زامن مجدداً."
+    ),
+    Reason.UNKNOWN_STAMP: (
+        "لا يوجد في هذه البطاقة ختم بهذا المعرِّف لسحبه (ربما لم يصل إلى الخادم بعد)."
+    ),
+    Reason.STAMP_UNDONE: "سُحب هذا الختم بتصحيح ({when}).",
+    Reason.ALREADY_UNDONE: "سُحب هذا الختم من قبل ({when}).",
     Reason.PACKAGE_NOT_FOUND: "الباقة غير موجودة.",
     Reason.PACKAGE_EXPIRED: "الباقة خارج فترة بيعها.",
     Reason.PACKAGE_SOLD_OUT: "نفدت الباقة.",

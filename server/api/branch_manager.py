@@ -14,6 +14,7 @@ from server.api.deps import AppSettings, DbSession
 from server.api.schemas import ErrorBody, example_response
 from server.db.models import utcnow
 from server.domain import cards
+from server.sync import push
 
 router = APIRouter(prefix="/api/branch-manager", tags=["stamp cards"], route_class=PolicyRoute)
 
@@ -34,14 +35,22 @@ def confirm_prize(
     settings: AppSettings,
     caller: Annotated[Principal, allow(Role.HQ, Role.BRANCH_MANAGER, Role.BRANCH_DEVICE)],
 ) -> dict[str, Any]:
-    """Confirm the prize on a full card: stamps back to 0, one more completion, tier recomputed."""
+    """Confirm the prize on a full card: stamps back to 0, one more completion, tier recomputed.
+
+    The confirmation is an entry of the card's ledger decided in the same order
+    as the tablets' offline claims: a tablet's claim dated earlier that arrives
+    later makes this one a conflict listed for HQ (`GET /api/v1/sync/conflicts`).
+    """
     offer = tenancy.offer(session, caller, offer_id)
-    result = cards.confirm_prize(
+    card = push.confirm_prize(
         session,
-        offer_id=offer.id,
-        user_id=customer_id,
-        occurred_at=utcnow(),
-        inactivity_days=settings.pass_inactivity_expiration_days,
-        device_id=caller.device_id,
+        offer=offer,
+        customer_id=customer_id,
+        device=caller.device,
+        user_id=caller.user_id,
+        now=utcnow(),
+        settings=settings,
     )
-    return result.confirm_prize_body()
+    return confirm_prize_response(
+        card.current_stamps, offer.max_stamps, card.rewards_claimed, cards.offer_tiers(offer)
+    )

@@ -41,7 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import ARRAY, TypeEngine
 
@@ -158,9 +158,11 @@ def _copy_rows(
             copy.set_types([_copy_type(table.c[name]) for name in names])
             for row in rows:
                 copy.write_row(row)
-    except psycopg.IntegrityError as exc:
-        # Callers catch SQLAlchemy's IntegrityError (a concurrent batch wrote the same row).
-        raise IntegrityError(sql, None, exc) from exc
+    except psycopg.Error as exc:
+        # Translated as SQLAlchemy translates every other statement's errors, so callers
+        # catch one family: IntegrityError (a concurrent batch wrote the same row),
+        # DataError (a value the column cannot hold), and so on.
+        raise DBAPIError.instance(sql, None, exc, psycopg.Error) from exc
 
 
 def update_rows(

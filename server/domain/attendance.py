@@ -1,7 +1,8 @@
 """Attendance figures for promoters, aggregated in SQL from `ticket_scans`.
 
 An arrival is an ADMITTED scan (a ticket's first admission; re-entries are
-REENTRY and refusals REFUSED). Arrivals are counted per `bucket_minutes`
+REENTRY and refusals REFUSED: a ticket op the server refused, or a code the
+door itself turned away and recorded with `scan.refused`). Arrivals are counted per `bucket_minutes`
 window of door time, aligned to the epoch (so 15-minute buckets start on the
 quarter hour, UTC). Repeat attendees, countries and circuits look across all
 of one promoter's events: countries are the attendees' home countries

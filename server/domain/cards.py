@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -103,7 +103,8 @@ def get_or_create_pass(session: Session, *, offer_id: uuid.UUID, user_id: uuid.U
     return card
 
 
-def _lock(session: Session, card_id: uuid.UUID) -> LoyaltyPass:
+def lock_pass(session: Session, card_id: uuid.UUID) -> LoyaltyPass:
+    """The pass, locked for update and read afresh."""
     card = session.scalar(
         select(LoyaltyPass)
         .where(LoyaltyPass.id == card_id)
@@ -114,7 +115,8 @@ def _lock(session: Session, card_id: uuid.UUID) -> LoyaltyPass:
     return card
 
 
-def _ledger(session: Session, card_id: uuid.UUID) -> list[PassEntry]:
+def ledger(session: Session, card_id: uuid.UUID) -> list[PassEntry]:
+    """The pass's ledger entries in door-time order."""
     return list(
         session.scalars(
             select(PassEntry)
@@ -122,6 +124,62 @@ def _ledger(session: Session, card_id: uuid.UUID) -> list[PassEntry]:
             .order_by(PassEntry.occurred_at, PassEntry.id)
         )
     )
+
+
+@dataclass(frozen=True, slots=True)
+class OpEntry:
+    """A synced op's entry on a pass ledger: a stamp or claim its decision says counts."""
+
+    op_id: uuid.UUID
+    kind: EntryKind
+    occurred_at: datetime
+    device_id: uuid.UUID | None
+    seq: int | None
+
+
+def write_back(
+    session: Session,
+    card: LoyaltyPass,
+    *,
+    state: CardState,
+    entries: list[PassEntry],
+    counted: list[OpEntry],
+) -> None:
+    """Bring a pass in line with its decided ledger: the op entries that count, and their figures.
+
+    `entries` is the ledger as read; op entries no longer counted go, newly
+    counted ones are added, entries made directly (no op) stay as they are.
+    The figures are those of the replay (`state`), and a pass that counts an
+    entry is active again.
+    """
+    wanted = {entry.op_id: entry for entry in counted}
+    stale = [row.id for row in entries if row.op_id is not None and row.op_id not in wanted]
+    if stale:
+        session.execute(delete(PassEntry).where(PassEntry.id.in_(stale)))
+    present = {row.op_id for row in entries if row.op_id is not None}
+    for op_id, entry in wanted.items():
+        if op_id not in present:
+            session.add(
+                PassEntry(
+                    pass_id=card.id,
+                    kind=entry.kind,
+                    occurred_at=entry.occurred_at,
+                    device_id=entry.device_id,
+                    seq=entry.seq,
+                    op_id=op_id,
+                )
+            )
+    _set_figures(card, state, reactivate=bool(wanted))
+    session.flush()
+
+
+def _set_figures(card: LoyaltyPass, state: CardState, *, reactivate: bool) -> None:
+    card.current_stamps = state.current_stamps
+    card.rewards_claimed = state.rewards_claimed
+    card.last_activity_at = state.last_activity_at
+    if reactivate and card.status != PassStatus.ACTIVE:
+        card.status = PassStatus.ACTIVE
+        card.expired_at = None
 
 
 def _apply(
@@ -138,7 +196,7 @@ def _apply(
     offer = get_offer(session, offer_id=offer_id)
     if offer.status != OfferStatus.ACTIVE:
         raise ReasonError(Reason.UNKNOWN_OFFER, status=404)
-    card = _lock(session, get_or_create_pass(session, offer_id=offer_id, user_id=user_id).id)
+    card = lock_pass(session, get_or_create_pass(session, offer_id=offer_id, user_id=user_id).id)
     tiers = offer_tiers(offer)
     previous_tier = card_tier_for(card.rewards_claimed, tiers)
     before = CardState(card.current_stamps, card.rewards_claimed, card.last_activity_at)
@@ -148,13 +206,13 @@ def _apply(
     savepoint = session.begin_nested()
     session.add(entry)
     session.flush()
-    ledger = _ledger(session, card.id)
+    rows = ledger(session, card.id)
     steps = replay_steps(
-        [(EntryKind(row.kind), row.occurred_at) for row in ledger],
+        [(EntryKind(row.kind), row.occurred_at) for row in rows],
         max_stamps=offer.max_stamps,
         inactivity_days=inactivity_days,
     )
-    position = ledger.index(entry)
+    position = rows.index(entry)
     refused = steps[position].refused
     if refused is not None:
         savepoint.rollback()
@@ -164,13 +222,7 @@ def _apply(
             status=409,
         )
     savepoint.commit()
-    final = steps[-1].state
-    card.current_stamps = final.current_stamps
-    card.rewards_claimed = final.rewards_claimed
-    card.last_activity_at = final.last_activity_at
-    if card.status != PassStatus.ACTIVE:
-        card.status = PassStatus.ACTIVE
-        card.expired_at = None
+    _set_figures(card, steps[-1].state, reactivate=True)
     session.flush()
     return CardResult(
         card=card,
@@ -313,9 +365,9 @@ def replay_offer(session: Session, *, offer: Offer, inactivity_days: int) -> int
     cards = session.scalars(select(LoyaltyPass).where(LoyaltyPass.offer_id == offer.id)).all()
     changed = 0
     for card in cards:
-        ledger = _ledger(session, card.id)
+        entries = ledger(session, card.id)
         steps = replay_steps(
-            [(EntryKind(row.kind), row.occurred_at) for row in ledger],
+            [(EntryKind(row.kind), row.occurred_at) for row in entries],
             max_stamps=offer.max_stamps,
             inactivity_days=inactivity_days,
         )

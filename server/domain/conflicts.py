@@ -51,8 +51,8 @@ class ConflictLine:
     op_id: uuid.UUID
     type: str
     occurred_at: datetime
-    device_name: str
-    won_by_device: str | None
+    who: str  # the device, or the person who confirmed online
+    won_by: str | None
     won_at: datetime | None
     reason: str | None
     message: str | None
@@ -73,6 +73,13 @@ def _person(session: Session, user_id: uuid.UUID | None) -> str | None:
         return None
     username, email, handle = row
     return f"@{handle or username}" + (f" · {email}" if email else "")
+
+
+def _side(device_name: str | None, person: User | None) -> str:
+    """Who decided an op: its device, or the person who confirmed a prize online."""
+    if device_name is not None:
+        return device_name
+    return f"{person.display_name} (online)" if person is not None else "?"
 
 
 def _uuid(text: str) -> uuid.UUID | None:
@@ -110,11 +117,23 @@ def describe(session: Session, subject_key: str | None) -> tuple[str, str | None
 def list_(session: Session, *, limit: int = 200) -> list[ConflictLine]:
     """Conflicts, unresolved first, then newest first, each described."""
     winner, winner_device, resolver = aliased(SyncOp), aliased(Device), aliased(User)
+    person, winner_person = aliased(User), aliased(User)
     rows = session.execute(
-        select(SyncOp, Device.name, winner, winner_device.name, ConflictResolution, resolver)
-        .join(Device, Device.id == SyncOp.device_id)
+        select(
+            SyncOp,
+            Device.name,
+            person,
+            winner,
+            winner_device.name,
+            winner_person,
+            ConflictResolution,
+            resolver,
+        )
+        .outerjoin(Device, Device.id == SyncOp.device_id)
+        .outerjoin(person, person.id == SyncOp.user_id)
         .outerjoin(winner, winner.op_id == SyncOp.blocked_by_op_id)
         .outerjoin(winner_device, winner_device.id == winner.device_id)
+        .outerjoin(winner_person, winner_person.id == winner.user_id)
         .outerjoin(ConflictResolution, ConflictResolution.op_id == SyncOp.op_id)
         .outerjoin(resolver, resolver.id == ConflictResolution.resolved_by_user_id)
         .where(SyncOp.status == OpStatus.CONFLICT)
@@ -122,15 +141,15 @@ def list_(session: Session, *, limit: int = 200) -> list[ConflictLine]:
         .limit(limit)
     ).all()
     lines = []
-    for op, device_name, won, won_device, resolution, by in rows:
+    for op, device_name, who, won, won_device, won_person, resolution, by in rows:
         subject, attendee = describe(session, op.subject_key)
         lines.append(
             ConflictLine(
                 op_id=op.op_id,
                 type=op.type,
                 occurred_at=op.occurred_at,
-                device_name=device_name,
-                won_by_device=won_device,
+                who=_side(device_name, who),
+                won_by=None if won is None else _side(won_device, won_person),
                 won_at=won.occurred_at if won is not None else None,
                 reason=op.reason,
                 message=op.message,

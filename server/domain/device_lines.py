@@ -11,11 +11,20 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Subquery, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.wire import OpStatus
-from server.db.models import Branch, ConflictResolution, Device, Event, Promoter, SyncOp
+from server.db.models import (
+    Branch,
+    ConflictResolution,
+    Device,
+    Event,
+    Promoter,
+    SyncOp,
+    TicketScan,
+)
+from server.db.models.enums import ScanOutcome
 
 
 @dataclass(frozen=True)
@@ -32,11 +41,22 @@ class DeviceLine:
     revoked_at: datetime | None
     clock_offset_ms: int | None
     pending_conflicts: int
+    refused_scans: int
 
     @property
     def revoked(self) -> bool:
         """True once the device's token is refused."""
         return self.revoked_at is not None
+
+
+def refused_scans_by_device() -> Subquery:
+    """Per device, the codes its door refused (refused ticket ops and `scan.refused` facts)."""
+    return (
+        select(TicketScan.device_id, func.count().label("n"))
+        .where(TicketScan.outcome == ScanOutcome.REFUSED, TicketScan.device_id.is_not(None))
+        .group_by(TicketScan.device_id)
+        .subquery()
+    )
 
 
 def _promoter_scope(promoter_id: uuid.UUID) -> ColumnElement[bool]:
@@ -58,12 +78,14 @@ def list_lines(
         .group_by(SyncOp.device_id)
         .subquery()
     )
+    refused = refused_scans_by_device()
     query = (
-        select(Device, Event.name, Branch.name, Promoter.name, pending.c.n)
+        select(Device, Event.name, Branch.name, Promoter.name, pending.c.n, refused.c.n)
         .outerjoin(Event, Event.id == Device.event_id)
         .outerjoin(Branch, Branch.id == Device.branch_id)
         .outerjoin(Promoter, Promoter.id == Device.promoter_id)
         .outerjoin(pending, pending.c.device_id == Device.id)
+        .outerjoin(refused, refused.c.device_id == Device.id)
         .order_by(Device.revoked_at.is_not(None), Device.created_at.desc(), Device.id)
     )
     if promoter_id is not None:
@@ -71,7 +93,8 @@ def list_lines(
     if event_id is not None:
         query = query.where(Device.event_id == event_id)
     lines = []
-    for device, event_name, branch_name, promoter_name, conflicts in session.execute(query):
+    rows = session.execute(query)
+    for device, event_name, branch_name, promoter_name, conflicts, refusals in rows:
         if event_name is not None:
             where = f"Event: {event_name}"
         elif branch_name is not None:
@@ -90,6 +113,7 @@ def list_lines(
                 revoked_at=device.revoked_at,
                 clock_offset_ms=device.clock_offset_ms,
                 pending_conflicts=int(conflicts or 0),
+                refused_scans=int(refusals or 0),
             )
         )
     return lines

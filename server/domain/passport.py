@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from core.passport import NewStamp, Totals, after_stamps
 from core.perks import PERK_REWARD_TYPES, PERK_VALIDITY_KEY
 from core.tiers import DEFAULT_POINT_TIERS, PointTier, point_tier_finder, point_tier_for
 from core.tokens import TokenKind, issue_token
@@ -210,81 +212,104 @@ def award_stamps(
     """Award many stamps at once (a sync batch); one result per request, in order.
 
     Each (user, event) is stamped once ever: a request for a pair that already
-    has a stamp returns that stamp. Events that are not passport-enabled change
-    nothing (`stamp=None`). The profiles are locked first, in user order, so
-    concurrent batches serialize per user and cannot deadlock, and the
-    (user, event) checks below cannot race; a caller that already holds them
-    (from `lock_profiles`) passes them in. Stamps are inserted and totals
-    updated in one statement each, whatever the number of requests.
+    has a stamp returns that stamp, and a stamp takes the earliest time asked
+    for it (a late scan that sorts first holds the stamp, dated by its own
+    time). Events that are not passport-enabled change nothing (`stamp=None`).
+    The profiles are locked first, in user order, so concurrent batches
+    serialize per user and cannot deadlock, and the (user, event) checks below
+    cannot race; a caller that already holds them (from `lock_profiles`)
+    passes them in. Stamps are inserted, re-dated and totals updated in one
+    statement each, whatever the number of requests.
     """
     events = {event_id: session.get(Event, event_id) for event_id in {r.event_id for r in requests}}
     if any(event is None for event in events.values()):
         raise NotFound("no such event")
+    enabled = {
+        event_id for event_id, event in events.items() if event and event.is_soca_passport_enabled
+    }
     users = {request.user_id for request in requests}
     if profiles is None or not users <= profiles.keys():
         profiles = lock_profiles(session, users)
-    stamps = {(stamp.user_id, stamp.event_id): stamp for stamp in _held_stamps(session, users)}
-    countries = {(stamp.user_id, stamp.country_code) for stamp in stamps.values()}
-    tiers = load_point_tiers(session)
+    held = {(stamp.user_id, stamp.event_id): stamp for stamp in _held_stamps(session, users)}
+    plan = _plan_awards(requests, events, held, source)
     previous = {user_id: profiles[user_id].current_tier for user_id in users}
-    totals = {
-        user_id: _Totals(
-            profiles[user_id].total_points,
-            profiles[user_id].total_events,
-            profiles[user_id].total_countries,
-            profiles[user_id].updated_at,
+    tiers = load_point_tiers(session)
+    _write_awards(session, plan, held, profiles, tiers)
+    results: list[AwardResult] = []
+    for request, created in zip(requests, plan.created, strict=True):
+        profile = profiles[request.user_id]
+        results.append(
+            AwardResult(
+                plan.stamps.get((request.user_id, request.event_id))
+                if request.event_id in enabled
+                else None,
+                profile,
+                created,
+                previous[request.user_id] if created else profile.current_tier,
+                profile.current_tier,
+            )
         )
-        for user_id in users
-    }
-    new_stamps: list[StampInfo] = []
-    created_for: list[bool] = []
+    return _unlock_perks(session, results, profiles, previous, tiers)
+
+
+@dataclass
+class _AwardPlan:
+    """What a batch of requests does: stamps held afterwards, the new and the re-dated ones."""
+
+    stamps: dict[tuple[uuid.UUID, uuid.UUID], StampInfo]
+    new: dict[tuple[uuid.UUID, uuid.UUID], StampInfo] = field(default_factory=dict)
+    redated: dict[tuple[uuid.UUID, uuid.UUID], StampInfo] = field(default_factory=dict)
+    created: list[bool] = field(default_factory=list)
+    updated_at: dict[uuid.UUID, datetime] = field(default_factory=dict)
+
+
+def _plan_awards(
+    requests: list[StampRequest],
+    events: dict[uuid.UUID, Event | None],
+    held: dict[tuple[uuid.UUID, uuid.UUID], StampInfo],
+    source: str,
+) -> _AwardPlan:
+    plan = _AwardPlan(stamps=dict(held))
     for request in requests:
         event = events[request.event_id]
         assert event is not None
-        existing = stamps.get((request.user_id, request.event_id))
-        if not event.is_soca_passport_enabled or existing is not None:
-            created_for.append(False)
+        key = (request.user_id, request.event_id)
+        existing = plan.stamps.get(key)
+        plan.created.append(event.is_soca_passport_enabled and existing is None)
+        if not event.is_soca_passport_enabled:
             continue
-        country = event.country_code or UNKNOWN_COUNTRY
+        if existing is not None:
+            if request.when < existing.created_at:
+                earlier = replace(existing, created_at=request.when)
+                plan.stamps[key] = earlier
+                (plan.new if key in plan.new else plan.redated)[key] = earlier
+            continue
         stamp = StampInfo(
             id=uuid.uuid4(),
             user_id=request.user_id,
             event_id=request.event_id,
-            country_code=country,
+            country_code=event.country_code or UNKNOWN_COUNTRY,
             carnival_circuit=event.carnival_circuit,
             points_earned=event.stamp_points_default,
             source=source,
             created_at=request.when,
         )
-        new_stamps.append(stamp)
-        stamps[(request.user_id, request.event_id)] = stamp
-        total = totals[request.user_id]
-        total.points += stamp.points_earned
-        total.events += 1
-        total.countries += int((request.user_id, country) not in countries)
-        total.updated_at = request.when
-        countries.add((request.user_id, country))
-        created_for.append(True)
-    _write_awards(session, new_stamps, profiles, totals, tiers)
-    results: list[AwardResult] = []
-    for request, created in zip(requests, created_for, strict=True):
-        event = events[request.event_id]
-        assert event is not None
-        profile = profiles[request.user_id]
-        held = stamps.get((request.user_id, request.event_id))
-        before = previous[request.user_id] if created else profile.current_tier
-        results.append(
-            AwardResult(
-                held if event.is_soca_passport_enabled else None,
-                profile,
-                created,
-                before,
-                profile.current_tier,
-            )
-        )
-    for user_id in users:
+        plan.stamps[key] = plan.new[key] = stamp
+        plan.updated_at[request.user_id] = request.when
+    return plan
+
+
+def _unlock_perks(
+    session: Session,
+    results: list[AwardResult],
+    profiles: dict[uuid.UUID, ProfileState],
+    previous: dict[uuid.UUID, str],
+    tiers: list[PointTier],
+) -> list[AwardResult]:
+    """Give the perks of tiers newly reached, dated by the latest stamp that reached them."""
+    for user_id, before in previous.items():
         profile = profiles[user_id]
-        if profile.current_tier == previous[user_id]:
+        if profile.current_tier == before:
             continue
         when = max(
             r.stamp.created_at for r in results if r.created and r.stamp and r.profile is profile
@@ -299,16 +324,6 @@ def award_stamps(
     return results
 
 
-@dataclass(slots=True)
-class _Totals:
-    """A profile's running totals while a batch is awarded."""
-
-    points: int
-    events: int
-    countries: int
-    updated_at: datetime
-
-
 def _held_stamps(session: Session, users: set[uuid.UUID]) -> list[StampInfo]:
     """Every stamp the users already hold (Core rows: a batch reads hundreds)."""
     table = PassportStamp.__table__
@@ -321,39 +336,55 @@ def _held_stamps(session: Session, users: set[uuid.UUID]) -> list[StampInfo]:
 
 def _write_awards(
     session: Session,
-    new_stamps: list[StampInfo],
+    plan: _AwardPlan,
+    held: dict[tuple[uuid.UUID, uuid.UUID], StampInfo],
     profiles: dict[uuid.UUID, ProfileState],
-    totals: dict[uuid.UUID, _Totals],
     tiers: list[PointTier],
 ) -> None:
-    """Insert the new stamps and set the stamped profiles' totals and tiers, set-based."""
-    if not new_stamps:
+    """Insert the new stamps, re-date earlier ones, set the stamped profiles' totals, set-based."""
+    if plan.redated:
+        session.flush()
+        rows = [{"id": stamp.id, "created_at": stamp.created_at} for stamp in plan.redated.values()]
+        update_rows(session, PassportStamp, "id", rows)
+    if not plan.new:
         return
     session.flush()  # the profiles' own pending changes go first
-    insert_records(session, PassportStamp, new_stamps)
-    changed = []
+    insert_records(session, PassportStamp, list(plan.new.values()))
     tier_for = point_tier_finder(tiers)
-    for user_id in {stamp.user_id for stamp in new_stamps}:
-        total = totals[user_id]
-        values = {
-            "total_points": total.points,
-            "total_events": total.events,
-            "total_countries": total.countries,
-            "current_tier": tier_for(total.points).name,
-            "updated_at": total.updated_at,
-        }
+    new_by_user: dict[uuid.UUID, list[NewStamp]] = defaultdict(list)
+    for stamp in plan.new.values():
+        new_by_user[stamp.user_id].append(NewStamp(stamp.points_earned, stamp.country_code))
+    countries_held: dict[uuid.UUID, set[str]] = defaultdict(set)
+    for stamp in held.values():
+        countries_held[stamp.user_id].add(stamp.country_code)
+    changed = []
+    for user_id, new in new_by_user.items():
         profile = profiles[user_id]
-        for name, value in values.items():
-            setattr(profile, name, value)
-        loaded = session.identity_map.get(identity_key(PassportProfile, profile.id))
-        if loaded is not None:
-            # The row is written below in bulk: keep a loaded object in step without
-            # making it dirty (a flush would write the profile again).
-            for name, value in values.items():
-                set_committed_value(loaded, name, value)
+        before = Totals(profile.total_points, profile.total_events, profile.total_countries)
+        held_here = countries_held[user_id]
+        totals = after_stamps(before, new, countries_held=held_here, tier_for=tier_for)
+        values = {
+            "total_points": totals.points,
+            "total_events": totals.events,
+            "total_countries": totals.countries,
+            "current_tier": totals.tier,
+            "updated_at": plan.updated_at[user_id],
+        }
+        _set_profile(session, profile, values)
         changed.append({"id": profile.id, **values})
         touch(session, "passports", str(user_id), user_id=user_id)
     update_rows(session, PassportProfile, "id", changed)
+
+
+def _set_profile(session: Session, profile: ProfileState, values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        setattr(profile, name, value)
+    loaded = session.identity_map.get(identity_key(PassportProfile, profile.id))
+    if loaded is not None:
+        # The row is written in bulk: keep a loaded object in step without making it
+        # dirty (a flush would write the profile again).
+        for name, value in values.items():
+            set_committed_value(loaded, name, value)
 
 
 def award_stamp_for_event_scan(

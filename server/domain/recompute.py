@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.cards import EntryKind, replay
+from core.passport import add_points
 from core.tiers import point_tier_for
 from server.db.models import (
     EventReward,
@@ -86,7 +87,7 @@ def _compare(
 def _passports(session: Session, report: RecomputeReport, fix: bool) -> None:
     tiers = load_point_tiers(session)
     totals = {
-        user_id: (int(points), int(events), int(countries))
+        user_id: (add_points(0, int(points)), int(events), int(countries))
         for user_id, points, events, countries in session.execute(
             select(
                 PassportStamp.user_id,

@@ -11,6 +11,14 @@ kiosk knew (it showed amber or red, or — when it did not say — the earlier o
 came from the same device), `conflict` when offline devices disagreed (it
 showed green for something another device had already done). Static
 refusals (bad token, wrong event, ...) are `rejected` and never change.
+
+A card's `pass.unstamp` withdraws one `pass.stamp` of the same card: the
+card is replayed as if that stamp had never been made (wherever the two sort),
+the stamp becomes a `duplicate` (`stamp_undone`), a later unstamp of it a
+`duplicate` (`already_undone`), and a claim that only had its full card thanks
+to a withdrawn stamp loses as a `conflict` (a prize handed out on a card that
+was not full). An unstamp naming no stamp of this card is `rejected`
+(`unknown_stamp`) until that stamp arrives: the card is then decided again.
 """
 
 from __future__ import annotations
@@ -43,6 +51,7 @@ STATIC_REASONS = frozenset(
         Reason.WRONG_BRANCH,
         Reason.OUT_OF_SCOPE,
         Reason.INVALID_OP,
+        Reason.IMPLAUSIBLE_TIME,
     }
 )
 
@@ -60,6 +69,7 @@ class OpFact:
     static_reason: Reason | None = None
     gate: str | None = None
     entry_id: uuid.UUID | None = None
+    undoes: uuid.UUID | None = None
 
     @cached_property
     def order(self) -> tuple[datetime, int, int, int]:
@@ -155,6 +165,14 @@ def decide_purchase(
     return decisions, winner
 
 
+#: The kind of a card fact that withdraws a stamp (stamps and claims are `EntryKind`s).
+UNSTAMP = "UNSTAMP"
+
+
+def _when(fact: OpFact) -> str:
+    return fact.occurred_at.strftime("%H:%M UTC on %d %b")
+
+
 def decide_card(
     facts: Sequence[OpFact], *, max_stamps: int, inactivity_days: int
 ) -> tuple[list[Decision], CardState]:
@@ -163,7 +181,18 @@ def decide_card(
     Facts without an op id are direct ledger entries (HQ, the web): they are
     replayed in their place like any other and get no decision of their own
     (their slot in the result is an `applied` or `rejected` placeholder).
+    Unstamps withdraw their stamp from the replay (see the module notes).
     """
+    stamps = {
+        fact.op_id: fact
+        for fact in facts
+        if fact.kind == EntryKind.STAMP and fact.op_id is not None and fact.static_reason is None
+    }
+    undone: dict[uuid.UUID, OpFact] = {}
+    for fact in facts:
+        if fact.kind == UNSTAMP and fact.static_reason is None and fact.undoes in stamps:
+            undone.setdefault(fact.undoes, fact)  # the first in order withdraws it
+    would_count = _claims_counted(facts, max_stamps, inactivity_days) if undone else set()
     state = CardState()
     last_applied: OpFact | None = None
     decisions = []
@@ -171,27 +200,84 @@ def decide_card(
         static = _static(fact)
         if static is not None:
             decisions.append(static)
-            continue
-        step = apply_entry(
-            state,
-            EntryKind(fact.kind),
-            fact.occurred_at,
-            max_stamps=max_stamps,
-            inactivity_days=inactivity_days,
-        )
-        if step.refused is not None:
-            context = {"current": state.current_stamps, "max": max_stamps}
-            decisions.append(_demote(fact, last_applied, step.refused, **context))
-            continue
-        state = step.state
-        last_applied = fact
-        decisions.append(
-            Decision(
-                OpStatus.APPLIED,
-                effects={
-                    "current_stamps": state.current_stamps,
-                    "rewards_claimed": state.rewards_claimed,
-                },
+        elif fact.kind == UNSTAMP:
+            decisions.append(_decide_unstamp(fact, stamps, undone, state))
+        elif fact.op_id is not None and fact.op_id in undone:
+            withdrawer = undone[fact.op_id]
+            decisions.append(
+                Decision(
+                    OpStatus.DUPLICATE,
+                    Reason.STAMP_UNDONE,
+                    {"when": _when(withdrawer)},
+                    withdrawer,
+                )
             )
-        )
+        else:
+            step = apply_entry(
+                state,
+                EntryKind(fact.kind),
+                fact.occurred_at,
+                max_stamps=max_stamps,
+                inactivity_days=inactivity_days,
+            )
+            if step.refused is None:
+                state, last_applied = step.state, fact
+                decisions.append(Decision(OpStatus.APPLIED, effects=_figures(state)))
+                continue
+            context = {"current": state.current_stamps, "max": max_stamps}
+            if fact.op_id in would_count:
+                # Its full card held a stamp withdrawn since: a prize given on a card not full.
+                blocker = _withdrawal_before(fact, stamps, undone)
+                decisions.append(Decision(OpStatus.CONFLICT, step.refused, context, blocker))
+            else:
+                decisions.append(_demote(fact, last_applied, step.refused, **context))
     return decisions, state
+
+
+def _figures(state: CardState) -> dict[str, Any]:
+    return {"current_stamps": state.current_stamps, "rewards_claimed": state.rewards_claimed}
+
+
+def _decide_unstamp(
+    fact: OpFact,
+    stamps: dict[uuid.UUID, OpFact],
+    undone: dict[uuid.UUID, OpFact],
+    state: CardState,
+) -> Decision:
+    if fact.undoes is None or fact.undoes not in stamps:
+        return Decision(OpStatus.REJECTED, Reason.UNKNOWN_STAMP)
+    first = undone[fact.undoes]
+    if first is not fact:
+        return Decision(OpStatus.DUPLICATE, Reason.ALREADY_UNDONE, {"when": _when(first)}, first)
+    return Decision(OpStatus.APPLIED, effects={"undoes": str(fact.undoes), **_figures(state)})
+
+
+def _claims_counted(
+    facts: Sequence[OpFact], max_stamps: int, inactivity_days: int
+) -> set[uuid.UUID]:
+    """The claims the card would count had no stamp been withdrawn."""
+    state = CardState()
+    counted: set[uuid.UUID] = set()
+    for fact in facts:
+        if fact.static_reason is not None or fact.kind == UNSTAMP:
+            continue
+        kind = EntryKind(fact.kind)
+        step = apply_entry(
+            state, kind, fact.occurred_at, max_stamps=max_stamps, inactivity_days=inactivity_days
+        )
+        if step.refused is None:
+            state = step.state
+            if kind is EntryKind.CLAIM and fact.op_id is not None:
+                counted.add(fact.op_id)
+    return counted
+
+
+def _withdrawal_before(
+    claim: OpFact, stamps: dict[uuid.UUID, OpFact], undone: dict[uuid.UUID, OpFact]
+) -> OpFact:
+    """The unstamp that withdrew the latest withdrawn stamp before `claim` (else the first)."""
+    before = [stamp_id for stamp_id in undone if stamps[stamp_id].order < claim.order]
+    if not before:
+        return min(undone.values(), key=lambda fact: fact.order)
+    latest = max(before, key=lambda stamp_id: stamps[stamp_id].order)
+    return undone[latest]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated
 
@@ -62,3 +63,18 @@ def test_text_problem_names_the_fault_in_words() -> None:
     assert limits.text_problem("ab", limits.HANDLE) == "Use at least 3 characters."
     problem = limits.text_problem("a\x00b", limits.GATE)
     assert problem is not None and "U+0000" in problem
+
+
+def test_the_op_time_window_refuses_absurd_instants_without_converting_them() -> None:
+    now = datetime(2026, 2, 14, 21, 0, tzinfo=UTC)
+    for text in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "2019-12-31T23:59Z"):
+        assert not limits.OP_TIME.contains(datetime.fromisoformat(text), now)
+    assert not limits.OP_TIME.contains(now + timedelta(days=1, seconds=1), now)
+    assert limits.OP_TIME.contains(now + timedelta(hours=23), now)
+    assert limits.OP_TIME.contains(datetime(2020, 1, 1, tzinfo=UTC), now)
+
+
+def test_a_raw_device_clock_may_be_reset_to_the_epoch() -> None:
+    now = datetime(2026, 2, 14, 21, 0, tzinfo=UTC)
+    assert limits.DEVICE_CLOCK.contains(datetime(1970, 1, 1, 0, 0, 9, tzinfo=UTC), now)
+    assert not limits.DEVICE_CLOCK.contains(datetime.fromisoformat("0001-01-01T00:00+14:00"), now)

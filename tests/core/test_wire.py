@@ -441,6 +441,7 @@ def test_extra_fields_inside_an_op_payload_reject_only_that_op() -> None:
         parse_payload(push.ops[1])
 
 
+_PRINTABLE = st.characters(exclude_categories=("Cc", "Cs"))
 offsets = st.integers(-14 * 60, 14 * 60).map(lambda m: timezone(timedelta(minutes=m)))
 aware = st.datetimes(
     min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=offsets
@@ -452,8 +453,8 @@ aware = st.datetimes(
     seq=st.integers(0, 2**63 - 1),
     occurred_at=aware,
     device_clock=aware,
-    gate=st.text(max_size=100),
-    qr=st.text(min_size=1, max_size=300),
+    gate=st.text(_PRINTABLE, max_size=60),
+    qr=st.text(_PRINTABLE, min_size=1, max_size=300),
 )
 def test_any_valid_op_survives_json(
     seq: int, occurred_at: datetime, device_clock: datetime, gate: str, qr: str
@@ -534,3 +535,22 @@ def test_pass_unstamp_names_the_stamp_it_undoes() -> None:
     op = build_op(payload, seq=2, occurred_at=NOW, device_clock=NOW)
     assert op.type.value == "pass.unstamp"
     assert op.payload["undoes"] == str(stamp)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("gate", "x" * 61), ("gate", "Gate\x001"), ("qr", "ABC\x00"), ("qr", "A\nB"), ("qr", "")],
+)
+def test_payload_text_takes_the_declared_limits(field: str, value: str) -> None:
+    data = {"qr": QR, "event_id": str(EVENT), "gate": "A", field: value}
+    with pytest.raises(InvalidPayloadError, match=field):
+        parse_payload(Op.model_validate(an_op(payload=data)))
+
+
+def test_a_checkin_note_keeps_its_lines_but_not_control_characters() -> None:
+    base = {"ticket_id": str(uuid.uuid4()), "event_id": str(EVENT), "gate": "A"}
+    fine = an_op(type="ticket.manual_checkin", payload={**base, "note": "phone died\nlooked up"})
+    assert isinstance(parse_payload(Op.model_validate(fine)), ManualCheckinPayload)
+    bad = an_op(type="ticket.manual_checkin", payload={**base, "note": "x\x00"})
+    with pytest.raises(InvalidPayloadError, match="note"):
+        parse_payload(Op.model_validate(bad))

@@ -67,6 +67,9 @@ class SyncOp(Base):
     and re-decided together when a late op sorts before ones already applied.
     `first_*` is what the first push was told (a replay gets it again);
     `status`, `reason`, `message`, `effects` and `blocked_by_op_id` are current.
+    A decision made online through the API (a prize confirmed by a manager) is
+    an op too, so it is ordered and re-decided with the offline ones: it has
+    `seq` 0, the calling `user_id` and/or `device_id`.
     """
 
     __tablename__ = "sync_ops"
@@ -78,7 +81,8 @@ class SyncOp(Base):
     )
 
     op_id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
-    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("devices.id"))
+    device_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("devices.id"))
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     seq: Mapped[int] = mapped_column(BigInteger())
     type: Mapped[str] = mapped_column(String(40))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())

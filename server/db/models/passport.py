@@ -6,7 +6,17 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, func, text
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.models.base import Base, created_at, one_of, updated_at, uuid_pk
@@ -32,7 +42,8 @@ class PassportProfile(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), unique=True)
     handle: Mapped[str] = mapped_column(String(50), unique=True)
     qr_token: Mapped[str | None] = mapped_column(Text())
-    total_points: Mapped[int] = mapped_column(Integer(), default=0, server_default=text("0"))
+    # BIGINT, and saturating at core.limits.PASSPORT_POINTS: a total never overflows.
+    total_points: Mapped[int] = mapped_column(BigInteger(), default=0, server_default=text("0"))
     current_tier: Mapped[str] = mapped_column(
         String(20), default="BRONZE", server_default=text("'BRONZE'")
     )

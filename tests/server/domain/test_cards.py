@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
+from core.cards import CardState, EntryKind
 from core.reasons import Reason
 from server.db.models.enums import PassStatus
 from server.domain import cards
@@ -206,3 +207,26 @@ def test_unknown_offer_and_unknown_customer_are_refused(session: Session) -> Non
     with pytest.raises(ReasonError) as no_user:
         cards.add_stamp(session, offer_id=offer.id, user_id=uuid.uuid4(), occurred_at=T0)
     assert no_user.value.reason is Reason.UNKNOWN_PASSPORT
+
+
+def test_write_back_keeps_direct_entries_and_swaps_the_op_entries_counted(
+    session: Session,
+) -> None:
+    offer, user = make_offer(session), make_user(session)
+    _stamps(session, offer.id, user.id, 1)  # a direct entry (no op)
+    card = cards.get_or_create_pass(session, offer_id=offer.id, user_id=user.id)
+    one, two = uuid.uuid4(), uuid.uuid4()
+
+    def entry(op_id: uuid.UUID, minute: int) -> cards.OpEntry:
+        return cards.OpEntry(op_id, EntryKind.STAMP, T0 + timedelta(minutes=minute), None, 1)
+
+    state = CardState(2, 0, T0 + timedelta(minutes=5))
+    cards.write_back(
+        session, card, state=state, entries=cards.ledger(session, card.id), counted=[entry(one, 5)]
+    )
+    cards.write_back(
+        session, card, state=state, entries=cards.ledger(session, card.id), counted=[entry(two, 6)]
+    )
+    ledger = cards.ledger(session, card.id)
+    assert [row.op_id for row in ledger] == [None, two]
+    assert (card.current_stamps, card.rewards_claimed) == (2, 0)

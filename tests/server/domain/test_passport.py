@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core import limits
 from core.tokens import TokenKind, verify_token
 from server.db.models import PassportReward, PassportStamp
 from server.db.models.enums import PassportRewardStatus
@@ -176,3 +177,43 @@ def test_awarding_is_idempotent_in_any_order(
         assert profile.total_countries == 4
         assert profile.current_tier == "GOLD"
         outer.rollback()
+
+
+def test_a_stamp_takes_the_earliest_time_asked_for_it(session: Session) -> None:
+    user = make_user(session)
+    event = make_event(session)
+    later = passport.award_stamp_for_event_scan(
+        session, user_id=user.id, event_id=event.id, now=T0 + timedelta(hours=2)
+    )
+    earlier = passport.award_stamp_for_event_scan(
+        session, user_id=user.id, event_id=event.id, now=T0
+    )
+    assert not earlier.created and earlier.stamp is not None and later.stamp is not None
+    assert earlier.stamp.id == later.stamp.id and earlier.stamp.created_at == T0
+    again = passport.award_stamp_for_event_scan(
+        session, user_id=user.id, event_id=event.id, now=T0 + timedelta(hours=5)
+    )
+    assert again.stamp is not None and again.stamp.created_at == T0
+    stored = session.scalar(
+        select(PassportStamp.created_at).where(PassportStamp.user_id == user.id)
+    )
+    assert stored == T0
+    profile = passport.get_profile(session, user_id=user.id)
+    assert profile is not None and profile.total_events == 1
+
+
+def test_points_beyond_the_int32_range_add_up_and_saturate_at_the_cap(session: Session) -> None:
+    user = make_user(session)
+    events = [make_event(session, points=2_147_483_647) for _ in range(2)]
+    for event in events:
+        passport.award_stamp_for_event_scan(session, user_id=user.id, event_id=event.id, now=T0)
+    profile = passport.get_profile(session, user_id=user.id)
+    assert profile is not None
+    session.refresh(profile)
+    assert profile.total_points == 2 * 2_147_483_647
+    profile.total_points = limits.PASSPORT_POINTS.maximum - 1
+    session.flush()
+    third = make_event(session, points=2_147_483_647)
+    passport.award_stamp_for_event_scan(session, user_id=user.id, event_id=third.id, now=T0)
+    session.refresh(profile)
+    assert profile.total_points == limits.PASSPORT_POINTS.maximum

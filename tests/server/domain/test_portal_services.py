@@ -278,7 +278,7 @@ def test_conflicts_name_their_ticket_and_attendee_and_are_resolved_with_a_note(
     [line] = conflicts.list_(session)
     assert line.subject == f"Ticket {ticket.code} (Kes B) at Soca Sunrise"
     assert line.attendee == "@kes · kes@example.com"
-    assert (line.device_name, line.won_by_device, line.resolution) == ("Gate 2", "Gate 1", None)
+    assert (line.who, line.won_by, line.resolution) == ("Gate 2", "Gate 1", None)
     assert owner.id == ticket.user_id
     pending = {d.name: d.pending_conflicts for d in device_lines.list_lines(session)}
     assert pending == {"Gate 1": 0, "Gate 2": 1}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import random
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -32,11 +33,18 @@ from server.db.models import (
     TicketScan,
 )
 from server.settings import ServerSettings
-from server.sync import push as push_module
 from server.sync.decide import OpFact
-from server.sync.push import push
+from server.sync.push import oplog, push
 from tests.server.factories import T0
-from tests.server.sync.world import World, build_world, card_op, checkin_op, request, scan_op
+from tests.server.sync.world import (
+    World,
+    build_world,
+    card_op,
+    checkin_op,
+    request,
+    scan_op,
+    unstamp_op,
+)
 
 SETTINGS = ServerSettings(database_url="sqlite://", PASS_INACTIVITY_EXPIRATION_DAYS=90)
 EXAMPLES = int(os.environ.get("SOCA_CONVERGENCE_EXAMPLES", "200"))
@@ -44,7 +52,7 @@ EXAMPLES = int(os.environ.get("SOCA_CONVERGENCE_EXAMPLES", "200"))
 # (kind, device 0-2, subject 0-2, minute, verdict); minutes collide on purpose (ties).
 op_specs = st.lists(
     st.tuples(
-        st.sampled_from(["scan", "scan", "checkin", "stamp", "stamp", "stamp", "claim"]),
+        st.sampled_from(["scan", "scan", "checkin", "stamp", "stamp", "stamp", "claim", "unstamp"]),
         st.integers(0, 2),
         st.integers(0, 2),
         st.integers(0, 12),
@@ -55,18 +63,30 @@ op_specs = st.lists(
 )
 
 
+#: What an unstamp undoes when no stamp was made before it in the list: a stamp never sent.
+NEVER_SENT = uuid.UUID(int=13)
+
+
 def make_ops(world: World, specs: list[tuple[str, int, int, int, str | None]]) -> list[Op]:
+    """Ops from specs; an unstamp undoes the latest stamp listed before it on its card (else
+    on any card, else one never sent), wherever either sorts."""
     world.seqs.clear()
     ops = []
+    stamps: dict[int, list[uuid.UUID]] = {}
     for kind, device, subject, minute, verdict in specs:
+        door, branch, user = world.doors[device], world.branches[device], world.users[subject]
         if kind == "scan":
-            ops.append(scan_op(world, world.doors[device], world.tickets[subject], minute, verdict))
+            ops.append(scan_op(world, door, world.tickets[subject], minute, verdict))
         elif kind == "checkin":
-            ops.append(checkin_op(world, world.doors[device], world.tickets[subject], minute))
+            ops.append(checkin_op(world, door, world.tickets[subject], minute))
+        elif kind == "unstamp":
+            every = [op_id for made in stamps.values() for op_id in made]
+            undoes = (stamps.get(subject) or every or [NEVER_SENT])[-1]
+            ops.append(unstamp_op(world, branch, user, undoes, minute))
         else:
-            ops.append(
-                card_op(world, world.branches[device], world.users[subject], kind, minute, verdict)
-            )
+            ops.append(card_op(world, branch, user, kind, minute, verdict))
+            if kind == "stamp":
+                stamps.setdefault(subject, []).append(ops[-1].op_id)
     return ops
 
 
@@ -208,7 +228,7 @@ def test_negative_control_first_to_arrive_is_caught(
     expected = in_order_state(session, world, ops, owner)
     assert arrival_state() == expected  # the real implementation converges
 
-    real_fact = push_module._fact
+    real_fact = oplog.fact
 
     def first_to_arrive(row: SyncOp) -> OpFact:
         fact = real_fact(row)
@@ -224,7 +244,7 @@ def test_negative_control_first_to_arrive_is_caught(
             fact.gate,
         )
 
-    monkeypatch.setattr(push_module, "_fact", first_to_arrive)
+    monkeypatch.setattr(oplog, "fact", first_to_arrive)
     wrong = arrival_state()
     # Which op won the ticket and which card ops counted differ, not just times.
     assert wrong["ops"] != expected["ops"]

@@ -16,9 +16,12 @@ from core.wire import (
     PackageActivatePayload,
     PassClaimPayload,
     PassStampPayload,
+    PassUnstampPayload,
     PushRequest,
+    ScanRefusedPayload,
     TicketScanPayload,
     build_op,
+    code_digest,
 )
 from server.db.models import Branch, Device, Offer, Ticket, User
 from server.domain import accounts, passport, tickets
@@ -128,6 +131,40 @@ def card_op(
         occurred_at=when,
         device_clock=when,
     )
+
+
+def unstamp_op(world: World, device: Device, user: User, undoes: uuid.UUID, minute: float) -> Op:
+    """A `pass.unstamp` op withdrawing the stamp op `undoes`."""
+    when = T0 + timedelta(minutes=minute)
+    return build_op(
+        PassUnstampPayload(qr=world.passport_qr[user.id], offer_id=world.offer.id, undoes=undoes),
+        seq=_next_seq(world, device),
+        occurred_at=when,
+        device_clock=when,
+    )
+
+
+def refused_op(
+    world: World, device: Device, code: str, minute: float, reason: str = "bad_signature"
+) -> Op:
+    """A `scan.refused` op: the door turned `code` away."""
+    when = T0 + timedelta(minutes=minute)
+    return build_op(
+        ScanRefusedPayload(
+            event_id=world.event_id,
+            gate="Gate 1",
+            reason=reason,  # type: ignore[arg-type]
+            code_digest=code_digest(code),
+        ),
+        seq=_next_seq(world, device),
+        occurred_at=when,
+        device_clock=when,
+    )
+
+
+def at(op: Op, when: datetime) -> Op:
+    """The op with both its times moved to `when`."""
+    return op.model_copy(update={"occurred_at": when, "device_clock": when})
 
 
 def activate_op(world: World, device: Device, qr: str, minute: float) -> Op:

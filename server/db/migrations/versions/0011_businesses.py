@@ -6,7 +6,7 @@ inactivity job expired (the card's history); `job_runs` claims one slot of
 a schedule for one server process.
 
 Revision ID: 0011
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-02 12:54:19
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import server.db.types
 
 revision: str = '0011'
-down_revision: str | None = '0005'
+down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

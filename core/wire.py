@@ -31,17 +31,18 @@ from pydantic import (
     model_validator,
 )
 
+from core import limits
 from core.errors import InvalidPayloadError
 from core.reasons import Reason
 from core.tokens import TokenKind
 
 MAX_OPS_PER_PUSH = 1000
-MAX_QR_LENGTH = 7089  # the most a QR code can hold (version 40, numeric mode)
+MAX_QR_LENGTH = limits.QR_CODE.max_length
 PUBLIC_KEY_BYTES = 32
 
 NonNegativeInt = Annotated[int, Field(ge=0, le=2**63 - 1, strict=True)]
-QrText = Annotated[str, Field(min_length=1, max_length=MAX_QR_LENGTH)]
-Gate = Annotated[str, Field(max_length=100)]
+QrText = Annotated[str, limits.QR_CODE]
+Gate = Annotated[str, limits.GATE]
 #: What the kiosk showed for an op (green admitted/stamped, amber re-entry, red refused).
 #: Optional and never trusted for effects: the server uses it only to tell a re-entry
 #: the kiosk knew about (`duplicate`) from offline devices that disagreed (`conflict`).
@@ -84,7 +85,7 @@ class ManualCheckinPayload(WireModel):
     ticket_id: uuid.UUID
     event_id: uuid.UUID
     gate: Gate
-    note: Annotated[str, Field(max_length=500)] | None = None
+    note: Annotated[str, limits.CHECKIN_NOTE] | None = None
     verdict: Verdict | None = None
 
 
@@ -296,8 +297,10 @@ class EventRow(WireModel):
     venue: str | None = None
     is_soca_passport_enabled: bool = False
     stamp_points_default: NonNegativeInt = 50
-    country_code: Annotated[str, Field(max_length=4)] | None = None
-    carnival_circuit: Annotated[str, Field(max_length=120)] | None = None
+    country_code: Annotated[str, Field(max_length=limits.COUNTRY_CODE.max_length)] | None = None
+    carnival_circuit: (
+        Annotated[str, Field(max_length=limits.CARNIVAL_CIRCUIT.max_length)] | None
+    ) = None
 
 
 class TicketRow(WireModel):
@@ -475,8 +478,8 @@ class PairingCodeResponse(WireModel):
 class PairRequest(WireModel):
     """`POST /devices/pair`: the code and a name for the device."""
 
-    code: Annotated[str, Field(min_length=1, max_length=64)]
-    name: Annotated[str, Field(min_length=1, max_length=100)]
+    code: Annotated[str, limits.PAIRING_CODE]
+    name: Annotated[str, limits.DEVICE_NAME]
 
 
 class PairResponse(WireModel):

@@ -178,6 +178,7 @@ STAMP_POINTS: Final = Whole(0, 10_000)  # points per event stamp
 
 # Passport tiers and perks
 TIER_NAME: Final = Text(20, 1)
+TIER_COUNT: Final = 20  # tiers in one set
 TIER_MIN_POINTS: Final = Whole(0, 100_000_000)
 PERKS: Final = Json(max_depth=4, max_bytes=4096, key=Text(40, 1))
 REWARD_VALID_DAYS: Final = Whole(1, 3650)  # the perks' "reward_valid_days" setting

@@ -12,8 +12,9 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
-from pydantic import AwareDatetime, ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict
 
+from core import limits
 from server.api import tenancy
 from server.api.auth import PolicyRoute, Principal, Role, allow
 from server.api.billing import BillingView
@@ -40,14 +41,14 @@ _EXAMPLE: dict[str, Any] = {
 class EventCreate(RequestModel):
     """A new event; `promoter_id` is HQ's choice (a promoter's events are always its own)."""
 
-    name: Annotated[str, Field(max_length=500)]
+    name: Annotated[str, limits.EVENT_NAME]
     starts_at: AwareDatetime
     ends_at: AwareDatetime | None = None
-    venue: Annotated[str, Field(max_length=500)] | None = None
-    city: Annotated[str, Field(max_length=500)] | None = None
-    country_code: Annotated[str, Field(max_length=20)] | None = None
-    carnival_circuit: Annotated[str, Field(max_length=500)] | None = None
-    stamp_points_default: int = 50
+    venue: Annotated[str, limits.VENUE] | None = None
+    city: Annotated[str, limits.CITY] | None = None
+    country_code: Annotated[str, limits.COUNTRY_CODE] | None = None
+    carnival_circuit: Annotated[str, limits.CARNIVAL_CIRCUIT] | None = None
+    stamp_points_default: Annotated[int, limits.STAMP_POINTS] = 50
     promoter_id: uuid.UUID | None = None
 
     model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
@@ -56,7 +57,7 @@ class EventCreate(RequestModel):
 class EnablePassport(RequestModel):
     """HQ may set the fee when enabling; a promoter sends `{}` or no body."""
 
-    fee_amount_cents: int | None = None
+    fee_amount_cents: Annotated[int, limits.FEE_CENTS] | None = None
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"fee_amount_cents": 1999}]})
 

@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 
+from core import limits
 from server.api import tenancy
 from server.api.auth import PolicyRoute, Principal, Role, allow
 from server.api.deps import DbSession
@@ -26,7 +27,7 @@ class TicketIssue(RequestModel):
     """Who the ticket is for; the holder name defaults to the user's display name."""
 
     user_id: uuid.UUID
-    holder_name: Annotated[str, Field(min_length=1, max_length=120)] | None = None
+    holder_name: Annotated[str, limits.HOLDER_NAME] | None = None
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"user_id": _USER_ID, "holder_name": "Kesha Baptiste"}]}

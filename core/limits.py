@@ -30,7 +30,7 @@ from typing import Final
 from annotated_types import GroupedMetadata
 from pydantic import AfterValidator, Field, StringConstraints
 
-_CENT: Final = Decimal("0.01")
+CENT: Final = Decimal("0.01")  # money's smallest step
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 _NOT_STRUCTURE: Final = bytes(b for b in range(256) if b not in b'"[]{}')
 _OPEN: Final = b"\x01"
@@ -113,7 +113,7 @@ class Money(GroupedMetadata):
             return False
         if not self.minimum <= value <= self.maximum:
             return False
-        return value == value.quantize(_CENT)
+        return value == value.quantize(CENT)
 
     def words(self) -> str:
         """The range in words, for an error message."""
@@ -199,7 +199,8 @@ PACKAGE_ITEMS: Final = 100  # items in one package
 REWARD_NAME: Final = Text(200, 1)
 PRICE: Final = Money(Decimal("0.00"), Decimal("1000000.00"))
 REWARD_AMOUNT: Final = Money(Decimal("0.01"), Decimal("1000000.00"))
-SPEND_AMOUNT: Final = Money(Decimal("0.01"), Decimal("1000000.00"))
+SPEND_AMOUNT: Final = Money(Decimal("0.01"), Decimal("1000000.00"))  # a reward's minimum spend
+TRANSACTION_AMOUNT: Final = Money(Decimal("0.00"), Decimal("1000000.00"))  # one recorded spend
 STOCK: Final = Whole(1, 1_000_000)  # a package's max quantity
 PER_USER: Final = Whole(1, 1_000)  # max per user, item quantity
 REDEMPTIONS: Final = Whole(1, 1_000_000)  # reward redemption limits
@@ -280,7 +281,7 @@ NUMBER_COLUMNS: Final[dict[str, Whole | Money]] = {
     "rewards.reward_amount": REWARD_AMOUNT,
     "rewards.max_redemptions_per_user": REDEMPTIONS,
     "rewards.max_total_redemptions": REDEMPTIONS,
-    "spend_transactions.amount": SPEND_AMOUNT,
+    "spend_transactions.amount": TRANSACTION_AMOUNT,
 }
 
 # ------------------------------------------------------------------ checks
@@ -342,7 +343,7 @@ def parse_money(raw: str, limit: Money) -> Decimal:
         raise ValueError(f"Type {limit.words()}, like 25.00.") from None
     if not limit.contains(value):
         raise ValueError(f"Type {limit.words()}, with at most two decimals.")
-    return value.quantize(_CENT)
+    return value.quantize(CENT)
 
 
 def json_problem(value: object, limit: Json) -> str | None:

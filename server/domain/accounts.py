@@ -9,13 +9,18 @@ import uuid
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core import limits
 from server.db.models import ApiToken, User, utcnow
 from server.db.models.enums import UserRole
+from server.domain import checks
+from server.domain.promoters import FieldErrors
 from server.errors import Conflict
 
 _hasher = PasswordHasher()
+_TAKEN = "that username or email is already registered"
 
 
 def hash_token(token: str) -> str:
@@ -53,12 +58,21 @@ def create_user(
     role: UserRole = UserRole.ATTENDEE,
     home_country: str | None = None,
 ) -> User:
-    """Create a user; usernames and emails are unique."""
+    """Create a user; usernames and emails are unique (Conflict, even when two race)."""
+    errors: dict[str, str] = {}
+    checks.text(errors, "username", username, limits.USERNAME, required="Pick a username.")
+    checks.text(errors, "display_name", display_name, limits.DISPLAY_NAME, required="Give a name.")
+    checks.text(errors, "email", email, limits.EMAIL)
+    checks.text(errors, "home_country", home_country, limits.COUNTRY_CODE)
+    if password is not None and len(password) > limits.PASSWORD.max_length:
+        errors["password"] = f"Use at most {limits.PASSWORD.max_length} characters."
+    if errors:
+        raise FieldErrors(errors)
     taken = select(User.id).where(
         (User.username == username) | ((User.email == email) if email else False)
     )
     if session.scalar(taken) is not None:
-        raise Conflict("that username or email is already registered")
+        raise Conflict(_TAKEN)
     user = User(
         username=username,
         display_name=display_name,
@@ -67,8 +81,13 @@ def create_user(
         role=role,
         home_country=home_country,
     )
-    session.add(user)
-    session.flush()
+    try:
+        # A concurrent registration can take the name between the check and the insert:
+        # the unique index refuses it, and the savepoint keeps the caller's transaction.
+        with session.begin_nested():
+            session.add(user)
+    except IntegrityError:
+        raise Conflict(_TAKEN) from None
     return user
 
 

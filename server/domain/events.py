@@ -19,20 +19,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import limits
 from server.db.models import Event, EventPassportBilling
 from server.db.models.enums import BillingStatus, PromoterStatus
-from server.domain import billing, promoters
+from server.domain import billing, checks, promoters
 from server.domain.promoters import FieldErrors, clean_country_code
 from server.errors import Forbidden, NotFound
-
-
-def _text(errors: dict[str, str], field: str, raw: str | None, *, max_length: int) -> str | None:
-    if raw is None or not raw.strip():
-        return None
-    value = raw.strip()
-    if len(value) > max_length:
-        errors[field] = f"Please keep this under {max_length} characters."
-    return value
 
 
 def create_event(
@@ -50,11 +42,9 @@ def create_event(
 ) -> Event:
     """Create an event; its promoter, if any, must be APPROVED (Forbidden otherwise)."""
     errors: dict[str, str] = {}
-    clean_name = (name or "").strip()
-    if not clean_name:
-        errors["name"] = "Please give the event a name."
-    elif len(clean_name) > 200:
-        errors["name"] = "Please keep the name under 200 characters."
+    clean_name = checks.text(
+        errors, "name", name, limits.EVENT_NAME, required="Please give the event a name."
+    )
     if starts_at.tzinfo is None:
         errors["starts_at"] = "The start time needs a time zone."
     if ends_at is not None:
@@ -62,20 +52,18 @@ def create_event(
             errors["ends_at"] = "The end time needs a time zone."
         elif starts_at.tzinfo is not None and ends_at < starts_at:
             errors["ends_at"] = "The event cannot end before it starts."
-    if isinstance(stamp_points_default, bool) or not isinstance(stamp_points_default, int):
-        errors["stamp_points_default"] = "Stamp points must be a whole number."
-    elif stamp_points_default < 0:
-        errors["stamp_points_default"] = "Stamp points cannot be negative."
+    checks.whole(errors, "stamp_points_default", stamp_points_default, limits.STAMP_POINTS)
     try:
         country = clean_country_code(country_code)
     except ValueError as exc:
         errors["country_code"] = str(exc)
         country = None
-    clean_venue = _text(errors, "venue", venue, max_length=200)
-    clean_city = _text(errors, "city", city, max_length=120)
-    circuit = _text(errors, "carnival_circuit", carnival_circuit, max_length=120)
+    clean_venue = checks.text(errors, "venue", venue, limits.VENUE)
+    clean_city = checks.text(errors, "city", city, limits.CITY)
+    circuit = checks.text(errors, "carnival_circuit", carnival_circuit, limits.CARNIVAL_CIRCUIT)
     if errors:
         raise FieldErrors(errors)
+    assert clean_name is not None
 
     if promoter_id is not None:
         promoter = promoters.get(session, promoter_id=promoter_id)

@@ -20,8 +20,10 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import limits
 from server.db.models import Promoter, User
 from server.db.models.enums import PromoterStatus, UserRole
+from server.domain import checks
 from server.errors import Conflict, InvalidInput, NotFound
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -48,17 +50,6 @@ def clean_country_code(raw: str | None) -> str | None:
     return code
 
 
-def _optional_text(
-    errors: dict[str, str], field: str, raw: str | None, *, max_length: int
-) -> str | None:
-    if raw is None or not raw.strip():
-        return None
-    value = raw.strip()
-    if len(value) > max_length:
-        errors[field] = f"Please keep this under {max_length} characters."
-    return value
-
-
 def _event_types_text(raw: str | Sequence[str] | None) -> str | None:
     if raw is None or isinstance(raw, str):
         return raw
@@ -79,17 +70,17 @@ def register(
 ) -> Promoter:
     """Store a promoter sign-up as PENDING after validating and trimming every field."""
     errors: dict[str, str] = {}
-
-    clean_name = (name or "").strip()
-    if not clean_name:
-        errors["name"] = "Please tell us your name."
-    elif len(clean_name) > 120:
-        errors["name"] = "Please keep your name under 120 characters."
-
-    clean_email = (email or "").strip()
-    if not clean_email:
-        errors["email"] = "Please give an email address we can reach you at."
-    elif len(clean_email) > 255 or not _EMAIL.fullmatch(clean_email):
+    clean_name = checks.text(
+        errors, "name", name, limits.PROMOTER_NAME, required="Please tell us your name."
+    )
+    clean_email = checks.text(
+        errors,
+        "email",
+        email,
+        limits.EMAIL,
+        required="Please give an email address we can reach you at.",
+    )
+    if "email" not in errors and not _EMAIL.fullmatch(clean_email or ""):
         errors["email"] = "That doesn't look like an email address (like name@example.com)."
 
     try:
@@ -98,12 +89,14 @@ def register(
         errors["location_country"] = str(exc)
         country = None
 
-    clean_organization = _optional_text(errors, "organization", organization, max_length=255)
-    city = _optional_text(errors, "location_city", location_city, max_length=120)
-    website = _optional_text(errors, "website_or_social", website_or_social, max_length=255)
-    types = _optional_text(errors, "event_types", _event_types_text(event_types), max_length=255)
+    clean_organization = checks.text(errors, "organization", organization, limits.ORGANIZATION)
+    city = checks.text(errors, "location_city", location_city, limits.CITY)
+    website = checks.text(errors, "website_or_social", website_or_social, limits.WEBSITE_OR_SOCIAL)
+    types = checks.text(errors, "event_types", _event_types_text(event_types), limits.EVENT_TYPES)
     if errors:
         raise FieldErrors(errors)
+    assert clean_name is not None
+    assert clean_email is not None
 
     if user_id is not None:
         if session.get(User, user_id) is None:

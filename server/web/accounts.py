@@ -7,6 +7,7 @@ from typing import Final
 
 from fastapi import Request, Response
 
+from core import limits
 from server.api.auth import authenticate_user
 from server.api.deps import DbSession, client_address
 from server.api.ratelimit import SlidingWindowLimiter
@@ -53,8 +54,14 @@ def login(request: Request, session: DbSession, _visitor: Visitor, form: Checked
     address = client_address(request)
     limiter.check(address)
     email, next_path = field(form, "email"), safe_next(field(form, "next"))
-    user = authenticate_user(
-        session, email=email, password=str(form.get("password") or ""), roles=list(UserRole)
+    # No account holds an email its limit refuses, so such a value is a wrong email
+    # (asking the database with a NUL in it would fail on PostgreSQL).
+    user = (
+        None
+        if limits.text_problem(email, limits.EMAIL)
+        else authenticate_user(
+            session, email=email, password=str(form.get("password") or ""), roles=list(UserRole)
+        )
     )
     if user is None:
         limiter.record_failure(address)
@@ -83,7 +90,7 @@ def _register_errors(username: str, email: str, password: str) -> dict[str, str]
     errors = {}
     if not _HANDLE.fullmatch(username):
         errors["username"] = "Pick a handle of 3 to 30 letters, digits or underscores."
-    if not _EMAIL.fullmatch(email) or len(email) > 255:
+    if not _EMAIL.fullmatch(email) or limits.text_problem(email, limits.EMAIL):
         errors["email"] = "That doesn't look like an email address (like name@example.com)."
     if len(password) < MIN_PASSWORD:
         errors["password"] = f"Use at least {MIN_PASSWORD} characters."

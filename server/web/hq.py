@@ -3,7 +3,6 @@ tiers and perks, memberships. Every change goes through the domain services."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -11,15 +10,16 @@ from fastapi import Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import limits
 from core.tiers import PointTier
 from server.api.deps import DbSession
 from server.db.models import Event, utcnow
 from server.db.models.enums import BillingStatus, PromoterStatus
 from server.domain import billing, devices, memberships, promoters, tiers
-from server.domain.promoters import FieldErrors
 from server.errors import InvalidInput, NotFound
 from server.sync import views
 from server.web.auth import CheckedForm, Hq, field
+from server.web.fields import FormCheck
 from server.web.render import redirect, render
 from server.web.routing import page_router
 
@@ -40,9 +40,14 @@ def _event_names(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     return {event_id: name for event_id, name in rows}  # noqa: C416 (rows, not pairs, for mypy)
 
 
-@router.get("/hq")
-def dashboard(request: Request, session: DbSession, _hq: Hq) -> Response:
-    """Applications waiting for a decision, every promoter, and every event's bill."""
+def _dashboard(
+    request: Request,
+    session: Session,
+    *,
+    fee_bill: uuid.UUID | None = None,
+    fee: str = "",
+    fee_error: str = "",
+) -> Response:
     rows = promoters.list_(session)
     bills = billing.list_(session)
     context = {
@@ -53,8 +58,17 @@ def dashboard(request: Request, session: DbSession, _hq: Hq) -> Response:
         "next_statuses": {
             bill.id: sorted(billing.TRANSITIONS[BillingStatus(bill.status)]) for bill in bills
         },
+        "fee_bill": fee_bill,
+        "fee_value": fee,
+        "fee_error": fee_error,
     }
-    return render(request, "hq/dashboard.html", context)
+    return render(request, "hq/dashboard.html", context, status=422 if fee_error else 200)
+
+
+@router.get("/hq")
+def dashboard(request: Request, session: DbSession, _hq: Hq) -> Response:
+    """Applications waiting for a decision, every promoter, and every event's bill."""
+    return _dashboard(request, session)
 
 
 @router.post("/hq/promoters/{promoter_id}/approve")
@@ -81,14 +95,20 @@ def billing_status(billing_id: str, session: DbSession, _hq: Hq, form: CheckedFo
 
 
 @router.post("/hq/billing/{billing_id}/fee")
-def billing_fee(billing_id: str, session: DbSession, _hq: Hq, form: CheckedForm) -> Response:
-    """Set a bill's fee, typed in dollars and cents."""
-    raw = field(form, "fee").replace(",", "")
-    try:
-        cents = round(float(raw) * 100) if raw else None
-    except ValueError:
-        raise FieldErrors({"fee": "Type the fee as a number, like 19.99."}) from None
-    billing.set_fee(session, billing_id=_id(billing_id, "bill"), fee_amount_cents=cents)
+def billing_fee(
+    request: Request, billing_id: str, session: DbSession, _hq: Hq, form: CheckedForm
+) -> Response:
+    """Set a bill's fee, typed in dollars and cents (a bad amount is shown beside its field)."""
+    bill_id = _id(billing_id, "bill")
+    check = FormCheck(form)
+    amount = check.money("fee", limits.FEE_AMOUNT)
+    if check.errors:
+        fee_error = check.errors["fee"]
+        return _dashboard(
+            request, session, fee_bill=bill_id, fee=check.values["fee"], fee_error=fee_error
+        )
+    cents = None if amount is None else int(amount * 100)
+    billing.set_fee(session, billing_id=bill_id, fee_amount_cents=cents)
     return redirect("/hq")
 
 
@@ -109,11 +129,19 @@ def revoke_device(device_id: str, session: DbSession, _hq: Hq, _form: CheckedFor
     return redirect("/hq/devices")
 
 
-def _tiers_page(request: Request, session: Session, error: str = "", status: int = 200) -> Response:
+def _tiers_page(
+    request: Request,
+    session: Session,
+    error: str = "",
+    status: int = 200,
+    check: FormCheck | None = None,
+) -> Response:
     context: dict[str, Any] = {
         "tiers": tiers.list_tiers(session),
         "memberships": memberships.list_(session),
         "error": error,
+        "values": check.values if check is not None else {},
+        "errors": check.errors if check is not None else {},
     }
     return render(request, "hq/tiers.html", context, status=status)
 
@@ -127,22 +155,18 @@ def tier_list(request: Request, session: DbSession, _hq: Hq) -> Response:
 @router.post("/hq/tiers")
 def save_tiers(request: Request, session: DbSession, _hq: Hq, form: CheckedForm) -> Response:
     """Replace the tier set with the edited thresholds and perks (all checked together)."""
+    check = FormCheck(form)
     edited = []
     for tier in tiers.list_tiers(session):
-        raw_points, raw_perks = field(form, f"min_{tier.name}"), field(form, f"perks_{tier.name}")
-        try:
-            points = int(raw_points)
-            perks = json.loads(raw_perks or "{}")
-        except ValueError:
-            return _tiers_page(
-                request, session, f"{tier.name}: points must be a whole number and perks JSON.", 422
-            )
-        if not isinstance(perks, dict):
-            return _tiers_page(request, session, f"{tier.name}: perks must be a JSON object.", 422)
-        edited.append(PointTier(tier.name, points, perks))
+        points = check.whole(f"min_{tier.name}", limits.TIER_MIN_POINTS, required=True)
+        perks = check.json_object(f"perks_{tier.name}", limits.PERKS)
+        if points is not None and perks is not None:
+            edited.append(PointTier(tier.name, points, perks))
+    if check.errors:
+        return _tiers_page(request, session, "Please check the fields marked below.", 422, check)
     try:
         with session.begin_nested():
             tiers.replace_tiers(session, tiers=edited)
     except InvalidInput as exc:
-        return _tiers_page(request, session, exc.message, 422)
+        return _tiers_page(request, session, exc.message, 422, check)
     return redirect("/hq/tiers")

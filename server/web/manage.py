@@ -9,13 +9,12 @@ shown on the page.
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal, InvalidOperation
 from typing import Final
 
 from fastapi import Request, Response
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
 
+from core import limits
 from server.api.auth import Principal
 from server.api.deps import DbSession
 from server.db.models import Event, EventReward, Package
@@ -23,6 +22,7 @@ from server.db.models.enums import PackageStatus, RewardStatus, RewardTriggerTyp
 from server.domain import event_rewards, packages
 from server.errors import NotFound, SocaError
 from server.web.auth import CheckedForm, Promoter, field
+from server.web.fields import FormCheck
 from server.web.promoter import own_event
 from server.web.render import redirect, render
 from server.web.routing import page_router
@@ -30,33 +30,7 @@ from server.web.routing import page_router
 router = page_router()
 
 TABS: Final = ("packages", "rewards")
-
-
-class _BadField(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-def _money(form: FormData, name: str, label: str, *, required: bool) -> Decimal | None:
-    raw = field(form, name).replace(",", "")
-    if not raw:
-        if required:
-            raise _BadField(f"{label}: please fill it in.")
-        return None
-    try:
-        return Decimal(raw)
-    except InvalidOperation:
-        raise _BadField(f"{label}: type an amount like 25.00.") from None
-
-
-def _count(form: FormData, name: str, label: str) -> int | None:
-    raw = field(form, name)
-    if not raw:
-        return None
-    if not raw.isdigit():
-        raise _BadField(f"{label}: type a whole number.")
-    return int(raw)
+_CHECK_FIELDS: Final = "Please check the fields marked below."
 
 
 def _page(
@@ -66,6 +40,7 @@ def _page(
     tab: str,
     error: str = "",
     status: int = 200,
+    check: FormCheck | None = None,
 ) -> Response:
     context = {
         "event": event,
@@ -77,6 +52,8 @@ def _page(
         "trigger_types": [t.value for t in RewardTriggerType],
         "reward_types": [t.value for t in RewardType],
         "error": error,
+        "values": check.values if check is not None else {},
+        "errors": check.errors if check is not None else {},
     }
     return render(request, "promoter/manage.html", context, status=status)
 
@@ -95,21 +72,27 @@ def add_package(
 ) -> Response:
     """Create a package for the event (DRAFT unless told otherwise)."""
     event = own_event(session, promoter, event_id)
+    check = FormCheck(form)
+    name = check.text("name", limits.PACKAGE_NAME, required="Name the package.")
+    description = check.text("description", limits.DESCRIPTION)
+    price = check.money("price", limits.PRICE, required=True)
+    stock = check.whole("max_quantity", limits.STOCK)
+    status = check.choice("status", PackageStatus.DRAFT)
+    if check.errors or name is None or price is None:
+        return _page(request, session, event, "packages", _CHECK_FIELDS, 422, check)
     try:
-        price = _money(form, "price", "Price", required=True)
-        assert price is not None
         with session.begin_nested():
             packages.create(
                 session,
                 event_id=event.id,
-                name=field(form, "name"),
+                name=name,
                 price=price,
-                description=field(form, "description") or None,
-                max_quantity=_count(form, "max_quantity", "Stock"),
-                status=field(form, "status") or PackageStatus.DRAFT,
+                description=description,
+                max_quantity=stock,
+                status=status,
             )
-    except (_BadField, SocaError) as exc:
-        return _page(request, session, event, "packages", exc.message, 422)
+    except SocaError as exc:
+        return _page(request, session, event, "packages", exc.message, 422, check)
     return redirect(f"/promoter/events/{event.id}/manage?tab=packages")
 
 
@@ -119,24 +102,33 @@ def add_reward(
 ) -> Response:
     """Create an event-time reward (DRAFT unless told otherwise)."""
     event = own_event(session, promoter, event_id)
+    check = FormCheck(form)
+    name = check.text("name", limits.REWARD_NAME, required="Name the reward.")
+    amount = check.money("reward_amount", limits.REWARD_AMOUNT, required=True)
+    minimum_spend = check.money("minimum_spend", limits.SPEND_AMOUNT)
+    transactions = check.whole("minimum_transactions", limits.MIN_TRANSACTIONS)
+    total = check.whole("max_total_redemptions", limits.REDEMPTIONS)
+    trigger_type = check.choice("trigger_type", "")
+    reward_type = check.choice("reward_type", "")
+    status = check.choice("status", RewardStatus.DRAFT)
+    if check.errors or name is None or amount is None:
+        return _page(request, session, event, "rewards", _CHECK_FIELDS, 422, check)
     try:
-        amount = _money(form, "reward_amount", "Reward amount", required=True)
-        assert amount is not None
         with session.begin_nested():
             event_rewards.create(
                 session,
                 event_id=event.id,
-                name=field(form, "name"),
-                trigger_type=field(form, "trigger_type"),
-                reward_type=field(form, "reward_type"),
+                name=name,
+                trigger_type=trigger_type,
+                reward_type=reward_type,
                 reward_amount=amount,
-                minimum_spend=_money(form, "minimum_spend", "Minimum spend", required=False),
-                minimum_transactions=_count(form, "minimum_transactions", "Transactions"),
-                max_total_redemptions=_count(form, "max_total_redemptions", "Total limit"),
-                status=field(form, "status") or RewardStatus.DRAFT,
+                minimum_spend=minimum_spend,
+                minimum_transactions=transactions,
+                max_total_redemptions=total,
+                status=status,
             )
-    except (_BadField, SocaError) as exc:
-        return _page(request, session, event, "rewards", exc.message, 422)
+    except SocaError as exc:
+        return _page(request, session, event, "rewards", exc.message, 422, check)
     return redirect(f"/promoter/events/{event.id}/manage?tab=rewards")
 
 

@@ -1,0 +1,41 @@
+"""declared limits: a bill's currency is an ISO 4217 code, three letters
+
+`core.limits.CURRENCY` declares it, and the fee form and `billing.set_fee`
+already accept exactly three letters, so no stored value is longer.
+
+Revision ID: 0007
+Revises: 0005
+Create Date: 2026-11-24 13:20:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0007"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("event_passport_billing") as batch:
+        batch.alter_column(
+            "currency",
+            existing_type=sa.String(length=4),
+            type_=sa.String(length=3),
+            existing_nullable=False,
+            existing_server_default=sa.text("'USD'"),
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("event_passport_billing") as batch:
+        batch.alter_column(
+            "currency",
+            existing_type=sa.String(length=3),
+            type_=sa.String(length=4),
+            existing_nullable=False,
+            existing_server_default=sa.text("'USD'"),
+        )

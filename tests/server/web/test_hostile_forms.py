@@ -1,0 +1,151 @@
+"""Forms typed badly on purpose (issue 13): each gets its page again with the problem beside the
+field and the typed values kept, never a 500, and nothing changes."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.testclient import TestClient
+
+from server.db.models import EventPassportBilling, Package, PassportTier, Promoter, User
+from server.db.session import unit_of_work
+from tests.server.web.conftest import login, post_form
+from tests.server.web.world import WebWorld
+
+
+def _rows(factory: sessionmaker[Session], model: Any) -> list[Any]:
+    with unit_of_work(factory) as session:
+        return [tuple(row) for row in session.execute(select(model.__table__)).all()]
+
+
+def _count(factory: sessionmaker[Session], model: Any) -> int:
+    with unit_of_work(factory) as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+@pytest.mark.parametrize("web_engine", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("fee", ["inf", "-inf", "1e308", "NaN", "-1", "1.234", "9" * 5000])
+def test_a_fee_that_is_not_an_amount_is_shown_beside_its_field(
+    client: TestClient, world: WebWorld, factory: sessionmaker[Session], fee: str
+) -> None:
+    login(client, world.emails["hq"])
+    before = _rows(factory, EventPassportBilling)
+    page = post_form(client, "/hq", f"/hq/billing/{world.billing_a_id}/fee", {"fee": fee})
+    assert page.status_code == 422
+    assert 'id="fee-error"' in page.text and "Type an amount from 0.00 to" in page.text
+    assert f'value="{fee}"' in page.text  # what was typed, kept
+    assert _rows(factory, EventPassportBilling) == before
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "problem"),
+    [
+        ("min_SILVER", str(10**30), "Type a whole number from 0 to 100,000,000."),
+        ("min_SILVER", "-5", "Type a whole number from 0 to 100,000,000."),
+        ("perks_GOLD", "[" * 4000, "Nest it at most 4 levels deep."),
+        ("perks_GOLD", "[" * 100_000, "Keep it under 4,096 characters."),
+        ("perks_GOLD", '{"a": {"b": {"c": {"d": {"e": 1}}}}}', "Nest it at most 4 levels deep."),
+        ("perks_GOLD", '{"free_drink": "\\u0000"}', "U+0000"),
+        ("perks_GOLD", '{"free_drink": 1e400}', "numbers must be finite"),
+        ("perks_GOLD", '{"reward_valid_days": 1e30}', "reward_valid_days must be"),
+    ],
+    ids=["min 10^30", "min negative", "4000 [", "100k [", "5 deep", "NUL", "1e400", "days"],
+)
+def test_tiers_form_refuses_hostile_thresholds_and_perks(
+    client: TestClient,
+    world: WebWorld,
+    factory: sessionmaker[Session],
+    field: str,
+    typed: str,
+    problem: str,
+) -> None:
+    login(client, world.emails["hq"])
+    before = _rows(factory, PassportTier)
+    shown = client.get("/hq/tiers")
+    values = {
+        name: html.unescape(value)
+        for name, value in _inputs(shown.text)
+        if name.startswith(("min_", "perks_"))
+    }
+    page = post_form(client, "/hq/tiers", "/hq/tiers", values | {field: typed})
+    assert page.status_code == 422
+    assert problem in html.unescape(page.text)
+    if len(typed) < 100:
+        assert f'value="{typed}"' in html.unescape(page.text)  # what was typed, kept
+    assert _rows(factory, PassportTier) == before
+
+
+def _inputs(page: str) -> list[tuple[str, str]]:
+    return re.findall(r'name="([^"]+)" (?:inputmode="numeric" )?value="([^"]*)"', page)
+
+
+@pytest.mark.parametrize("web_engine", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    ("fields", "field_id", "problem"),
+    [
+        ({"max_quantity": "9" * 5000}, "pkg-stock-error", "Type a whole number from 1 to"),
+        ({"max_quantity": "0"}, "pkg-stock-error", "Type a whole number from 1 to"),
+        ({"price": "1e400"}, "pkg-price-error", "Type an amount from 0.00 to"),
+        ({"name": "x" * 201}, "pkg-name-error", "Use at most 200 characters."),
+    ],
+    ids=["stock of 5000 digits", "stock 0", "price 1e400", "name too long"],
+)
+def test_package_form_refuses_numbers_and_text_beyond_their_limits(
+    client: TestClient,
+    world: WebWorld,
+    factory: sessionmaker[Session],
+    fields: dict[str, str],
+    field_id: str,
+    problem: str,
+) -> None:
+    login(client, world.emails["promoter_a"])
+    manage = f"/promoter/events/{world.event_a_id}/manage"
+    typed = {"name": "VIP", "price": "45.00", "description": "Two drinks"} | fields
+    page = post_form(client, manage, f"/promoter/events/{world.event_a_id}/packages", typed)
+    assert page.status_code == 422
+    assert f'id="{field_id}"' in page.text and problem in page.text
+    assert 'value="Two drinks"' in page.text  # the other values kept
+    assert _count(factory, Package) == 0
+
+
+def test_nul_in_form_text_is_a_field_error_and_stores_nothing(
+    client: TestClient, world: WebWorld, factory: sessionmaker[Session]
+) -> None:
+    login(client, world.emails["promoter_a"])
+    manage = f"/promoter/events/{world.event_a_id}/manage"
+    page = post_form(
+        client,
+        manage,
+        f"/promoter/events/{world.event_a_id}/packages",
+        {"name": "VIP\x00", "price": "45.00"},
+    )
+    assert page.status_code == 422 and "U+0000" in page.text
+    assert _count(factory, Package) == 0
+    promoters_before = _count(factory, Promoter)
+    signup = post_form(
+        client,
+        "/passport-promoters",
+        "/passport-promoters",
+        {"name": "Kerry\x00", "email": "kerry@fetes.example"},
+    )
+    assert signup.status_code == 422 and 'id="name-error"' in signup.text
+    assert _count(factory, Promoter) == promoters_before
+
+
+def test_nul_in_sign_up_and_login_emails_is_refused_without_a_500(
+    world: WebWorld, factory: sessionmaker[Session], app: Any
+) -> None:
+    users = _count(factory, User)
+    with TestClient(app, follow_redirects=False) as visitor:
+        data = {"username": "nul_fan", "email": "nul\x00@example.com", "password": "wine-n-grind"}
+        signup = post_form(visitor, "/register", "/register", data)
+        assert signup.status_code == 422 and 'id="email-error"' in signup.text
+        data = {"email": world.emails["attendee"].replace("@", "\x00@"), "password": "x" * 8}
+        wrong = post_form(visitor, "/login", "/login", data)
+        assert wrong.status_code == 401 and "Wrong email or password." in wrong.text
+    assert _count(factory, User) == users

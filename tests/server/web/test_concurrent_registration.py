@@ -1,0 +1,62 @@
+"""Thirty people sign up with one email at the same moment, over real HTTP, on PostgreSQL.
+
+Before issue 13 the unique index refused the losers of the race with an
+IntegrityError that reached them as 503s (17 of 30 in one run). Now exactly
+one account is made and everyone else gets the form again with the email
+marked as already registered.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select
+
+from server.db.models import User
+from server.devtools import scratch_database, serve
+from tests.conftest import postgres_url
+
+PEOPLE = 30
+EMAIL = "same.person@example.com"
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def _sign_up(base_url: str, index: int, ready: threading.Barrier) -> tuple[int, str]:
+    with httpx.Client(base_url=base_url, timeout=60) as browser:
+        form = browser.get("/register")
+        token = _TOKEN.search(form.text)
+        assert token is not None
+        ready.wait()  # every browser posts at once
+        posted = browser.post(
+            "/register",
+            data={
+                "csrf_token": token.group(1),
+                "username": f"racer_{index}",
+                "email": EMAIL,
+                "password": "wine-n-grind-2026",
+            },
+        )
+        return posted.status_code, posted.text
+
+
+def test_thirty_simultaneous_sign_ups_with_one_email_make_one_account(tmp_path: Path) -> None:
+    with (
+        scratch_database("postgresql", postgres_url(), tmp_path) as (url, engine),
+        serve(url) as server,
+    ):
+        ready = threading.Barrier(PEOPLE)
+        with ThreadPoolExecutor(PEOPLE) as pool:
+            answers = list(pool.map(lambda i: _sign_up(server.base_url, i, ready), range(PEOPLE)))
+        with engine.connect() as connection:
+            accounts = connection.scalar(
+                select(func.count()).select_from(User).where(User.email == EMAIL)
+            )
+    statuses = sorted(status for status, _text in answers)
+    assert statuses == [303] + [422] * (PEOPLE - 1), statuses
+    refused = [text for status, text in answers if status == 422]
+    assert all('id="email-error"' in text and "already registered" in text for text in refused)
+    assert accounts == 1

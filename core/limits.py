@@ -23,6 +23,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from itertools import accumulate
 from typing import Final
@@ -42,14 +43,14 @@ _CONTROL_BUT_LINES: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 def _refuse_control(value: str) -> str:
     problem = control_character(value)
     if problem is not None:
-        raise ValueError(f"contains a {problem}")
+        raise ValueError(f"contains the {problem}")
     return value
 
 
 def _refuse_control_multiline(value: str) -> str:
     problem = control_character(value, multiline=True)
     if problem is not None:
-        raise ValueError(f"contains a {problem}")
+        raise ValueError(f"contains the {problem}")
     return value
 
 
@@ -118,6 +119,39 @@ class Money(GroupedMetadata):
     def words(self) -> str:
         """The range in words, for an error message."""
         return f"an amount from {self.minimum:,.2f} to {self.maximum:,.2f}"
+
+
+@dataclass(frozen=True, slots=True)
+class When(GroupedMetadata):
+    """An aware date and time from `earliest` to `latest`, so arithmetic on it cannot overflow.
+
+    (Year 1 at +03:04 is a valid ISO 8601 time, and converting it to UTC overflows.)
+    """
+
+    earliest: datetime
+    latest: datetime
+
+    def __iter__(self) -> Iterator[object]:
+        yield AfterValidator(self._check)
+
+    def contains(self, value: object) -> bool:
+        """True when `value` is an aware datetime in the window."""
+        if not isinstance(value, datetime) or value.utcoffset() is None:
+            return False
+        try:
+            moment = value.astimezone(UTC)
+        except OverflowError:
+            return False
+        return self.earliest <= moment <= self.latest
+
+    def words(self) -> str:
+        """The window in words, for an error message."""
+        return f"a date and time from {self.earliest:%Y-%m-%d} to {self.latest:%Y-%m-%d} (UTC)"
+
+    def _check(self, value: datetime) -> datetime:
+        if not self.contains(value):
+            raise ValueError(f"must be {self.words()}")
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +241,9 @@ REDEMPTIONS: Final = Whole(1, 1_000_000)  # reward redemption limits
 MIN_TRANSACTIONS: Final = Whole(1, 100_000)
 EXTERNAL_ID: Final = Text(120, 1)
 BRACELET_ID: Final = Text(120, 1)
+
+# Dates and times a person types (event times, sale windows, reward windows, expiries)
+DATE_TIME: Final = When(datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 
 # Request bodies
 JSON_DEPTH: Final = 64  # arrays and objects nested in any JSON request body

@@ -42,8 +42,8 @@ class EventCreate(RequestModel):
     """A new event; `promoter_id` is HQ's choice (a promoter's events are always its own)."""
 
     name: Annotated[str, limits.EVENT_NAME]
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime | None = None
+    starts_at: Annotated[AwareDatetime, limits.DATE_TIME]
+    ends_at: Annotated[AwareDatetime, limits.DATE_TIME] | None = None
     venue: Annotated[str, limits.VENUE] | None = None
     city: Annotated[str, limits.CITY] | None = None
     country_code: Annotated[str, limits.COUNTRY_CODE] | None = None

@@ -33,7 +33,7 @@ class MembershipCreate(RequestModel):
 
     user_id: uuid.UUID
     tier: MembershipTier
-    expires_at: AwareDatetime | None = None
+    expires_at: Annotated[AwareDatetime, limits.DATE_TIME] | None = None
     metadata: Annotated[dict[str, Any], limits.MEMBERSHIP_METADATA] | None = None
 
     model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})

@@ -91,8 +91,8 @@ class PackageCreate(SeedRequest):
     original_price: _PRICE | None = None
     max_quantity: Annotated[int, limits.STOCK] | None = None
     max_per_user: Annotated[int, limits.PER_USER] | None = 1
-    sale_start_date: AwareDatetime | None = None
-    sale_end_date: AwareDatetime | None = None
+    sale_start_date: Annotated[AwareDatetime, limits.DATE_TIME] | None = None
+    sale_end_date: Annotated[AwareDatetime, limits.DATE_TIME] | None = None
     status: PackageStatus = PackageStatus.DRAFT
     items: list[PackageItemIn] = Field(default_factory=list, max_length=limits.PACKAGE_ITEMS)
 
@@ -111,8 +111,8 @@ class PackageUpdate(PartialUpdate, SeedRequest):
     original_price: _PRICE | None = None
     max_quantity: Annotated[int, limits.STOCK] | None = None
     max_per_user: Annotated[int, limits.PER_USER] | None = None
-    sale_start_date: AwareDatetime | None = None
-    sale_end_date: AwareDatetime | None = None
+    sale_start_date: Annotated[AwareDatetime, limits.DATE_TIME] | None = None
+    sale_end_date: Annotated[AwareDatetime, limits.DATE_TIME] | None = None
     status: PackageStatus | None = None
     items: Annotated[list[PackageItemIn], Field(max_length=limits.PACKAGE_ITEMS)] | None = None
 

@@ -63,8 +63,8 @@ class RewardCreate(SeedRequest):
     reward_amount: Annotated[Decimal, limits.REWARD_AMOUNT]
     max_redemptions_per_user: _REDEMPTIONS | None = 1
     max_total_redemptions: _REDEMPTIONS | None = None
-    active_from: AwareDatetime | None = None
-    active_until: AwareDatetime | None = None
+    active_from: Annotated[AwareDatetime, limits.DATE_TIME] | None = None
+    active_until: Annotated[AwareDatetime, limits.DATE_TIME] | None = None
     status: RewardStatus = RewardStatus.DRAFT
 
     model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
@@ -87,8 +87,8 @@ class RewardUpdate(PartialUpdate, SeedRequest):
     reward_amount: Annotated[Decimal, limits.REWARD_AMOUNT] | None = None
     max_redemptions_per_user: _REDEMPTIONS | None = None
     max_total_redemptions: _REDEMPTIONS | None = None
-    active_from: AwareDatetime | None = None
-    active_until: AwareDatetime | None = None
+    active_from: Annotated[AwareDatetime, limits.DATE_TIME] | None = None
+    active_until: Annotated[AwareDatetime, limits.DATE_TIME] | None = None
     status: RewardStatus | None = None
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"status": "INACTIVE"}]})

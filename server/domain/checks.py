@@ -33,6 +33,12 @@ def text(
     return value
 
 
+def moment(errors: dict[str, str], field: str, value: object, limit: limits.When) -> None:
+    """Note in `errors[field]` when `value` is not an aware date and time within `limit`."""
+    if value is not None and not limit.contains(value):
+        errors[field] = f"Use {limit.words()}."
+
+
 def whole(errors: dict[str, str], field: str, value: object, limit: limits.Whole) -> None:
     """Note in `errors[field]` when `value` is not a whole number within `limit`."""
     if not limit.contains(value):

@@ -47,10 +47,14 @@ def create_event(
     )
     if starts_at.tzinfo is None:
         errors["starts_at"] = "The start time needs a time zone."
+    else:
+        checks.moment(errors, "starts_at", starts_at, limits.DATE_TIME)
     if ends_at is not None:
         if ends_at.tzinfo is None:
             errors["ends_at"] = "The end time needs a time zone."
-        elif starts_at.tzinfo is not None and ends_at < starts_at:
+        else:
+            checks.moment(errors, "ends_at", ends_at, limits.DATE_TIME)
+        if not errors.keys() & {"starts_at", "ends_at"} and ends_at < starts_at:
             errors["ends_at"] = "The event cannot end before it starts."
     checks.whole(errors, "stamp_points_default", stamp_points_default, limits.STAMP_POINTS)
     try:

@@ -105,6 +105,8 @@ def create(
     started_at = _aware(now, "now") if now is not None else utcnow()
     if expires_at is not None:
         _aware(expires_at, "expires_at")
+        if not limits.DATE_TIME.contains(expires_at):
+            raise FieldErrors({"expires_at": f"Use {limits.DATE_TIME.words()}."})
         if expires_at <= started_at:
             raise FieldErrors({"expires_at": "A membership must expire after it starts."})
     if metadata is not None:

@@ -107,6 +107,8 @@ def _check_text(value: str | None, field: str, limit: limits.Text) -> None:
 def _check_aware(value: datetime | None, field: str) -> None:
     if value is not None and value.tzinfo is None:
         raise InvalidInput(f"{field} must be timezone-aware")
+    if value is not None and not limits.DATE_TIME.contains(value):
+        raise FieldErrors({field: f"Use {limits.DATE_TIME.words()}."})
 
 
 def _validate(package: Package) -> None:

@@ -103,6 +103,41 @@ def test_a_body_over_the_size_limit_is_413(
 
 # ------------------------------------------------------------------------------ NUL
 
+PUSH_TIME = "2026-02-14T21:03:00Z"
+
+
+def _scan(ticket_qr: str, event_id: uuid.UUID, *, seq: int, **payload: str) -> dict[str, Any]:
+    body = {"qr": ticket_qr, "event_id": str(event_id), "gate": "Gate A"} | payload
+    return {
+        "op_id": str(uuid.uuid4()),
+        "seq": seq,
+        "type": "ticket.scan",
+        "occurred_at": PUSH_TIME,
+        "device_clock": PUSH_TIME,
+        "payload": body,
+    }
+
+
+def test_a_gate_too_long_for_its_column_rejects_its_op_and_the_batch_applies(
+    client: TestClient, world: World, factory: sessionmaker[Session]
+) -> None:
+    with unit_of_work(factory) as session:
+        qr = session.scalars(select(Ticket.qr_token).where(Ticket.id == world.ticket_id)).one()
+    event = world.event_a_id
+    # (NUL in an op is the push's own business: its op log keeps every payload as jsonb.)
+    ops = [
+        _scan(qr, event, seq=1, gate="G" * (limits.GATE.max_length + 2)),
+        _scan(qr, event, seq=2),
+    ]
+    response = client.post(
+        "/api/v1/sync/push",
+        json={"device_time": PUSH_TIME, "ops": ops},
+        headers=world.auth("door"),
+    )
+    assert response.status_code == 200, response.text
+    results = [(r["status"], r["reason"]) for r in response.json()["results"]]
+    assert results == [("rejected", "invalid_op"), ("applied", None)]
+
 
 def _nul_cases(world: World) -> list[tuple[str, str, str, dict[str, Any], type[Base]]]:
     """(method, path, who, body, the table the route would write) with NUL in one text field."""
@@ -168,6 +203,18 @@ def test_nul_in_a_text_field_is_422_and_writes_nothing(
     error = _error(response, 422)
     assert error["fields"], error
     assert _table_state(factory, model) == before
+
+
+@pytest.mark.parametrize("text", ['"K\\ud800"', '"\\udfff"'], ids=["high", "low"])
+def test_an_unpaired_surrogate_is_422_and_writes_nothing(
+    client: TestClient, factory: sessionmaker[Session], text: str
+) -> None:
+    body = f'{{"name": {text}, "email": "k@fetes.example"}}'
+    response = client.post(
+        "/api/v1/promoters", content=body, headers={"content-type": "application/json"}
+    )
+    assert "body.name" in _error(response, 422)["fields"]
+    assert _count(factory, Promoter) == 0
 
 
 def test_nul_in_the_login_email_is_a_4xx(client: TestClient, world: World) -> None:
@@ -296,6 +343,36 @@ def test_a_fee_beyond_its_range_is_422(
     )
     assert "body.fee_amount_cents" in _error(response, 422)["fields"]
     assert _table_state(factory, EventPassportBilling) == before
+
+
+@pytest.mark.parametrize(
+    ("path", "who", "body"),
+    [
+        ("/api/v1/events", "hq", _event(starts_at="0001-01-01T01:00:00+03:04")),
+        ("/api/v1/events", "hq", _event(ends_at="9999-12-31T23:00:00-05:00")),
+        ("/api/v1/packages", "promoter_a", {"name": "VIP", "price": "1", "saleEndDate": "0001-01-01T00:00:00+14:00"}),
+        ("/api/v1/memberships", "hq", {"tier": "GOLD", "expires_at": "9999-12-31T23:59:59-14:00"}),
+    ],
+    ids=["event start in year 1", "event end in year 9999", "package sale end", "membership expiry"],
+)  # fmt: skip
+def test_a_date_outside_the_plausible_window_is_422_not_an_overflow(
+    client: TestClient,
+    world: World,
+    factory: sessionmaker[Session],
+    path: str,
+    who: str,
+    body: dict[str, Any],
+) -> None:
+    extra = {
+        "/api/v1/packages": {"eventId": str(world.event_a_id)},
+        "/api/v1/memberships": {"user_id": str(world.attendee_id)},
+    }
+    sent = body | extra.get(path, {})
+    model = {"/api/v1/events": Event, "/api/v1/packages": Package}.get(path, PassportMembership)
+    before = _count(factory, model)
+    error = _error(client.post(path, json=sent, headers=world.auth(who)), 422)
+    assert any("2000-01-01 to 2100-01-01" in problem for problem in error["fields"].values())
+    assert _count(factory, model) == before
 
 
 def test_an_unknown_event_id_in_a_package_is_404_not_a_lost_row(

@@ -72,7 +72,7 @@ INTERNAL: dict[str, type[enum.StrEnum] | tuple[str, ...] | str] = {
 _ALEMBIC = "alembic_version"
 
 
-def _text_columns(engine: Engine) -> dict[str, TypeEngine[object]]:
+def _text_columns(engine: Engine) -> dict[str, String]:
     """Every text column of the migrated schema (ids stored as CHAR(32) on SQLite left out)."""
     inspector = inspect(engine)
     found = {}
@@ -107,7 +107,7 @@ def test_internal_columns_hold_every_value_they_are_given(db_engine: Engine) -> 
     too_long = {}
     for name, held in INTERNAL.items():
         assert name in columns, f"{name} is not a text column any more"
-        length = columns[name].length  # type: ignore[attr-defined]
+        length = columns[name].length
         if isinstance(held, str) or length is None:
             continue
         values = [str(value) for value in held]
@@ -122,10 +122,11 @@ def _fits(limit: limits.Whole | limits.Money, column: TypeEngine[object]) -> boo
         assert isinstance(column, Numeric), column
         precision, scale = column.precision, column.scale
         assert precision is not None and scale is not None
-        return scale == 2 and abs(limit.maximum) < Decimal(10) ** (precision - scale)
+        return bool(scale == 2 and abs(limit.maximum) < Decimal(10) ** (precision - scale))
     bits = 64 if isinstance(column, BigInteger) else 32
     assert isinstance(column, Integer), column
-    return -(2 ** (bits - 1)) <= limit.minimum <= limit.maximum < 2 ** (bits - 1)
+    smallest, largest = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    return bool(smallest <= limit.minimum <= limit.maximum <= largest)
 
 
 def test_every_number_limit_fits_its_columns_type(db_engine: Engine) -> None:

@@ -1,10 +1,15 @@
 """Forms typed badly on purpose (issue 13): each gets its page again with the problem beside the
-field and the typed values kept, never a 500, and nothing changes."""
+field and the typed values kept, never a 500, and nothing changes.
+
+Nothing here may change the world, so one world per engine (and one signed-in
+browser per person) serves the module.
+"""
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,9 +18,54 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
 from server.db.models import EventPassportBilling, Package, PassportTier, Promoter, User
-from server.db.session import unit_of_work
-from tests.server.web.conftest import login, post_form
-from tests.server.web.world import WebWorld
+from server.db.session import make_session_factory, unit_of_work
+from tests.conftest import ENGINES, _Databases
+from tests.server.api.conftest import empty_tables, make_app
+from tests.server.web.conftest import browser, login, post_form
+from tests.server.web.world import WebWorld, build_web_world
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def shared(
+    request: pytest.FixtureRequest, databases: _Databases
+) -> tuple[Any, WebWorld, sessionmaker[Session]]:
+    """The app, its world and sessions, once per engine for the module."""
+    engine = databases.engine(request.param)
+    empty_tables(engine)
+    factory = make_session_factory(engine)
+    return make_app(engine), build_web_world(factory), factory
+
+
+@pytest.fixture(scope="module")
+def world(shared: tuple[Any, WebWorld, sessionmaker[Session]]) -> WebWorld:
+    """The module's world."""
+    return shared[1]
+
+
+@pytest.fixture(scope="module")
+def factory(shared: tuple[Any, WebWorld, sessionmaker[Session]]) -> sessionmaker[Session]:
+    """Sessions on the module's engine."""
+    return shared[2]
+
+
+def _signed_in(
+    shared: tuple[Any, WebWorld, sessionmaker[Session]], who: str
+) -> Iterator[TestClient]:
+    with browser(shared[0]) as person:
+        login(person, shared[1].emails[who])
+        yield person
+
+
+@pytest.fixture(scope="module")
+def hq(shared: tuple[Any, WebWorld, sessionmaker[Session]]) -> Iterator[TestClient]:
+    """HQ's browser, signed in."""
+    yield from _signed_in(shared, "hq")
+
+
+@pytest.fixture(scope="module")
+def promoter(shared: tuple[Any, WebWorld, sessionmaker[Session]]) -> Iterator[TestClient]:
+    """Promoter A's browser, signed in."""
+    yield from _signed_in(shared, "promoter_a")
 
 
 def _rows(factory: sessionmaker[Session], model: Any) -> list[Any]:
@@ -28,14 +78,12 @@ def _count(factory: sessionmaker[Session], model: Any) -> int:
         return session.scalar(select(func.count()).select_from(model)) or 0
 
 
-@pytest.mark.parametrize("web_engine", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("fee", ["inf", "-inf", "1e308", "NaN", "-1", "1.234", "9" * 5000])
 def test_a_fee_that_is_not_an_amount_is_shown_beside_its_field(
-    client: TestClient, world: WebWorld, factory: sessionmaker[Session], fee: str
+    hq: TestClient, world: WebWorld, factory: sessionmaker[Session], fee: str
 ) -> None:
-    login(client, world.emails["hq"])
     before = _rows(factory, EventPassportBilling)
-    page = post_form(client, "/hq", f"/hq/billing/{world.billing_a_id}/fee", {"fee": fee})
+    page = post_form(hq, "/hq", f"/hq/billing/{world.billing_a_id}/fee", {"fee": fee})
     assert page.status_code == 422
     assert 'id="fee-error"' in page.text and "Type an amount from 0.00 to" in page.text
     assert f'value="{fee}"' in page.text  # what was typed, kept
@@ -57,22 +105,16 @@ def test_a_fee_that_is_not_an_amount_is_shown_beside_its_field(
     ids=["min 10^30", "min negative", "4000 [", "100k [", "5 deep", "NUL", "1e400", "days"],
 )
 def test_tiers_form_refuses_hostile_thresholds_and_perks(
-    client: TestClient,
-    world: WebWorld,
-    factory: sessionmaker[Session],
-    field: str,
-    typed: str,
-    problem: str,
+    hq: TestClient, factory: sessionmaker[Session], field: str, typed: str, problem: str
 ) -> None:
-    login(client, world.emails["hq"])
     before = _rows(factory, PassportTier)
-    shown = client.get("/hq/tiers")
+    shown = hq.get("/hq/tiers")
     values = {
         name: html.unescape(value)
         for name, value in _inputs(shown.text)
         if name.startswith(("min_", "perks_"))
     }
-    page = post_form(client, "/hq/tiers", "/hq/tiers", values | {field: typed})
+    page = post_form(hq, "/hq/tiers", "/hq/tiers", values | {field: typed})
     assert page.status_code == 422
     assert problem in html.unescape(page.text)
     if len(typed) < 100:
@@ -84,7 +126,6 @@ def _inputs(page: str) -> list[tuple[str, str]]:
     return re.findall(r'name="([^"]+)" (?:inputmode="numeric" )?value="([^"]*)"', page)
 
 
-@pytest.mark.parametrize("web_engine", ["sqlite"], indirect=True)
 @pytest.mark.parametrize(
     ("fields", "field_id", "problem"),
     [
@@ -96,17 +137,16 @@ def _inputs(page: str) -> list[tuple[str, str]]:
     ids=["stock of 5000 digits", "stock 0", "price 1e400", "name too long"],
 )
 def test_package_form_refuses_numbers_and_text_beyond_their_limits(
-    client: TestClient,
+    promoter: TestClient,
     world: WebWorld,
     factory: sessionmaker[Session],
     fields: dict[str, str],
     field_id: str,
     problem: str,
 ) -> None:
-    login(client, world.emails["promoter_a"])
     manage = f"/promoter/events/{world.event_a_id}/manage"
     typed = {"name": "VIP", "price": "45.00", "description": "Two drinks"} | fields
-    page = post_form(client, manage, f"/promoter/events/{world.event_a_id}/packages", typed)
+    page = post_form(promoter, manage, f"/promoter/events/{world.event_a_id}/packages", typed)
     assert page.status_code == 422
     assert f'id="{field_id}"' in page.text and problem in page.text
     assert 'value="Two drinks"' in page.text  # the other values kept
@@ -114,12 +154,11 @@ def test_package_form_refuses_numbers_and_text_beyond_their_limits(
 
 
 def test_nul_in_form_text_is_a_field_error_and_stores_nothing(
-    client: TestClient, world: WebWorld, factory: sessionmaker[Session]
+    promoter: TestClient, world: WebWorld, factory: sessionmaker[Session]
 ) -> None:
-    login(client, world.emails["promoter_a"])
     manage = f"/promoter/events/{world.event_a_id}/manage"
     page = post_form(
-        client,
+        promoter,
         manage,
         f"/promoter/events/{world.event_a_id}/packages",
         {"name": "VIP\x00", "price": "45.00"},
@@ -128,7 +167,7 @@ def test_nul_in_form_text_is_a_field_error_and_stores_nothing(
     assert _count(factory, Package) == 0
     promoters_before = _count(factory, Promoter)
     signup = post_form(
-        client,
+        promoter,
         "/passport-promoters",
         "/passport-promoters",
         {"name": "Kerry\x00", "email": "kerry@fetes.example"},
@@ -138,10 +177,11 @@ def test_nul_in_form_text_is_a_field_error_and_stores_nothing(
 
 
 def test_nul_in_sign_up_and_login_emails_is_refused_without_a_500(
-    world: WebWorld, factory: sessionmaker[Session], app: Any
+    shared: tuple[Any, WebWorld, sessionmaker[Session]], world: WebWorld
 ) -> None:
+    factory = shared[2]
     users = _count(factory, User)
-    with TestClient(app, follow_redirects=False) as visitor:
+    with browser(shared[0]) as visitor:
         data = {"username": "nul_fan", "email": "nul\x00@example.com", "password": "wine-n-grind"}
         signup = post_form(visitor, "/register", "/register", data)
         assert signup.status_code == 422 and 'id="email-error"' in signup.text

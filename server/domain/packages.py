@@ -48,6 +48,7 @@ from core.reasons import Reason
 from core.tokens import SigningKey, TokenKind, issue_token
 from server.db.models import Event, Package, PackageItem, PackagePurchase, User
 from server.db.models.enums import PackageItemType, PackageStatus, PaymentMethod, PurchaseStatus
+from server.domain import checks
 from server.domain.promoters import FieldErrors
 from server.domain.unset import UNSET, Unset
 from server.errors import Conflict, InvalidInput, NotFound, ReasonError
@@ -96,12 +97,13 @@ def _check_count(value: int | None, field: str, limit: limits.Whole) -> None:
         raise _invalid_quantity(f"{field} must be {limit.words()}")
 
 
-def _check_text(value: str | None, field: str, limit: limits.Text) -> None:
-    if value is None:
-        return
-    problem = limits.text_problem(value, limit)
-    if problem is not None:
-        raise FieldErrors({field: problem})
+def _check_texts(texts: Sequence[tuple[str, str | None, limits.Text]]) -> None:
+    errors: dict[str, str] = {}
+    for field, value, limit in texts:
+        required = "Please fill it in." if limit.min_length else None
+        checks.text(errors, field, value, limit, required=required)
+    if errors:
+        raise FieldErrors(errors)
 
 
 def _check_aware(value: datetime | None, field: str) -> None:
@@ -112,8 +114,12 @@ def _check_aware(value: datetime | None, field: str) -> None:
 
 
 def _validate(package: Package) -> None:
-    _check_text(package.name, "name", limits.PACKAGE_NAME)
-    _check_text(package.description, "description", limits.DESCRIPTION)
+    _check_texts(
+        [
+            ("name", package.name, limits.PACKAGE_NAME),
+            ("description", package.description, limits.DESCRIPTION),
+        ]
+    )
     package.price = _check_money(package.price, "price")
     if package.original_price is not None:
         package.original_price = _check_money(package.original_price, "original_price")
@@ -150,9 +156,13 @@ def _build_items(package_id: uuid.UUID, items: Sequence[ItemSpec]) -> list[Packa
     if len(items) > limits.PACKAGE_ITEMS:
         raise InvalidInput(f"a package holds at most {limits.PACKAGE_ITEMS} items")
     built = []
-    for spec in items:
-        _check_text(spec.name, "items.name", limits.PACKAGE_ITEM_NAME)
-        _check_text(spec.description, "items.description", limits.DESCRIPTION)
+    for index, spec in enumerate(items):
+        _check_texts(
+            [
+                (f"items.{index}.name", spec.name, limits.PACKAGE_ITEM_NAME),
+                (f"items.{index}.description", spec.description, limits.DESCRIPTION),
+            ]
+        )
         if spec.type not in _ITEM_TYPES:
             raise InvalidInput(f"item type must be one of {list(PackageItemType)}")
         _check_count(spec.quantity, f"item {spec.name!r} quantity", limits.PER_USER)

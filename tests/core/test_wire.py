@@ -444,6 +444,8 @@ def test_extra_fields_inside_an_op_payload_reject_only_that_op() -> None:
 
 #: What a text limit admits: anything but control characters and unpaired surrogates.
 _printable = st.characters(exclude_categories=("Cc", "Cs"))
+
+
 @pytest.mark.parametrize(
     "payload",
     [
@@ -459,7 +461,7 @@ def test_text_the_columns_cannot_hold_rejects_only_that_op(payload: dict[str, An
         {"device_time": "2025-02-28T21:30:00Z", "ops": [an_op(), an_op(payload=payload)]}
     )
     assert isinstance(parse_payload(push.ops[0]), TicketScanPayload)
-    with pytest.raises(InvalidPayloadError, match="ticket.scan"):
+    with pytest.raises(InvalidPayloadError, match=r"ticket\.scan"):
         parse_payload(push.ops[1])
 
 

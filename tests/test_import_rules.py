@@ -40,6 +40,7 @@ CORE_ALLOWED = frozenset(sys.stdlib_module_names) | {
     "core",
     "pydantic",
     "pydantic_core",
+    "annotated_types",  # pydantic's own metadata types (core.limits groups its constraints)
     "cryptography",
 }
 

@@ -10,23 +10,45 @@ from __future__ import annotations
 
 import re
 import threading
+import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+from contextlib import contextmanager
 
 import httpx
+import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from server.db.models import User
-from server.devtools import scratch_database, serve
-from tests.conftest import postgres_url
+from tests.conftest import _Databases
+from tests.server.api.conftest import empty_tables, make_app
 
 PEOPLE = 30
 EMAIL = "same.person@example.com"
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+@contextmanager
+def _served(app: FastAPI) -> Iterator[str]:
+    """The app behind uvicorn on a free port, in a thread: real HTTP; yields its base URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
 def _sign_up(base_url: str, index: int, ready: threading.Barrier) -> tuple[int, str]:
-    with httpx.Client(base_url=base_url, timeout=60) as browser:
+    with httpx.Client(base_url=base_url, timeout=120) as browser:
         form = browser.get("/register")
         token = _TOKEN.search(form.text)
         assert token is not None
@@ -43,18 +65,20 @@ def _sign_up(base_url: str, index: int, ready: threading.Barrier) -> tuple[int, 
         return posted.status_code, posted.text
 
 
-def test_thirty_simultaneous_sign_ups_with_one_email_make_one_account(tmp_path: Path) -> None:
-    with (
-        scratch_database("postgresql", postgres_url(), tmp_path) as (url, engine),
-        serve(url) as server,
-    ):
+def test_thirty_simultaneous_sign_ups_with_one_email_make_one_account(
+    databases: _Databases,
+) -> None:
+    engine = databases.engine("postgresql")
+    empty_tables(engine)
+    with _served(make_app(engine)) as base_url:
         ready = threading.Barrier(PEOPLE)
         with ThreadPoolExecutor(PEOPLE) as pool:
-            answers = list(pool.map(lambda i: _sign_up(server.base_url, i, ready), range(PEOPLE)))
-        with engine.connect() as connection:
-            accounts = connection.scalar(
-                select(func.count()).select_from(User).where(User.email == EMAIL)
-            )
+            answers = list(pool.map(lambda i: _sign_up(base_url, i, ready), range(PEOPLE)))
+    with engine.connect() as connection:
+        accounts = connection.scalar(
+            select(func.count()).select_from(User).where(User.email == EMAIL)
+        )
+    empty_tables(engine)
     statuses = sorted(status for status, _text in answers)
     assert statuses == [303] + [422] * (PEOPLE - 1), statuses
     refused = [text for status, text in answers if status == 422]

@@ -37,13 +37,13 @@ from core.reasons import Reason
 from core.tokens import TokenKind
 
 MAX_OPS_PER_PUSH = 1000
-MAX_QR_LENGTH = limits.QR_TEXT.max_length  # the most a QR code can hold
+MAX_QR_LENGTH = limits.QR_CODE.max_length  # the most a QR code can hold
 PUBLIC_KEY_BYTES = 32
 
 NonNegativeInt = Annotated[int, Field(ge=0, le=2**63 - 1, strict=True)]
 # Payload text takes its bounds from `core.limits`: lengths the columns hold, no control
 # characters (PostgreSQL refuses NUL), so a payload that passes is one the server can store.
-QrText = Annotated[str, limits.QR_TEXT]
+QrText = Annotated[str, limits.QR_CODE]
 Gate = Annotated[str, limits.GATE]
 #: What the kiosk showed for an op (green admitted/stamped, amber re-entry, red refused).
 #: Optional and never trusted for effects: the server uses it only to tell a re-entry
@@ -299,8 +299,10 @@ class EventRow(WireModel):
     venue: str | None = None
     is_soca_passport_enabled: bool = False
     stamp_points_default: NonNegativeInt = 50
-    country_code: Annotated[str, Field(max_length=4)] | None = None
-    carnival_circuit: Annotated[str, Field(max_length=120)] | None = None
+    country_code: Annotated[str, Field(max_length=limits.COUNTRY_CODE.max_length)] | None = None
+    carnival_circuit: (
+        Annotated[str, Field(max_length=limits.CARNIVAL_CIRCUIT.max_length)] | None
+    ) = None
 
 
 class TicketRow(WireModel):
@@ -478,8 +480,8 @@ class PairingCodeResponse(WireModel):
 class PairRequest(WireModel):
     """`POST /devices/pair`: the code and a name for the device."""
 
-    code: Annotated[str, Field(min_length=1, max_length=64)]
-    name: Annotated[str, Field(min_length=1, max_length=100)]
+    code: Annotated[str, limits.PAIRING_CODE]
+    name: Annotated[str, limits.DEVICE_NAME]
 
 
 class PairResponse(WireModel):

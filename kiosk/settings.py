@@ -14,12 +14,13 @@ import enum
 import socket
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from platformdirs import user_data_path
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core import limits
 from kiosk.errors import SettingsError
 
 OUTBOX_FILE = "outbox.sqlite3"
@@ -40,7 +41,7 @@ def default_data_dir() -> Path:
 
 
 def _default_device_name() -> str:
-    return (socket.gethostname() or "kiosk")[:100]
+    return (socket.gethostname() or "kiosk")[: limits.DEVICE_NAME.max_length]
 
 
 class KioskSettings(BaseSettings):
@@ -49,8 +50,8 @@ class KioskSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SOCA_KIOSK_", extra="ignore", frozen=True)
 
     data_dir: Path = Field(default_factory=default_data_dir)
-    device_name: str = Field(default_factory=_default_device_name, min_length=1, max_length=100)
-    gate: str = Field(default="Main gate", min_length=1, max_length=100)
+    device_name: Annotated[str, limits.DEVICE_NAME] = Field(default_factory=_default_device_name)
+    gate: Annotated[str, limits.GATE, Field(min_length=1)] = "Main gate"
     busy_timeout_ms: int = Field(default=10_000, ge=100)
     push_batch_size: int = Field(default=500, ge=1, le=1000)
     pull_page_size: int = Field(default=10_000, ge=1, le=10_000)

@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
+from core import limits
 from core.errors import CoreError
 from server.api import (
     billing,
@@ -46,6 +47,7 @@ from server.api import (
     users,
 )
 from server.api.auth import PolicyRoute
+from server.api.bodyguard import BodyGuard, BodyRefused
 from server.api.deps import DbSession
 from server.api.errors import HttpError, code_for_status
 from server.api.ratelimit import RateLimiter, Rules
@@ -143,11 +145,11 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(
-            error_body(code_for_status(exc.status_code), str(exc.detail)),
-            status_code=exc.status_code,
-            headers=exc.headers,
-        )
+        if isinstance(exc, BodyRefused):
+            body = error_body(exc.code, exc.message, exc.fields)
+        else:
+            body = error_body(code_for_status(exc.status_code), str(exc.detail))
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(SQLAlchemyError)
     async def _database(request: Request, exc: SQLAlchemyError) -> JSONResponse:
@@ -215,6 +217,12 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> FastAP
             '`{"error": {"code", "message"}}`.'
         ),
         lifespan=lifespan,
+    )
+    app.add_middleware(
+        BodyGuard,
+        max_bytes=limits.JSON_BODY_BYTES,
+        path_max_bytes={sync.PUSH_PATH: sync.MAX_PUSH_BYTES},
+        nul_allowed={sync.PUSH_PATH},
     )
     app.router.route_class = PolicyRoute
     app.state.settings = settings

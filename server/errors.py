@@ -51,10 +51,10 @@ class InvalidInput(SocaError):
 class FieldErrors(InvalidInput):
     """Input that breaks per-field rules; `fields` maps each field name to a friendly message."""
 
-    def __init__(self, fields: Mapping[str, str]) -> None:
+    def __init__(self, fields: Mapping[str, str], *, code: str | None = None) -> None:
         self.fields = dict(fields)
         summary = "; ".join(f"{name}: {problem}" for name, problem in self.fields.items())
-        super().__init__(f"Please check these fields — {summary}")
+        super().__init__(f"Please check these fields — {summary}", code=code)
 
 
 class Conflict(SocaError):

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from core import limits
 from core.clock import Clock
 from core.reasons import Reason, explain
 from core.tiers import DEFAULT_POINT_TIERS, point_tier_for
@@ -28,13 +29,14 @@ from core.wire import (
 from core.wire import (
     Verdict as WireVerdict,
 )
+from kiosk.errors import SettingsError
 from kiosk.services.scanning import describe_when, storage_errors, verify_scan
 from kiosk.services.verdict import Colour, Verdict, refused, with_op
 from kiosk.store.cache import Cache, CachedTicket
 from kiosk.store.outbox import LocalActivation, LocalCheckin, Outbox
 
 _TIER_RANK = {tier.name: index for index, tier in enumerate(DEFAULT_POINT_TIERS)}
-MAX_NOTE_LENGTH = 500
+MAX_NOTE_LENGTH = limits.CHECKIN_NOTE.max_length
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,11 @@ class DoorService:
         device_id: uuid.UUID | None,
         clock: Clock,
     ) -> None:
+        problem = limits.text_problem(gate, limits.GATE)
+        if problem is not None or not gate:
+            # Every op carries the gate, so a name the server would refuse must stop the door
+            # here, not refuse each scan later.
+            raise SettingsError(f"the gate name {gate!r} cannot be used: {problem or 'name it'}")
         self.outbox = outbox
         self.cache = cache
         self.event_id = event_id
@@ -104,7 +111,7 @@ class DoorService:
         ticket = self.cache.ticket(ticket_id)
         if ticket is None:
             return refused(Reason.UNKNOWN_TICKET, "Ticket not on this device's list")
-        clean_note = (note or "").strip()[:MAX_NOTE_LENGTH] or None
+        clean_note = limits.without_control((note or "").strip(), limits.CHECKIN_NOTE) or None
         return self._admit(
             ticket_id,
             ticket,

@@ -6,11 +6,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from core import limits
 from kiosk.services.scanning import storage_errors
 from kiosk.store.cache import Cache
 from kiosk.store.outbox import Outbox
 
-MAX_QUERY_LENGTH = 100
+MAX_QUERY_LENGTH = limits.SEARCH_QUERY.max_length
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +38,9 @@ class TicketSearch:
     @storage_errors
     def search(self, query: str, *, limit: int = 20) -> list[TicketMatch]:
         """Tickets whose name, handle or code contain every word typed; exact code first."""
-        text = query.strip()[:MAX_QUERY_LENGTH] if isinstance(query, str) else ""
+        if not isinstance(query, str):
+            return []
+        text = limits.without_control(query.strip(), limits.SEARCH_QUERY).strip()
         if not text:
             return []
         matches = []

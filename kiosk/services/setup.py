@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Final
 from urllib.parse import parse_qs, urlsplit
 
+from core import limits
 from core.wire import DeviceRole
 from kiosk.errors import NotAPairingCode, NotPaired, SettingsError, WrongMode
 from kiosk.services.headless import ScanMode
@@ -25,7 +26,7 @@ from kiosk.store.config import DeviceConfig, load_config, save_config
 
 PAIRING_SCHEME: Final = "socapassport"
 PAIRING_HOST: Final = "pair"
-GATE_MAX_LENGTH: Final = 100
+GATE_MAX_LENGTH: Final = limits.GATE.max_length
 
 _MODES: Final = {
     DeviceRole.DOOR: (ScanMode.DOOR, ScanMode.REVIEW),
@@ -146,7 +147,7 @@ def save_choices(
     update: dict[str, object] = {"mode": mode.value}
     if config.role is DeviceRole.DOOR:
         name = (gate or "").strip()
-        if not 1 <= len(name) <= GATE_MAX_LENGTH:
+        if not name or limits.text_problem(name, limits.GATE) is not None:
             raise SettingsError(f"name the gate (1 to {GATE_MAX_LENGTH} characters)")
         update["gate"] = name
     if config.role is DeviceRole.BRANCH:

@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 
+from core import limits
 from server.api import tenancy
 from server.api.auth import PolicyRoute, Principal, Role, allow
 from server.api.deps import DbSession
@@ -53,7 +54,7 @@ class StatusChange(RequestModel):
     """The status to move the bill to, and optional notes that replace the old ones."""
 
     status: BillingStatus
-    notes: Annotated[str, Field(max_length=2000)] | None = None
+    notes: Annotated[str, limits.BILLING_NOTES] | None = None
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"status": "WAIVED", "notes": "Beta promoter"}]}

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
-from pydantic import AwareDatetime, ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict
 
 from core import limits
 from server.api import tenancy
@@ -42,14 +42,14 @@ _EXAMPLE: dict[str, Any] = {
 class EventCreate(RequestModel):
     """A new event; `promoter_id` is HQ's choice (a promoter's events are always its own)."""
 
-    name: Annotated[str, Field(max_length=500)]
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime | None = None
-    venue: Annotated[str, Field(max_length=500)] | None = None
-    city: Annotated[str, Field(max_length=500)] | None = None
-    country_code: Annotated[str, Field(max_length=20)] | None = None
-    carnival_circuit: Annotated[str, Field(max_length=500)] | None = None
-    stamp_points_default: int = 50
+    name: Annotated[str, limits.EVENT_NAME]
+    starts_at: Annotated[AwareDatetime, limits.DATE_TIME]
+    ends_at: Annotated[AwareDatetime, limits.DATE_TIME] | None = None
+    venue: Annotated[str, limits.VENUE] | None = None
+    city: Annotated[str, limits.CITY] | None = None
+    country_code: Annotated[str, limits.COUNTRY_CODE] | None = None
+    carnival_circuit: Annotated[str, limits.CARNIVAL_CIRCUIT] | None = None
+    stamp_points_default: Annotated[int, limits.STAMP_POINTS] = 50
     time_zone: Annotated[str, limits.TIME_ZONE] | None = None
     promoter_id: uuid.UUID | None = None
 
@@ -59,7 +59,7 @@ class EventCreate(RequestModel):
 class EnablePassport(RequestModel):
     """HQ may set the fee when enabling; a promoter sends `{}` or no body."""
 
-    fee_amount_cents: int | None = None
+    fee_amount_cents: Annotated[int, limits.FEE_CENTS] | None = None
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"fee_amount_cents": 1999}]})
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 from pydantic import AwareDatetime, ConfigDict, Field
 
+from core import limits
 from server.api.auth import PolicyRoute, Principal, Role, allow
 from server.api.deps import DbSession
 from server.api.schemas import RequestModel, View
@@ -32,8 +33,8 @@ class MembershipCreate(RequestModel):
 
     user_id: uuid.UUID
     tier: MembershipTier
-    expires_at: AwareDatetime | None = None
-    metadata: dict[str, Any] | None = None
+    expires_at: Annotated[AwareDatetime, limits.DATE_TIME] | None = None
+    metadata: Annotated[dict[str, Any], limits.MEMBERSHIP_METADATA] | None = None
 
     model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
 

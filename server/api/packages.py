@@ -9,7 +9,7 @@ own events; HQ all of them. PUT changes only the fields it sends.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
@@ -18,10 +18,12 @@ from fastapi import APIRouter, Body, Query, Response
 from pydantic import AwareDatetime, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from core import limits
+from core.reasons import Reason
 from server.api import tenancy
 from server.api.auth import PolicyRoute, Principal, Role, allow
 from server.api.deps import DbSession
-from server.api.schemas import CamelRequest, CamelView, PartialUpdate
+from server.api.schemas import CamelRequest, CamelView, PartialUpdate, SeedRequest
 from server.db.models import Package
 from server.db.models.enums import PackageItemType, PackageStatus
 from server.domain import packages
@@ -31,6 +33,14 @@ router = APIRouter(prefix="/api/v1/packages", tags=["packages"], route_class=Pol
 Writer = Annotated[Principal, allow(Role.HQ, Role.PROMOTER)]
 
 _EVENT_ID = "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e"
+_PRICE = Annotated[Decimal, limits.PRICE]
+_DESCRIPTION = Annotated[str, limits.DESCRIPTION]
+_PRICES = dict.fromkeys(
+    ("price", "original_price", "bracelet_amount"), Reason.PACKAGE_INVALID_PRICE
+)
+_QUANTITIES = dict.fromkeys(
+    ("max_quantity", "max_per_user", "quantity"), Reason.PACKAGE_INVALID_QUANTITY
+)
 _EXAMPLE: dict[str, Any] = {
     "eventId": _EVENT_ID,
     "name": "Early Bird VIP Package",
@@ -52,11 +62,11 @@ _EXAMPLE: dict[str, Any] = {
 class PackageItemIn(CamelRequest):
     """One line of a package."""
 
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Annotated[str, limits.PACKAGE_ITEM_NAME]
     type: PackageItemType
-    quantity: int = 1
-    bracelet_amount: Decimal | None = None
-    description: str | None = None
+    quantity: Annotated[int, limits.PER_USER] = 1
+    bracelet_amount: _PRICE | None = None
+    description: _DESCRIPTION | None = None
 
     def spec(self) -> ItemSpec:
         """As the domain takes it."""
@@ -69,39 +79,42 @@ class PackageItemIn(CamelRequest):
         )
 
 
-class PackageCreate(CamelRequest):
+class PackageCreate(SeedRequest):
     """A new package for one of the caller's events."""
 
+    FIELD_CODES: ClassVar[Mapping[str, str]] = _PRICES | _QUANTITIES
+
     event_id: uuid.UUID
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    description: str | None = None
-    price: Decimal
-    original_price: Decimal | None = None
-    max_quantity: int | None = None
-    max_per_user: int | None = 1
-    sale_start_date: AwareDatetime | None = None
-    sale_end_date: AwareDatetime | None = None
+    name: Annotated[str, limits.PACKAGE_NAME]
+    description: _DESCRIPTION | None = None
+    price: _PRICE
+    original_price: _PRICE | None = None
+    max_quantity: Annotated[int, limits.STOCK] | None = None
+    max_per_user: Annotated[int, limits.PER_USER] | None = 1
+    sale_start_date: Annotated[AwareDatetime, limits.DATE_TIME] | None = None
+    sale_end_date: Annotated[AwareDatetime, limits.DATE_TIME] | None = None
     status: PackageStatus = PackageStatus.DRAFT
-    items: list[PackageItemIn] = Field(default_factory=list)
+    items: list[PackageItemIn] = Field(default_factory=list, max_length=limits.PACKAGE_ITEMS)
 
     model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
 
 
-class PackageUpdate(PartialUpdate):
+class PackageUpdate(PartialUpdate, SeedRequest):
     """The fields to change; `items`, when sent, replace every item."""
 
     NOT_NULL: ClassVar[frozenset[str]] = frozenset({"name", "price", "status"})
+    FIELD_CODES: ClassVar[Mapping[str, str]] = _PRICES | _QUANTITIES
 
-    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    description: str | None = None
-    price: Decimal | None = None
-    original_price: Decimal | None = None
-    max_quantity: int | None = None
-    max_per_user: int | None = None
-    sale_start_date: AwareDatetime | None = None
-    sale_end_date: AwareDatetime | None = None
+    name: Annotated[str, limits.PACKAGE_NAME] | None = None
+    description: _DESCRIPTION | None = None
+    price: _PRICE | None = None
+    original_price: _PRICE | None = None
+    max_quantity: Annotated[int, limits.STOCK] | None = None
+    max_per_user: Annotated[int, limits.PER_USER] | None = None
+    sale_start_date: Annotated[AwareDatetime, limits.DATE_TIME] | None = None
+    sale_end_date: Annotated[AwareDatetime, limits.DATE_TIME] | None = None
     status: PackageStatus | None = None
-    items: list[PackageItemIn] | None = None
+    items: Annotated[list[PackageItemIn], Field(max_length=limits.PACKAGE_ITEMS)] | None = None
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"price": "85.00", "status": "ACTIVE"}]}

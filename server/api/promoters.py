@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Request
 from pydantic import ConfigDict, Field
 
+from core import limits
 from server.api.auth import PolicyRoute, Principal, Role, allow, public
 from server.api.deps import DbSession, client_address
 from server.api.login import rate_limiter
@@ -40,13 +41,17 @@ _SIGN_UP: dict[str, Any] = {
 class PromoterSignUp(RequestModel):
     """The /passport-promoters registration form."""
 
-    name: Annotated[str, Field(max_length=500)] = ""
-    email: Annotated[str, Field(max_length=500)] = ""
-    organization: Annotated[str, Field(max_length=500)] | None = None
-    location_city: Annotated[str, Field(max_length=500)] | None = None
-    location_country: Annotated[str, Field(max_length=20)] | None = None
-    website_or_social: Annotated[str, Field(max_length=500)] | None = None
-    event_types: str | Annotated[list[str], Field(max_length=20)] | None = None
+    name: Annotated[str, limits.PROMOTER_NAME] = ""
+    email: Annotated[str, limits.EMAIL] = ""
+    organization: Annotated[str, limits.ORGANIZATION] | None = None
+    location_city: Annotated[str, limits.CITY] | None = None
+    location_country: Annotated[str, limits.COUNTRY_CODE] | None = None
+    website_or_social: Annotated[str, limits.WEBSITE_OR_SOCIAL] | None = None
+    event_types: (
+        Annotated[str, limits.EVENT_TYPES]
+        | Annotated[list[Annotated[str, limits.EVENT_TYPES]], Field(max_length=20)]
+        | None
+    ) = None
 
     model_config = ConfigDict(json_schema_extra={"examples": [_SIGN_UP]})
 

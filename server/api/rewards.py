@@ -8,23 +8,31 @@ changes only the fields it sends.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
 from fastapi import APIRouter, Body, Query, Response
-from pydantic import AwareDatetime, ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict
 
+from core import limits
+from core.reasons import Reason
 from server.api import tenancy
 from server.api.auth import PolicyRoute, Principal, Role, allow
 from server.api.deps import DbSession
-from server.api.schemas import CamelRequest, CamelView, PartialUpdate
+from server.api.schemas import CamelView, PartialUpdate, SeedRequest
 from server.db.models.enums import RewardStatus, RewardTriggerType, RewardType
 from server.domain import event_rewards
 
 router = APIRouter(prefix="/api/v1/rewards", tags=["rewards"], route_class=PolicyRoute)
 Writer = Annotated[Principal, allow(Role.HQ, Role.PROMOTER)]
 
+_DESCRIPTION = Annotated[str, limits.DESCRIPTION]
+_REDEMPTIONS = Annotated[int, limits.REDEMPTIONS]
+_AMOUNTS = dict.fromkeys(
+    ("reward_amount", "minimum_spend", "minimum_transactions"), Reason.REWARD_INVALID_AMOUNT
+)
 _EXAMPLE: dict[str, Any] = {
     "eventId": "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e",
     "name": "Spend 150€, get 10€ free recharge",
@@ -40,44 +48,47 @@ _EXAMPLE: dict[str, Any] = {
 }
 
 
-class RewardCreate(CamelRequest):
+class RewardCreate(SeedRequest):
     """A new reward for one of the caller's events."""
 
+    FIELD_CODES: ClassVar[Mapping[str, str]] = _AMOUNTS
+
     event_id: uuid.UUID
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    description: str | None = None
+    name: Annotated[str, limits.REWARD_NAME]
+    description: _DESCRIPTION | None = None
     trigger_type: RewardTriggerType
-    minimum_spend: Decimal | None = None
-    minimum_transactions: int | None = None
+    minimum_spend: Annotated[Decimal, limits.SPEND_AMOUNT] | None = None
+    minimum_transactions: Annotated[int, limits.MIN_TRANSACTIONS] | None = None
     reward_type: RewardType
-    reward_amount: Decimal
-    max_redemptions_per_user: int | None = 1
-    max_total_redemptions: int | None = None
-    active_from: AwareDatetime | None = None
-    active_until: AwareDatetime | None = None
+    reward_amount: Annotated[Decimal, limits.REWARD_AMOUNT]
+    max_redemptions_per_user: _REDEMPTIONS | None = 1
+    max_total_redemptions: _REDEMPTIONS | None = None
+    active_from: Annotated[AwareDatetime, limits.DATE_TIME] | None = None
+    active_until: Annotated[AwareDatetime, limits.DATE_TIME] | None = None
     status: RewardStatus = RewardStatus.DRAFT
 
     model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
 
 
-class RewardUpdate(PartialUpdate):
+class RewardUpdate(PartialUpdate, SeedRequest):
     """The fields to change."""
 
     NOT_NULL: ClassVar[frozenset[str]] = frozenset(
         {"name", "trigger_type", "reward_type", "reward_amount", "status"}
     )
+    FIELD_CODES: ClassVar[Mapping[str, str]] = _AMOUNTS
 
-    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    description: str | None = None
+    name: Annotated[str, limits.REWARD_NAME] | None = None
+    description: _DESCRIPTION | None = None
     trigger_type: RewardTriggerType | None = None
-    minimum_spend: Decimal | None = None
-    minimum_transactions: int | None = None
+    minimum_spend: Annotated[Decimal, limits.SPEND_AMOUNT] | None = None
+    minimum_transactions: Annotated[int, limits.MIN_TRANSACTIONS] | None = None
     reward_type: RewardType | None = None
-    reward_amount: Decimal | None = None
-    max_redemptions_per_user: int | None = None
-    max_total_redemptions: int | None = None
-    active_from: AwareDatetime | None = None
-    active_until: AwareDatetime | None = None
+    reward_amount: Annotated[Decimal, limits.REWARD_AMOUNT] | None = None
+    max_redemptions_per_user: _REDEMPTIONS | None = None
+    max_total_redemptions: _REDEMPTIONS | None = None
+    active_from: Annotated[AwareDatetime, limits.DATE_TIME] | None = None
+    active_until: Annotated[AwareDatetime, limits.DATE_TIME] | None = None
     status: RewardStatus | None = None
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"status": "INACTIVE"}]})

@@ -8,10 +8,19 @@ camelCase names; everything else uses the schema's snake_case names.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel, to_snake
+
+from server.domain.promoters import FieldErrors
 
 
 class RequestModel(BaseModel):
@@ -30,6 +39,37 @@ class CamelRequest(BaseModel):
         validate_by_name=True,
         validate_by_alias=True,
     )
+
+
+class SeedRequest(CamelRequest):
+    """A seed 003 body: a field outside its limit answers 422 with the seed's code for that field.
+
+    `FIELD_CODES` maps fields (snake_case, nested ones by their own name) to the
+    seed's error code (`PACKAGE_INVALID_PRICE`, ...). When every problem lies in
+    such fields, the refusal is a `FieldErrors` under the first one's code,
+    with `fields` naming each; otherwise it stays the usual `invalid_request`.
+    """
+
+    FIELD_CODES: ClassVar[Mapping[str, str]] = {}
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _seed_codes(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            codes = [cls._code_for(error["loc"]) for error in exc.errors()]
+            if not codes or None in codes:
+                raise
+            fields = {
+                ".".join(("body", *map(str, error["loc"]))): error["msg"] for error in exc.errors()
+            }
+            raise FieldErrors(fields, code=codes[0]) from exc
+
+    @classmethod
+    def _code_for(cls, loc: tuple[int | str, ...]) -> str | None:
+        names = [to_snake(part) for part in loc if isinstance(part, str)]
+        return cls.FIELD_CODES.get(names[-1]) if names else None
 
 
 class View(BaseModel):

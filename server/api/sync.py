@@ -31,6 +31,7 @@ router = APIRouter(prefix="/api/v1/sync", tags=["sync"], route_class=PolicyRoute
 
 #: 1000 ops of the largest QR (7089 characters) and their envelopes fit well inside this.
 MAX_PUSH_BYTES = 16 * 1024 * 1024
+PUSH_PATH = "/api/v1/sync/push"
 
 _OP_EXAMPLE = {
     "op_id": "5b0e6a7c-1d2e-4f3a-9b8c-7d6e5f4a3b2c",

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, ConfigDict, Field
 
+from core import limits
 from core.tiers import PointTier
 from server.api.auth import PolicyRoute, Principal, Role, allow
 from server.api.deps import DbSession
@@ -27,15 +28,15 @@ _TIERS: list[Any] = [
 class TierIn(RequestModel):
     """One tier: its name, the points it starts at (inclusive), and its perks."""
 
-    name: Annotated[str, Field(max_length=20)]
-    min_points: int
-    perks: dict[str, Any] = Field(default_factory=dict)
+    name: Annotated[str, limits.TIER_NAME]
+    min_points: Annotated[int, limits.TIER_MIN_POINTS]
+    perks: Annotated[dict[str, Any], limits.PERKS] = Field(default_factory=dict)
 
 
 class TierSet(RequestModel):
     """The whole tier set; it replaces the current one."""
 
-    tiers: list[TierIn]
+    tiers: Annotated[list[TierIn], Field(max_length=limits.TIER_COUNT)]
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"tiers": _TIERS}]})
 

@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 from core import limits
 from server.db.models import ApiToken, PassportProfile, User, utcnow
 from server.db.models.enums import TokenKind, UserRole
-from server.domain import passport
+from server.domain import checks, passport
 from server.errors import Conflict, FieldErrors
 
 __all__ = ["TokenKind"]
@@ -161,8 +161,15 @@ def handle_problem(username: str) -> str | None:
 
 
 def get_by_email(session: Session, email: str) -> User | None:
-    """The account with this email (any case), or None."""
-    return session.scalar(select(User).where(func.lower(User.email) == normalize_email(email)))
+    """The account with this email (any case), or None.
+
+    No account holds an email its limit refuses, so such a value (too long, a NUL, which
+    PostgreSQL would refuse outright) finds none without asking the database.
+    """
+    clean = normalize_email(email)
+    if limits.text_problem(clean, limits.EMAIL) is not None:
+        return None
+    return session.scalar(select(User).where(func.lower(User.email) == clean))
 
 
 def free_username(session: Session, wanted: str) -> str:
@@ -185,7 +192,15 @@ def create_user(
     role: UserRole = UserRole.ATTENDEE,
     home_country: str | None = None,
 ) -> User:
-    """Create a user; usernames and emails are unique whatever their case (Conflict)."""
+    """Create a user; usernames and emails are unique whatever their case (Conflict, even when
+    two race)."""
+    errors: dict[str, str] = {}
+    checks.text(errors, "username", username, limits.USERNAME, required="Pick a username.")
+    checks.text(errors, "display_name", display_name, limits.DISPLAY_NAME, required="Give a name.")
+    checks.text(errors, "email", email, limits.EMAIL)
+    checks.text(errors, "home_country", home_country, limits.COUNTRY_CODE)
+    if errors:
+        raise FieldErrors(errors)
     clean_email = normalize_email(email) if email else None
     if password is not None:
         check_password(password, user_inputs=(username, clean_email, display_name))
@@ -211,12 +226,12 @@ def create_user(
 
 
 def _registration_errors(username: str, email: str, password: str) -> dict[str, str]:
-    checks = {
+    problems = {
         "username": handle_problem(username),
         "email": email_problem(email),
         "password": password_problem(password, user_inputs=(username, email)),
     }
-    return {name: problem for name, problem in checks.items() if problem is not None}
+    return {name: problem for name, problem in problems.items() if problem is not None}
 
 
 def register(

@@ -23,8 +23,10 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import limits
 from server.db.models import EventPassportBilling
 from server.db.models.enums import BillingStatus
+from server.domain import checks
 from server.domain.promoters import FieldErrors
 from server.errors import Conflict, InvalidInput, NotFound
 
@@ -38,7 +40,6 @@ TRANSITIONS: dict[BillingStatus, frozenset[BillingStatus]] = {
 
 _FINAL = frozenset({BillingStatus.PAID, BillingStatus.WAIVED})
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
-_MAX_CENTS = 2**31 - 1  # the column is a 32-bit INT
 
 
 class BillingTransitionRefused(Conflict):
@@ -69,15 +70,13 @@ def parse_status(value: str) -> BillingStatus:
 
 
 def check_fee(fee_amount_cents: int | None) -> int | None:
-    """A fee in cents (0 or more, or None while undecided); FieldErrors otherwise."""
+    """A fee in cents within `limits.FEE_CENTS`, or None while undecided; FieldErrors otherwise."""
     if fee_amount_cents is None:
         return None
-    if isinstance(fee_amount_cents, bool) or not isinstance(fee_amount_cents, int):
-        raise FieldErrors({"fee_amount_cents": "The fee must be a whole number of cents."})
-    if fee_amount_cents < 0:
-        raise FieldErrors({"fee_amount_cents": "The fee cannot be negative."})
-    if fee_amount_cents > _MAX_CENTS:
-        raise FieldErrors({"fee_amount_cents": "The fee is too large."})
+    if not limits.FEE_CENTS.contains(fee_amount_cents):
+        raise FieldErrors(
+            {"fee_amount_cents": f"The fee must be {limits.FEE_CENTS.words()} cents."}
+        )
     return fee_amount_cents
 
 
@@ -131,6 +130,10 @@ def change_status(
 ) -> EventPassportBilling:
     """Move a bill along `TRANSITIONS`; `notes`, when given, replace the row's notes."""
     target = parse_status(new_status)
+    problems: dict[str, str] = {}
+    clean_notes = checks.text(problems, "notes", notes, limits.BILLING_NOTES)
+    if problems:
+        raise FieldErrors(problems)
     billing = _lock(session, billing_id)
     current = BillingStatus(billing.status)
     if not can_change(current, target):
@@ -143,7 +146,7 @@ def change_status(
         raise Conflict("Set a fee before asking for payment (the fee is still undecided).")
     billing.status = target
     if notes is not None:
-        billing.notes = notes.strip() or None
+        billing.notes = clean_notes
     session.flush()
     return billing
 

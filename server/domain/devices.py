@@ -29,6 +29,7 @@ from typing import Final
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
+from core import limits
 from core.wire import DeviceRole, DeviceScope
 from server.db.models import Branch, Device, Event, PairingCode, Promoter
 from server.domain import accounts
@@ -144,6 +145,9 @@ def pair(session: Session, *, code: str, name: str, now: datetime) -> DeviceCred
     clean_name = name.strip()
     if not clean_name:
         raise InvalidInput("Please give the device a name.")
+    problem = limits.text_problem(clean_name, limits.DEVICE_NAME)
+    if problem is not None:
+        raise InvalidInput(f"The device name cannot be used: {problem}")
     code_hash = hash_code(code)
     device_id = uuid.uuid4()
     taken = session.execute(

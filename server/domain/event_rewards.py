@@ -49,14 +49,15 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core import limits
 from core.reasons import Reason
 from server.db.models import Event, EventReward, RewardRedemption, SpendTransaction, User
 from server.db.models.enums import RewardStatus, RewardTriggerType, RewardType
+from server.domain import checks
+from server.domain.promoters import FieldErrors
 from server.domain.unset import UNSET, Unset
 from server.errors import Conflict, InvalidInput, NotFound, ReasonError
 
-_CENT = Decimal("0.01")
-_MONEY_LIMIT = Decimal("100000000")  # Numeric(10, 2)
 _LOCK = {"key_share": True}  # FOR NO KEY UPDATE on PostgreSQL; nothing on SQLite
 #: Statuses a promoter may set; DEPLETED and EXPIRED are the system's.
 SETTABLE_STATUSES: Final = frozenset(
@@ -95,46 +96,57 @@ def _invalid_amount(detail: str) -> ReasonError:
     return ReasonError(Reason.REWARD_INVALID_AMOUNT, {"detail": detail}, status=422)
 
 
-def _money(value: Decimal, field: str) -> Decimal:
-    if not isinstance(value, Decimal) or not value.is_finite():
-        raise _invalid_amount(f"{field} must be a finite Decimal")
-    if value <= 0:
-        raise _invalid_amount(f"{field} must be positive")
-    if value != value.quantize(_CENT) or value >= _MONEY_LIMIT:
-        raise _invalid_amount(f"{field} must have at most 2 decimals and 8 digits")
-    return value.quantize(_CENT)
+def _money(value: Decimal, field: str, limit: limits.Money) -> Decimal:
+    if not limit.contains(value):
+        raise _invalid_amount(f"{field} must be {limit.words()} with at most 2 decimals")
+    return value.quantize(limits.CENT)
+
+
+def _check_texts(reward: EventReward) -> None:
+    errors: dict[str, str] = {}
+    checks.text(errors, "name", reward.name, limits.REWARD_NAME, required="Name the reward.")
+    checks.text(errors, "description", reward.description, limits.DESCRIPTION)
+    if errors:
+        raise FieldErrors(errors)
 
 
 def _check_aware(value: datetime | None, field: str) -> None:
     if value is not None and value.tzinfo is None:
         raise InvalidInput(f"{field} must be timezone-aware")
+    if value is not None and not limits.DATE_TIME.contains(value):
+        raise FieldErrors({field: f"Use {limits.DATE_TIME.words()}."})
 
 
 def _validate(reward: EventReward) -> None:
+    _check_texts(reward)
     if reward.trigger_type not in SUPPORTED_TRIGGERS:
         raise InvalidInput(f"trigger_type must be one of {sorted(SUPPORTED_TRIGGERS)}")
     if reward.reward_type not in _REWARD_TYPES:
         raise InvalidInput(f"reward_type must be one of {sorted(_REWARD_TYPES)}")
     if reward.reward_amount is None:
         raise _invalid_amount("reward_amount is required")
-    reward.reward_amount = _money(reward.reward_amount, "reward_amount")
+    reward.reward_amount = _money(reward.reward_amount, "reward_amount", limits.REWARD_AMOUNT)
     if reward.reward_type == RewardType.DISCOUNT_PERCENTAGE and reward.reward_amount > 100:
         raise _invalid_amount("a percentage discount cannot exceed 100")
-    if reward.trigger_type == RewardTriggerType.MINIMUM_SPEND:
-        if reward.minimum_spend is None:
-            raise _invalid_amount("MINIMUM_SPEND needs minimum_spend")
-        reward.minimum_spend = _money(reward.minimum_spend, "minimum_spend")
+    needed_spend = reward.trigger_type == RewardTriggerType.MINIMUM_SPEND
+    if needed_spend and reward.minimum_spend is None:
+        raise _invalid_amount("MINIMUM_SPEND needs minimum_spend")
+    if reward.minimum_spend is not None:
+        reward.minimum_spend = _money(reward.minimum_spend, "minimum_spend", limits.SPEND_AMOUNT)
     needed = reward.minimum_transactions
     counting = reward.trigger_type == RewardTriggerType.TRANSACTION_COUNT
-    if counting and (needed is None or needed < 1):
-        raise _invalid_amount("TRANSACTION_COUNT needs minimum_transactions of at least 1")
-    if reward.max_redemptions_per_user is not None and reward.max_redemptions_per_user < 1:
-        raise InvalidInput("max_redemptions_per_user must be at least 1")
+    if counting and needed is None:
+        raise _invalid_amount("TRANSACTION_COUNT needs minimum_transactions")
+    if needed is not None and not limits.MIN_TRANSACTIONS.contains(needed):
+        raise _invalid_amount(f"minimum_transactions must be {limits.MIN_TRANSACTIONS.words()}")
+    for field in ("max_redemptions_per_user", "max_total_redemptions"):
+        value = getattr(reward, field)
+        if value is not None and not limits.REDEMPTIONS.contains(value):
+            raise InvalidInput(f"{field} must be {limits.REDEMPTIONS.words()}")
     cap = reward.max_total_redemptions
-    if cap is not None and (cap < 1 or cap < reward.current_redemptions):
+    if cap is not None and cap < reward.current_redemptions:
         raise InvalidInput(
-            f"max_total_redemptions must be at least 1 and at least the "
-            f"{reward.current_redemptions} already given"
+            f"max_total_redemptions must be at least the {reward.current_redemptions} already given"
         )
     _check_aware(reward.active_from, "active_from")
     _check_aware(reward.active_until, "active_until")
@@ -457,11 +469,15 @@ def record_spend(
     django_bracelet_id: str | None = None,
 ) -> SpendResult:
     """Store a spend (idempotent on external_id) and create the redemptions it earns."""
-    if not isinstance(amount, Decimal) or not amount.is_finite() or amount < 0:
-        raise InvalidInput("amount must be a finite, non-negative Decimal")
-    if amount != amount.quantize(_CENT) or amount >= _MONEY_LIMIT:
-        raise InvalidInput("amount must have at most 2 decimals and 8 digits")
-    amount = amount.quantize(_CENT)
+    if not limits.TRANSACTION_AMOUNT.contains(amount):
+        allowed = limits.TRANSACTION_AMOUNT.words()
+        raise InvalidInput(f"amount must be {allowed}, with at most 2 decimals")
+    amount = amount.quantize(limits.CENT)
+    errors: dict[str, str] = {}
+    checks.text(errors, "external_id", external_id, limits.EXTERNAL_ID)
+    checks.text(errors, "bracelet_id", django_bracelet_id, limits.BRACELET_ID)
+    if errors:
+        raise FieldErrors(errors)
     _check_aware(occurred_at, "occurred_at")
     if session.get(Event, event_id) is None:
         raise NotFound(f"event {event_id} not found")

@@ -31,22 +31,9 @@ from sqlalchemy.orm import Session
 from core import limits
 from server.db.models import Event, EventPassportBilling, PassportStamp
 from server.db.models.enums import BillingStatus, PromoterStatus
-from server.domain import billing, promoters
+from server.domain import billing, checks, promoters
 from server.domain.promoters import FieldErrors, clean_country_code
 from server.errors import Conflict, Forbidden, NotFound
-
-
-def _text(errors: dict[str, str], field: str, raw: str | None, *, max_length: int) -> str | None:
-    if raw is None or not raw.strip():
-        return None
-    value = raw.strip()
-    if len(value) > max_length:
-        errors[field] = f"Please keep this under {max_length} characters."
-    else:
-        problem = limits.control_character(value)
-        if problem is not None:
-            errors[field] = f"Remove the {problem}."
-    return value
 
 
 def check_time_zone(raw: str | None) -> str | None:
@@ -98,28 +85,22 @@ class _Fields:
     def check(self) -> None:
         """Trim and check every field; FieldErrors names each problem at once."""
         errors = self.errors
-        self.name = (self.name or "").strip()
-        problem = limits.text_problem(self.name, limits.EVENT_NAME)
-        if not self.name:
-            errors["name"] = "Please give the event a name."
-        elif problem is not None:
-            errors["name"] = problem
+        name = checks.text(
+            errors, "name", self.name, limits.EVENT_NAME, required="Please give the event a name."
+        )
+        self.name = name or ""
         if self.starts_at.tzinfo is None:
             errors["starts_at"] = "The start time needs a time zone."
+        else:
+            checks.moment(errors, "starts_at", self.starts_at, limits.DATE_TIME)
         if self.ends_at is not None:
             if self.ends_at.tzinfo is None:
                 errors["ends_at"] = "The end time needs a time zone."
-            elif self.starts_at.tzinfo is not None and self.ends_at < self.starts_at:
+            else:
+                checks.moment(errors, "ends_at", self.ends_at, limits.DATE_TIME)
+            if not errors.keys() & {"starts_at", "ends_at"} and self.ends_at < self.starts_at:
                 errors["ends_at"] = "The event cannot end before it starts."
-        points = self.stamp_points_default
-        if isinstance(points, bool) or not isinstance(points, int):
-            errors["stamp_points_default"] = "Stamp points must be a whole number."
-        elif points < 0:
-            errors["stamp_points_default"] = "Stamp points cannot be negative."
-        elif not limits.STAMP_POINTS.contains(points):
-            errors["stamp_points_default"] = (
-                f"Use at most {limits.STAMP_POINTS.maximum:,} points per stamp."
-            )
+        checks.whole(errors, "stamp_points_default", self.stamp_points_default, limits.STAMP_POINTS)
         try:
             self.country_code = clean_country_code(self.country_code)
         except ValueError as exc:
@@ -128,13 +109,10 @@ class _Fields:
             self.time_zone = check_time_zone(self.time_zone)
         except ValueError as exc:
             errors["time_zone"] = str(exc)
-        self.venue = _text(errors, "venue", self.venue, max_length=limits.VENUE.max_length)
-        self.city = _text(errors, "city", self.city, max_length=limits.CITY.max_length)
-        self.carnival_circuit = _text(
-            errors,
-            "carnival_circuit",
-            self.carnival_circuit,
-            max_length=limits.CARNIVAL_CIRCUIT.max_length,
+        self.venue = checks.text(errors, "venue", self.venue, limits.VENUE)
+        self.city = checks.text(errors, "city", self.city, limits.CITY)
+        self.carnival_circuit = checks.text(
+            errors, "carnival_circuit", self.carnival_circuit, limits.CARNIVAL_CIRCUIT
         )
         if errors:
             raise FieldErrors(errors)

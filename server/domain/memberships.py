@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import limits
 from server.db.models import PassportMembership, User, utcnow
 from server.db.models.enums import MembershipStatus, MembershipTier
 from server.domain.promoters import FieldErrors
@@ -104,10 +105,14 @@ def create(
     started_at = _aware(now, "now") if now is not None else utcnow()
     if expires_at is not None:
         _aware(expires_at, "expires_at")
+        if not limits.DATE_TIME.contains(expires_at):
+            raise FieldErrors({"expires_at": f"Use {limits.DATE_TIME.words()}."})
         if expires_at <= started_at:
             raise FieldErrors({"expires_at": "A membership must expire after it starts."})
-    if metadata is not None and not isinstance(metadata, dict):
-        raise FieldErrors({"metadata": "Metadata must be a JSON object."})
+    if metadata is not None:
+        problem = limits.json_problem(metadata, limits.MEMBERSHIP_METADATA)
+        if problem is not None:
+            raise FieldErrors({"metadata": f"Metadata {problem}."})
     # Lock the user so two concurrent upgrades cannot both leave an ACTIVE row.
     if session.get(User, user_id, with_for_update=True, populate_existing=True) is None:
         raise NotFound(f"There is no user {user_id}.")

@@ -43,15 +43,16 @@ from sqlalchemy import func, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
+from core import limits
 from core.reasons import Reason
 from core.tokens import SigningKey, TokenKind, issue_token
 from server.db.models import Event, Package, PackageItem, PackagePurchase, User
 from server.db.models.enums import PackageItemType, PackageStatus, PaymentMethod, PurchaseStatus
+from server.domain import checks
+from server.domain.promoters import FieldErrors
 from server.domain.unset import UNSET, Unset
 from server.errors import Conflict, InvalidInput, NotFound, ReasonError
 
-_CENT = Decimal("0.01")
-_MONEY_LIMIT = Decimal("100000000")  # Numeric(10, 2)
 _LOCK = {"key_share": True}  # FOR NO KEY UPDATE on PostgreSQL; nothing on SQLite
 #: Statuses a promoter may set; SOLD_OUT and EXPIRED are the system's.
 SETTABLE_STATUSES: Final = frozenset(
@@ -86,34 +87,50 @@ def _invalid_quantity(detail: str) -> ReasonError:
 
 
 def _check_money(value: Decimal, field: str) -> Decimal:
-    if not isinstance(value, Decimal) or not value.is_finite():
-        raise _invalid_price(f"{field} must be a finite Decimal")
-    if value < 0:
-        raise _invalid_price(f"{field} is negative")
-    if value != value.quantize(_CENT) or value >= _MONEY_LIMIT:
-        raise _invalid_price(f"{field} must have at most 2 decimals and 8 digits")
-    return value.quantize(_CENT)
+    if not limits.PRICE.contains(value):
+        raise _invalid_price(f"{field} must be {limits.PRICE.words()} with at most 2 decimals")
+    return value.quantize(limits.CENT)
+
+
+def _check_count(value: int | None, field: str, limit: limits.Whole) -> None:
+    if value is not None and not limit.contains(value):
+        raise _invalid_quantity(f"{field} must be {limit.words()}")
+
+
+def _check_texts(texts: Sequence[tuple[str, str | None, limits.Text]]) -> None:
+    errors: dict[str, str] = {}
+    for field, value, limit in texts:
+        required = "Please fill it in." if limit.min_length else None
+        checks.text(errors, field, value, limit, required=required)
+    if errors:
+        raise FieldErrors(errors)
 
 
 def _check_aware(value: datetime | None, field: str) -> None:
     if value is not None and value.tzinfo is None:
         raise InvalidInput(f"{field} must be timezone-aware")
+    if value is not None and not limits.DATE_TIME.contains(value):
+        raise FieldErrors({field: f"Use {limits.DATE_TIME.words()}."})
 
 
 def _validate(package: Package) -> None:
+    _check_texts(
+        [
+            ("name", package.name, limits.PACKAGE_NAME),
+            ("description", package.description, limits.DESCRIPTION),
+        ]
+    )
     package.price = _check_money(package.price, "price")
     if package.original_price is not None:
         package.original_price = _check_money(package.original_price, "original_price")
         if package.original_price < package.price:
             raise _invalid_price("original_price is below price")
-    if package.max_quantity is not None and package.max_quantity < 1:
-        raise _invalid_quantity("max_quantity must be at least 1")
+    _check_count(package.max_quantity, "max_quantity", limits.STOCK)
+    _check_count(package.max_per_user, "max_per_user", limits.PER_USER)
     if package.max_quantity is not None and package.max_quantity < package.sold_quantity:
         raise _invalid_quantity(
             f"max_quantity {package.max_quantity} is below the {package.sold_quantity} sold"
         )
-    if package.max_per_user is not None and package.max_per_user < 1:
-        raise _invalid_quantity("max_per_user must be at least 1")
     _check_aware(package.sale_start_date, "sale_start_date")
     _check_aware(package.sale_end_date, "sale_end_date")
     start, end = package.sale_start_date, package.sale_end_date
@@ -136,12 +153,19 @@ def _settle_stock_status(package: Package) -> None:
 
 
 def _build_items(package_id: uuid.UUID, items: Sequence[ItemSpec]) -> list[PackageItem]:
+    if len(items) > limits.PACKAGE_ITEMS:
+        raise InvalidInput(f"a package holds at most {limits.PACKAGE_ITEMS} items")
     built = []
-    for spec in items:
+    for index, spec in enumerate(items):
+        _check_texts(
+            [
+                (f"items.{index}.name", spec.name, limits.PACKAGE_ITEM_NAME),
+                (f"items.{index}.description", spec.description, limits.DESCRIPTION),
+            ]
+        )
         if spec.type not in _ITEM_TYPES:
             raise InvalidInput(f"item type must be one of {list(PackageItemType)}")
-        if spec.quantity < 1:
-            raise _invalid_quantity(f"item {spec.name!r} has quantity {spec.quantity}")
+        _check_count(spec.quantity, f"item {spec.name!r} quantity", limits.PER_USER)
         amount = spec.bracelet_amount
         if amount is not None:
             if spec.type != PackageItemType.BRACELET:
@@ -278,7 +302,7 @@ def update(
     try:
         _validate(package)
     except (ReasonError, InvalidInput):
-        session.expire(package)  # drop the refused changes
+        session.expire(package)  # drop the refused changes (FieldErrors is an InvalidInput)
         raise
     _settle_stock_status(package)
     if items is not None:

@@ -29,9 +29,10 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core import limits
 from server.db.models import Promoter, User
 from server.db.models.enums import PromoterStatus, UserRole
-from server.domain import accounts
+from server.domain import accounts, checks
 from server.errors import Conflict, InvalidInput, NotFound
 from server.errors import FieldErrors as FieldErrors  # its old home; importers keep working
 
@@ -49,17 +50,6 @@ def clean_country_code(raw: str | None) -> str | None:
     if not _COUNTRY.fullmatch(code):
         raise ValueError("Use the country's 2-letter code, for example TT, US or GB.")
     return code
-
-
-def _optional_text(
-    errors: dict[str, str], field: str, raw: str | None, *, max_length: int
-) -> str | None:
-    if raw is None or not raw.strip():
-        return None
-    value = raw.strip()
-    if len(value) > max_length:
-        errors[field] = f"Please keep this under {max_length} characters."
-    return value
 
 
 def _event_types_text(raw: str | Sequence[str] | None) -> str | None:
@@ -90,15 +80,17 @@ def _clean_application(
 ) -> tuple[_Application, dict[str, str]]:
     """The trimmed fields of an application and the problems found, per field."""
     errors: dict[str, str] = {}
-    clean_name = (name or "").strip()
-    if not clean_name:
-        errors["name"] = "Please tell us your name."
-    elif len(clean_name) > 120:
-        errors["name"] = "Please keep your name under 120 characters."
-    clean_email = (email or "").strip()
-    if not clean_email:
-        errors["email"] = "Please give an email address we can reach you at."
-    elif len(clean_email) > 255 or not _EMAIL.fullmatch(clean_email):
+    clean_name = checks.text(
+        errors, "name", name, limits.PROMOTER_NAME, required="Please tell us your name."
+    )
+    clean_email = checks.text(
+        errors,
+        "email",
+        email,
+        limits.EMAIL,
+        required="Please give an email address we can reach you at.",
+    )
+    if "email" not in errors and not _EMAIL.fullmatch(clean_email or ""):
         errors["email"] = "That doesn't look like an email address (like name@example.com)."
     try:
         country = clean_country_code(location_country)
@@ -106,16 +98,16 @@ def _clean_application(
         errors["location_country"] = str(exc)
         country = None
     values = _Application(
-        name=clean_name,
-        email=clean_email,
-        organization=_optional_text(errors, "organization", organization, max_length=255),
-        location_city=_optional_text(errors, "location_city", location_city, max_length=120),
+        name=clean_name or "",
+        email=clean_email or "",
+        organization=checks.text(errors, "organization", organization, limits.ORGANIZATION),
+        location_city=checks.text(errors, "location_city", location_city, limits.CITY),
         location_country=country,
-        website_or_social=_optional_text(
-            errors, "website_or_social", website_or_social, max_length=255
+        website_or_social=checks.text(
+            errors, "website_or_social", website_or_social, limits.WEBSITE_OR_SOCIAL
         ),
-        event_types=_optional_text(
-            errors, "event_types", _event_types_text(event_types), max_length=255
+        event_types=checks.text(
+            errors, "event_types", _event_types_text(event_types), limits.EVENT_TYPES
         ),
     )
     return values, errors

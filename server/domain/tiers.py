@@ -15,7 +15,9 @@ from typing import Any, Final
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from core import limits
 from core.errors import TierConfigError
+from core.perks import PERK_VALIDITY_KEY
 from core.tiers import PointTier, validate_point_tiers
 from server.db.models import PassportTier
 from server.domain.passport import forget_point_tiers, load_point_tiers
@@ -66,12 +68,10 @@ def perks_from_fields(
             continue
         if not raw or raw == "0":
             continue
-        if not (raw.isascii() and raw.isdigit()) or len(raw) > 6 or int(raw) > perk.maximum:
-            errors[f"{perk.key}_{tier}"] = (
-                f"{tier}: {perk.label.lower()} takes a whole number from 0 to {perk.maximum}."
-            )
-            continue
-        perks[perk.key] = int(raw)
+        try:
+            perks[perk.key] = limits.parse_whole(raw, limits.Whole(0, perk.maximum))
+        except ValueError as exc:
+            errors[f"{perk.key}_{tier}"] = f"{tier}, {perk.label.lower()}: {exc}"
     if errors:
         raise FieldErrors(errors)
     return perks
@@ -82,10 +82,42 @@ def list_tiers(session: Session) -> list[PointTier]:
     return sorted(load_point_tiers(session), key=lambda tier: tier.min_points)
 
 
+def _limit_problems(tiers: list[PointTier]) -> list[str]:
+    """Each tier's name, threshold and perks against their declared limits, in words."""
+    problems = []
+    if len(tiers) > limits.TIER_COUNT:
+        problems.append(f"at most {limits.TIER_COUNT} tiers")
+    for tier in tiers:
+        name = tier.name if isinstance(tier.name, str) else ""
+        problem = limits.text_problem(name, limits.TIER_NAME)
+        if problem is not None:
+            problems.append(f"point tier {tier.name!r}: {problem}")
+        if not limits.TIER_MIN_POINTS.contains(tier.min_points):
+            problems.append(
+                f"point tier {tier.name!r} starts at {tier.min_points!r} points; "
+                f"use {limits.TIER_MIN_POINTS.words()}"
+            )
+        problem = limits.json_problem(tier.perks, limits.PERKS)
+        if problem is not None:
+            problems.append(f"point tier {tier.name!r}: perks {problem}")
+        elif PERK_VALIDITY_KEY in tier.perks:
+            days = tier.perks[PERK_VALIDITY_KEY]
+            if not limits.REWARD_VALID_DAYS.contains(days):
+                problems.append(
+                    f"point tier {tier.name!r}: {PERK_VALIDITY_KEY} must be "
+                    f"{limits.REWARD_VALID_DAYS.words()}"
+                )
+    return problems
+
+
 def replace_tiers(session: Session, *, tiers: Iterable[PointTier]) -> list[PointTier]:
     """Validate and store a whole new tier set; InvalidInput names the tiers at fault."""
+    given = list(tiers)
+    problems = _limit_problems(given)
+    if problems:
+        raise InvalidInput("; ".join(problems), code="tier_config")
     try:
-        ordered = validate_point_tiers(tiers)
+        ordered = validate_point_tiers(given)
     except TierConfigError as exc:
         raise InvalidInput(exc.message, code="tier_config") from exc
     existing = {row.name: row for row in session.scalars(select(PassportTier))}

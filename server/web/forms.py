@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Final
 from urllib.parse import quote
 
@@ -96,32 +96,28 @@ def text(form: FormData, name: str, limit: limits.Text) -> str:
 
 def money(form: FormData, name: str, limit: limits.Money, *, required: bool) -> Decimal | None:
     """An amount like 25 or 25.00 within `limit`; None when optional and empty."""
-    raw = field(form, name).replace(",", "")
+    raw = field(form, name)
     if not raw:
         if required:
             raise BadField(name, "Please fill this in.")
         return None
     try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise BadField(name, "Type an amount like 25.00.") from None
-    if not limit.contains(value):
-        raise BadField(
-            name, f"Type an amount from {limit.minimum} to {limit.maximum:,}, in cents at most."
-        )
-    return value
+        return limits.parse_money(raw, limit)
+    except ValueError as exc:
+        raise BadField(name, str(exc)) from None
 
 
 def whole(form: FormData, name: str, limit: limits.Whole, *, required: bool = False) -> int | None:
     """A whole number within `limit`; None when optional and empty."""
-    raw = field(form, name).replace(",", "")
+    raw = field(form, name)
     if not raw:
         if required:
             raise BadField(name, "Please fill this in.")
         return None
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12 or not limit.contains(int(raw)):
-        raise BadField(name, f"Type a whole number from {limit.minimum:,} to {limit.maximum:,}.")
-    return int(raw)
+    try:
+        return limits.parse_whole(raw, limit)
+    except ValueError as exc:
+        raise BadField(name, str(exc)) from None
 
 
 def local_datetime(form: FormData, name: str, *, required: bool = False) -> datetime | None:

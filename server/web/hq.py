@@ -10,7 +10,6 @@ says what it did.
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal, InvalidOperation
 
 from fastapi import Request, Response
 
@@ -45,8 +44,16 @@ def dashboard(request: Request, session: DbSession, _hq: Hq) -> Response:
 
 
 def _dashboard(
-    request: Request, session: DbSession, *, error: str = "", status: int = 200
+    request: Request,
+    session: DbSession,
+    *,
+    error: str = "",
+    status: int = 200,
+    fee_bill: uuid.UUID | None = None,
+    fee_value: str = "",
+    fee_error: str = "",
 ) -> Response:
+    """The dashboard; a refused fee is shown beside its bill's field, as it was typed."""
     rows = promoters.list_(session)
     bills = hq_views.bill_lines(session)
     context = {
@@ -58,6 +65,9 @@ def _dashboard(
             for line in bills
         },
         "error": error,
+        "fee_bill": fee_bill,
+        "fee_value": fee_value,
+        "fee_error": fee_error,
     }
     return render(request, "hq/dashboard.html", context, status=status)
 
@@ -257,34 +267,21 @@ def billing_status(billing_id: str, session: DbSession, _hq: Hq, form: CheckedFo
     return done("/hq", f"The bill for {event_name} ({promoter}) is {BILLING_STATUS[bill.status]}.")
 
 
-def _cents(raw: str) -> int | None:
-    """A typed amount like 19.99 in cents, within the fee limit; None otherwise."""
-    try:
-        amount = Decimal(raw)
-    except InvalidOperation:
-        return None
-    if not amount.is_finite() or amount.adjusted() > 9:  # no 400-digit integers
-        return None
-    cents = amount * 100
-    if cents != cents.to_integral_value() or not limits.FEE_CENTS.contains(int(cents)):
-        return None
-    return int(cents)
-
-
 @router.post("/hq/billing/{billing_id}/fee")
 def billing_fee(
     request: Request, billing_id: str, session: DbSession, _hq: Hq, form: CheckedForm
 ) -> Response:
     """Set a bill's fee, typed in dollars and cents."""
     bill_id = parse_id(billing_id, "bill")
-    raw = field(form, "fee").replace(",", "")
+    raw = field(form, "fee")
     cents = None
     if raw:
-        cents = _cents(raw)
-        if cents is None:
-            most = limits.FEE_CENTS.maximum / 100
-            message = f"The fee was not changed: type an amount from 0 to {most:,.2f}, like 19.99."
-            return _dashboard(request, session, error=message, status=422)
+        try:
+            cents = int(limits.parse_money(raw, limits.FEE_AMOUNT) * 100)
+        except ValueError as exc:
+            return _dashboard(
+                request, session, status=422, fee_bill=bill_id, fee_value=raw, fee_error=str(exc)
+            )
     try:
         with session.begin_nested():
             bill = billing.set_fee(session, billing_id=bill_id, fee_amount_cents=cents)

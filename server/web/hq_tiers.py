@@ -69,14 +69,10 @@ def save_tiers(request: Request, session: DbSession, _hq: Hq, form: CheckedForm)
     typed = {key: field(form, key) for key in form if key != "csrf_token"}
     edited, problems = [], []
     for tier in tiers.list_tiers(session):
-        raw_points = field(form, f"min_{tier.name}")
-        if not (
-            raw_points.isascii() and raw_points.isdigit() and len(raw_points) <= 12
-        ) or not limits.TIER_MIN_POINTS.contains(int(raw_points)):
-            problems.append(
-                f"{tier.name}: points must be a whole number from 0 to "
-                f"{limits.TIER_MIN_POINTS.maximum:,}."
-            )
+        try:
+            min_points = limits.parse_whole(field(form, f"min_{tier.name}"), limits.TIER_MIN_POINTS)
+        except ValueError as exc:
+            problems.append(f"{tier.name} points: {exc}")
             continue
         values = {perk.key: field(form, f"{perk.key}_{tier.name}") for perk in tiers.PERK_FIELDS}
         try:
@@ -84,7 +80,7 @@ def save_tiers(request: Request, session: DbSession, _hq: Hq, form: CheckedForm)
         except FieldErrors as exc:
             problems.extend(exc.fields.values())
             continue
-        edited.append(PointTier(tier.name, int(raw_points), perks))
+        edited.append(PointTier(tier.name, min_points, perks))
     if problems:
         return _tiers_page(request, session, error=" ".join(problems), typed=typed, status=422)
     try:

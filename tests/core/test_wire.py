@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
+from core import limits
 from core.clock import CorrectedClock, FixedClock, SystemClock, measure_offset, require_aware
 from core.errors import CoreError, InvalidPayloadError
 from core.reasons import Reason, explain
@@ -441,7 +442,29 @@ def test_extra_fields_inside_an_op_payload_reject_only_that_op() -> None:
         parse_payload(push.ops[1])
 
 
+#: What a text limit admits: anything but control characters and unpaired surrogates.
 _PRINTABLE = st.characters(exclude_categories=("Cc", "Cs"))
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"qr": QR, "event_id": str(EVENT), "gate": "G" * (limits.GATE.max_length + 1)},
+        {"qr": QR, "event_id": str(EVENT), "gate": "Gate\x00A"},
+        {"qr": QR + "\x00", "event_id": str(EVENT), "gate": "A"},
+        {"qr": "\ud800", "event_id": str(EVENT), "gate": "A"},
+    ],
+    ids=["gate too long for its column", "NUL in gate", "NUL in qr", "lone surrogate in qr"],
+)
+def test_text_the_columns_cannot_hold_rejects_only_that_op(payload: dict[str, Any]) -> None:
+    push = PushRequest.model_validate(
+        {"device_time": "2025-02-28T21:30:00Z", "ops": [an_op(), an_op(payload=payload)]}
+    )
+    assert isinstance(parse_payload(push.ops[0]), TicketScanPayload)
+    with pytest.raises(InvalidPayloadError, match=r"ticket\.scan"):
+        parse_payload(push.ops[1])
+
+
 offsets = st.integers(-14 * 60, 14 * 60).map(lambda m: timezone(timedelta(minutes=m)))
 aware = st.datetimes(
     min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=offsets
@@ -453,7 +476,7 @@ aware = st.datetimes(
     seq=st.integers(0, 2**63 - 1),
     occurred_at=aware,
     device_clock=aware,
-    gate=st.text(_PRINTABLE, max_size=60),
+    gate=st.text(_PRINTABLE, max_size=limits.GATE.max_length),
     qr=st.text(_PRINTABLE, min_size=1, max_size=300),
 )
 def test_any_valid_op_survives_json(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +14,8 @@ from core.reasons import Reason
 from core.tokens import SigningKey, TokenKind, issue_token
 from core.wire import OpType, RevokedTokenRow, ScanRow, TicketRow
 from kiosk.app import Kiosk
+from kiosk.errors import SettingsError
+from kiosk.services.door import DoorService
 from kiosk.services.verdict import Colour
 from tests.kiosk.world import NOW, World
 
@@ -235,3 +238,28 @@ def test_ticket_rows_without_a_holder_still_admit(door: Kiosk, world: World) -> 
     qr = issue_token(world.key, TokenKind.TICKET, ticket_id, world.event.id, NOW)
     verdict = door.require_door().scan(qr)
     assert verdict.colour is Colour.GREEN and verdict.headline == "Welcome!"
+
+
+def test_a_typed_note_loses_the_characters_the_server_refuses(door: Kiosk, world: World) -> None:
+    attendee = world.attendees[7]
+    verdict = door.require_door().check_in(attendee.ticket_id, note="Cracked\x00 screen\n" * 100)
+    stored = door.outbox.get_op(verdict.op_id or uuid.uuid4())
+    assert stored is not None
+    note = stored.payload["note"]
+    assert isinstance(note, str) and "\x00" not in note and len(note) == 500
+    assert note.startswith("Cracked screen\nCracked")
+
+
+def test_a_door_named_for_a_gate_the_server_would_refuse_does_not_start(
+    door: Kiosk, world: World
+) -> None:
+    service = door.require_door()
+    with pytest.raises(SettingsError, match="gate name"):
+        DoorService(
+            outbox=service.outbox,
+            cache=service.cache,
+            event_id=world.event.id,
+            gate="G" * 61,
+            device_id=None,
+            clock=service.clock,
+        )

@@ -50,6 +50,9 @@ def test_search_shows_local_checkins_and_ignores_blank_or_wild_queries(
     assert door.require_search().search("   ") == []
     assert door.require_search().search("%") == []
     assert door.require_search().search("_") == []
+    assert door.require_search().search("\x00\x1b") == []
+    found = door.require_search().search(target.name + "\x00" + " " * 200 + "x" * 500)
+    assert [m.ticket_id for m in found] in ([], [target.ticket_id])  # cut to 100, never an error
 
 
 def test_search_only_returns_tickets_of_this_event(door: Kiosk, world: World) -> None:

@@ -38,3 +38,9 @@ def test_an_invalid_value_is_one_settings_error_naming_it(monkeypatch: pytest.Mo
     monkeypatch.setenv("SOCA_KIOSK_PUSH_BATCH_SIZE", "5000")
     with pytest.raises(SettingsError, match="push_batch_size"):
         load_settings()
+
+
+@pytest.mark.parametrize("gate", ["G" * 61, "Gate\x00A", ""])
+def test_a_gate_the_server_would_refuse_is_a_settings_error(gate: str) -> None:
+    with pytest.raises(SettingsError, match="gate"):
+        load_settings(gate=gate)

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, false, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core import limits
 from server.db.models.base import Base, created_at, one_of, uuid_pk
 from server.db.models.enums import TokenKind, UserRole
 from server.db.types import UTCDateTime
@@ -25,12 +26,12 @@ class User(Base):
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    username: Mapped[str] = mapped_column(String(50), unique=True)
-    email: Mapped[str | None] = mapped_column(String(255), unique=True)
-    display_name: Mapped[str] = mapped_column(String(120))
+    username: Mapped[str] = mapped_column(String(limits.USERNAME.max_length), unique=True)
+    email: Mapped[str | None] = mapped_column(String(limits.EMAIL.max_length), unique=True)
+    display_name: Mapped[str] = mapped_column(String(limits.DISPLAY_NAME.max_length))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default=UserRole.ATTENDEE)
-    home_country: Mapped[str | None] = mapped_column(String(4))
+    home_country: Mapped[str | None] = mapped_column(String(limits.COUNTRY_CODE.max_length))
     #: A passwordless account holding tickets issued to this email until someone registers
     #: with it (see `server.domain.accounts.register`); never true again once claimed.
     placeholder: Mapped[bool] = mapped_column(Boolean(), default=False, server_default=false())

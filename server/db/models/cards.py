@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core import limits
 from server.db.models.base import Base, created_at, one_of, updated_at, uuid_pk
 from server.db.models.enums import OfferStatus, PassEntryKind, PassStatus
 from server.db.types import JsonDocument, UTCDateTime
@@ -34,9 +35,9 @@ class Branch(Base):
     #: Branches made before businesses existed hung off a promoter; new ones have a business.
     promoter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("promoters.id"), index=True)
     manager_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
-    name: Mapped[str] = mapped_column(String(120))
-    city: Mapped[str | None] = mapped_column(String(120))
-    country_code: Mapped[str | None] = mapped_column(String(4))
+    name: Mapped[str] = mapped_column(String(limits.BRANCH_NAME.max_length))
+    city: Mapped[str | None] = mapped_column(String(limits.CITY.max_length))
+    country_code: Mapped[str | None] = mapped_column(String(limits.COUNTRY_CODE.max_length))
     created_at: Mapped[datetime] = created_at()
 
 
@@ -48,9 +49,9 @@ class Offer(Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     branch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("branches.id"), index=True)
-    name: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(limits.OFFER_NAME.max_length))
     description: Mapped[str | None] = mapped_column(Text())
-    prize: Mapped[str] = mapped_column(String(200), default="")
+    prize: Mapped[str] = mapped_column(String(limits.PRIZE.max_length), default="")
     max_stamps: Mapped[int] = mapped_column(Integer(), default=5, server_default=text("5"))
     loyalty_tiers: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
     status: Mapped[str] = mapped_column(

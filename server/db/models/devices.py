@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core import limits
 from server.db.models.base import Base, created_at, one_of, uuid_pk
 from server.db.models.enums import DeviceRole, OpStatus
 from server.db.types import JsonDocument, UTCDateTime
@@ -45,7 +46,7 @@ class Device(Base):
     __table_args__ = (one_of("role", DeviceRole),)
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    name: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(limits.DEVICE_NAME.max_length))
     role: Mapped[str] = mapped_column(String(20))
     event_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("events.id"))
     branch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("branches.id"))

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Uuid, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core import limits
 from server.db.models.base import Base, created_at, one_of, updated_at, uuid_pk
 from server.db.models.enums import ScanMethod, ScanOutcome, TicketStatus
 from server.db.types import UTCDateTime
@@ -20,9 +21,9 @@ class Event(Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     promoter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("promoters.id"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
-    venue: Mapped[str | None] = mapped_column(String(200))
-    city: Mapped[str | None] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(limits.EVENT_NAME.max_length))
+    venue: Mapped[str | None] = mapped_column(String(limits.VENUE.max_length))
+    city: Mapped[str | None] = mapped_column(String(limits.CITY.max_length))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     is_soca_passport_enabled: Mapped[bool] = mapped_column(
@@ -31,10 +32,10 @@ class Event(Base):
     stamp_points_default: Mapped[int] = mapped_column(
         Integer(), default=50, server_default=text("50")
     )
-    country_code: Mapped[str | None] = mapped_column(String(4))
-    carnival_circuit: Mapped[str | None] = mapped_column(String(120))
+    country_code: Mapped[str | None] = mapped_column(String(limits.COUNTRY_CODE.max_length))
+    carnival_circuit: Mapped[str | None] = mapped_column(String(limits.CARNIVAL_CIRCUIT.max_length))
     #: The venue's IANA time zone (e.g. America/Port_of_Spain); times are stored in UTC.
-    time_zone: Mapped[str | None] = mapped_column(String(64))
+    time_zone: Mapped[str | None] = mapped_column(String(limits.TIME_ZONE.max_length))
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
 
@@ -48,7 +49,7 @@ class Ticket(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("events.id"), index=True)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
-    holder_name: Mapped[str] = mapped_column(String(120))
+    holder_name: Mapped[str] = mapped_column(String(limits.HOLDER_NAME.max_length))
     code: Mapped[str] = mapped_column(String(16), unique=True)
     qr_token: Mapped[str] = mapped_column(Text())
     status: Mapped[str] = mapped_column(String(20), default=TicketStatus.VALID)
@@ -72,7 +73,7 @@ class TicketScan(Base):
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
     device_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("devices.id"))
     op_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), unique=True)
-    gate: Mapped[str | None] = mapped_column(String(60))
+    gate: Mapped[str | None] = mapped_column(String(limits.GATE.max_length))
     method: Mapped[str] = mapped_column(String(10), default=ScanMethod.QR)
     outcome: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(String(40))

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core import limits
 from server.db.models.base import Base, created_at, one_of, updated_at, uuid_pk
 from server.db.models.enums import PackageItemType, PackageStatus, PaymentMethod, PurchaseStatus
 from server.db.types import JsonDocument, UTCDateTime
@@ -33,7 +34,7 @@ class Package(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("events.id"), index=True)
     promoter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("promoters.id"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(limits.PACKAGE_NAME.max_length))
     description: Mapped[str | None] = mapped_column(Text())
     status: Mapped[str] = mapped_column(
         String(20), default=PackageStatus.DRAFT, server_default=text("'DRAFT'")
@@ -63,7 +64,7 @@ class PackageItem(Base):
     package_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("packages.id", ondelete="CASCADE"), index=True
     )
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(limits.PACKAGE_ITEM_NAME.max_length))
     description: Mapped[str | None] = mapped_column(Text())
     type: Mapped[str] = mapped_column(String(20))
     quantity: Mapped[int] = mapped_column(Integer(), default=1, server_default=text("1"))

@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core import limits
 from server.db.models.base import Base, created_at, one_of, updated_at, uuid_pk
 from server.db.models.enums import (
     MembershipStatus,
@@ -40,12 +41,12 @@ class PassportProfile(Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), unique=True)
-    handle: Mapped[str] = mapped_column(String(50), unique=True)
+    handle: Mapped[str] = mapped_column(String(limits.HANDLE.max_length), unique=True)
     qr_token: Mapped[str | None] = mapped_column(Text())
     # BIGINT, and saturating at core.limits.PASSPORT_POINTS: a total never overflows.
     total_points: Mapped[int] = mapped_column(BigInteger(), default=0, server_default=text("0"))
     current_tier: Mapped[str] = mapped_column(
-        String(20), default="BRONZE", server_default=text("'BRONZE'")
+        String(limits.TIER_NAME.max_length), default="BRONZE", server_default=text("'BRONZE'")
     )
     total_events: Mapped[int] = mapped_column(Integer(), default=0, server_default=text("0"))
     total_countries: Mapped[int] = mapped_column(Integer(), default=0, server_default=text("0"))
@@ -65,8 +66,8 @@ class PassportStamp(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("events.id"), index=True)
-    country_code: Mapped[str] = mapped_column(String(4))
-    carnival_circuit: Mapped[str | None] = mapped_column(String(120))
+    country_code: Mapped[str] = mapped_column(String(limits.COUNTRY_CODE.max_length))
+    carnival_circuit: Mapped[str | None] = mapped_column(String(limits.CARNIVAL_CIRCUIT.max_length))
     points_earned: Mapped[int] = mapped_column(Integer())
     source: Mapped[str] = mapped_column(
         String(30), default=StampSource.TICKET_SCAN, server_default=text("'TICKET_SCAN'")
@@ -80,7 +81,7 @@ class PassportTier(Base):
     __tablename__ = "passport_tiers"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    name: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(limits.TIER_NAME.max_length), unique=True)
     min_points: Mapped[int] = mapped_column(Integer())
     perks_json: Mapped[dict[str, Any]] = mapped_column(
         JsonDocument, default=dict, server_default=_EMPTY_JSON
@@ -105,7 +106,7 @@ class PassportReward(Base):
     status: Mapped[str] = mapped_column(
         String(20), default=PassportRewardStatus.AVAILABLE, server_default=text("'AVAILABLE'")
     )
-    source_tier: Mapped[str | None] = mapped_column(String(20))
+    source_tier: Mapped[str | None] = mapped_column(String(limits.TIER_NAME.max_length))
     created_at: Mapped[datetime] = created_at()
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -117,7 +118,7 @@ class PassportMission(Base):
     __tablename__ = "passport_missions"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    title: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(limits.MISSION_TITLE.max_length))
     description: Mapped[str | None] = mapped_column(Text())
     points_reward: Mapped[int] = mapped_column(Integer())
     rules_json: Mapped[dict[str, Any]] = mapped_column(

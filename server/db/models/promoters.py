@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core import limits
 from server.db.models.base import Base, created_at, one_of, updated_at, uuid_pk
 from server.db.models.enums import BillingModel, BillingStatus, PromoterStatus
 from server.db.types import UTCDateTime
@@ -21,13 +22,15 @@ class Promoter(Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
-    name: Mapped[str] = mapped_column(String(120))
-    email: Mapped[str] = mapped_column(String(255))
-    organization: Mapped[str | None] = mapped_column(String(255))
-    location_city: Mapped[str | None] = mapped_column(String(120))
-    location_country: Mapped[str | None] = mapped_column(String(4))
-    website_or_social: Mapped[str | None] = mapped_column(String(255))
-    event_types: Mapped[str | None] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(limits.PROMOTER_NAME.max_length))
+    email: Mapped[str] = mapped_column(String(limits.EMAIL.max_length))
+    organization: Mapped[str | None] = mapped_column(String(limits.ORGANIZATION.max_length))
+    location_city: Mapped[str | None] = mapped_column(String(limits.CITY.max_length))
+    location_country: Mapped[str | None] = mapped_column(String(limits.COUNTRY_CODE.max_length))
+    website_or_social: Mapped[str | None] = mapped_column(
+        String(limits.WEBSITE_OR_SOCIAL.max_length)
+    )
+    event_types: Mapped[str | None] = mapped_column(String(limits.EVENT_TYPES.max_length))
     status: Mapped[str] = mapped_column(
         String(20), default=PromoterStatus.PENDING, server_default=text("'PENDING'")
     )
@@ -53,7 +56,9 @@ class EventPassportBilling(Base):
         String(30), default=BillingModel.PER_EVENT, server_default=text("'PER_EVENT'")
     )
     fee_amount_cents: Mapped[int | None] = mapped_column(Integer())
-    currency: Mapped[str] = mapped_column(String(4), default="USD", server_default=text("'USD'"))
+    currency: Mapped[str] = mapped_column(
+        String(limits.CURRENCY.max_length), default="USD", server_default=text("'USD'")
+    )
     status: Mapped[str] = mapped_column(
         String(20), default=BillingStatus.DRAFT, server_default=text("'DRAFT'")
     )

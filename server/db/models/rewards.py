@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core import limits
 from server.db.models.base import Base, created_at, one_of, updated_at, uuid_pk
 from server.db.models.enums import RewardStatus, RewardTriggerType, RewardType
 from server.db.types import UTCDateTime
@@ -33,7 +34,7 @@ class EventReward(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("events.id"), index=True)
     promoter_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("promoters.id"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(limits.REWARD_NAME.max_length))
     description: Mapped[str | None] = mapped_column(Text())
     status: Mapped[str] = mapped_column(
         String(20), default=RewardStatus.DRAFT, server_default=text("'DRAFT'")
@@ -66,7 +67,7 @@ class RewardRedemption(Base):
     trigger_amount: Mapped[Decimal | None] = mapped_column(Money)
     trigger_transactions: Mapped[int | None] = mapped_column(Integer())
     reward_amount: Mapped[Decimal] = mapped_column(Money)
-    django_bracelet_id: Mapped[str | None] = mapped_column(String(120))
+    django_bracelet_id: Mapped[str | None] = mapped_column(String(limits.BRACELET_ID.max_length))
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     qualified_at: Mapped[datetime] = created_at()
 
@@ -84,8 +85,10 @@ class SpendTransaction(Base):
     event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("events.id"))
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     amount: Mapped[Decimal] = mapped_column(Money)
-    external_id: Mapped[str | None] = mapped_column(String(120), unique=True)
-    django_bracelet_id: Mapped[str | None] = mapped_column(String(120))
+    external_id: Mapped[str | None] = mapped_column(
+        String(limits.EXTERNAL_ID.max_length), unique=True
+    )
+    django_bracelet_id: Mapped[str | None] = mapped_column(String(limits.BRACELET_ID.max_length))
     description: Mapped[str | None] = mapped_column(Text())
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = created_at()

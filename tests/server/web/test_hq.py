@@ -96,7 +96,7 @@ def test_tiers_are_edited_as_fields_together_and_checked(
     assert "share the threshold" in clash.text
     too_much = post_form(client, "/hq/tiers", "/hq/tiers", {**base, "discount_percent_GOLD": "150"})
     assert too_much.status_code == 422
-    assert "GOLD: discount on merch takes a whole number from 0 to 100" in too_much.text
+    assert "GOLD, discount on merch: Type a whole number from 0 to 100." in too_much.text
     huge = post_form(client, "/hq/tiers", "/hq/tiers", {**base, "min_GOLD": "9" * 30})
     assert huge.status_code == 422
     try:

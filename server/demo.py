@@ -31,6 +31,7 @@ from server.domain import (
     cards,
     event_rewards,
     events,
+    invitations,
     keys,
     offers,
     packages,
@@ -217,9 +218,7 @@ def build_demo_world(session: Session, *, now: datetime) -> dict[str, Any]:
         display_name="Roadside Rum Shop Manager",
     )
     assert invitation.token is not None
-    manager = branches.accept_invite(
-        session, token=invitation.token, password=DEMO_MANAGER_PASSWORD
-    )
+    manager = invitations.accept(session, token=invitation.token, password=DEMO_MANAGER_PASSWORD)
     offer = offers.create(
         session,
         branch_id=branch.id,

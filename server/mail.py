@@ -7,7 +7,9 @@
 works: the message, link included, is written to the server log (WARNING on
 the `server.mail` logger, so it shows on the console without any logging
 set-up). Every failure to deliver is a `MailError`; the library's own errors
-never leave this module.
+never leave this module. Pages and routes hand mail to `deliver` as a
+background task: it goes out after the response (whose transaction, the
+link's row included, is committed by then) and a failure is logged.
 """
 
 from __future__ import annotations
@@ -110,3 +112,11 @@ class Mailer:
                 smtp.close()
                 raise
         return smtp
+
+
+def deliver(mailer: Mailer, mail: Mail) -> None:
+    """Send `mail` (after the response); a failure is logged, since the page already answered."""
+    try:
+        mailer.send(mail)
+    except MailError as exc:
+        logger.error("mail to %s (%s) failed: %s", mail.to, mail.subject, exc.message)

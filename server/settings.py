@@ -106,7 +106,7 @@ class ServerSettings(BaseSettings):
     smtp_from: str = "Soca Passport <no-reply@localhost>"
     smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
-    #: How long an emailed "set your password" link works (SOCA_RESET_LINK_MINUTES).
+    #: How long a mailed reset link works (SOCA_RESET_LINK_MINUTES); invitations: INVITE_TTL.
     reset_link_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     #: Signs the web pages' CSRF tokens (SOCA_SECRET_KEY); empty means "persisted default".
     secret_key: str = Field(default="", repr=False)

@@ -3,8 +3,11 @@
 
 A business writes its own branches; HQ any (naming `business_id` on create);
 a manager reads the branches it manages. Inviting a manager creates their
-account (or reuses a manager of the same business) and returns the one-time
-`set_password_url` to pass on (null when they already have a password).
+account (or reuses a manager of the same business) and mails them an
+invitation link to set their password (after the response; with no SMTP host
+configured the mail goes to the server log). The same link comes back once as
+`set_password_url`, so the owner can pass it on when mail is not set up (null
+when the manager already has a password: nothing is sent).
 """
 
 from __future__ import annotations
@@ -13,17 +16,18 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 from pydantic import ConfigDict
 
 from core import limits
 from server.api import tenancy
 from server.api.auth import PolicyRoute, Principal, Role, allow
-from server.api.deps import DbSession
+from server.api.deps import AppSettings, DbSession, link_base
 from server.api.schemas import RequestModel, View
-from server.domain import branches
+from server.domain import branches, invitations
 from server.domain.promoters import FieldErrors
 from server.domain.unset import UNSET
+from server.mail import Mailer, deliver
 
 router = APIRouter(prefix="/api/v1/branches", tags=["businesses"], route_class=PolicyRoute)
 Reader = Annotated[Principal, allow(Role.HQ, Role.BUSINESS, Role.BRANCH_MANAGER)]
@@ -99,7 +103,8 @@ class ManagerInvite(RequestModel):
 
 
 class ManagerInvited(View):
-    """The manager's account; the link they set their password with (null if they have one)."""
+    """The manager's account; the mailed link they set their password with, returned once for
+    when mail is not set up (null if they have a password)."""
 
     user_id: uuid.UUID
     email: str
@@ -173,17 +178,23 @@ def update_branch(
 
 @router.post("/{branch_id}/manager", status_code=201)
 def invite_manager(
-    request: Request, branch_id: uuid.UUID, session: DbSession, caller: Writer, body: ManagerInvite
+    request: Request,
+    branch_id: uuid.UUID,
+    session: DbSession,
+    settings: AppSettings,
+    background: BackgroundTasks,
+    caller: Writer,
+    body: ManagerInvite,
 ) -> ManagerInvited:
-    """Make `email` this branch's manager (an account per manager) and return their link."""
+    """Make `email` this branch's manager (an account per manager) and mail their invitation."""
     branch = tenancy.branch(session, caller, branch_id)
     invited = branches.invite_manager(
         session, branch_id=branch.id, email=body.email, display_name=body.display_name or ""
     )
-    url = (
-        None
-        if invited.token is None
-        else branches.set_password_url(str(request.base_url), invited.token)
-    )
+    url = None
+    if invited.token is not None:
+        url = invitations.url(link_base(request, settings), invited.token)
+        mail = invitations.manager_mail(session, user=invited.user, link=url, branch_id=branch.id)
+        background.add_task(deliver, Mailer(settings), mail)
     assert invited.user.email is not None
     return ManagerInvited(user_id=invited.user.id, email=invited.user.email, set_password_url=url)

@@ -3,8 +3,10 @@
 `POST /api/v1/businesses` is open like the promoters' sign-up: with a user's
 token the business is that user's; signed out, the body's `owner` creates
 the account (the password policy `/register` uses); HQ creates a business
-APPROVED at once for `owner_email`, whose new account gets a set-password
-link. A business acts (offers, branches) once HQ approves it.
+APPROVED at once for `owner_email`; an owner without a password (a new
+account) is mailed an invitation link to set one, and the link also comes
+back once as `set_password_url` for when mail is not set up. A business acts
+(offers, branches) once HQ approves it.
 """
 
 from __future__ import annotations
@@ -13,21 +15,23 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, BackgroundTasks, Body, Request
 from pydantic import ConfigDict
 from sqlalchemy import select
 
 from core import limits
 from server.api import tenancy
 from server.api.auth import PolicyRoute, Principal, Role, allow, public
-from server.api.deps import DbSession
+from server.api.deps import AppSettings, DbSession, link_base
 from server.api.schemas import ErrorBody, RequestModel, View
 from server.db.models import Business, User
 from server.db.models.enums import BusinessStatus, UserRole
-from server.domain import branches, businesses
+from server.domain import businesses, invitations
 from server.domain.promoters import FieldErrors
 from server.domain.unset import UNSET
 from server.errors import Forbidden
+from server.mail import Mailer, deliver
+from server.settings import ServerSettings
 
 router = APIRouter(prefix="/api/v1/businesses", tags=["businesses"], route_class=PolicyRoute)
 HqOnly = Annotated[Principal, allow(Role.HQ)]
@@ -73,7 +77,8 @@ class BusinessChange(RequestModel):
 
 
 class BusinessView(View):
-    """A business and its approval status; `set_password_url` only when HQ made a new owner."""
+    """A business and its approval status; `set_password_url` only when HQ made an owner who
+    has no password yet (the same link is mailed to them)."""
 
     id: uuid.UUID
     owner_user_id: uuid.UUID
@@ -119,18 +124,20 @@ def _owner_for(session: DbSession, caller: Principal, body: BusinessIn) -> User:
     )
 
 
-def _hq_create(request: Request, session: DbSession, body: BusinessIn) -> BusinessView:
+def _hq_create(
+    request: Request,
+    session: DbSession,
+    settings: ServerSettings,
+    background: BackgroundTasks,
+    body: BusinessIn,
+) -> BusinessView:
     if body.owner_email is None:
         raise FieldErrors({"owner_email": "Name the owner's email."})
     details = businesses.check_details(body.name, body.country_code)
     email = body.owner_email.strip().lower()
     user = session.scalar(select(User).where(User.email == email))
-    link = None
     if user is None:
         user = businesses.invited_owner(session, email=email)
-        link = branches.set_password_url(
-            str(request.base_url), branches.send_invite(session, user=user)
-        )
     elif user.role != UserRole.ATTENDEE:
         raise FieldErrors({"owner_email": "That account is staff, a promoter or a manager."})
     business = businesses.create(
@@ -141,7 +148,11 @@ def _hq_create(request: Request, session: DbSession, body: BusinessIn) -> Busine
         status=BusinessStatus.APPROVED,
     )
     view = BusinessView.model_validate(business)
-    view.set_password_url = link
+    if user.password_hash is None:  # new, or invited before and never set one
+        token = invitations.issue(session, user=user)
+        view.set_password_url = invitations.url(link_base(request, settings), token)
+        mail = invitations.owner_mail(user=user, link=view.set_password_url, business=business)
+        background.add_task(deliver, Mailer(settings), mail)
     return view
 
 
@@ -153,12 +164,14 @@ def _hq_create(request: Request, session: DbSession, body: BusinessIn) -> Busine
 def apply(
     request: Request,
     session: DbSession,
+    settings: AppSettings,
+    background: BackgroundTasks,
     caller: Annotated[Principal, public()],
     body: Annotated[BusinessIn, Body(openapi_examples={"signed out": {"value": _APPLY}})],
 ) -> BusinessView:
     """Apply for a business (PENDING until HQ approves); HQ creates one APPROVED."""
     if caller.role == Role.HQ:
-        return _hq_create(request, session, body)
+        return _hq_create(request, session, settings, background, body)
     owner = _owner_for(session, caller, body)
     business = businesses.create(
         session, name=body.name, country_code=body.country_code, owner_user_id=owner.id

@@ -1,4 +1,5 @@
-"""Request-scoped dependencies every router shares: the unit of work, settings, client address.
+"""Request-scoped dependencies every router shares: the unit of work, settings, client address,
+the site's address for links in mail.
 
 The session is opened per request and committed once, after the endpoint
 returns and *before* the response is sent (`scope="function"`): a failed
@@ -40,3 +41,8 @@ def client_address(request: Request) -> str:
     `SOCA_TRUSTED_PROXIES`, the client its X-Forwarded-For names (uvicorn's proxy-headers
     middleware rewrites the peer; see `server.serving.proxy_options`). Never read here."""
     return request.client.host if request.client else "unknown"
+
+
+def link_base(request: Request, settings: ServerSettings) -> str:
+    """The site's address for links in mail: SOCA_PUBLIC_URL, else the one this request used."""
+    return (settings.public_url or str(request.base_url)).rstrip("/")

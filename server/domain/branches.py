@@ -1,9 +1,8 @@
 """Branches of a business, and their managers (an account per manager, invited by email).
 
-An invited manager gets a BRANCH_MANAGER account without a password and a
-one-time set-password link (`invite_links`, purpose "invite"). `send_invite`
-is the one place that issues it: today it returns the link for the owner to
-pass on; with mail merged it is the one call to switch to sending it.
+An invited manager gets a BRANCH_MANAGER account without a password and an
+invitation link (`invitations`: an account link of purpose INVITE), which
+the inviting route mails and also shows the owner once.
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Final
 
 from sqlalchemy import select
@@ -20,13 +18,11 @@ from sqlalchemy.orm import Session
 from core import limits
 from server.db.models import Branch, User
 from server.db.models.enums import UserRole
-from server.domain import accounts, businesses, invite_links
+from server.domain import accounts, businesses, invitations
 from server.domain.promoters import FieldErrors, clean_country_code
 from server.domain.unset import UNSET, Unset
 from server.errors import Conflict, NotFound
 
-INVITE_PURPOSE: Final = "invite"
-INVITE_TTL: Final = timedelta(days=7)
 _EMAIL: Final = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
 
@@ -117,11 +113,6 @@ def update(
     return branch
 
 
-def send_invite(session: Session, *, user: User) -> str:
-    """Issue the manager's one-time set-password link token (the one place to switch to mail)."""
-    return invite_links.issue(session, user=user, purpose=INVITE_PURPOSE, ttl=INVITE_TTL)
-
-
 def _manager_account(session: Session, email: str, display_name: str) -> User:
     existing = session.scalar(select(User).where(User.email == email))
     if existing is not None:
@@ -165,18 +156,5 @@ def invite_manager(
         raise Conflict(f"{clean} manages a branch of another business.")
     branch.manager_user_id = user.id
     session.flush()
-    token = None if user.password_hash else send_invite(session, user=user)
+    token = None if user.password_hash else invitations.issue(session, user=user)
     return Invitation(user=user, token=token)
-
-
-def accept_invite(session: Session, *, token: str, password: str) -> User:
-    """Set an invited account's password through its link (used up); InvalidLink otherwise."""
-    accounts.check_password(password)  # a refused password leaves the link unused
-    user = invite_links.redeem(session, token=token, purpose=INVITE_PURPOSE)
-    accounts.set_password(session, user=user, password=password)
-    return user
-
-
-def set_password_url(base_url: str, token: str) -> str:
-    """The link an invited person opens to set their password."""
-    return f"{base_url.rstrip('/')}/welcome/{token}"

@@ -1,5 +1,6 @@
-"""The business side of the site: apply, set a password from an invite, the dashboard
-(branches, managers, tablet pairing, recent activity). Offers live in `web.offers`."""
+"""The business side of the site: apply, set a password from an invitation, the dashboard
+(branches, managers invited by mail, tablet pairing, recent activity). Offers live in
+`web.offers`."""
 
 from __future__ import annotations
 
@@ -8,21 +9,24 @@ from datetime import datetime
 from typing import Annotated, Any, Final
 
 import segno
-from fastapi import Request, Response
+from fastapi import BackgroundTasks, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.wire import DeviceRole, DeviceScope
 from server.api import tenancy
 from server.api.auth import Principal, Role
-from server.api.deps import DbSession
+from server.api.deps import AppSettings, DbSession, link_base
 from server.api.devices import pairing_qr
 from server.db.models import Branch, User, utcnow
-from server.domain import branches, businesses, card_reports, devices, invite_links, offers
+from server.domain import branches, businesses, card_reports, devices, invitations, offers
+from server.domain.account_links import LinkError
 from server.domain.promoters import FieldErrors
 from server.errors import Conflict, NotFound
+from server.mail import Mailer, deliver
 from server.web.auth import CheckedForm, SignedInUser, Visitor, field, start_session, web_allow
 from server.web.render import redirect, render
+from server.web.reset import link_problem, no_referrer
 from server.web.routing import page_router
 
 router = page_router()
@@ -109,31 +113,38 @@ def apply(request: Request, session: DbSession, visitor: Visitor, form: CheckedF
 # --------------------------------------------------------------------- invited people
 
 
+def _welcome_page(
+    request: Request, token: str, user: User, error: str = "", status: int = 200
+) -> Response:
+    context = {"token": token, "invited": user, "error": error}
+    return no_referrer(render(request, "business/welcome.html", context, status=status))
+
+
 @router.get("/welcome/{token}")
 def welcome(request: Request, token: str, session: DbSession, _visitor: Visitor) -> Response:
-    """Set a password from an invitation link (shown once per link)."""
-    user = invite_links.peek(session, token=token, purpose=branches.INVITE_PURPOSE)
-    context = {"token": token, "invited": user, "error": ""}
-    return render(request, "business/welcome.html", context, status=200 if user else 400)
+    """The "Welcome, set your password" form of an invitation link, or why the link is dead."""
+    try:
+        user = invitations.check(session, token=token)
+    except LinkError as problem:
+        return link_problem(request, problem, invite=True)
+    return _welcome_page(request, token, user)
 
 
 @router.post("/welcome/{token}")
 def accept(
     request: Request, token: str, session: DbSession, _visitor: Visitor, form: CheckedForm
 ) -> Response:
-    """Set the password, use up the link, sign in, open the dashboard."""
+    """Set the password (the link is spent), sign in, open the dashboard."""
     try:
-        with session.begin_nested():
-            user = branches.accept_invite(
-                session, token=token, password=str(form.get("password") or "")
-            )
-    except FieldErrors as exc:
-        invited = invite_links.peek(session, token=token, purpose=branches.INVITE_PURPOSE)
-        context = {"token": token, "invited": invited, "error": exc.fields["password"]}
-        return render(request, "business/welcome.html", context, status=422)
+        user = invitations.check(session, token=token)
+        user = invitations.accept(session, token=token, password=str(form.get("password") or ""))
+    except LinkError as problem:  # unusable, or spent by a second click racing this one
+        return link_problem(request, problem, invite=True)
+    except FieldErrors as exc:  # the link stays unspent
+        return _welcome_page(request, token, user, exc.fields["password"], status=422)
     response = redirect("/business")
     start_session(session, response, request, user_id=user.id)
-    return response
+    return no_referrer(response)
 
 
 # ------------------------------------------------------------------------- dashboard
@@ -209,9 +220,15 @@ def add_branch(request: Request, session: DbSession, owner: Owner, form: Checked
 
 @router.post("/business/branches/{branch_id}/manager")
 def invite_manager(
-    request: Request, branch_id: str, session: DbSession, owner: Owner, form: CheckedForm
+    request: Request,
+    branch_id: str,
+    session: DbSession,
+    settings: AppSettings,
+    background: BackgroundTasks,
+    owner: Owner,
+    form: CheckedForm,
 ) -> Response:
-    """Invite the branch's manager by email; the one-time link is shown to pass on."""
+    """Invite the branch's manager: the link is mailed, and shown once (mail may be unset)."""
     branch = tenancy.branch(session, owner, parse_id(branch_id, "branch"))
     email, name = field(form, "email"), field(form, "display_name")
     try:
@@ -225,12 +242,18 @@ def invite_manager(
         )
         extra = {"errors": {f"manager_{branch.id}": problem}, "values": {"email": email}}
         return dashboard_page(request, session, owner, extra)
-    link = (
-        None
-        if invited.token is None
-        else branches.set_password_url(str(request.base_url), invited.token)
-    )
-    invited_view = {"branch_id": branch.id, "email": invited.user.email, "link": link}
+    link = None
+    if invited.token is not None:
+        link = invitations.url(link_base(request, settings), invited.token)
+        mail = invitations.manager_mail(session, user=invited.user, link=link, branch_id=branch.id)
+        background.add_task(deliver, Mailer(settings), mail)
+    invited_view = {
+        "branch_id": branch.id,
+        "email": invited.user.email,
+        "link": link,
+        "mailed": Mailer(settings).configured,
+        "days": invitations.INVITE_TTL.days,
+    }
     return dashboard_page(request, session, owner, {"invited": invited_view})
 
 

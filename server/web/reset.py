@@ -13,7 +13,6 @@ in a `Referer` header.
 
 from __future__ import annotations
 
-import logging
 import math
 from datetime import timedelta
 from typing import Final
@@ -22,7 +21,7 @@ from fastapi import BackgroundTasks, Request, Response
 from sqlalchemy.orm import Session
 
 from core import limits
-from server.api.deps import AppSettings, DbSession, client_address
+from server.api.deps import AppSettings, DbSession, client_address, link_base
 from server.api.errors import TooManyRequests
 from server.api.login import rate_limiter
 from server.db.models import User
@@ -30,17 +29,19 @@ from server.db.models.enums import LinkPurpose, UserRole
 from server.domain import account_links, accounts, passwords
 from server.domain.account_links import LinkError
 from server.domain.promoters import FieldErrors
-from server.mail import Mail, Mailer, MailError
-from server.settings import ServerSettings
+from server.mail import Mail, Mailer, deliver
 from server.web.auth import CheckedForm, Visitor, field, start_session
 from server.web.render import redirect, render
 from server.web.routing import page_router
 
 router = page_router()
-logger = logging.getLogger("server.web.reset")
 
 #: Where each kind of account lands once its new password is set.
-HOME: Final = {UserRole.PROMOTER: "/promoter", UserRole.HQ: "/hq"}
+HOME: Final = {
+    UserRole.PROMOTER: "/promoter",
+    UserRole.HQ: "/hq",
+    UserRole.BRANCH_MANAGER: "/business",
+}
 
 
 def throttle(request: Request, session: Session) -> int | None:
@@ -56,14 +57,10 @@ def throttle(request: Request, session: Session) -> int | None:
     return None
 
 
-def _no_referrer(response: Response) -> Response:
+def no_referrer(response: Response) -> Response:
+    """The response, sending no referrer: a link's page never passes its token on."""
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
-
-
-def link_base(request: Request, settings: ServerSettings) -> str:
-    """The site's address for links in mail: SOCA_PUBLIC_URL, else the one this request used."""
-    return (settings.public_url or str(request.base_url)).rstrip("/")
 
 
 def reset_mail(user: User, link: str, minutes: int) -> Mail:
@@ -77,14 +74,6 @@ def reset_mail(user: User, link: str, minutes: int) -> Mail:
         "If you didn't ask, ignore this mail: your password stays as it is.\n"
     )
     return Mail(to=user.email, subject="Set a new Soca Passport password", text=text)
-
-
-def deliver(mailer: Mailer, mail: Mail) -> None:
-    """Send `mail` after the response; a failure is logged (the page already answered)."""
-    try:
-        mailer.send(mail)
-    except MailError as exc:
-        logger.error("password reset mail to %s failed: %s", mail.to, exc.message)
 
 
 def _forgot_page(
@@ -135,9 +124,11 @@ def forgot(
     return _forgot_page(request, email=email, sent=True)
 
 
-def _link_problem(request: Request, problem: LinkError) -> Response:
-    page = render(request, "reset_link_problem.html", {"problem": problem}, status=problem.status)
-    return _no_referrer(page)
+def link_problem(request: Request, problem: LinkError, *, invite: bool = False) -> Response:
+    """Why a reset or invitation link no longer works, with the way to a new one."""
+    context = {"problem": problem, "invite": invite}
+    page = render(request, "reset_link_problem.html", context, status=problem.status)
+    return no_referrer(page)
 
 
 def _reset_page(
@@ -145,7 +136,7 @@ def _reset_page(
 ) -> Response:
     context = {"token": token, "account": user, "errors": errors or {}}
     status = 422 if errors else 200
-    return _no_referrer(render(request, "reset_password.html", context, status=status))
+    return no_referrer(render(request, "reset_password.html", context, status=status))
 
 
 @router.get("/reset/{token}")
@@ -154,7 +145,7 @@ def reset_form(request: Request, token: str, session: DbSession, _visitor: Visit
     try:
         user = account_links.check(session, token=token, purpose=LinkPurpose.RESET)
     except LinkError as problem:
-        return _link_problem(request, problem)
+        return link_problem(request, problem)
     return _reset_page(request, token, user)
 
 
@@ -166,7 +157,7 @@ def reset(
     try:
         user = account_links.check(session, token=token, purpose=LinkPurpose.RESET)
     except LinkError as unusable:
-        return _link_problem(request, unusable)
+        return link_problem(request, unusable)
     password = str(form.get("password") or "")
     confirm = str(form.get("confirm") or "")
     inputs = passwords.account_inputs(user)
@@ -179,7 +170,7 @@ def reset(
     except FieldErrors as exc:
         return _reset_page(request, token, user, exc.fields)
     except LinkError as spent:  # spent by a second click racing this one
-        return _link_problem(request, spent)
+        return link_problem(request, spent)
     response = redirect(HOME.get(UserRole(user.role), "/passport"))
     start_session(session, response, request, user_id=user.id)
-    return _no_referrer(response)
+    return no_referrer(response)

@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy.orm import Session
 
 from server.db.models import Business, utcnow
-from server.db.models.enums import BusinessStatus, TokenKind, UserRole
-from server.domain import accounts, branches, businesses, invite_links
-from server.domain.invite_links import InvalidLink
+from server.db.models.enums import BusinessStatus, LinkPurpose, TokenKind, UserRole
+from server.domain import account_links, accounts, branches, businesses, invitations
+from server.domain.account_links import LinkExpired, LinkUnknown, LinkUsed
 from server.domain.promoters import FieldErrors
 from server.errors import Conflict
-from tests.server.factories import make_user
+from tests.server.factories import T0, make_user
 
 SQLITE_ONLY = pytest.mark.parametrize("db_engine", ["sqlite"], indirect=True)
 
@@ -102,11 +102,11 @@ def test_an_invited_manager_sets_a_password_once_and_then_signs_in(session: Sess
         )
         assert live.user is None
     with pytest.raises(FieldErrors):
-        branches.accept_invite(session, token=invited.token, password="short")
-    user = branches.accept_invite(session, token=invited.token, password="coffee-beans")
+        invitations.accept(session, token=invited.token, password="short")
+    user = invitations.accept(session, token=invited.token, password="coffee-beans")
     assert accounts.password_matches(user.password_hash, "coffee-beans")
-    with pytest.raises(InvalidLink):
-        branches.accept_invite(session, token=invited.token, password="coffee-beans")
+    with pytest.raises(LinkUsed):
+        invitations.accept(session, token=invited.token, password="coffee-beans")
     second = branches.create(session, business_id=business.id, name="Second")
     again = branches.invite_manager(session, branch_id=second.id, email="maria@bean.example")
     assert again.user == user and again.token is None  # a password already set: no link
@@ -128,17 +128,16 @@ def test_a_manager_of_another_business_or_another_kind_of_account_is_refused(
         branches.invite_manager(session, branch_id=mine.id, email="not-an-email")
 
 
-def test_a_link_is_for_one_purpose_and_expires(session: Session) -> None:
-    from datetime import timedelta
-
-    from server.db.models import utcnow
-
+def test_an_invitation_link_is_for_one_purpose_and_outlives_a_reset_link(
+    session: Session,
+) -> None:
     user = make_user(session)
-    token = invite_links.issue(session, user=user, purpose="invite", ttl=timedelta(hours=1))
-    with pytest.raises(InvalidLink):
-        invite_links.redeem(session, token=token, purpose="reset")
-    with pytest.raises(InvalidLink):
-        invite_links.redeem(
-            session, token=token, purpose="invite", now=utcnow() + timedelta(hours=2)
-        )
-    assert invite_links.redeem(session, token=token, purpose="invite") == user
+    token = invitations.issue(session, user=user, now=T0)
+    with pytest.raises(LinkUnknown):
+        account_links.redeem(session, token=token, purpose=LinkPurpose.RESET, now=T0)
+    assert invitations.INVITE_TTL > account_links.DEFAULT_TTL
+    with pytest.raises(LinkExpired):
+        invitations.check(session, token=token, now=T0 + invitations.INVITE_TTL)
+    later = T0 + invitations.INVITE_TTL - timedelta(minutes=1)
+    assert invitations.check(session, token=token, now=later) == user
+    assert account_links.redeem(session, token=token, purpose=LinkPurpose.INVITE, now=later) == user

@@ -4,7 +4,6 @@ refuses a post without the page's CSRF token."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from decimal import Decimal
 
 from fastapi import FastAPI
@@ -35,7 +34,14 @@ from server.db.models import (
 )
 from server.db.models.enums import LinkPurpose
 from server.db.session import unit_of_work
-from server.domain import account_links, accounts, businesses, event_rewards, invite_links, packages
+from server.domain import (
+    account_links,
+    accounts,
+    businesses,
+    event_rewards,
+    invitations,
+    packages,
+)
 from server.web.auth import WebPolicy
 from server.web.routing import web_pages
 from tests.server.web.conftest import browser, login, register
@@ -212,7 +218,7 @@ def test_every_form_refuses_a_missing_or_wrong_csrf_token(
             session, name="Pending Cafe", country_code="TT", owner_user_id=owner.id
         ).id
         invited = accounts.create_user(session, username="invited", display_name="I")
-        token = invite_links.issue(session, user=invited, purpose="invite", ttl=timedelta(days=1))
+        token = invitations.issue(session, user=invited)
         attendee = session.get(User, world.attendee_id)
         assert attendee is not None
         reset_token = account_links.issue(session, user=attendee, purpose=LinkPurpose.RESET)

@@ -42,8 +42,8 @@ def _check(
     headers = response.headers  # type: ignore[attr-defined]
     where = f"{response.request.method} {response.request.url}"  # type: ignore[attr-defined]
     for name, value in ALWAYS.items():
-        if name == "referrer-policy" and "/reset/" in where:
-            value = "no-referrer"  # a reset link's page never sends its token on: stricter
+        if name == "referrer-policy" and ("/reset/" in where or "/welcome/" in where):
+            value = "no-referrer"  # a link's page never sends its token on: stricter
         assert headers.get(name) == value, (where, name)
     expected_csp = DOCS_POLICY if docs else CONTENT_SECURITY_POLICY
     assert headers.get("content-security-policy") == expected_csp, where

@@ -13,7 +13,6 @@ the way is checked for horizontal overflow at 390 and at 1280 px and photographe
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -28,15 +27,14 @@ import cv2
 import httpx
 import numpy as np
 import pytest
-from playwright.sync_api import Browser, BrowserContext, FilePayload, Page, ViewportSize, expect
+from playwright.sync_api import Browser, BrowserContext, FilePayload, Page, expect
 from typer.testing import CliRunner
 
 from kiosk.scanner.decoders import make_decoder
 from server import cli
 from server.devtools import ServerProcess
-from tests.server.web.test_browser import CHROMIUM, CHROMIUM_ARGS, PHONE
+from tests.server.web.browser import DESKTOP, PHONE, shots_folder
 
-DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 HQ_EMAIL = "hq@soca.example"
 HQ_PASSWORD = "steelpan-at-dawn"
 PROMOTER_EMAIL = "crew@fresh.example"
@@ -61,17 +59,6 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    """Debian's Chromium, headless, shared by the module."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """A fresh server whose only account is the HQ admin that `create-admin` made (the command
     itself, run in this process with the password on standard input; `test_cli` runs it as a
@@ -82,8 +69,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     made = CliRunner().invoke(cli.app, command, input=HQ_PASSWORD + "\n")
     assert made.exit_code == 0, made.output
     assert f"HQ account {HQ_EMAIL}: created" in made.output
-    shots = Path(os.environ.get("SOCA_WEB_SCREENSHOTS") or folder / "shots")
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = shots_folder(folder)
     server = ServerProcess(url)
     starting = threading.Thread(target=server.start)  # while Chromium starts
     starting.start()

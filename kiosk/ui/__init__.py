@@ -9,7 +9,6 @@ Threads (each the only owner of what it touches):
 - `SetupWorker`'s thread (setup screen): pairing, the first sync, saving choices;
 - the scanner's capture and decode threads.
 
-Signals are the only bridge, and every Python-side emit goes through
-`kiosk.scanner._signals.emit` (PySide6 6.12 on Python 3.11 leaks a reference
-to `True` per `Signal.emit()`).
+Signals are the only bridge: a worker's signal reaches a widget only through a bound
+`@Slot` method (queued to the GUI thread), never a lambda.
 """

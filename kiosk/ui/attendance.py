@@ -45,7 +45,6 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.app import Kiosk
-from kiosk.scanner._signals import emit
 from kiosk.services.attendance import AttendanceReview, EventArrivals, PlaceCount
 from kiosk.settings import KioskSettings
 from kiosk.ui.i18n import tier_name, tr
@@ -80,7 +79,7 @@ class AttendanceWorker(StoreReader):
     def refresh(self) -> None:
         """Emit the review as the cache holds it now."""
         self._with_store(
-            lambda kiosk: emit(self.review_ready, kiosk.require_attendance().get_review())
+            lambda kiosk: self.review_ready.emit(kiosk.require_attendance().get_review())
         )
 
     @Slot(str)
@@ -89,7 +88,7 @@ class AttendanceWorker(StoreReader):
 
         def write(kiosk: Kiosk) -> None:
             rows = kiosk.require_attendance().write_csv(Path(path))
-            emit(self.exported, path, rows)
+            self.exported.emit(path, rows)
 
         # The literal is kept for the translation check: tr("Cannot export: {error}")
         self._with_store(write, "Cannot export: {error}")
@@ -277,7 +276,7 @@ class AttendanceView(QWidget):
         layout.addWidget(self.chart, 3)
         layout.addWidget(self.tables, 2)
         self.event_choice.currentIndexChanged.connect(self._show_chosen_event)
-        self.refresh_button.clicked.connect(lambda: emit(self.refresh_requested))
+        self.refresh_button.clicked.connect(lambda: self.refresh_requested.emit())
         self.export_button.clicked.connect(self.choose_export)
 
     # ------------------------------------------------------------------ user actions
@@ -295,7 +294,7 @@ class AttendanceView(QWidget):
     def export_to(self, path: Path) -> None:
         """Export the attendance CSV to `path` (on the worker thread)."""
         self.message.setText(tr("Exporting…"))
-        emit(self.export_requested, str(path))
+        self.export_requested.emit(str(path))
 
     # ------------------------------------------------------------------ rendering
 
@@ -446,7 +445,7 @@ class PromoterReviewWindow(QWidget):
         self.worker.review_ready.connect(self.attendance.show_review)
         self.worker.exported.connect(self.attendance.show_exported)
         self.worker.failed.connect(self.attendance.show_failure)
-        self.sync.report_ready.connect(lambda _report: emit(self.refresh_requested))
+        self.sync.report_ready.connect(lambda _report: self.refresh_requested.emit())
 
     @property
     def review(self) -> AttendanceReview | None:
@@ -465,7 +464,7 @@ class PromoterReviewWindow(QWidget):
         self._stopped = True
         deadline = time.monotonic() + timeout
         ended = self.sync_page.stop(timeout)
-        emit(self.close_requested)
+        self.close_requested.emit()
         for thread in self._threads:
             if shiboken6.isValid(thread):
                 remaining = max(0, int((deadline - time.monotonic()) * 1000))

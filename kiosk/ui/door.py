@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.scanner._signals import emit
 from kiosk.scanner.sources import FrameSource
 from kiosk.scanner.worker import Scanner, ScannerState
 from kiosk.services.pin import PinGuard
@@ -200,7 +199,7 @@ class DoorWindow(ScannerScreen):
         self.wedge.code_scanned.connect(self.on_wedge_code)
         self.search_box.textChanged.connect(lambda _text: self._search_timer.start())
         self._search_timer.timeout.connect(
-            lambda: emit(self.search_requested, self.search_box.text())
+            lambda: self.search_requested.emit(self.search_box.text())
         )
         self.results.itemClicked.connect(self.on_result_clicked)
         self._clock_timer.timeout.connect(self._tick)
@@ -237,7 +236,7 @@ class DoorWindow(ScannerScreen):
     @Slot(str)
     def submit_code(self, code: str) -> None:
         """Send a scanned code (camera or wedge) to the door's scan operation."""
-        emit(self.scan_requested, code)
+        self.scan_requested.emit(code)
 
     @Slot(str)
     def on_wedge_code(self, code: str) -> None:
@@ -252,7 +251,7 @@ class DoorWindow(ScannerScreen):
         """One tap on a search result checks that ticket in."""
         ticket_id = item.data(Qt.ItemDataRole.UserRole)
         if ticket_id:
-            emit(self.check_in_requested, str(ticket_id))
+            self.check_in_requested.emit(str(ticket_id))
 
     # ------------------------------------------------------------------ outputs
 
@@ -264,7 +263,7 @@ class DoorWindow(ScannerScreen):
         if verdict.op_id is not None:
             self.sync.trigger()
         if self.search_box.text().strip():
-            emit(self.search_requested, self.search_box.text())
+            self.search_requested.emit(self.search_box.text())
 
     @Slot(object)
     def show_matches(self, matches: list[TicketMatch]) -> None:
@@ -303,7 +302,7 @@ class DoorWindow(ScannerScreen):
     def on_sync_report(self, report: SyncReport) -> None:
         """A sync cycle ended: refresh what the strip shows."""
         self.last_report = report
-        emit(self.refresh_requested)
+        self.refresh_requested.emit()
 
     @Slot(str)
     def on_scanner_state(self, state: str) -> None:
@@ -337,4 +336,4 @@ class DoorWindow(ScannerScreen):
 
     def _tick(self) -> None:
         if self.snapshot is None:
-            emit(self.refresh_requested)
+            self.refresh_requested.emit()

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
 )
 
 from core.cards import EntryKind
-from kiosk.scanner._signals import emit
 from kiosk.scanner.worker import Scanner
 from kiosk.services.prize import BranchActivity
 from kiosk.services.status import KioskStatus
@@ -179,7 +178,7 @@ class PrizeWindow(ScannerScreen):
         self.worker.status_ready.connect(self.show_status)
         self.worker.activity_ready.connect(self.show_activity)
         self.worker.failed.connect(self.show_problem)
-        self.sync.report_ready.connect(lambda _report: emit(self.refresh_requested))
+        self.sync.report_ready.connect(lambda _report: self.refresh_requested.emit())
         self.sync.failed.connect(self.show_problem)
         self.wedge.code_scanned.connect(self.submit_code)
         self.add_stamp.clicked.connect(lambda: self._act(ADD_STAMP))
@@ -196,7 +195,7 @@ class PrizeWindow(ScannerScreen):
         self.code = code
         self._cancel_confirm()
         self.celebration.hide()
-        emit(self.action_requested, LOOK_UP, code)
+        self.action_requested.emit(LOOK_UP, code)
 
     def ask_to_confirm(self) -> None:
         """The confirmation step before a prize is recorded."""
@@ -217,7 +216,7 @@ class PrizeWindow(ScannerScreen):
 
     def _act(self, action: str) -> None:
         if self.code is not None:
-            emit(self.action_requested, action, self.code)
+            self.action_requested.emit(action, self.code)
 
     # ------------------------------------------------------------------ outputs
 

@@ -15,7 +15,6 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from kiosk.app import Kiosk, open_kiosk
 from kiosk.errors import KioskError
-from kiosk.scanner._signals import emit
 from kiosk.services.prize import PrizeService
 from kiosk.settings import KioskSettings
 from kiosk.ui.i18n import tr
@@ -49,7 +48,7 @@ class PrizeWorker(QObject):
             self._kiosk.require_prize()
         except Exception as exc:
             logger.exception("cannot open the kiosk store")
-            emit(self.failed, exc.message if isinstance(exc, KioskError) else str(exc))
+            self.failed.emit(exc.message if isinstance(exc, KioskError) else str(exc))
             return
         self.refresh()
 
@@ -63,7 +62,7 @@ class PrizeWorker(QObject):
                 ADD_STAMP: prize.add_stamp,
                 CONFIRM_PRIZE: prize.confirm_prize,
             }[action]
-            emit(self.verdict_ready, action, operation(code))
+            self.verdict_ready.emit(action, operation(code))
 
         self._run(work)
 
@@ -78,18 +77,18 @@ class PrizeWorker(QObject):
         if self._kiosk is not None:
             self._kiosk.close()
             self._kiosk = None
-        emit(self.finished)
+        self.finished.emit()
 
     def _run(self, work: Callable[[PrizeService], None]) -> None:
         kiosk = self._kiosk
         if kiosk is None:
-            emit(self.failed, tr("the kiosk store is not open"))
+            self.failed.emit(tr("the kiosk store is not open"))
             return
         try:
             prize = kiosk.require_prize()
             work(prize)
-            emit(self.status_ready, kiosk.status.get_status())
-            emit(self.activity_ready, prize.recent_activity())
+            self.status_ready.emit(kiosk.status.get_status())
+            self.activity_ready.emit(prize.recent_activity())
         except Exception as exc:
             logger.exception("a prize operation failed")
-            emit(self.failed, exc.message if isinstance(exc, KioskError) else str(exc))
+            self.failed.emit(exc.message if isinstance(exc, KioskError) else str(exc))

@@ -15,7 +15,6 @@ from PySide6.QtCore import QThread, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QPushButton, QVBoxLayout, QWidget
 
-from kiosk.scanner._signals import emit
 from kiosk.services.status import KioskStatus, Problem
 from kiosk.settings import KioskSettings
 from kiosk.ui.door import Chip
@@ -40,7 +39,7 @@ class StatusWorker(StoreReader):
     def refresh(self) -> None:
         """Emit the current status with its problems."""
         self._with_store(
-            lambda kiosk: emit(self.status_ready, kiosk.status.get_status(problems=100))
+            lambda kiosk: self.status_ready.emit(kiosk.status.get_status(problems=100))
         )
 
 
@@ -89,10 +88,10 @@ class ReviewWindow(QWidget):
         self.close_requested.connect(self.worker.close)
         self.worker.status_ready.connect(self.show_status)
         self.worker.failed.connect(lambda message: self.summary.setText(f"⚠ {message}"))
-        self.sync.report_ready.connect(lambda _report: emit(self.refresh_requested))
+        self.sync.report_ready.connect(lambda _report: self.refresh_requested.emit())
         self.sync.failed.connect(lambda message: self.summary.setText(f"⚠ {message}"))
         self.sync_now.clicked.connect(self.sync.trigger)
-        self.refresh_button.clicked.connect(lambda: emit(self.refresh_requested))
+        self.refresh_button.clicked.connect(lambda: self.refresh_requested.emit())
 
     def start(self) -> None:
         """Start the status and sync threads, and show the status at once."""
@@ -106,7 +105,7 @@ class ReviewWindow(QWidget):
         self._stopped = True
         deadline = time.monotonic() + timeout
         self.sync.stop()
-        emit(self.close_requested)
+        self.close_requested.emit()
         ended = True
         for thread in self._threads:
             if shiboken6.isValid(thread):

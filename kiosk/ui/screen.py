@@ -19,7 +19,6 @@ from PySide6.QtGui import QCloseEvent, QImage, QPixmap
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from kiosk.errors import KioskError
-from kiosk.scanner._signals import emit
 from kiosk.scanner.worker import Scanner
 from kiosk.ui.prize_worker import PrizeWorker
 from kiosk.ui.sounds import Sounds
@@ -113,7 +112,7 @@ class ScannerScreen(QWidget):
         self._on_stop()
         # Ask everyone first, then wait: the threads wind down side by side, not one by one.
         self.sync.stop()
-        emit(self.close_requested)
+        self.close_requested.emit()
         ended = True
         if self.scanner is not None:
             ended = self.scanner.stop(timeout=timeout) and ended

@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
 
 from kiosk.app import open_kiosk, pair_device, sync_once
 from kiosk.errors import KioskError
-from kiosk.scanner._signals import emit
 from kiosk.scanner.sources import FrameSource
 from kiosk.scanner.worker import Scanner
 from kiosk.services.headless import ScanMode
@@ -108,18 +107,18 @@ class SetupWorker(QObject):
     def refresh(self) -> None:
         """Emit the current state."""
         try:
-            emit(self.state_ready, self._state())
+            self.state_ready.emit(self._state())
         except Exception as exc:
-            emit(self.failed, _message(exc))
+            self.failed.emit(_message(exc))
 
     @Slot()
     def refresh_status(self) -> None:
         """Emit the sync state alone (the form keeps what is being typed)."""
         try:
             with open_kiosk(self._settings) as kiosk:
-                emit(self.status_ready, kiosk.status.get_status())
+                self.status_ready.emit(kiosk.status.get_status())
         except Exception as exc:
-            emit(self.failed, _message(exc))
+            self.failed.emit(_message(exc))
 
     @Slot(str, str, str)
     def pair(self, server: str, code: str, name: str) -> None:
@@ -127,7 +126,7 @@ class SetupWorker(QObject):
         try:
             config = pair_device(self._settings, server_url=server, code=code, name=name or None)
         except Exception as exc:
-            emit(self.failed, _message(exc))
+            self.failed.emit(_message(exc))
             return
         rows, problem = 0, None
         try:
@@ -135,9 +134,9 @@ class SetupWorker(QObject):
             rows, problem = report.rows, report.error
         except Exception as exc:
             problem = _message(exc)
-        emit(self.paired, config.role.value, rows)
+        self.paired.emit(config.role.value, rows)
         if problem:
-            emit(self.failed, tr("Paired, but the first sync failed: {error}", error=problem))
+            self.failed.emit(tr("Paired, but the first sync failed: {error}", error=problem))
         self.refresh()
 
     @Slot(object)
@@ -152,9 +151,9 @@ class SetupWorker(QObject):
                     gate=choices.gate,
                     offer_id=choices.offer_id,
                 )
-            emit(self.saved, self._state())
+            self.saved.emit(self._state())
         except Exception as exc:
-            emit(self.failed, _message(exc))
+            self.failed.emit(_message(exc))
 
     @Slot()
     def sync(self) -> None:
@@ -162,15 +161,15 @@ class SetupWorker(QObject):
         try:
             report = sync_once(self._settings)
             if report.error:
-                emit(self.failed, tr("Sync failed: {error}", error=report.error))
+                self.failed.emit(tr("Sync failed: {error}", error=report.error))
         except Exception as exc:
-            emit(self.failed, _message(exc))
+            self.failed.emit(_message(exc))
         self.refresh()
 
     @Slot()
     def close(self) -> None:
         """End (connected from the GUI when the window closes)."""
-        emit(self.finished)
+        self.finished.emit()
 
 
 class SetupWindow(QWidget):
@@ -324,7 +323,7 @@ class SetupWindow(QWidget):
 
     def start(self) -> None:
         """Show the current state (the worker thread already runs)."""
-        emit(self.refresh_requested)
+        self.refresh_requested.emit()
 
     def stop(self, timeout: float = 1.0) -> bool:
         """Stop the camera and the worker; a pairing in flight is waited for (HTTP deadlines)."""
@@ -334,7 +333,7 @@ class SetupWindow(QWidget):
         deadline = time.monotonic() + timeout
         self._status_timer.stop()
         self.stop_camera()
-        emit(self.close_requested)
+        self.close_requested.emit()
         thread = self._thread  # kept: a QThread must outlive its run
         if not shiboken6.isValid(thread):
             return True
@@ -355,8 +354,7 @@ class SetupWindow(QWidget):
             return
         self._set_busy(True)
         self.result.setText(tr("Pairing…"))
-        emit(
-            self.pair_requested,
+        self.pair_requested.emit(
             self.server.text().strip(),
             self.code.text().strip(),
             self.name.text().strip(),
@@ -427,7 +425,7 @@ class SetupWindow(QWidget):
         self.result.setText(
             tr("✔ Paired as a {role} device; downloaded {rows} row(s).", role=role, rows=rows)
         )
-        emit(self.paired, role)
+        self.paired.emit(role)
 
     @Slot(str)
     def _failed(self, message: str) -> None:
@@ -459,7 +457,7 @@ class SetupWindow(QWidget):
         )
         self._set_busy(True)
         self.saved_note.setText(tr("Saving…"))
-        emit(self.save_requested, choices)
+        self.save_requested.emit(choices)
 
     @Slot(object)
     def _saved(self, state: SetupState) -> None:
@@ -467,17 +465,17 @@ class SetupWindow(QWidget):
         self.show_state(state)
         mode = state.mode.value if state.mode else ""
         self.saved_note.setText(tr("✔ Saved: `soca-kiosk run` opens this mode."))
-        emit(self.saved, mode)
+        self.saved.emit(mode)
 
     def _refresh_status(self) -> None:
         if not self._busy:
-            emit(self.status_requested)
+            self.status_requested.emit()
 
     def _sync(self) -> None:
         if self._busy:
             return
         self.online.set(tr("Syncing…"), "warn")
-        emit(self.sync_requested)
+        self.sync_requested.emit()
 
     @Slot(object)
     def show_state(self, state: SetupState) -> None:

@@ -21,7 +21,6 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from kiosk.app import Kiosk, open_kiosk, open_synchronizer
 from kiosk.errors import KioskError
-from kiosk.scanner._signals import emit
 from kiosk.services.counters import DoorCounters, get_counters
 from kiosk.services.status import KioskStatus
 from kiosk.settings import KioskSettings
@@ -71,21 +70,21 @@ class DatabaseWorker(QObject):
             self._kiosk.require_door()
         except Exception as exc:
             logger.exception("cannot open the kiosk store")
-            emit(self.failed, _message(exc))
+            self.failed.emit(_message(exc))
             return
         self.refresh()
 
     @Slot(str)
     def scan(self, code: str) -> None:
         """`DoorService.scan(code)`, then a fresh snapshot."""
-        self._run(lambda kiosk: emit(self.verdict_ready, kiosk.require_door().scan(code)))
+        self._run(lambda kiosk: self.verdict_ready.emit(kiosk.require_door().scan(code)))
 
     @Slot(str)
     def check_in(self, ticket_id: str) -> None:
         """`DoorService.check_in(ticket_id)` (a manual check-in), then a fresh snapshot."""
         self._run(
-            lambda kiosk: emit(
-                self.verdict_ready, kiosk.require_door().check_in(uuid.UUID(ticket_id))
+            lambda kiosk: self.verdict_ready.emit(
+                kiosk.require_door().check_in(uuid.UUID(ticket_id))
             )
         )
 
@@ -93,10 +92,10 @@ class DatabaseWorker(QObject):
     def search(self, query: str) -> None:
         """`TicketSearch.search(query)`; an empty query gives no matches."""
         if not query.strip():
-            emit(self.matches_ready, [])
+            self.matches_ready.emit([])
             return
         self._run(
-            lambda kiosk: emit(self.matches_ready, kiosk.require_search().search(query)),
+            lambda kiosk: self.matches_ready.emit(kiosk.require_search().search(query)),
             refresh=False,
         )
 
@@ -111,12 +110,12 @@ class DatabaseWorker(QObject):
         if self._kiosk is not None:
             self._kiosk.close()
             self._kiosk = None
-        emit(self.finished)
+        self.finished.emit()
 
     def _run(self, work: Callable[[Kiosk], object], *, refresh: bool = True) -> None:
         kiosk = self._kiosk
         if kiosk is None:
-            emit(self.failed, "the kiosk store is not open")
+            self.failed.emit("the kiosk store is not open")
             return
         try:
             work(kiosk)
@@ -129,10 +128,10 @@ class DatabaseWorker(QObject):
                     gate=door.gate,
                     device_id=door.device_id,
                 )
-                emit(self.snapshot_ready, DoorSnapshot(kiosk.status.get_status(), counters))
+                self.snapshot_ready.emit(DoorSnapshot(kiosk.status.get_status(), counters))
         except Exception as exc:
             logger.exception("a kiosk operation failed")
-            emit(self.failed, _message(exc))
+            self.failed.emit(_message(exc))
 
 
 class SyncWorker(QObject):
@@ -188,20 +187,20 @@ class SyncWorker(QObject):
                     report: SyncReport = synchronizer.sync_once()
                 except Exception as exc:
                     logger.exception("sync cycle failed")
-                    emit(self.failed, f"sync failed: {_message(exc)}")
+                    self.failed.emit(f"sync failed: {_message(exc)}")
                     continue
                 self.cycles += 1
-                emit(self.report_ready, report)
+                self.report_ready.emit(report)
                 if report.revoked:
-                    emit(self.failed, "this device was revoked: sync stopped, scans are kept")
+                    self.failed.emit("this device was revoked: sync stopped, scans are kept")
                     break
         except Exception as exc:
             logger.exception("the sync loop stopped")
-            emit(self.failed, f"sync stopped: {_message(exc)}")
+            self.failed.emit(f"sync stopped: {_message(exc)}")
         finally:
             if synchronizer is not None:
                 synchronizer.close()
-            emit(self.finished)
+            self.finished.emit()
 
 
 class StoreReader(QObject):
@@ -227,12 +226,12 @@ class StoreReader(QObject):
                 work(kiosk)
         except Exception as exc:
             logger.exception("a store request failed")
-            emit(self.failed, tr(failure, error=_message(exc)))
+            self.failed.emit(tr(failure, error=_message(exc)))
 
     @Slot()
     def close(self) -> None:
         """End (connected from the GUI when the window closes)."""
-        emit(self.finished)
+        self.finished.emit()
 
 
 def start_worker(worker: QObject, entry: Callable[[], None], name: str) -> QThread:

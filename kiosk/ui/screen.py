@@ -111,6 +111,8 @@ class ScannerScreen(QWidget):
         ended = True
         if self.scanner is not None:
             ended = self.scanner.stop(timeout=timeout) and ended
+            while not self.scanner.stop(timeout=1.0):  # a running QThread must never be dropped
+                logger.warning("the scanner's threads are still running: waiting")
         ended = self.store.stop(max(0.0, deadline - time.monotonic())) and ended
         for thread in self._threads:
             ended = wait_for_thread(thread, max(0.0, deadline - time.monotonic())) and ended

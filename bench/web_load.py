@@ -77,7 +77,14 @@ def _email(n: int) -> str:
 
 
 async def _register(session: aiohttp.ClientSession, base: str, n: int) -> str:
-    """Sign attendee `n` up through the web form; the status of the POST."""
+    """Sign attendee `n` up through the web form; the status of the POST (or the error)."""
+    try:
+        return await _sign_up(session, base, n)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        return type(exc).__name__
+
+
+async def _sign_up(session: aiohttp.ClientSession, base: str, n: int) -> str:
     async with session.get(f"{base}/register") as page:
         found = _CSRF.search(await page.text())
     if found is None:

@@ -9,6 +9,15 @@ The parent only supervises: it stops every worker on SIGTERM or SIGINT, and
 if one worker dies it stops the rest and exits with an error, so a process
 manager restarts the whole server.
 
+The listening socket is made with an explicit IPPROTO_TCP and TCP_NODELAY
+set. asyncio turns Nagle's algorithm off only on accepted sockets whose
+`proto` says TCP, and a socket made with protocol 0 (as uvicorn's own binding
+never is) passes 0 on to every connection it accepts: a response written in
+two pieces (headers, then body) then waited for the client's delayed ACK,
+about 40 ms on every kept-alive request (`GET /health` 48 ms against 5 ms on
+a new connection). Linux also copies TCP_NODELAY from the listener to each
+accepted socket, so either alone would do; both cost nothing.
+
 Forwarded headers (X-Forwarded-For, X-Forwarded-Proto) are believed only from
 the proxies the operator names in SOCA_TRUSTED_PROXIES (`proxy_options`, used
 by every worker and by the single-process `serve`); uvicorn's own default
@@ -78,7 +87,8 @@ def _serve_one(host: str, port: int) -> None:
     import uvicorn
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     listener.bind((host, port))

@@ -14,7 +14,7 @@ from server.db.models import ApiToken, PassportReward
 from server.db.session import unit_of_work
 from server.domain import cards, passport
 from server.web.auth import SESSION_DAYS, SESSION_LABEL
-from server.web.passport import qr_svg
+from server.web.passport import qr_svg, token_qr_svg
 from tests.server.factories import make_event, make_offer
 from tests.server.web.conftest import login
 from tests.server.web.world import WebWorld
@@ -61,6 +61,22 @@ def test_qr_is_an_inline_svg_that_scales(world: WebWorld) -> None:
     svg = qr_svg(world.ticket_qr)
     assert svg.startswith("<svg") and "viewBox" in svg
     assert 'width="' not in svg.split(">", 1)[0]  # sized by CSS to fill the phone
+
+
+def test_passport_draws_each_token_qr_once_and_reuses_it(
+    client: TestClient, world: WebWorld
+) -> None:
+    """The passport's and tickets' QRs are drawn on the first load, then come from the cache."""
+    login(client, world.emails["attendee"])
+    token_qr_svg.cache_clear()
+    first = client.get("/passport").text
+    drawn = token_qr_svg.cache_info()
+    second = client.get("/passport").text
+    again = token_qr_svg.cache_info()
+    assert drawn.misses >= 1 and drawn.hits == 0
+    assert again.misses == drawn.misses and again.hits == drawn.misses
+    assert token_qr_svg(world.ticket_qr) == qr_svg(world.ticket_qr)
+    assert first.count("<svg") == second.count("<svg") >= drawn.misses
 
 
 def test_a_session_ends_after_its_days(

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
 import signal
 import socket
 from multiprocessing.connection import wait
@@ -52,6 +53,17 @@ _BACKLOG = 2048
 #: in turn: server CPU per 500-op batch 129 ms against 165 ms, ingest about
 #: 3,760 against 3,280 ops/s.
 GC_THRESHOLDS = (50_000, 20, 100)
+
+
+def worker_count(settings: ServerSettings) -> int:
+    """How many processes `serve` runs: SOCA_WORKERS, else one per core (one on SQLite)."""
+    if settings.workers:
+        return settings.workers
+    if settings.is_sqlite:
+        return 1
+    if hasattr(os, "sched_getaffinity"):  # the cores this process may run on
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
 
 
 def run_workers(host: str, port: int, workers: int) -> int:

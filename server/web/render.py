@@ -109,10 +109,11 @@ def _html_or_json(handler: AnyHandler, api_paths: frozenset[str]) -> Handler:
         status = answer.status_code
         if status in _FRIENDLY and not isinstance(getattr(exc, "message", None), str):
             message = _FRIENDLY[status]
-        response = render(
-            request, "error.html", {"status": status, "message": message}, status=status
-        )
         retry = answer.headers.get("retry-after")
+        context = {"status": status, "message": message, "retry_after": None}
+        if retry is not None and status == 503 and request.method == "GET":
+            context["retry_after"] = retry  # the page reloads itself then
+        response = render(request, "error.html", context, status=status)
         if retry is not None:
             response.headers["retry-after"] = retry
         return response

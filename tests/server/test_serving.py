@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from pathlib import Path
@@ -9,6 +10,8 @@ from pathlib import Path
 import httpx
 
 from server.devtools import ServerProcess
+from server.serving import worker_count
+from server.settings import ServerSettings
 
 
 def _median_ms(call: object, samples: int = 25) -> float:
@@ -39,3 +42,11 @@ def test_kept_alive_requests_on_two_workers_are_not_slower_than_new_connections(
         server.stop()
     # Before the fix: kept-alive about 44 ms against 4 ms on a new connection.
     assert kept < fresh + 15, (kept, fresh)
+
+
+def test_worker_count_is_the_setting_else_one_per_core_on_postgresql() -> None:
+    postgres = "postgresql://postgres@127.0.0.1:5432/test"
+    cores = len(os.sched_getaffinity(0))
+    assert worker_count(ServerSettings(database_url=postgres, secret_key="k")) == cores
+    assert worker_count(ServerSettings(database_url=postgres, secret_key="k", workers=3)) == 3
+    assert worker_count(ServerSettings(database_url="sqlite://", secret_key="k")) == 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import httpx
 from sqlalchemy import Engine
@@ -19,7 +20,7 @@ from server.settings import ServerSettings
 from tests.conftest import _Databases, postgres_url
 
 
-def _settings(**values: object) -> ServerSettings:
+def _settings(**values: Any) -> ServerSettings:
     return ServerSettings(database_url=postgres_url(), secret_key="test", **values)
 
 

@@ -55,6 +55,7 @@ from server.api.deps import DbSession
 from server.api.errors import HttpError, code_for_status
 from server.api.ratelimit import RateLimiter, Rules
 from server.db.session import make_engine, make_session_factory
+from server.domain.landing import LandingFigures
 from server.domain.promoters import FieldErrors
 from server.errors import SocaError
 from server.headers import SecurityHeaders
@@ -255,6 +256,7 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> FastAP
     app.state.engine = db_engine
     app.state.session_factory = make_session_factory(db_engine)
     app.state.admission = _admission(settings, db_engine)
+    app.state.landing = LandingFigures()
     app.state.rate_limiter = RateLimiter(Rules.from_settings(settings))
     _install_error_handlers(app)
     for router in ROUTERS:

@@ -35,6 +35,7 @@ def _session(
     """A unit of work per request: commit once at the end, roll back on error."""
     factory: sessionmaker[Session] = request.app.state.session_factory
     with unit_of_work(factory) as session:
+        request.state.db_session = session  # for `server.web.render.render`, the page edge
         yield session
 
 

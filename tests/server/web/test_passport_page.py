@@ -4,7 +4,10 @@ and how long a session lasts."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
+from fastapi import FastAPI
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
@@ -91,3 +94,26 @@ def test_a_session_ends_after_its_days(
             .values(created_at=datetime.now(UTC) - timedelta(days=SESSION_DAYS, minutes=1))
         )
     assert client.get("/passport").status_code == 303
+
+
+def test_no_database_connection_is_held_while_a_page_renders(
+    client: TestClient, world: WebWorld, app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """render() commits the request's work first: its connection is back in the pool while
+    the template runs, and the page's data is all there."""
+    from server.web import render
+
+    login(client, world.emails["attendee"])
+    pool = app.state.engine.pool
+    idle = pool.checkedout()
+    held: list[int] = []
+    original = render.templates.TemplateResponse
+
+    def probe(*args: Any, **kwargs: Any) -> Any:
+        held.append(pool.checkedout())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(render.templates, "TemplateResponse", probe)
+    page = client.get("/passport")
+    assert page.status_code == 200 and "<svg" in page.text
+    assert held == [idle]

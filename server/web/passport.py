@@ -81,7 +81,7 @@ def _passport(session: DbSession, user_id: uuid.UUID) -> dict[str, Any] | None:
     profile = passports.get_profile(session, user_id=user_id)
     if profile is None:
         return None
-    summary = passports.passport_summary(session, user_id=user_id)
+    summary = passports.passport_summary(session, user_id=user_id, profile=profile)
     progress = point_tier_progress(profile.total_points, passports.load_point_tiers(session))
     span = (
         (progress.next_tier.min_points - progress.current.min_points) if progress.next_tier else 1

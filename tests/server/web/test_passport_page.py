@@ -117,3 +117,31 @@ def test_no_database_connection_is_held_while_a_page_renders(
     page = client.get("/passport")
     assert page.status_code == 200 and "<svg" in page.text
     assert held == [idle]
+
+
+def test_passport_page_costs_a_bounded_number_of_queries(
+    client: TestClient, world: WebWorld, app: FastAPI
+) -> None:
+    """Each round trip costs the most when a crowd loads the page: the session's token and
+    user come in one query, the profile is read once."""
+    from sqlalchemy import event
+
+    login(client, world.emails["attendee"])
+    assert client.get("/passport").status_code == 200  # warm
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement)
+
+    engine = app.state.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get("/passport").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    profile_reads = [s for s in selects if "FROM passport_profiles" in s]
+    token_reads = [s for s in selects if "FROM api_tokens" in s]
+    assert len(profile_reads) == 1 and len(token_reads) == 1
+    assert "JOIN users" in token_reads[0]
+    assert len(selects) <= 9, selects  # principal 2, tickets, profile, stamps, tiers, cards...

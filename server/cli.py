@@ -95,13 +95,14 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[
-        int,
+        int | None,
         typer.Option(
             min=1,
-            help="Worker processes. More than one uses every core for sync pushes; "
-            "rate limits are shared (they count in the database).",
+            help="Worker processes (default SOCA_WORKERS, else one per core on PostgreSQL "
+            "and one on SQLite). More than one uses every core; rate limits are shared "
+            "(they count in the database).",
         ),
-    ] = 1,
+    ] = None,
 ) -> None:
     """Run the HTTP server (migrating first)."""
     import uvicorn
@@ -116,6 +117,9 @@ def serve(
         _fail(exc.message)
     with _engine(settings) as engine:
         migrations.upgrade(engine)
+    from server.serving import worker_count
+
+    workers = workers or worker_count(settings)
     if workers == 1:
         from server.serving import proxy_options, start_scheduler, tune_gc
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from datetime import datetime, timedelta
 from typing import Final
 
 from sqlalchemy import event, func, select, text, update
@@ -118,12 +119,12 @@ def _queue(session: Session) -> None:
         return
     subjects = {subject for _kind, subject in pending}
     passes = session.execute(
-        select(WalletPass.id, WalletPass.kind, WalletPass.subject_id).where(
+        select(WalletPass.id, WalletPass.kind, WalletPass.subject_id, WalletPass.updated_at).where(
             WalletPass.subject_id.in_(subjects)
         )
     ).all()
     wanted = [
-        (row.id, pending[(row.kind, row.subject_id)])
+        (row.id, pending[(row.kind, row.subject_id)], row.updated_at)
         for row in passes
         if (row.kind, row.subject_id) in pending
     ]
@@ -134,11 +135,11 @@ def _queue(session: Session) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
     base = int(session.scalar(select(func.coalesce(func.max(WalletPass.tag), 0))) or 0)
     now = utcnow()
-    for number, (pass_id, reason) in enumerate(sorted(wanted), 1):
+    for number, (pass_id, reason, previous) in enumerate(sorted(wanted), 1):
         session.execute(
             update(WalletPass)
             .where(WalletPass.id == pass_id)
-            .values(tag=base + number, updated_at=now)
+            .values(tag=base + number, updated_at=next_modified(previous, now))
             .execution_options(synchronize_session=False)
         )
         session.add(
@@ -152,6 +153,18 @@ def _queue(session: Session) -> None:
         )
     session.flush()
     session.info[_SENT] = True
+
+
+def next_modified(previous: datetime | None, now: datetime) -> datetime:
+    """A pass's new modification time: now, but at least a whole second after the last one.
+
+    HTTP dates (Last-Modified, If-Modified-Since) have one-second resolution, so
+    two changes within a second must still read as two different times.
+    """
+    if previous is None:
+        return now
+    floor = previous.replace(microsecond=0) + timedelta(seconds=1)
+    return max(now, floor)
 
 
 def _wake(session: Session) -> None:

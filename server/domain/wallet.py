@@ -206,6 +206,7 @@ def _ticket(session: Session, wallet_pass: WalletPass) -> PassContent:
     zone = venue_zone(event)
     facts = TicketFacts(
         ticket_id=ticket.id,
+        event_id=event.id,
         code=ticket.code,
         holder_name=ticket.holder_name,
         event_name=event.name,

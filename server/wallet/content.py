@@ -65,6 +65,7 @@ class PassContent:
 
     kind: PassKind
     serial: str
+    group: str  # the class its Google object belongs to: "offer_<id>", "passport", "event_<id>"
     title: Words  # the pass's name (offer, "Soca Passport", event)
     description: Words
     barcode: str | None
@@ -116,6 +117,7 @@ class TicketFacts:
     """An upcoming ticket, on the venue's clock."""
 
     ticket_id: uuid.UUID
+    event_id: uuid.UUID
     code: str
     holder_name: str
     event_name: str
@@ -183,6 +185,7 @@ def card_content(facts: CardFacts, *, serial: str, qr: str | None) -> PassConten
     return PassContent(
         kind=PassKind.CARD,
         serial=serial,
+        group=f"offer_{facts.offer_id.hex}",
         title=same(facts.offer_name),
         description=Words(f"{facts.offer_name} stamp card", f"بطاقة أختام {facts.offer_name}"),
         barcode=qr,
@@ -210,6 +213,7 @@ def passport_content(facts: PassportFacts, *, serial: str, qr: str | None) -> Pa
     return PassContent(
         kind=PassKind.PASSPORT,
         serial=serial,
+        group="passport",
         title=Words("Soca Passport", "جواز سوكا"),
         description=Words("Soca Passport", "جواز سوكا"),
         barcode=qr,
@@ -241,6 +245,7 @@ def ticket_content(facts: TicketFacts, *, serial: str, qr: str) -> PassContent:
     return PassContent(
         kind=PassKind.TICKET,
         serial=serial,
+        group=f"event_{facts.event_id.hex}",
         title=same(facts.event_name),
         description=Words(f"Ticket for {facts.event_name}", f"تذكرة {facts.event_name}"),
         barcode=None if facts.revoked else qr,

@@ -175,6 +175,7 @@ def test_tampered_manifest_fails_verification(cert_files: CertFiles, tmp_path: P
 def test_ticket_pass_carries_the_door_qr_and_a_revoked_one_is_voided(cert_files: CertFiles) -> None:
     facts = TicketFacts(
         uuid.uuid4(),
+        uuid.uuid4(),
         "ABC123",
         "Kai",
         "Soca Brainwash",

@@ -20,8 +20,8 @@ from core.reasons import Reason
 from core.wire import DeviceRole, OpStatus, OpType, SyncedEntity
 from server.db import wallet_outbox
 from server.db.models import Base
-from server.db.models.wallet import WALLET_PASS_KINDS
 from server.db.models import enums as e
+from server.db.models.wallet import WALLET_PASS_KINDS
 from server.domain.passport import PERK_REWARD_TYPES
 
 #: Text columns no person types: what each holds (its values must fit), or why it is safe.

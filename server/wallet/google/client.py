@@ -59,13 +59,21 @@ class GoogleWalletClient:
 
     def __init__(self, config: GoogleConfig) -> None:
         self.config = config
-        self._http = httpx.Client(timeout=config.timeout)
+        self._client: httpx.Client | None = None
         self._token: tuple[str, float] | None = None
         self._lock = threading.Lock()
 
+    @property
+    def _http(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(timeout=self.config.timeout)
+        return self._client
+
     def close(self) -> None:
-        """Close the connections."""
-        self._http.close()
+        """Close the connections (a later call opens new ones)."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
 
     # ------------------------------------------------------------------ auth
 

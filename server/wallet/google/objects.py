@@ -74,7 +74,7 @@ def _modules(content: PassContent) -> list[dict[str, Any]]:
         ordered = [
             PassField("tier", Words("Member Status", "حالة العضوية"), by_key["tier"].value),
             PassField("next", Words("Next Tier", "المستوى التالي"), by_key["next"].value),
-            by_key["progress"],
+            PassField("stamps", Words("Stamps", "الأختام"), by_key["progress"].value),
         ]
         bar = _bar(content)
         fields = [*ordered, *([bar] if bar else []), by_key["branch"], by_key["prize"]]

@@ -15,6 +15,7 @@ import json
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Final
 
 from server.wallet.apple import images
@@ -138,7 +139,7 @@ def pass_files(content: PassContent, identity: AppleIdentity, auth_token: str) -
     """Every file of the pass except manifest and signature."""
     files = {
         "pass.json": json.dumps(
-            pass_json(content, identity, auth_token), ensure_ascii=False, indent=1
+            pass_json(content, identity, auth_token), ensure_ascii=False, separators=(",", ":")
         ).encode(),
         "icon.png": images.icon(1),
         "icon@2x.png": images.icon(2),
@@ -155,10 +156,16 @@ def pass_files(content: PassContent, identity: AppleIdentity, auth_token: str) -
     return files
 
 
+@lru_cache(maxsize=1024)
+def _sha1(data: bytes) -> str:
+    """A file's SHA-1 (the images are the same objects pass after pass: hashed once)."""
+    return hashlib.sha1(data).hexdigest()  # noqa: S324 - Apple's manifest format
+
+
 def manifest(files: dict[str, bytes]) -> bytes:
     """manifest.json: each file's SHA-1 in hex."""
-    digests = {name: hashlib.sha1(data).hexdigest() for name, data in sorted(files.items())}  # noqa: S324 - Apple's format
-    return json.dumps(digests, indent=1).encode()
+    digests = {name: _sha1(data) for name, data in sorted(files.items())}
+    return json.dumps(digests, separators=(",", ":")).encode()
 
 
 def build_pkpass(
@@ -168,9 +175,11 @@ def build_pkpass(
     files = pass_files(content, identity, auth_token)
     listed = manifest(files)
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         for name, data in files.items():
-            archive.writestr(name, data)
+            # PNGs are compressed already: deflating them again costs time and saves nothing.
+            stored = zipfile.ZIP_STORED if name.endswith(".png") else zipfile.ZIP_DEFLATED
+            archive.writestr(name, data, compress_type=stored)
         archive.writestr("manifest.json", listed)
         archive.writestr("signature", signer.sign(listed))
     return out.getvalue()

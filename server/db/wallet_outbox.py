@@ -23,6 +23,7 @@ from sqlalchemy import event, func, select, text, update
 from sqlalchemy import inspect as inspect_row
 from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 
+from server.db.bulk import member_of
 from server.db.models import LoyaltyPass, PassportProfile, PassUpdate, Ticket, WalletPass, utcnow
 from server.db.models.enums import PassStatus, TicketStatus
 
@@ -120,7 +121,7 @@ def _queue(session: Session) -> None:
     subjects = {subject for _kind, subject in pending}
     passes = session.execute(
         select(WalletPass.id, WalletPass.kind, WalletPass.subject_id, WalletPass.updated_at).where(
-            WalletPass.subject_id.in_(subjects)
+            member_of(session, WalletPass.subject_id, subjects)
         )
     ).all()
     wanted = [

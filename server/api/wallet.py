@@ -23,7 +23,7 @@ from server.api.errors import Unauthorized
 from server.api.schemas import example_response
 from server.db.models import utcnow
 from server.domain import wallet
-from server.errors import NotFound
+from server.errors import Forbidden, NotFound
 from server.settings import ServerSettings
 from server.wallet.apple import images
 from server.wallet.apple.pkpass import MEDIA_TYPE
@@ -56,6 +56,8 @@ class OwnerPolicy(Policy):
             )
         else:
             principal = web_principal(session, request.cookies.get(SESSION_COOKIE))
+        if principal.device is not None:
+            raise Forbidden("Wallet passes belong to people, not devices.")
         if principal.user is None:
             raise Unauthorized("Log in, or send 'Authorization: Bearer <token>'.")
         return principal

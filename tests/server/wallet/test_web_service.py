@@ -207,3 +207,33 @@ def test_a_synced_prize_claim_reaches_the_phone(
     with unit_of_work(factory) as session:
         updates = list(session.scalars(select(PassUpdate)))
     assert [(u.reason, u.notify, u.sent_at is not None) for u in updates] == [("prize", True, True)]
+
+
+def test_passport_and_ticket_passes_download_with_an_api_token(
+    engine: Engine, world: WalletWorld, cert_files: CertFiles, apns: ApnsStandIn
+) -> None:
+    with served(wallet_app(engine, cert_files, apns)) as base, httpx.Client(timeout=10) as client:
+        got = client.get(f"{base}/api/v1/wallet/apple/passport", headers=world.auth)
+        assert got.status_code == 200, got.text
+        body = json.loads(unzip(got.content)["pass.json"])
+        assert "generic" in body and body["barcodes"][0]["message"] == world.passport_qr
+        again = client.get(f"{base}/api/v1/wallet/apple/passport", headers=world.auth)
+        same = json.loads(unzip(again.content)["pass.json"])
+        assert (same["serialNumber"], same["authenticationToken"]) == (
+            body["serialNumber"],
+            body["authenticationToken"],
+        )  # one pass per passport, its token stable across downloads
+        ticket = client.get(
+            f"{base}/api/v1/wallet/apple/tickets/{world.ticket_id}", headers=world.auth
+        )
+        assert (
+            json.loads(unzip(ticket.content)["pass.json"])["barcodes"][0]["message"]
+            == world.ticket_qr
+        )
+        assert (
+            client.get(
+                f"{base}/api/v1/wallet/apple/tickets/not-an-id", headers=world.auth
+            ).status_code
+            == 404
+        )
+        assert client.get(f"{base}/api/v1/wallet/apple/passport").status_code == 401

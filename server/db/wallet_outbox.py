@@ -24,7 +24,15 @@ from sqlalchemy import inspect as inspect_row
 from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 
 from server.db.bulk import member_of
-from server.db.models import LoyaltyPass, PassportProfile, PassUpdate, Ticket, WalletPass, utcnow
+from server.db.models import (
+    Event,
+    LoyaltyPass,
+    PassportProfile,
+    PassUpdate,
+    Ticket,
+    WalletPass,
+    utcnow,
+)
 from server.db.models.enums import PassStatus, TicketStatus
 
 _PENDING: Final = "soca.wallet_changes"
@@ -53,6 +61,16 @@ def touch(session: Session, kind: str, subject_id: uuid.UUID, reason: str = "cha
     key = (kind, subject_id)
     if _RANK[reason] >= _RANK.get(pending.get(key, "changed"), 0):
         pending[key] = reason
+
+
+def touch_offer(session: Session, offer_id: uuid.UUID) -> None:
+    """An offer's name or prize changed: every card of it in a wallet shows them."""
+    found = select(LoyaltyPass.id).where(
+        LoyaltyPass.offer_id == offer_id,
+        LoyaltyPass.id.in_(select(WalletPass.subject_id).where(WalletPass.kind == "card")),
+    )
+    for card_id in session.scalars(found):
+        touch(session, "card", card_id)
 
 
 def _changed(row: object, name: str) -> tuple[object, object] | None:
@@ -96,9 +114,12 @@ def _describe(row: object) -> tuple[_Key, str] | None:
 
 def _collect(session: Session, _flush: UOWTransaction) -> None:
     for row in session.dirty:
-        if not isinstance(row, LoyaltyPass | PassportProfile | Ticket):
+        if not isinstance(row, LoyaltyPass | PassportProfile | Ticket | Event):
             continue
         if not session.is_modified(row):
+            continue
+        if isinstance(row, Event):  # its name, time or place: the tickets' passes show them
+            touch(session, "event", row.id)
             continue
         described = _describe(row)
         if described is not None:
@@ -118,6 +139,11 @@ def _queue(session: Session) -> None:
     pending: dict[_Key, str] = session.info.pop(_PENDING, {})
     if not pending:
         return
+    events = [subject for kind, subject in pending if kind == "event"]
+    if events:
+        found = select(Ticket.id).where(member_of(session, Ticket.event_id, events))
+        for ticket_id in session.scalars(found):
+            pending.setdefault(("ticket", ticket_id), "changed")
     subjects = {subject for _kind, subject in pending}
     passes = session.execute(
         select(WalletPass.id, WalletPass.kind, WalletPass.subject_id, WalletPass.updated_at).where(

@@ -13,9 +13,16 @@ import stamina
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.db.models import PassportProfile, PassUpdate, WalletPass, WalletRegistration
+from server.db.models import (
+    Event,
+    PassportProfile,
+    PassUpdate,
+    Ticket,
+    WalletPass,
+    WalletRegistration,
+)
 from server.db.session import make_session_factory, unit_of_work
-from server.domain import cards, tickets, wallet, wallet_devices, wallet_queue
+from server.domain import cards, offers, tickets, wallet, wallet_devices, wallet_queue
 from server.settings import ServerSettings
 from server.wallet.content import PassKind
 from server.wallet.runtime import Wallets, load_wallets
@@ -292,3 +299,64 @@ def test_a_restart_between_commit_and_push_still_pushes_once(
     restarted.state.wallets.close()
     assert len(apns.pushes) == 1 and updates(factory)[0].sent_at is not None
     assert json.loads(apns.pushes[0].body) == {}
+
+
+def test_an_offers_new_tiers_name_and_an_events_new_time_reach_the_passes(
+    factory: sessionmaker[Session], world: WalletWorld
+) -> None:
+    card_pass(factory, world)
+    with unit_of_work(factory) as session:
+        wallet.issue(
+            session,
+            kind=PassKind.TICKET,
+            subject_id=world.ticket_id,
+            user_id=world.user_id,
+            secret=SECRET,
+        )
+    tiers = {
+        "enabled": True,
+        "tiers": [
+            {
+                "id": "fan",
+                "name": "Fan",
+                "nameAr": "معجب",
+                "minRewards": 1,
+                "maxRewards": None,
+                "icon": "🎉",
+                "color": "#FF0000",
+            }
+        ],
+    }
+    with unit_of_work(factory) as session:
+        offers.update(
+            session,
+            offer_id=world.offer_id,
+            loyalty_tiers=tiers,
+            now=datetime.now(UTC),
+            inactivity_days=90,
+        )
+    with unit_of_work(factory) as session:
+        offers.update(
+            session,
+            offer_id=world.offer_id,
+            prize="Two free punches",
+            now=datetime.now(UTC),
+            inactivity_days=90,
+        )
+    with unit_of_work(factory) as session:
+        ticket = session.get(Ticket, world.ticket_id)
+        assert ticket is not None
+        event = session.get(Event, ticket.event_id)
+        assert event is not None
+        event.starts_at += timedelta(hours=2)
+    assert [(u.reason, u.notify) for u in updates(factory)] == [
+        ("tier", True),
+        ("changed", False),
+        ("changed", False),
+    ]
+    with unit_of_work(factory) as session:
+        found = session.scalar(select(WalletPass).where(WalletPass.kind == "card"))
+        assert found is not None
+        content = wallet.content_of(session, found)
+    assert content.secondary[2].value.en == "🎉 Fan"
+    assert content.back[1].value.en == "Two free punches"

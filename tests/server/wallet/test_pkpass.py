@@ -167,7 +167,11 @@ def test_tampered_manifest_fails_verification(cert_files: CertFiles, tmp_path: P
             card_content(card(), serial="S1", qr="Q"), IDENTITY, TOKEN, signer_of(cert_files)
         )
     )
-    files["manifest.json"] = files["manifest.json"].replace(b'"pass.json": "', b'"pass.json": "0')
+    listed = json.loads(files["manifest.json"])
+    listed["pass.json"] = "0" * 40  # as if pass.json had been swapped for another
+    tampered = json.dumps(listed).encode()
+    assert tampered != files["manifest.json"]
+    files["manifest.json"] = tampered
     result = openssl_verify(tmp_path, files, cert_files.ca)
     assert result.returncode != 0
 

@@ -31,8 +31,8 @@ from tests.server.factories import make_offer
 from tests.server.wallet.certs import PASS_TYPE_ID, TEAM_ID, CertFiles, make_cert_files
 from tests.server.wallet.google_standin import GoogleStandIn
 from tests.server.wallet.test_pkpass import openssl_verify
-from tests.server.web.test_browser import CHROMIUM, CHROMIUM_ARGS, PHONE
-from tests.server.web.test_browser_attendee import DESKTOP, fits
+from tests.server.web.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE
+from tests.server.web.test_browser_attendee import fits
 from tests.server.web.world import PASSWORD, WebWorld, build_web_world
 
 ISSUER = "3388000000033333333"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from server.db.models import PassUpdate, WalletPass
@@ -29,6 +29,8 @@ LEASE: Final = timedelta(seconds=60)
 MAX_BACKOFF: Final = timedelta(hours=1)
 #: Failed updates shown to HQ.
 FAILING_SHOWN: Final = 50
+#: How long a delivered update is kept (the record of what was sent when).
+KEEP_SENT: Final = timedelta(days=7)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -95,6 +97,16 @@ def mark_failed(session: Session, delivery: Delivery, *, now: datetime, error: s
         .values(last_error=error[:2000], next_attempt_at=now + backoff(delivery.attempts))
         .execution_options(synchronize_session=False)
     )
+
+
+def prune(session: Session, *, now: datetime) -> int:
+    """Forget updates delivered more than `KEEP_SENT` ago; how many."""
+    result = session.execute(
+        delete(PassUpdate).where(
+            PassUpdate.sent_at.is_not(None), PassUpdate.sent_at < now - KEEP_SENT
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 @dataclass(frozen=True)

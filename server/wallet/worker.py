@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,6 +31,8 @@ log = logging.getLogger("soca.wallet")
 
 #: Seconds between looks at the outbox when nothing wakes the worker.
 POLL: Final = 1.0
+#: How often old delivered updates are pruned.
+PRUNE_EVERY: Final = timedelta(hours=1)
 
 
 class WalletWorker:
@@ -49,6 +51,7 @@ class WalletWorker:
         self.poll = poll
         self.clock = clock
         self._stop = threading.Event()
+        self._pruned: datetime | None = None
         self._thread = threading.Thread(target=self._run, name="soca-wallet", daemon=True)
 
     def start(self) -> None:
@@ -74,8 +77,12 @@ class WalletWorker:
 
     def run_once(self, limit: int = 100) -> int:
         """Claim and send one batch of due updates; how many passes were handled."""
+        now = self.clock()
         with unit_of_work(self.factory) as session:
-            deliveries = wallet_queue.claim(session, now=self.clock(), limit=limit)
+            if self._pruned is None or now - self._pruned >= PRUNE_EVERY:
+                wallet_queue.prune(session, now=now)
+                self._pruned = now
+            deliveries = wallet_queue.claim(session, now=now, limit=limit)
         for delivery in deliveries:
             self._deliver(delivery)
         return len(deliveries)

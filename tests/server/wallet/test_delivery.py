@@ -360,3 +360,22 @@ def test_an_offers_new_tiers_name_and_an_events_new_time_reach_the_passes(
         content = wallet.content_of(session, found)
     assert content.secondary[2].value.en == "🎉 Fan"
     assert content.back[1].value.en == "Two free punches"
+
+
+def test_delivered_updates_are_forgotten_after_a_week(
+    factory: sessionmaker[Session], world: WalletWorld
+) -> None:
+    card_pass(factory, world, phone=False)
+    with unit_of_work(factory) as session:
+        stamp(session, world)
+    now = datetime.now(UTC)
+    worker = WalletWorker(
+        factory,
+        closing(load_wallets(ServerSettings(database_url="sqlite://"), now=now)),
+        clock=lambda: now,
+    )
+    assert worker.run_once() == 1
+    assert updates(factory)[0].sent_at == now
+    later = now + wallet_queue.KEEP_SENT + timedelta(hours=2)
+    WalletWorker(factory, worker.wallets, clock=lambda: later).run_once()
+    assert updates(factory) == []

@@ -47,6 +47,8 @@ from server.api import (
     tickets,
     tiers,
     users,
+    wallet,
+    wallet_apple,
 )
 from server.api.admission import Admission, Busy, retry_after_for
 from server.api.auth import PolicyRoute
@@ -54,12 +56,14 @@ from server.api.bodyguard import BodyGuard, BodyRefused
 from server.api.deps import DbSession
 from server.api.errors import HttpError, code_for_status
 from server.api.ratelimit import RateLimiter, Rules
+from server.db.models import utcnow
 from server.db.session import make_engine, make_session_factory
 from server.domain.landing import LandingFigures
 from server.domain.promoters import FieldErrors
 from server.errors import SocaError
 from server.headers import SecurityHeaders
 from server.settings import ServerSettings
+from server.wallet.runtime import load_wallets
 from server.web import pages as web_pages
 
 __all__ = ["DbSession", "create_app", "error_body"]
@@ -85,6 +89,8 @@ ROUTERS = (
     businesses.router,
     branches.router,
     users.router,
+    wallet.router,
+    wallet_apple.router,
 )
 
 
@@ -227,11 +233,13 @@ def _admission(settings: ServerSettings, engine: Engine) -> Admission:
 def create_app(settings: ServerSettings, engine: Engine | None = None) -> FastAPI:
     """Build the app for these settings (with `engine`, the caller owns and disposes it)."""
     owned = engine is None
+    wallets = load_wallets(settings, now=utcnow())  # a broken wallet setup stops start-up here
     db_engine = engine if engine is not None else _serving_engine(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        wallets.close()
         if owned:
             db_engine.dispose()
 
@@ -254,6 +262,7 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> FastAP
     app.router.route_class = PolicyRoute
     app.state.settings = settings
     app.state.engine = db_engine
+    app.state.wallets = wallets
     app.state.session_factory = make_session_factory(db_engine)
     app.state.admission = _admission(settings, db_engine)
     app.state.landing = LandingFigures()

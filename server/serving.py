@@ -45,6 +45,7 @@ from fastapi import FastAPI
 
 from server.scheduler import ExpiryScheduler, expiry_scheduler
 from server.settings import ServerSettings
+from server.wallet.worker import WalletWorker
 
 _BACKLOG = 2048
 #: Container allocations between young collections (CPython's default is 700),
@@ -129,6 +130,7 @@ def worker_app() -> FastAPI:
 
     app = app_from_environment()
     start_scheduler(app)
+    start_wallet_worker(app)
     tune_gc()
     return app
 
@@ -145,6 +147,16 @@ def start_scheduler(app: FastAPI) -> ExpiryScheduler | None:
     if scheduler is not None:
         scheduler.start()
     return scheduler
+
+
+def start_wallet_worker(app: FastAPI) -> WalletWorker | None:
+    """Start this serving process's wallet worker (None when no wallet is configured)."""
+    wallets = app.state.wallets
+    if not wallets.any:
+        return None
+    worker = WalletWorker(app.state.session_factory, wallets)
+    worker.start()
+    return worker
 
 
 def tune_gc() -> None:

@@ -122,6 +122,36 @@ class ServerSettings(BaseSettings):
     reset_link_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     #: Signs the web pages' CSRF tokens (SOCA_SECRET_KEY); empty means "persisted default".
     secret_key: str = Field(default="", repr=False)
+    # Wallet passes (see README, "Wallet passes"). Apple needs all five; Google both.
+    apple_pass_type_id: str = ""
+    apple_team_id: str = ""
+    apple_cert_file: str = ""  # the Pass Type ID certificate (PEM or DER)
+    apple_key_file: str = ""  # its private key (unencrypted PEM)
+    apple_wwdr_file: str = ""  # Apple's WWDR intermediate that issued it
+    #: APNs (SOCA_APNS_URL); SOCA_APNS_CA_FILE trusts a stand-in's own CA instead of the system's.
+    apns_url: str = "https://api.push.apple.com"
+    apns_ca_file: str = ""
+    google_issuer_id: str = ""
+    google_service_account_file: str = ""
+    google_wallet_url: str = "https://walletobjects.googleapis.com/walletobjects/v1"
+
+    @property
+    def apple_wallet_enabled(self) -> bool:
+        """True when every Apple setting is given (else no Apple button shows)."""
+        return all(
+            (
+                self.apple_pass_type_id,
+                self.apple_team_id,
+                self.apple_cert_file,
+                self.apple_key_file,
+                self.apple_wwdr_file,
+            )
+        )
+
+    @property
+    def google_wallet_enabled(self) -> bool:
+        """True when Google's issuer and service account are given."""
+        return bool(self.google_issuer_id and self.google_service_account_file)
 
     @property
     def is_sqlite(self) -> bool:

@@ -28,6 +28,7 @@ from server.db.models import utcnow
 from server.domain import attendee
 from server.domain import passport as passports
 from server.errors import NotFound
+from server.wallet.runtime import Wallets
 from server.web.auth import CheckedForm, SignedInUser
 from server.web.render import redirect, render
 from server.web.routing import page_router
@@ -108,7 +109,9 @@ def _passport(session: DbSession, user_id: uuid.UUID) -> dict[str, Any] | None:
     }
 
 
-def passport_context(session: DbSession, *, user_id: uuid.UUID, now: datetime) -> dict[str, Any]:
+def passport_context(
+    session: DbSession, *, user_id: uuid.UUID, now: datetime, wallets: Wallets | None = None
+) -> dict[str, Any]:
     """Everything /passport shows (`view` is None when the user has no passport yet)."""
     tickets = attendee.tickets_of(session, user_id=user_id, now=now)
     return {
@@ -120,6 +123,10 @@ def passport_context(session: DbSession, *, user_id: uuid.UUID, now: datetime) -
         "when": when,
         "entry_words": entry_words,
         "tier_style": tier_style,
+        "wallet": {
+            "apple": wallets is not None and wallets.apple is not None,
+            "google": wallets is not None and wallets.google is not None,
+        },
     }
 
 
@@ -127,7 +134,9 @@ def passport_context(session: DbSession, *, user_id: uuid.UUID, now: datetime) -
 def passport_page(request: Request, session: DbSession, user: SignedInUser) -> Response:
     """The signed-in user's tickets, passport, cards and rewards."""
     assert user.user is not None
-    context = passport_context(session, user_id=user.user.id, now=utcnow())
+    context = passport_context(
+        session, user_id=user.user.id, now=utcnow(), wallets=request.app.state.wallets
+    )
     return render(request, "passport.html", context)
 
 

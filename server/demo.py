@@ -37,6 +37,7 @@ from server.domain import (
     packages,
     passport,
     promoters,
+    purchases,
     tickets,
 )
 from server.domain.packages import ItemSpec
@@ -255,8 +256,10 @@ def build_demo_world(session: Session, *, now: datetime) -> dict[str, Any]:
             ),
         ],
     )
-    purchases = [
-        packages.purchase(session, package_id=package.id, user_id=user.id, now=now, signing_key=key)
+    bought = [
+        purchases.purchase(
+            session, package_id=package.id, user_id=user.id, now=now, signing_key=key
+        )
         for user in attendees[:3]
     ]
     reward = event_rewards.create(
@@ -359,7 +362,7 @@ def build_demo_world(session: Session, *, now: datetime) -> dict[str, Any]:
                 "qr": p.qr_token,
                 "bracelet_ids": list(p.django_bracelet_ids),
             }
-            for p in purchases
+            for p in bought
         ],
         "rewards": [{"id": str(reward.id), "name": reward.name, "event_id": str(tonight.id)}],
     }

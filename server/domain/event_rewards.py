@@ -30,35 +30,34 @@ Decisions, named so the API, the payment bridge and the tests can point at them:
   Rewards are always taken in id order, users before rewards, so two
   evaluations cannot deadlock. On SQLite the locks are no-ops and `BEGIN
   IMMEDIATE` serialises writers.
-- **Idempotent on external_id.** The same `external_id` returns the first
-  transaction and evaluates nothing; the same id with another event, user or
-  amount is a Conflict.
+- **Spend comes in through `spend`** (one transaction or a batch); it calls
+  `apply_rewards_for` once per batch for every user with new spend.
 - **Delete refuses after a redemption**: set the reward INACTIVE instead.
+- **Applied once, confirmed any number of times.** `mark_applied` sets
+  `applied_at` the first time; confirming again returns it unchanged.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Final
 
-from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy import update as sql_update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import limits
 from core.reasons import Reason
 from server.db.models import Event, EventReward, RewardRedemption, SpendTransaction, User
 from server.db.models.enums import RewardStatus, RewardTriggerType, RewardType
-from server.domain import checks
+from server.domain import checks, money, rows
 from server.domain.promoters import FieldErrors
 from server.domain.unset import UNSET, Unset
 from server.errors import Conflict, InvalidInput, NotFound, ReasonError
 
-_LOCK = {"key_share": True}  # FOR NO KEY UPDATE on PostgreSQL; nothing on SQLite
 #: Statuses a promoter may set; DEPLETED and EXPIRED are the system's.
 SETTABLE_STATUSES: Final = frozenset(
     {RewardStatus.DRAFT, RewardStatus.ACTIVE, RewardStatus.INACTIVE}
@@ -71,18 +70,20 @@ _REWARD_TYPES: Final = frozenset(RewardType)
 
 
 @dataclass(frozen=True)
-class SpendResult:
-    """A recorded spend and the redemptions it newly earned (none when `duplicate`)."""
+class Spend:
+    """One spend as evaluation reads it."""
 
-    transaction: SpendTransaction
-    redemptions: tuple[RewardRedemption, ...]
-    duplicate: bool
+    id: uuid.UUID
+    occurred_at: datetime
+    amount: Decimal
+    django_bracelet_id: str | None
 
 
 @dataclass(frozen=True)
 class _Crossing:
     """The spend that took a user over one multiple of a reward's threshold."""
 
+    spend_id: uuid.UUID
     occurred_at: datetime
     total_amount: Decimal
     transactions: int
@@ -97,9 +98,7 @@ def _invalid_amount(detail: str) -> ReasonError:
 
 
 def _money(value: Decimal, field: str, limit: limits.Money) -> Decimal:
-    if not limit.contains(value):
-        raise _invalid_amount(f"{field} must be {limit.words()} with at most 2 decimals")
-    return value.quantize(limits.CENT)
+    return money.checked(value, limit, field=field, refuse=_invalid_amount)
 
 
 def _check_texts(reward: EventReward) -> None:
@@ -108,13 +107,6 @@ def _check_texts(reward: EventReward) -> None:
     checks.text(errors, "description", reward.description, limits.DESCRIPTION)
     if errors:
         raise FieldErrors(errors)
-
-
-def _check_aware(value: datetime | None, field: str) -> None:
-    if value is not None and value.tzinfo is None:
-        raise InvalidInput(f"{field} must be timezone-aware")
-    if value is not None and not limits.DATE_TIME.contains(value):
-        raise FieldErrors({field: f"Use {limits.DATE_TIME.words()}."})
 
 
 def _validate(reward: EventReward) -> None:
@@ -148,8 +140,8 @@ def _validate(reward: EventReward) -> None:
         raise InvalidInput(
             f"max_total_redemptions must be at least the {reward.current_redemptions} already given"
         )
-    _check_aware(reward.active_from, "active_from")
-    _check_aware(reward.active_until, "active_until")
+    money.check_aware(reward.active_from, "active_from")
+    money.check_aware(reward.active_until, "active_until")
     start, end = reward.active_from, reward.active_until
     if start is not None and end is not None and end <= start:
         raise InvalidInput("active_until must be after active_from")
@@ -162,42 +154,36 @@ def _check_status(status: str) -> str:
 
 
 def _settle_depleted(reward: EventReward) -> None:
-    cap = reward.max_total_redemptions
-    exhausted = cap is not None and reward.current_redemptions >= cap
-    if reward.status == RewardStatus.ACTIVE and exhausted:
-        reward.status = RewardStatus.DEPLETED
-    elif reward.status == RewardStatus.DEPLETED and not exhausted:
-        reward.status = RewardStatus.ACTIVE
+    reward.status = rows.settled(
+        reward.status,
+        count=reward.current_redemptions,
+        cap=reward.max_total_redemptions,
+        active=RewardStatus.ACTIVE,
+        full=RewardStatus.DEPLETED,
+    )
 
 
 # ---------------------------------------------------------------- catalogue
 
 
+def _not_found() -> ReasonError:
+    return ReasonError(Reason.REWARD_NOT_FOUND, status=404)
+
+
 def get(session: Session, *, reward_id: uuid.UUID) -> EventReward:
     """A reward, or REWARD_NOT_FOUND."""
-    reward = session.get(EventReward, reward_id)
-    if reward is None:
-        raise ReasonError(Reason.REWARD_NOT_FOUND, status=404)
-    return reward
+    return rows.get(session, EventReward, reward_id, _not_found)
 
 
 def _get_locked(session: Session, reward_id: uuid.UUID) -> EventReward:
-    reward = session.get(EventReward, reward_id, with_for_update=_LOCK, populate_existing=True)
-    if reward is None:
-        raise ReasonError(Reason.REWARD_NOT_FOUND, status=404)
-    return reward
+    return rows.get(session, EventReward, reward_id, _not_found, lock=True)
 
 
 def list_(
     session: Session, *, event_id: uuid.UUID | None = None, status: str | None = None
 ) -> list[EventReward]:
     """Rewards, optionally of one event and in one status, oldest first."""
-    query = select(EventReward).order_by(EventReward.created_at, EventReward.id)
-    if event_id is not None:
-        query = query.where(EventReward.event_id == event_id)
-    if status is not None:
-        query = query.where(EventReward.status == status)
-    return list(session.scalars(query))
+    return rows.list_for_event(session, EventReward, event_id=event_id, status=status)
 
 
 def create(
@@ -318,35 +304,23 @@ def delete(session: Session, *, reward_id: uuid.UUID) -> None:
 # ---------------------------------------------------------------- qualification
 
 
-def _in_window(reward: EventReward) -> list[ColumnElement[bool]]:
-    conditions = [
-        SpendTransaction.event_id == reward.event_id,
-    ]
-    if reward.active_from is not None:
-        conditions.append(SpendTransaction.occurred_at >= reward.active_from)
-    if reward.active_until is not None:
-        conditions.append(SpendTransaction.occurred_at < reward.active_until)
-    return conditions
+def _in_window(reward: EventReward, at: datetime) -> bool:
+    after_start = reward.active_from is None or at >= reward.active_from
+    return after_start and (reward.active_until is None or at < reward.active_until)
 
 
-def _crossings(session: Session, reward: EventReward, user_id: uuid.UUID) -> list[_Crossing]:
-    """Every threshold crossing of the user's in-window spend, capped per user."""
-    spends = session.execute(
-        select(
-            SpendTransaction.occurred_at,
-            SpendTransaction.amount,
-            SpendTransaction.django_bracelet_id,
-        )
-        .where(SpendTransaction.user_id == user_id, *_in_window(reward))
-        .order_by(SpendTransaction.occurred_at, SpendTransaction.id)
-    ).all()
+def crossings(reward: EventReward, spends: Sequence[Spend]) -> list[_Crossing]:
+    """Every threshold crossing of a user's spends (in occurred order) inside the reward's
+    window, capped per user."""
     cap = reward.max_redemptions_per_user
-    crossings: list[_Crossing] = []
+    found: list[_Crossing] = []
     total, count = Decimal("0.00"), 0
-    for occurred_at, amount, bracelet in spends:
-        total, count = total + amount, count + 1
-        while cap is None or len(crossings) < cap:
-            step = len(crossings) + 1
+    for spend in spends:
+        if not _in_window(reward, spend.occurred_at):
+            continue
+        total, count = total + spend.amount, count + 1
+        while cap is None or len(found) < cap:
+            step = len(found) + 1
             if reward.trigger_type == RewardTriggerType.MINIMUM_SPEND:
                 crossed = reward.minimum_spend is not None and total >= reward.minimum_spend * step
             else:
@@ -354,47 +328,70 @@ def _crossings(session: Session, reward: EventReward, user_id: uuid.UUID) -> lis
                 crossed = needed is not None and count >= needed * step
             if not crossed:
                 break
-            crossings.append(_Crossing(occurred_at, total, count, bracelet))
-    return crossings
+            found.append(
+                _Crossing(spend.id, spend.occurred_at, total, count, spend.django_bracelet_id)
+            )
+    return found
 
 
-def _redeemed(session: Session, reward: EventReward, user_id: uuid.UUID) -> int:
-    count = session.scalar(
-        select(func.count())
-        .select_from(RewardRedemption)
-        .where(RewardRedemption.reward_id == reward.id, RewardRedemption.user_id == user_id)
-    )
-    return count or 0
+def _spends_of(
+    session: Session, event_id: uuid.UUID, user_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[Spend]]:
+    """The event's spends of these users, each in occurred order (then id)."""
+    found: dict[uuid.UUID, list[Spend]] = {user_id: [] for user_id in user_ids}
+    for chunk in _chunks(sorted(user_ids)):
+        rows_ = session.execute(
+            select(
+                SpendTransaction.user_id,
+                SpendTransaction.id,
+                SpendTransaction.occurred_at,
+                SpendTransaction.amount,
+                SpendTransaction.django_bracelet_id,
+            )
+            .where(SpendTransaction.event_id == event_id, SpendTransaction.user_id.in_(chunk))
+            .order_by(SpendTransaction.occurred_at, SpendTransaction.id)
+        )
+        for user_id, spend_id, occurred_at, amount, bracelet in rows_:
+            found[user_id].append(Spend(spend_id, occurred_at, amount, bracelet))
+    return found
+
+
+def _chunks(ids: list[uuid.UUID], size: int = 500) -> list[list[uuid.UUID]]:
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
+
+
+def _redeemed_counts(
+    session: Session, reward_ids: list[uuid.UUID], user_ids: Collection[uuid.UUID]
+) -> dict[tuple[uuid.UUID, uuid.UUID], int]:
+    counts: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
+    for chunk in _chunks(sorted(user_ids)):
+        query = (
+            select(RewardRedemption.reward_id, RewardRedemption.user_id, func.count())
+            .where(RewardRedemption.reward_id.in_(reward_ids), RewardRedemption.user_id.in_(chunk))
+            .group_by(RewardRedemption.reward_id, RewardRedemption.user_id)
+        )
+        for reward_id, user_id, count in session.execute(query):
+            counts[(reward_id, user_id)] = count
+    return counts
 
 
 def _take_slot(session: Session, reward: EventReward) -> bool:
     """Count one more redemption if the reward is ACTIVE and under its global cap."""
-    taken = session.execute(
-        sql_update(EventReward)
-        .where(
-            EventReward.id == reward.id,
-            EventReward.status == RewardStatus.ACTIVE,
-            or_(
-                EventReward.max_total_redemptions.is_(None),
-                EventReward.current_redemptions < EventReward.max_total_redemptions,
-            ),
-        )
-        .values(current_redemptions=EventReward.current_redemptions + 1)
-        .returning(EventReward.current_redemptions, EventReward.max_total_redemptions)
-        .execution_options(synchronize_session=False)
-    ).one_or_none()
-    if taken is not None and taken[1] is not None and taken[0] >= taken[1]:
-        session.execute(
-            sql_update(EventReward)
-            .where(EventReward.id == reward.id)
-            .values(status=RewardStatus.DEPLETED)
-            .execution_options(synchronize_session=False)
-        )
-    session.refresh(reward)
+    taken = rows.take_slot(
+        session,
+        reward,
+        counter=EventReward.current_redemptions,
+        cap=EventReward.max_total_redemptions,
+        where=(EventReward.status == RewardStatus.ACTIVE,),
+    )
+    if taken is not None:
+        _settle_depleted(reward)
     return taken is not None
 
 
-def _redemption(reward: EventReward, user_id: uuid.UUID, crossing: _Crossing) -> RewardRedemption:
+def _redemption(
+    reward: EventReward, user_id: uuid.UUID, crossing: _Crossing, cause: uuid.UUID | None
+) -> RewardRedemption:
     if reward.reward_amount is None:  # refused by create and update; never from the service
         raise InvalidInput(f"reward {reward.id} has no reward_amount")
     return RewardRedemption(
@@ -407,19 +404,42 @@ def _redemption(reward: EventReward, user_id: uuid.UUID, crossing: _Crossing) ->
         reward_amount=reward.reward_amount,
         django_bracelet_id=crossing.django_bracelet_id,
         qualified_at=crossing.occurred_at,
+        spend_transaction_id=cause,
     )
 
 
+def lock_users(session: Session, user_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    """Lock these users' rows in id order (see the module notes); the ids that exist."""
+    found: set[uuid.UUID] = set()
+    for chunk in _chunks(sorted(user_ids)):
+        query = select(User.id).where(User.id.in_(chunk)).order_by(User.id)
+        found.update(session.scalars(query.with_for_update(key_share=True)))
+    return found
+
+
 def _lock_user(session: Session, user_id: uuid.UUID) -> None:
-    if session.get(User, user_id, with_for_update=_LOCK, populate_existing=True) is None:
+    if not lock_users(session, [user_id]):
         raise NotFound(f"user {user_id} not found")
 
 
-def apply_rewards(
-    session: Session, *, event_id: uuid.UUID, user_id: uuid.UUID
-) -> list[RewardRedemption]:
-    """Create the redemptions a user newly qualifies for in the event's ACTIVE rewards."""
-    _lock_user(session, user_id)
+def _cause(crossing: _Crossing, new: Mapping[uuid.UUID, datetime] | None) -> uuid.UUID | None:
+    """The new spend a redemption is answered with: the crossing one, else the user's latest."""
+    if not new:
+        return None
+    if crossing.spend_id in new:
+        return crossing.spend_id
+    return max(new, key=lambda spend_id: (new[spend_id], str(spend_id)))
+
+
+def apply_rewards_for(
+    session: Session,
+    *,
+    event_id: uuid.UUID,
+    user_ids: Collection[uuid.UUID],
+    new_spends: Mapping[uuid.UUID, Mapping[uuid.UUID, datetime]] | None = None,
+) -> dict[uuid.UUID, list[RewardRedemption]]:
+    """Create the redemptions these (locked) users newly qualify for in the event's ACTIVE
+    rewards; `new_spends` (user → spend id → occurred_at) names the spends that caused them."""
     rewards = session.scalars(
         select(EventReward)
         .where(
@@ -429,86 +449,38 @@ def apply_rewards(
         )
         .order_by(EventReward.id)
     ).all()
-    created: list[RewardRedemption] = []
+    created: dict[uuid.UUID, list[RewardRedemption]] = {user_id: [] for user_id in user_ids}
+    if not rewards or not user_ids:
+        return created
+    spends = _spends_of(session, event_id, user_ids)
+    redeemed = _redeemed_counts(session, [reward.id for reward in rewards], user_ids)
     for reward in rewards:
-        for crossing in _crossings(session, reward, user_id)[_redeemed(session, reward, user_id) :]:
-            if not _take_slot(session, reward):
-                break
-            redemption = _redemption(reward, user_id, crossing)
-            session.add(redemption)
-            created.append(redemption)
+        for user_id in sorted(user_ids):
+            already = redeemed.get((reward.id, user_id), 0)
+            for crossing in crossings(reward, spends[user_id])[already:]:
+                if not _take_slot(session, reward):
+                    break
+                cause = _cause(crossing, (new_spends or {}).get(user_id))
+                redemption = _redemption(reward, user_id, crossing, cause)
+                session.add(redemption)
+                created[user_id].append(redemption)
     session.flush()
     return created
 
 
-def _existing_spend(session: Session, external_id: str) -> SpendTransaction | None:
-    return session.scalar(
-        select(SpendTransaction).where(SpendTransaction.external_id == external_id)
-    )
-
-
-def _same_spend(
-    found: SpendTransaction, event_id: uuid.UUID, user_id: uuid.UUID, amount: Decimal
-) -> SpendResult:
-    if (found.event_id, found.user_id, found.amount) != (event_id, user_id, amount):
-        raise Conflict(
-            f"external_id {found.external_id!r} was already recorded for another spend",
-            code="external_id_reused",
-        )
-    return SpendResult(transaction=found, redemptions=(), duplicate=True)
-
-
-def record_spend(
-    session: Session,
-    *,
-    event_id: uuid.UUID,
-    user_id: uuid.UUID,
-    amount: Decimal,
-    occurred_at: datetime,
-    external_id: str | None = None,
-    django_bracelet_id: str | None = None,
-) -> SpendResult:
-    """Store a spend (idempotent on external_id) and create the redemptions it earns."""
-    if not limits.TRANSACTION_AMOUNT.contains(amount):
-        allowed = limits.TRANSACTION_AMOUNT.words()
-        raise InvalidInput(f"amount must be {allowed}, with at most 2 decimals")
-    amount = amount.quantize(limits.CENT)
-    errors: dict[str, str] = {}
-    checks.text(errors, "external_id", external_id, limits.EXTERNAL_ID)
-    checks.text(errors, "bracelet_id", django_bracelet_id, limits.BRACELET_ID)
-    if errors:
-        raise FieldErrors(errors)
-    _check_aware(occurred_at, "occurred_at")
-    if session.get(Event, event_id) is None:
-        raise NotFound(f"event {event_id} not found")
+def apply_rewards(
+    session: Session, *, event_id: uuid.UUID, user_id: uuid.UUID
+) -> list[RewardRedemption]:
+    """Create the redemptions a user newly qualifies for in the event's ACTIVE rewards."""
     _lock_user(session, user_id)
-    if external_id is not None and (found := _existing_spend(session, external_id)):
-        return _same_spend(found, event_id, user_id, amount)
-    spend = SpendTransaction(
-        event_id=event_id,
-        user_id=user_id,
-        amount=amount,
-        external_id=external_id,
-        django_bracelet_id=django_bracelet_id,
-        occurred_at=occurred_at,
-    )
-    try:
-        with session.begin_nested():
-            session.add(spend)
-    except IntegrityError:  # the same external_id committed by another user's spend
-        found = _existing_spend(session, external_id) if external_id is not None else None
-        if found is None:
-            raise
-        return _same_spend(found, event_id, user_id, amount)
-    redemptions = apply_rewards(session, event_id=event_id, user_id=user_id)
-    return SpendResult(transaction=spend, redemptions=tuple(redemptions), duplicate=False)
+    return apply_rewards_for(session, event_id=event_id, user_ids=[user_id])[user_id]
 
 
 def redeem(
     session: Session, *, reward_id: uuid.UUID, user_id: uuid.UUID, now: datetime
 ) -> RewardRedemption:
     """Claim one qualification the user has not redeemed yet, or raise the seed's REWARD_* code."""
-    _check_aware(now, "now")
+    money.check_aware(now, "now")
     reward = get(session, reward_id=reward_id)
     _lock_user(session, user_id)
     session.refresh(reward)
@@ -522,18 +494,18 @@ def redeem(
         reward.active_until is not None and now >= reward.active_until
     ):
         raise ReasonError(Reason.REWARD_EXPIRED)
-    redeemed = _redeemed(session, reward, user_id)
+    redeemed = _redeemed_counts(session, [reward.id], [user_id]).get((reward.id, user_id), 0)
     cap = reward.max_redemptions_per_user
     if cap is not None and redeemed >= cap:
         raise ReasonError(
             Reason.REWARD_MAX_REDEMPTIONS_EXCEEDED, {"redeemed": redeemed, "max": cap}
         )
-    crossings = _crossings(session, reward, user_id)
-    if len(crossings) <= redeemed:
+    found = crossings(reward, _spends_of(session, reward.event_id, [user_id])[user_id])
+    if len(found) <= redeemed:
         raise ReasonError(Reason.REWARD_USER_NOT_QUALIFIED)
     if not _take_slot(session, reward):
         raise ReasonError(Reason.REWARD_DEPLETED)
-    redemption = _redemption(reward, user_id, crossings[redeemed])
+    redemption = _redemption(reward, user_id, found[redeemed], None)
     session.add(redemption)
     session.flush()
     return redemption
@@ -567,19 +539,17 @@ def mark_applied(
     now: datetime,
     django_bracelet_id: str | None = None,
 ) -> RewardRedemption:
-    """Record that the bracelet system applied a redemption; a second time is a Conflict."""
-    _check_aware(now, "now")
-    redemption = session.get(
-        RewardRedemption, redemption_id, with_for_update=_LOCK, populate_existing=True
+    """Record that the bracelet system applied a redemption; confirming again changes nothing."""
+    money.check_aware(now, "now")
+    redemption = rows.get(
+        session,
+        RewardRedemption,
+        redemption_id,
+        lambda: NotFound(f"reward redemption {redemption_id} not found"),
+        lock=True,
     )
-    if redemption is None:
-        raise NotFound(f"reward redemption {redemption_id} not found")
     if redemption.applied_at is not None:
-        raise Conflict(
-            f"reward redemption {redemption_id} was already applied "
-            f"{redemption.applied_at.isoformat()}",
-            code="already_applied",
-        )
+        return redemption
     redemption.applied_at = now
     if django_bracelet_id is not None:
         redemption.django_bracelet_id = django_bracelet_id

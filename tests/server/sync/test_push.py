@@ -16,7 +16,7 @@ from core.tokens import SigningKey, TokenKind, issue_token
 from core.wire import Op, OpStatus, PushResponse
 from server.db.models import PassportStamp, SyncOp, TicketScan
 from server.db.models.enums import PackageItemType, PackageStatus
-from server.domain import cards, keys, packages, passport, tickets
+from server.domain import cards, keys, packages, passport, purchases, tickets
 from server.domain.packages import ItemSpec
 from server.settings import ServerSettings
 from server.sync.push import push
@@ -203,7 +203,7 @@ def test_package_activates_once(session: Session, world: World) -> None:
         status=PackageStatus.ACTIVE,
         items=[ItemSpec("Bracelet", PackageItemType.BRACELET, quantity=2)],
     )
-    bought = packages.purchase(
+    bought = purchases.purchase(
         session,
         package_id=package.id,
         user_id=world.users[0].id,

@@ -175,13 +175,14 @@ def purchase(
     return bought
 
 
-def _unknown() -> ReasonError:
+def unknown() -> ReasonError:
+    """The refusal for a missing purchase (or one the caller may not see)."""
     return ReasonError(Reason.UNKNOWN_PURCHASE, status=404)
 
 
 def get_purchase(session: Session, *, purchase_id: uuid.UUID) -> PackagePurchase:
     """A purchase, or UNKNOWN_PURCHASE."""
-    return rows.get(session, PackagePurchase, purchase_id, _unknown)
+    return rows.get(session, PackagePurchase, purchase_id, unknown)
 
 
 def take_door_payment(found: PackagePurchase, now: datetime) -> None:
@@ -201,7 +202,7 @@ def activate(
     """Activate a purchase's bracelets once (paid, or paid at the door now); ALREADY_ACTIVATED
     says when it happened."""
     money.check_aware(now, "now")
-    found = rows.get(session, PackagePurchase, purchase_id, _unknown, lock=True)
+    found = rows.get(session, PackagePurchase, purchase_id, unknown, lock=True)
     if not door_may_activate(found.status, found.payment_method):
         raise ReasonError(Reason.PURCHASE_NOT_PAID, {"status": found.status})
     if found.activated_at is not None:
@@ -216,7 +217,7 @@ def activate(
 def mark_paid(session: Session, *, purchase_id: uuid.UUID, now: datetime) -> PackagePurchase:
     """Mark a PENDING purchase PAID (HQ or the promoter); again changes nothing."""
     money.check_aware(now, "now")
-    found = rows.get(session, PackagePurchase, purchase_id, _unknown, lock=True)
+    found = rows.get(session, PackagePurchase, purchase_id, unknown, lock=True)
     if found.status == PurchaseStatus.PENDING:
         found.status = PurchaseStatus.PAID
         found.paid_at = now
@@ -239,6 +240,14 @@ def _lines(session: Session, *conditions: object) -> list[PurchaseLine]:
         .order_by(PackagePurchase.created_at.desc(), PackagePurchase.id)
     )
     return [PurchaseLine(*row) for row in session.execute(query).all()]
+
+
+def get_line(session: Session, *, purchase_id: uuid.UUID) -> PurchaseLine:
+    """One purchase with its package, event and buyer, or UNKNOWN_PURCHASE."""
+    found = _lines(session, PackagePurchase.id == purchase_id)
+    if not found:
+        raise unknown()
+    return found[0]
 
 
 def list_for_user(session: Session, *, user_id: uuid.UUID) -> list[PurchaseLine]:

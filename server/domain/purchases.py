@@ -66,20 +66,31 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _refuse_unless_on_sale(package: Package, now: datetime) -> None:
+def refusal(package: Package, now: datetime) -> ReasonError | None:
+    """Why the package cannot be bought at `now` (the seed's PACKAGE_* code), or None."""
     if package.status == PackageStatus.EXPIRED:
-        raise ReasonError(Reason.PACKAGE_EXPIRED, {"closed": _iso(package.sale_end_date)})
+        return ReasonError(Reason.PACKAGE_EXPIRED, {"closed": _iso(package.sale_end_date)})
     if package.status == PackageStatus.SOLD_OUT:
-        raise ReasonError(Reason.PACKAGE_SOLD_OUT)
+        return ReasonError(Reason.PACKAGE_SOLD_OUT)
     if package.status != PackageStatus.ACTIVE:
-        raise ReasonError(Reason.PACKAGE_INACTIVE, {"status": package.status})
+        return ReasonError(Reason.PACKAGE_INACTIVE, {"status": package.status})
     if package.sale_start_date is not None and now < package.sale_start_date:
-        raise ReasonError(Reason.PACKAGE_EXPIRED, {"opens": _iso(package.sale_start_date)})
+        return ReasonError(Reason.PACKAGE_EXPIRED, {"opens": _iso(package.sale_start_date)})
     if package.sale_end_date is not None and now >= package.sale_end_date:
-        package.status = PackageStatus.EXPIRED
-        raise ReasonError(Reason.PACKAGE_EXPIRED, {"closed": _iso(package.sale_end_date)})
+        return ReasonError(Reason.PACKAGE_EXPIRED, {"closed": _iso(package.sale_end_date)})
     if package.max_quantity is not None and package.sold_quantity >= package.max_quantity:
-        raise ReasonError(Reason.PACKAGE_SOLD_OUT)
+        return ReasonError(Reason.PACKAGE_SOLD_OUT)
+    return None
+
+
+def _refuse_unless_on_sale(package: Package, now: datetime) -> None:
+    refused = refusal(package, now)
+    if refused is None:
+        return
+    closed = package.sale_end_date is not None and now >= package.sale_end_date
+    if package.status == PackageStatus.ACTIVE and closed:
+        package.status = PackageStatus.EXPIRED
+    raise refused
 
 
 def _refuse_over_limit(session: Session, package: Package, user_id: uuid.UUID) -> None:

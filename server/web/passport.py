@@ -24,6 +24,7 @@ from server.db.models import utcnow
 from server.domain import attendee
 from server.domain import passport as passports
 from server.errors import NotFound
+from server.web import sales
 from server.web.auth import CheckedForm, SignedInUser
 from server.web.render import redirect, render
 from server.web.routing import page_router
@@ -108,6 +109,7 @@ def passport_context(session: DbSession, *, user_id: uuid.UUID, now: datetime) -
         "when": when,
         "entry_words": entry_words,
         "tier_style": tier_style,
+        **sales.passport_extras(session, user_id=user_id),
     }
 
 

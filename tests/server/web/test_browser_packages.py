@@ -8,7 +8,10 @@ Set SOCA_WEB_SCREENSHOTS=DIR to keep the pictures.
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,17 +23,19 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import select
 
+from core.wire import DeviceRole, DeviceScope
 from server.db import migrate
 from server.db.models import PackagePurchase
 from server.db.session import make_engine, make_session_factory, unit_of_work
 from server.devtools import ServerProcess
-from server.domain import event_rewards, events, packages, spend
+from server.domain import accounts, devices, event_rewards, events, packages, spend
 from server.domain.packages import ItemSpec
 from tests.server.web.test_browser import CHROMIUM, CHROMIUM_ARGS, PHONE
-from tests.server.web.test_browser_attendee import DESKTOP, decode
+from tests.server.web.test_browser_attendee import DESKTOP, SOCA_KIOSK, decode
 from tests.server.web.world import PASSWORD, WebWorld, build_web_world
 
 PORT = 18141
+SECOND_FAN = "second_fan@example.com"
 
 
 @dataclass
@@ -109,6 +114,10 @@ def _arrange(url: str) -> tuple[WebWorld, str, str]:
                 occurred_at=now - timedelta(hours=1),
                 external_id="bar-1",
             )
+            fan = accounts.create_user(
+                session, username="second_fan", display_name="Second Fan", email=SECOND_FAN
+            )
+            fan.password_hash = accounts.hash_password(PASSWORD)
             return world, str(fete.id), str(vip.id)
     finally:
         engine.dispose()
@@ -150,21 +159,46 @@ def shoot(page: Page, shop: Shop, name: str) -> None:
 
 def log_in(page: Page, shop: Shop, who: str, then: str) -> None:
     page.goto(f"{shop.base}/login?next={then}")
-    page.fill("#email", shop.world.emails[who])
+    page.fill("#email", shop.world.emails.get(who, who))
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{shop.base}{then}")
 
 
-def _purchase_qr(shop: Shop) -> str:
+def _purchase_qr(shop: Shop, email: str) -> str:
     engine = make_engine(shop.url)
     try:
         with unit_of_work(make_session_factory(engine)) as session:
-            found = session.scalars(select(PackagePurchase)).all()
+            buyer = accounts.get_by_email(session, email)
+            assert buyer is not None
+            query = select(PackagePurchase).where(PackagePurchase.user_id == buyer.id)
+            found = session.scalars(query).all()
             assert len(found) == 1 and found[0].qr_token
             return found[0].qr_token
     finally:
         engine.dispose()
+
+
+def _pairing_code(shop: Shop) -> str:
+    engine = make_engine(shop.url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            return devices.create_pairing_code(
+                session,
+                role=DeviceRole.DOOR,
+                scope=DeviceScope(event_id=uuid.UUID(shop.event_id)),
+                now=datetime.now(UTC),
+            ).code
+    finally:
+        engine.dispose()
+
+
+def kiosk(*args: str, stdin: str | None = None) -> str:
+    """Run `soca-kiosk` and return what it printed."""
+    done = subprocess.run(
+        [SOCA_KIOSK, *args], input=stdin, capture_output=True, text=True, timeout=120, check=True
+    )
+    return done.stdout
 
 
 def test_an_attendee_buys_a_package_and_finds_it_on_the_passport(
@@ -199,7 +233,7 @@ def test_an_attendee_buys_a_package_and_finds_it_on_the_passport(
     shoot(page, shop, "passport-purchase")
     picture = tmp_path / "purchase-qr.png"
     bought.locator(".ticket-qr svg").screenshot(path=str(picture))
-    assert decode(picture) == [[_purchase_qr(shop)]]
+    assert decode(picture) == [[_purchase_qr(shop, shop.world.emails["attendee"])]]
     page.set_viewport_size(DESKTOP)
     shoot(page, shop, "passport-purchase-wide")
 
@@ -233,3 +267,31 @@ def test_the_promoter_sees_purchases_redemptions_and_makes_a_bar_token(
     expect(page.locator("#integrations")).not_to_contain_text("soca_int_")
     page.set_viewport_size(DESKTOP)
     shoot(page, shop, "promoter-manage-rewards-wide")
+
+
+def test_the_door_takes_the_cash_and_activates_a_bought_package(
+    page: Page, shop: Shop, tmp_path: Path
+) -> None:
+    event_path = f"/events/{shop.event_id}"
+    log_in(page, shop, SECOND_FAN, event_path)
+    page.locator(f"#package-{shop.vip_id} button.buy").click()
+    page.wait_for_url(f"{shop.base}/passport#purchase-*")
+    qr = _purchase_qr(shop, SECOND_FAN)
+    data = str(tmp_path / "door")
+    kiosk("pair", "--server", shop.base, "--code", _pairing_code(shop), "--data-dir", data)
+    kiosk("sync", "--data-dir", data)
+    printed = kiosk(
+        "run", "--headless", "--codes", "-", "--no-sync", "--data-dir", data, stdin=qr + "\n"
+    )
+    (line,) = [json.loads(text) for text in printed.splitlines()]
+    assert (line["type"], line["verdict"], line["reason"]) == ("package.activate", "green", None)
+    kiosk("sync", "--data-dir", data)
+    page.reload()
+    bought = page.locator("#purchases .purchase").first
+    expect(bought.locator(".purchase-state")).to_have_text("Activated: bracelets handed over")
+    expect(bought.locator(".ticket-qr")).to_have_count(0)
+    shoot(page, shop, "passport-purchase-activated")
+    again = kiosk(
+        "run", "--headless", "--codes", "-", "--no-sync", "--data-dir", data, stdin=qr + "\n"
+    )
+    assert json.loads(again)["reason"] == "already_activated"

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -206,16 +206,33 @@ def _judge_duplicates(event_id: uuid.UUID, pending: list[_Pending]) -> None:
 
 
 def _insert(session: Session, event_id: uuid.UUID, fresh: list[_Pending]) -> None:
+    """Insert the batch's new spends in one statement (one at a time if one collides)."""
     for row in fresh:
         if row.spend is None:
             row.spend = _new_spend(row, row.user_id)
         row.spend.event_id = event_id
+    values = [_columns(row.spend) for row in fresh if row.spend is not None]
+    if not values:
+        return
     try:
         with session.begin_nested():
-            session.add_all(row.spend for row in fresh if row.spend is not None)
+            session.execute(insert(SpendTransaction), values)
     except IntegrityError:  # an external_id another batch committed meanwhile: one at a time
         for row in fresh:
             _insert_one(session, event_id, row)
+
+
+def _columns(spend: SpendTransaction) -> dict[str, object]:
+    return {
+        "id": spend.id,
+        "event_id": spend.event_id,
+        "user_id": spend.user_id,
+        "amount": spend.amount,
+        "external_id": spend.external_id,
+        "django_bracelet_id": spend.django_bracelet_id,
+        "currency": spend.currency,
+        "occurred_at": spend.occurred_at,
+    }
 
 
 def _insert_one(session: Session, event_id: uuid.UUID, row: _Pending) -> None:

@@ -389,6 +389,23 @@ def _take_slot(session: Session, reward: EventReward) -> bool:
     return taken is not None
 
 
+def _take_slots(session: Session, reward: EventReward, wanted: int) -> int:
+    """Count up to `wanted` redemptions at once (users in id order get them first)."""
+    if not wanted:
+        return 0
+    granted = rows.take_slots(
+        session,
+        reward,
+        wanted,
+        counter=EventReward.current_redemptions,
+        cap=EventReward.max_total_redemptions,
+        where=(EventReward.status == RewardStatus.ACTIVE,),
+    )
+    if granted:
+        _settle_depleted(reward)
+    return granted
+
+
 def _redemption(
     reward: EventReward, user_id: uuid.UUID, crossing: _Crossing, cause: uuid.UUID | None
 ) -> RewardRedemption:
@@ -455,15 +472,18 @@ def apply_rewards_for(
     spends = _spends_of(session, event_id, user_ids)
     redeemed = _redeemed_counts(session, [reward.id for reward in rewards], user_ids)
     for reward in rewards:
-        for user_id in sorted(user_ids):
-            already = redeemed.get((reward.id, user_id), 0)
-            for crossing in crossings(reward, spends[user_id])[already:]:
-                if not _take_slot(session, reward):
-                    break
-                cause = _cause(crossing, (new_spends or {}).get(user_id))
-                redemption = _redemption(reward, user_id, crossing, cause)
-                session.add(redemption)
-                created[user_id].append(redemption)
+        due = [
+            (user_id, crossing)
+            for user_id in sorted(user_ids)
+            for crossing in crossings(reward, spends[user_id])[
+                redeemed.get((reward.id, user_id), 0) :
+            ]
+        ]
+        for user_id, crossing in due[: _take_slots(session, reward, len(due))]:
+            cause = _cause(crossing, (new_spends or {}).get(user_id))
+            redemption = _redemption(reward, user_id, crossing, cause)
+            session.add(redemption)
+            created[user_id].append(redemption)
     session.flush()
     return created
 

@@ -79,6 +79,40 @@ def take_slot(
     return taken
 
 
+def take_slots(
+    session: Session,
+    row: Any,
+    wanted: int,
+    *,
+    counter: InstrumentedAttribute[int],
+    cap: InstrumentedAttribute[int | None],
+    where: tuple[ColumnElement[bool], ...] = (),
+) -> int:
+    """Count up to `wanted` more on `row` under its cap: one locked read (which `where` must
+    pass) and one guarded UPDATE; how many were granted (0 when none is left)."""
+    model = type(row)
+    fresh = session.scalar(
+        select(model)
+        .where(model.id == row.id, *where)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    if fresh is None or wanted <= 0:
+        return 0
+    limit = getattr(fresh, cap.key)
+    have = getattr(fresh, counter.key)
+    granted = wanted if limit is None else max(0, min(wanted, limit - have))
+    if granted:
+        session.execute(
+            sql_update(model)
+            .where(model.id == row.id, or_(cap.is_(None), counter + granted <= cap))
+            .values({counter.key: counter + granted})
+            .execution_options(synchronize_session=False)
+        )
+        session.refresh(row)
+    return granted
+
+
 def settled(status: str, *, count: int, cap: int | None, active: str, full: str) -> str:
     """The status a row should have given its counter and cap (see the module notes)."""
     exhausted = cap is not None and count >= cap

@@ -167,6 +167,14 @@ def _find_existing(session: Session, pending: list[_Pending]) -> None:
             first_in_batch[external_id] = row
 
 
+def _share_refusals(pending: list[_Pending]) -> None:
+    """A repeat within the batch of a refused transaction is refused the same way."""
+    refused = {id(row.spend): row.errors[0] for row in pending if row.errors and row.spend}
+    for row in pending:
+        if row.first is not None and id(row.first) in refused:
+            row.first, row.errors = None, [refused[id(row.first)]]
+
+
 def _placeholder(row: _Pending) -> SpendTransaction:
     """The transaction an earlier row of the batch will insert (made now, inserted later)."""
     if row.spend is None:
@@ -295,12 +303,13 @@ def record_spends(
         raise NotFound(f"event {event_id} not found")
     pending = _validate(items, currency)
     _resolve_bracelets(session, event_id, pending)
+    _find_existing(session, pending)  # a replay locks nothing: it only reads
     wanted = {row.user_id for row in _live(pending) if row.user_id is not None}
     existing = event_rewards.lock_users(session, wanted)
     for row in _live(pending):
         if row.user_id not in existing:
             row.errors.append(NotFound(f"user {row.user_id} not found", code="unknown_user"))
-    _find_existing(session, pending)
+    _share_refusals(pending)
     _judge_duplicates(event_id, pending)
     fresh = _live(pending)
     _insert(session, event_id, fresh)

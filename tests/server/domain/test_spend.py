@@ -154,3 +154,18 @@ def test_a_late_spend_is_answered_with_the_redemption_it_caused(session: Session
     assert late[0].transaction is not None
     assert redemption.spend_transaction_id == late[0].transaction.id
     assert redemption.qualified_at == NOW  # the crossing was the 100.00 at NOW
+
+
+def test_a_repeat_of_a_refused_transaction_in_the_batch_is_refused_too(session: Session) -> None:
+    event = make_event(session)
+    ghost = uuid.uuid4()
+    results = record_spends(
+        session,
+        event_id=event.id,
+        items=[_item("g", "5.00", user_id=ghost), _item("g", "5.00", user_id=ghost)],
+    )
+    assert [(r.status, r.error.code if r.error else None) for r in results] == [
+        ("rejected", "unknown_user"),
+        ("rejected", "unknown_user"),
+    ]
+    assert session.scalar(select(func.count()).select_from(SpendTransaction)) == 0

@@ -137,6 +137,11 @@ def test_each_bad_transaction_gets_its_own_4xx_and_writes_nothing(
     assert "amount" in results[1]["error"]["fields"]
     with unit_of_work(factory) as session:
         assert session.scalar(select(func.count()).select_from(SpendTransaction)) == 1
+    # NUL is refused by the body guard before any transaction is read: the whole batch, 422.
+    nul = {"transactions": [_tx("n1", "1.00", user_id=user), _tx("n\x00", "1.00", user_id=user)]}
+    assert client.post(SPEND, json=nul, headers=bar).status_code == 422
+    with unit_of_work(factory) as session:
+        assert session.scalar(select(func.count()).select_from(SpendTransaction)) == 1
 
 
 def test_a_spend_by_purchased_bracelet_reaches_its_wearer(
@@ -187,3 +192,44 @@ def test_a_revoked_credential_and_other_tokens_are_refused(
     }
     fresh = {"Authorization": _credential(client, world)["Authorization"]}
     assert client.post(SPEND, json=too_many, headers=fresh).status_code == 422
+
+
+HOSTILE = [
+    ("amount", "1e308"),
+    ("amount", "NaN"),
+    ("amount", 2**70),
+    ("amount", "-0.001"),
+    ("amount", None),
+    ("external_id", "x" * 10_000),
+    ("external_id", "pos\x01"),
+    ("external_id", ""),
+    ("currency", "EURO"),
+    ("occurred_at", "0001-01-01T00:00:00Z"),
+    ("occurred_at", "yesterday"),
+    ("user_id", "not-a-uuid"),
+    ("bracelet_id", ["BR"]),
+]
+
+
+def test_hostile_values_are_a_4xx_for_that_transaction_alone(
+    client: TestClient, world: World, factory: sessionmaker[Session]
+) -> None:
+    bar = {"Authorization": _credential(client, world)["Authorization"]}
+    user = str(world.attendee_id)
+    transactions = [
+        _tx(f"h{index}", "1.00", user_id=user) | {name: value}
+        for index, (name, value) in enumerate(HOSTILE)
+    ]
+    transactions.append(_tx("fine", "1.00", user_id=user))
+    response = client.post(SPEND, json={"transactions": transactions}, headers=bar)
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["rejected"] * len(HOSTILE) + ["recorded"]
+    assert all(400 <= r["http_status"] < 500 for r in results[:-1])
+    with unit_of_work(factory) as session:
+        assert session.scalar(select(func.count()).select_from(SpendTransaction)) == 1
+    # NUL is refused by the body guard before any transaction is read: the whole batch, 422.
+    nul = {"transactions": [_tx("n1", "1.00", user_id=user), _tx("n\x00", "1.00", user_id=user)]}
+    assert client.post(SPEND, json=nul, headers=bar).status_code == 422
+    with unit_of_work(factory) as session:
+        assert session.scalar(select(func.count()).select_from(SpendTransaction)) == 1

@@ -39,6 +39,7 @@ Decisions, named so the API, the payment bridge and the tests can point at them:
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Final
 
-from sqlalchemy import func, select
+from sqlalchemy import Float, cast, func, select
 from sqlalchemy.orm import Session
 
 from core import limits
@@ -356,6 +357,47 @@ def _spends_of(
     return found
 
 
+def _possibly_due(
+    session: Session,
+    reward: EventReward,
+    user_ids: Collection[uuid.UUID],
+    redeemed: Mapping[tuple[uuid.UUID, uuid.UUID], int],
+) -> set[uuid.UUID]:
+    """Users whose in-window totals may give this reward more crossings than they redeemed.
+
+    A float sum with a cent of slack only narrows who `crossings` then evaluates exactly;
+    it can let through a user with nothing due, never keep out one with something due.
+    """
+    window = [SpendTransaction.event_id == reward.event_id]
+    if reward.active_from is not None:
+        window.append(SpendTransaction.occurred_at >= reward.active_from)
+    if reward.active_until is not None:
+        window.append(SpendTransaction.occurred_at < reward.active_until)
+    found: set[uuid.UUID] = set()
+    for chunk in _chunks(sorted(user_ids)):
+        totals = session.execute(
+            select(
+                SpendTransaction.user_id,
+                func.sum(cast(SpendTransaction.amount, Float)),
+                func.count(),
+            )
+            .where(SpendTransaction.user_id.in_(chunk), *window)
+            .group_by(SpendTransaction.user_id)
+        )
+        for user_id, total, count in totals:
+            if reward.trigger_type == RewardTriggerType.MINIMUM_SPEND:
+                step = float(reward.minimum_spend or 0)
+                possible = math.floor((total + 0.01) / step) if step > 0 else 0
+            else:
+                possible = count // (reward.minimum_transactions or count + 1)
+            cap = reward.max_redemptions_per_user
+            if (possible if cap is None else min(possible, cap)) > redeemed.get(
+                (reward.id, user_id), 0
+            ):
+                found.add(user_id)
+    return found
+
+
 def _chunks(ids: list[uuid.UUID], size: int = 500) -> list[list[uuid.UUID]]:
     return [ids[start : start + size] for start in range(0, len(ids), size)]
 
@@ -469,12 +511,13 @@ def apply_rewards_for(
     created: dict[uuid.UUID, list[RewardRedemption]] = {user_id: [] for user_id in user_ids}
     if not rewards or not user_ids:
         return created
-    spends = _spends_of(session, event_id, user_ids)
     redeemed = _redeemed_counts(session, [reward.id for reward in rewards], user_ids)
+    candidates = {r.id: _possibly_due(session, r, user_ids, redeemed) for r in rewards}
+    spends = _spends_of(session, event_id, set().union(*candidates.values()))
     for reward in rewards:
         due = [
             (user_id, crossing)
-            for user_id in sorted(user_ids)
+            for user_id in sorted(candidates[reward.id])
             for crossing in crossings(reward, spends[user_id])[
                 redeemed.get((reward.id, user_id), 0) :
             ]

@@ -50,12 +50,40 @@ class SpendIn:
     currency: str | None = None
 
 
+@dataclass
+class SpendRecord:
+    """A spend as recorded (a plain copy of its row: a batch makes hundreds)."""
+
+    id: uuid.UUID
+    event_id: uuid.UUID | None
+    user_id: uuid.UUID | None
+    amount: Decimal
+    external_id: str | None
+    django_bracelet_id: str | None
+    currency: str | None
+    occurred_at: datetime
+
+    @classmethod
+    def of(cls, row: SpendTransaction) -> SpendRecord:
+        """The record of a stored row."""
+        return cls(
+            row.id,
+            row.event_id,
+            row.user_id,
+            row.amount,
+            row.external_id,
+            row.django_bracelet_id,
+            row.currency,
+            row.occurred_at,
+        )
+
+
 @dataclass(frozen=True)
 class SpendResult:
     """The answer to one transaction: recorded, a duplicate of an earlier one, or refused."""
 
     external_id: str | None
-    transaction: SpendTransaction | None = None
+    transaction: SpendRecord | None = None
     redemptions: tuple[RewardRedemption, ...] = ()
     duplicate: bool = False
     error: SocaError | None = None
@@ -74,8 +102,8 @@ class _Pending:
     item: SpendIn
     amount: Decimal
     user_id: uuid.UUID | None = None
-    spend: SpendTransaction | None = None
-    first: SpendTransaction | None = None  # the earlier transaction of a duplicate
+    spend: SpendRecord | None = None
+    first: SpendRecord | None = None  # the earlier transaction of a duplicate
     errors: list[SocaError] = field(default_factory=list)
 
 
@@ -150,10 +178,12 @@ def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
 def _find_existing(session: Session, pending: list[_Pending]) -> None:
     """Mark duplicates of earlier transactions, in the database or earlier in this batch."""
     wanted = sorted({row.item.external_id for row in _live(pending) if row.item.external_id})
-    known: dict[str, SpendTransaction] = {}
+    known: dict[str, SpendRecord] = {}
     for chunk in _chunks(wanted):
         query = select(SpendTransaction).where(SpendTransaction.external_id.in_(chunk))
-        known.update((spend.external_id or "", spend) for spend in session.scalars(query))
+        known.update(
+            (spend.external_id or "", SpendRecord.of(spend)) for spend in session.scalars(query)
+        )
     first_in_batch: dict[str, _Pending] = {}
     for row in _live(pending):
         external_id = row.item.external_id
@@ -175,22 +205,24 @@ def _share_refusals(pending: list[_Pending]) -> None:
             row.first, row.errors = None, [refused[id(row.first)]]
 
 
-def _placeholder(row: _Pending) -> SpendTransaction:
+def _placeholder(row: _Pending) -> SpendRecord:
     """The transaction an earlier row of the batch will insert (made now, inserted later)."""
     if row.spend is None:
         row.spend = _new_spend(row, row.user_id)
     return row.spend
 
 
-def _new_spend(row: _Pending, user_id: uuid.UUID | None) -> SpendTransaction:
-    return SpendTransaction(
-        id=uuid.uuid4(),
-        user_id=user_id,
-        amount=row.amount,
-        external_id=row.item.external_id,
-        django_bracelet_id=row.item.bracelet_id,
-        currency=row.item.currency,
-        occurred_at=row.item.occurred_at,
+def _new_spend(row: _Pending, user_id: uuid.UUID | None) -> SpendRecord:
+    item = row.item
+    return SpendRecord(
+        uuid.uuid4(),
+        None,
+        user_id,
+        row.amount,
+        item.external_id,
+        item.bracelet_id,
+        item.currency,
+        item.occurred_at,
     )
 
 
@@ -230,7 +262,7 @@ def _insert(session: Session, event_id: uuid.UUID, fresh: list[_Pending]) -> Non
             _insert_one(session, event_id, row)
 
 
-def _columns(spend: SpendTransaction) -> dict[str, object]:
+def _columns(spend: SpendRecord) -> dict[str, object]:
     return {
         "id": spend.id,
         "event_id": spend.event_id,
@@ -248,7 +280,7 @@ def _insert_one(session: Session, event_id: uuid.UUID, row: _Pending) -> None:
     spend.event_id = event_id
     try:
         with session.begin_nested():
-            session.add(spend)
+            session.execute(insert(SpendTransaction), [_columns(spend)])
         row.spend = spend
     except IntegrityError:
         found = session.scalar(
@@ -256,7 +288,7 @@ def _insert_one(session: Session, event_id: uuid.UUID, row: _Pending) -> None:
         )
         if found is None:
             raise
-        row.spend, row.first = None, found
+        row.spend, row.first = None, SpendRecord.of(found)
         _judge_duplicates(event_id, [row])
 
 

@@ -15,7 +15,7 @@ Decisions, named so the integration API, the benchmark and the tests can point a
   among the event's purchased bracelets (`purchase_bracelets`); with a user it
   is kept as named, unless it is a purchased bracelet of someone else.
 - **One evaluation per batch.** Users are locked in id order before anything
-  is written, every new spend is inserted, then `event_rewards.apply_rewards_for`
+  is written, every new spend is inserted, then `reward_evaluation.apply_rewards_for`
   evaluates each user once. A redemption answers the transaction that crossed
   the threshold when that one is new, else the user's latest new one.
 """
@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from core import limits
 from server.db.models import Event, PurchaseBracelet, RewardRedemption, SpendTransaction
-from server.domain import checks, event_rewards, money
+from server.domain import checks, money, reward_evaluation
 from server.errors import Conflict, FieldErrors, InvalidInput, NotFound, SocaError
 
 
@@ -316,7 +316,7 @@ def _evaluate(
     for row in fresh:
         if row.spend is not None and row.user_id is not None:
             new_spends.setdefault(row.user_id, {})[row.spend.id] = row.spend.occurred_at
-    created = event_rewards.apply_rewards_for(
+    created = reward_evaluation.apply_rewards_for(
         session, event_id=event_id, user_ids=list(new_spends), new_spends=new_spends
     )
     by_spend: dict[uuid.UUID, list[RewardRedemption]] = {}
@@ -337,7 +337,7 @@ def record_spends(
     _resolve_bracelets(session, event_id, pending)
     _find_existing(session, pending)  # a replay locks nothing: it only reads
     wanted = {row.user_id for row in _live(pending) if row.user_id is not None}
-    existing = event_rewards.lock_users(session, wanted)
+    existing = reward_evaluation.lock_users(session, wanted)
     for row in _live(pending):
         if row.user_id not in existing:
             row.errors.append(NotFound(f"user {row.user_id} not found", code="unknown_user"))

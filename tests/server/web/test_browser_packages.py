@@ -30,8 +30,16 @@ from server.db.session import make_engine, make_session_factory, unit_of_work
 from server.devtools import ServerProcess
 from server.domain import accounts, devices, event_rewards, events, packages, spend
 from server.domain.packages import ItemSpec
-from tests.server.web.test_browser import CHROMIUM, CHROMIUM_ARGS, PHONE
-from tests.server.web.test_browser_attendee import DESKTOP, SOCA_KIOSK, decode
+
+# Through the attendee journeys' module: it imports the browser settings wherever they live.
+from tests.server.web.test_browser_attendee import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DESKTOP,
+    PHONE,
+    SOCA_KIOSK,
+    decode,
+)
 from tests.server.web.world import PASSWORD, WebWorld, build_web_world
 
 PORT = 18141

@@ -31,6 +31,7 @@ from server.domain import (
     cards,
     event_rewards,
     events,
+    integrations,
     invitations,
     keys,
     offers,
@@ -272,6 +273,7 @@ def build_demo_world(session: Session, *, now: datetime) -> dict[str, Any]:
         reward_amount=Decimal("10.00"),
         status="ACTIVE",
     )
+    bar = integrations.create(session, event_id=tonight.id, name="Demo bar POS")
 
     attendee_rows = []
     for user in attendees:
@@ -365,4 +367,12 @@ def build_demo_world(session: Session, *, now: datetime) -> dict[str, Any]:
             for p in bought
         ],
         "rewards": [{"id": str(reward.id), "name": reward.name, "event_id": str(tonight.id)}],
+        "integrations": [
+            {
+                "id": str(bar.credential.id),
+                "event_id": str(tonight.id),
+                "name": bar.credential.name,
+                "token": bar.token,
+            }
+        ],
     }

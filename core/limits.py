@@ -276,6 +276,8 @@ REDEMPTIONS: Final = Whole(1, 1_000_000)  # reward redemption limits
 MIN_TRANSACTIONS: Final = Whole(1, 100_000)
 EXTERNAL_ID: Final = Text(120, 1)
 BRACELET_ID: Final = Text(120, 1)
+INTEGRATION_NAME: Final = Text(120, 1)  # a bar or bracelet system's credential, named
+SPEND_BATCH: Final = 1_000  # spend transactions in one POST /integrations/spend
 
 # Wallet passes (Apple's web service: a device library id is 32 hex, a push token 64 hex)
 WALLET_DEVICE_ID: Final = Text(64, 1)
@@ -346,6 +348,10 @@ COLUMNS: Final[dict[str, Text]] = {
     "spend_transactions.external_id": EXTERNAL_ID,
     "spend_transactions.django_bracelet_id": BRACELET_ID,
     "spend_transactions.description": DESCRIPTION,
+    "spend_transactions.currency": CURRENCY,
+    "integration_credentials.name": INTEGRATION_NAME,
+    "integration_credentials.currency": CURRENCY,
+    "purchase_bracelets.bracelet_id": BRACELET_ID,
 }
 
 #: The column each number limit guards (a test checks each range fits its column's type).

@@ -363,6 +363,9 @@ class PurchaseRow(WireModel):
     package_name: str | None = None
     status: str
     activated_at: AwareDatetime | None = None
+    #: How it is paid ("CASH": at the door, see `core.purchases`) and what is due, e.g. "95.00".
+    payment_method: str | None = None
+    final_amount: str | None = None
 
 
 class ScanRow(WireModel):

@@ -31,12 +31,14 @@ from server.domain import (
     cards,
     event_rewards,
     events,
+    integrations,
     invitations,
     keys,
     offers,
     packages,
     passport,
     promoters,
+    purchases,
     tickets,
 )
 from server.domain.packages import ItemSpec
@@ -255,8 +257,10 @@ def build_demo_world(session: Session, *, now: datetime) -> dict[str, Any]:
             ),
         ],
     )
-    purchases = [
-        packages.purchase(session, package_id=package.id, user_id=user.id, now=now, signing_key=key)
+    bought = [
+        purchases.purchase(
+            session, package_id=package.id, user_id=user.id, now=now, signing_key=key
+        )
         for user in attendees[:3]
     ]
     reward = event_rewards.create(
@@ -269,6 +273,7 @@ def build_demo_world(session: Session, *, now: datetime) -> dict[str, Any]:
         reward_amount=Decimal("10.00"),
         status="ACTIVE",
     )
+    bar = integrations.create(session, event_id=tonight.id, name="Demo bar POS")
 
     attendee_rows = []
     for user in attendees:
@@ -359,7 +364,15 @@ def build_demo_world(session: Session, *, now: datetime) -> dict[str, Any]:
                 "qr": p.qr_token,
                 "bracelet_ids": list(p.django_bracelet_ids),
             }
-            for p in purchases
+            for p in bought
         ],
         "rewards": [{"id": str(reward.id), "name": reward.name, "event_id": str(tonight.id)}],
+        "integrations": [
+            {
+                "id": str(bar.credential.id),
+                "event_id": str(tonight.id),
+                "name": bar.credential.name,
+                "token": bar.token,
+            }
+        ],
     }

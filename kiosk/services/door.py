@@ -17,6 +17,7 @@ from datetime import datetime
 
 from core import limits
 from core.clock import Clock
+from core.purchases import door_collects_payment, door_may_activate
 from core.reasons import Reason, explain
 from core.tiers import DEFAULT_POINT_TIERS, point_tier_for
 from core.tokens import TokenClaims, TokenKind
@@ -32,7 +33,7 @@ from core.wire import (
 from kiosk.errors import SettingsError
 from kiosk.services.scanning import describe_when, storage_errors, verify_scan
 from kiosk.services.verdict import Colour, Verdict, refused, with_op
-from kiosk.store.cache import Cache, CachedTicket
+from kiosk.store.cache import Cache, CachedPurchase, CachedTicket
 from kiosk.store.outbox import LocalActivation, LocalCheckin, Outbox
 
 _TIER_RANK = {tier.name: index for index, tier in enumerate(DEFAULT_POINT_TIERS)}
@@ -262,7 +263,7 @@ class DoorService:
         purchase = self.cache.purchase(claims.subject_id)
         if purchase is None:
             return refused(Reason.UNKNOWN_PURCHASE, "Package purchase not on this device's list")
-        if purchase.status != "PAID":
+        if not door_may_activate(purchase.status, purchase.payment_method):
             return refused(
                 Reason.PURCHASE_NOT_PAID, "Package not paid", status=purchase.status.lower()
             )
@@ -291,9 +292,17 @@ class DoorService:
             self.outbox.add_activation(LocalActivation(purchase.id, op.occurred_at, op.op_id))
         verdict = Verdict(
             colour=Colour.GREEN,
-            headline=f"{package} activated: hand over the bracelets",
+            headline=_activated_headline(package, purchase),
             handle=handle,
             points=passport.total_points if passport is not None else None,
             tier=passport.current_tier if passport is not None else None,
         )
         return with_op(verdict, op)
+
+
+def _activated_headline(package: str, purchase: CachedPurchase) -> str:
+    """What the door does now: hand over the bracelets (after taking the cash, when due)."""
+    if door_collects_payment(purchase.status, purchase.payment_method):
+        due = f" {purchase.final_amount}" if purchase.final_amount else ""
+        return f"{package}: take{due} cash, then hand over the bracelets"
+    return f"{package} activated: hand over the bracelets"

@@ -144,6 +144,8 @@ class CachedPurchase:
     package_name: str | None
     status: str
     activated_at: datetime | None
+    payment_method: str | None = None
+    final_amount: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,6 +383,8 @@ class Cache:
             "package_name": row.package_name,
             "status": row.status,
             "activated_at": optional_time_text(row.activated_at),
+            "payment_method": row.payment_method,
+            "final_amount": row.final_amount,
         }
 
     @staticmethod
@@ -570,8 +574,8 @@ class Cache:
     def purchase(self, purchase_id: uuid.UUID) -> CachedPurchase | None:
         """A package purchase, if pulled."""
         row = self.db.execute(
-            "SELECT id, user_id, event_id, package_name, status, activated_at "
-            "FROM purchases WHERE id = ?",
+            "SELECT id, user_id, event_id, package_name, status, activated_at, "
+            "payment_method, final_amount FROM purchases WHERE id = ?",
             [str(purchase_id)],
         ).fetchone()
         if row is None:
@@ -583,6 +587,8 @@ class Cache:
             row[3],
             row[4],
             optional_time(row[5]),
+            row[6],
+            row[7],
         )
 
     def search_tickets(self, event_id: uuid.UUID, query: str, *, limit: int) -> list[CachedTicket]:

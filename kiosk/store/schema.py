@@ -221,3 +221,14 @@ def _cache_0002(db: Database) -> None:
         """,
         "INSERT INTO ticket_search (ticket_search) VALUES ('rebuild')",
     )
+
+
+@CACHE_MIGRATIONS(name="0003_purchase_payment")
+def _cache_0003(db: Database) -> None:
+    # How a purchase is paid and what is due, so the door can take cash (issue 18). A purchase
+    # pulled before this step reads as not paid at the door until its next change is pulled.
+    _run(
+        db,
+        "ALTER TABLE purchases ADD COLUMN payment_method TEXT",
+        "ALTER TABLE purchases ADD COLUMN final_amount TEXT",
+    )

@@ -2,91 +2,49 @@
 
 Decisions, named so the API, the payment bridge and the tests can point at them:
 
-- **Earned again as spend grows.** A user qualifies once per multiple of the
-  threshold: with MINIMUM_SPEND 150 a user who has spent 320 has qualified
-  twice, with TRANSACTION_COUNT 10 a user with 25 transactions twice. How
-  many of those become redemptions is capped by `max_redemptions_per_user`
-  (default 1, so the default reward is one-shot; None means no cap).
-- **The window filters the ledger.** Only spend whose `occurred_at` lies in
-  `active_from <= t < active_until` counts towards a reward. Evaluation is a
-  function of that ledger, not of the clock, so a spend that syncs late still
-  earns what it earned at the bar, and the result does not depend on the
-  order spends arrive in (except where the global cap runs out).
-- **A redemption remembers its crossing.** `qualified_at`, `trigger_amount`,
-  `trigger_transactions` and `django_bracelet_id` come from the transaction
-  that crossed the threshold (spends ordered by `occurred_at`, then id).
+- **Qualification lives in `reward_evaluation`**: thresholds earned again as
+  spend grows, the window filtering the ledger, a redemption remembering its
+  crossing, and the limits under concurrency.
 - **Automatic first, explicit claim as catch-up.** `record_spend` creates
   every redemption the user newly qualifies for in every ACTIVE reward of the
   event. `redeem` is the explicit claim, with the seed's error codes, for a
   qualification automatic evaluation did not turn into a redemption (the
   reward was activated after the spend, or its global cap was raised).
-- **Limits under concurrency.** Evaluation for one user runs under a lock on
-  that user's row (`FOR NO KEY UPDATE`, which does not block rows that only
-  reference the user), so `max_redemptions_per_user` holds; each redemption
-  takes a global slot with a conditional `UPDATE rewards SET
-  current_redemptions = current_redemptions + 1 WHERE status = 'ACTIVE' AND
-  (max_total_redemptions IS NULL OR current_redemptions <
-  max_total_redemptions)`, and the one that reaches the cap sets DEPLETED.
-  Rewards are always taken in id order, users before rewards, so two
-  evaluations cannot deadlock. On SQLite the locks are no-ops and `BEGIN
-  IMMEDIATE` serialises writers.
-- **Idempotent on external_id.** The same `external_id` returns the first
-  transaction and evaluates nothing; the same id with another event, user or
-  amount is a Conflict.
+- **An explicit claim takes one slot** with the counted-slot UPDATE
+  (`rows.take_slot`), under the user's lock, so both caps hold there too.
+- **Spend comes in through `spend`** (one transaction or a batch); it calls
+  `apply_rewards_for` once per batch for every user with new spend.
 - **Delete refuses after a redemption**: set the reward INACTIVE instead.
+- **Applied once, confirmed any number of times.** `mark_applied` sets
+  `applied_at` the first time; confirming again returns it unchanged.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Final
 
-from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy import update as sql_update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import limits
 from core.reasons import Reason
-from server.db.models import Event, EventReward, RewardRedemption, SpendTransaction, User
+from server.db.models import Event, EventReward, RewardRedemption
 from server.db.models.enums import RewardStatus, RewardTriggerType, RewardType
-from server.domain import checks
+from server.domain import checks, money, reward_evaluation, rows
 from server.domain.promoters import FieldErrors
 from server.domain.unset import UNSET, Unset
 from server.errors import Conflict, InvalidInput, NotFound, ReasonError
 
-_LOCK = {"key_share": True}  # FOR NO KEY UPDATE on PostgreSQL; nothing on SQLite
 #: Statuses a promoter may set; DEPLETED and EXPIRED are the system's.
 SETTABLE_STATUSES: Final = frozenset(
     {RewardStatus.DRAFT, RewardStatus.ACTIVE, RewardStatus.INACTIVE}
 )
-#: Triggers evaluated today; SPECIFIC_ITEMS is the seed's "future".
-SUPPORTED_TRIGGERS: Final = frozenset(
-    {RewardTriggerType.MINIMUM_SPEND, RewardTriggerType.TRANSACTION_COUNT}
-)
 _REWARD_TYPES: Final = frozenset(RewardType)
-
-
-@dataclass(frozen=True)
-class SpendResult:
-    """A recorded spend and the redemptions it newly earned (none when `duplicate`)."""
-
-    transaction: SpendTransaction
-    redemptions: tuple[RewardRedemption, ...]
-    duplicate: bool
-
-
-@dataclass(frozen=True)
-class _Crossing:
-    """The spend that took a user over one multiple of a reward's threshold."""
-
-    occurred_at: datetime
-    total_amount: Decimal
-    transactions: int
-    django_bracelet_id: str | None
+#: Triggers evaluated today (SPECIFIC_ITEMS is the seed's "future").
+SUPPORTED_TRIGGERS: Final = reward_evaluation.SUPPORTED_TRIGGERS
 
 
 # ---------------------------------------------------------------- validation
@@ -97,9 +55,7 @@ def _invalid_amount(detail: str) -> ReasonError:
 
 
 def _money(value: Decimal, field: str, limit: limits.Money) -> Decimal:
-    if not limit.contains(value):
-        raise _invalid_amount(f"{field} must be {limit.words()} with at most 2 decimals")
-    return value.quantize(limits.CENT)
+    return money.checked(value, limit, field=field, refuse=_invalid_amount)
 
 
 def _check_texts(reward: EventReward) -> None:
@@ -108,13 +64,6 @@ def _check_texts(reward: EventReward) -> None:
     checks.text(errors, "description", reward.description, limits.DESCRIPTION)
     if errors:
         raise FieldErrors(errors)
-
-
-def _check_aware(value: datetime | None, field: str) -> None:
-    if value is not None and value.tzinfo is None:
-        raise InvalidInput(f"{field} must be timezone-aware")
-    if value is not None and not limits.DATE_TIME.contains(value):
-        raise FieldErrors({field: f"Use {limits.DATE_TIME.words()}."})
 
 
 def _validate(reward: EventReward) -> None:
@@ -148,8 +97,8 @@ def _validate(reward: EventReward) -> None:
         raise InvalidInput(
             f"max_total_redemptions must be at least the {reward.current_redemptions} already given"
         )
-    _check_aware(reward.active_from, "active_from")
-    _check_aware(reward.active_until, "active_until")
+    money.check_aware(reward.active_from, "active_from")
+    money.check_aware(reward.active_until, "active_until")
     start, end = reward.active_from, reward.active_until
     if start is not None and end is not None and end <= start:
         raise InvalidInput("active_until must be after active_from")
@@ -161,43 +110,27 @@ def _check_status(status: str) -> str:
     return status
 
 
-def _settle_depleted(reward: EventReward) -> None:
-    cap = reward.max_total_redemptions
-    exhausted = cap is not None and reward.current_redemptions >= cap
-    if reward.status == RewardStatus.ACTIVE and exhausted:
-        reward.status = RewardStatus.DEPLETED
-    elif reward.status == RewardStatus.DEPLETED and not exhausted:
-        reward.status = RewardStatus.ACTIVE
-
-
 # ---------------------------------------------------------------- catalogue
+
+
+def _not_found() -> ReasonError:
+    return ReasonError(Reason.REWARD_NOT_FOUND, status=404)
 
 
 def get(session: Session, *, reward_id: uuid.UUID) -> EventReward:
     """A reward, or REWARD_NOT_FOUND."""
-    reward = session.get(EventReward, reward_id)
-    if reward is None:
-        raise ReasonError(Reason.REWARD_NOT_FOUND, status=404)
-    return reward
+    return rows.get(session, EventReward, reward_id, _not_found)
 
 
 def _get_locked(session: Session, reward_id: uuid.UUID) -> EventReward:
-    reward = session.get(EventReward, reward_id, with_for_update=_LOCK, populate_existing=True)
-    if reward is None:
-        raise ReasonError(Reason.REWARD_NOT_FOUND, status=404)
-    return reward
+    return rows.get(session, EventReward, reward_id, _not_found, lock=True)
 
 
 def list_(
     session: Session, *, event_id: uuid.UUID | None = None, status: str | None = None
 ) -> list[EventReward]:
     """Rewards, optionally of one event and in one status, oldest first."""
-    query = select(EventReward).order_by(EventReward.created_at, EventReward.id)
-    if event_id is not None:
-        query = query.where(EventReward.event_id == event_id)
-    if status is not None:
-        query = query.where(EventReward.status == status)
-    return list(session.scalars(query))
+    return rows.list_for_event(session, EventReward, event_id=event_id, status=status)
 
 
 def create(
@@ -293,7 +226,7 @@ def update(
     except (ReasonError, InvalidInput):
         session.expire(reward)  # drop the refused changes
         raise
-    _settle_depleted(reward)
+    reward_evaluation.settle_depleted(reward)
     session.flush()
     return reward
 
@@ -315,202 +248,13 @@ def delete(session: Session, *, reward_id: uuid.UUID) -> None:
     session.flush()
 
 
-# ---------------------------------------------------------------- qualification
-
-
-def _in_window(reward: EventReward) -> list[ColumnElement[bool]]:
-    conditions = [
-        SpendTransaction.event_id == reward.event_id,
-    ]
-    if reward.active_from is not None:
-        conditions.append(SpendTransaction.occurred_at >= reward.active_from)
-    if reward.active_until is not None:
-        conditions.append(SpendTransaction.occurred_at < reward.active_until)
-    return conditions
-
-
-def _crossings(session: Session, reward: EventReward, user_id: uuid.UUID) -> list[_Crossing]:
-    """Every threshold crossing of the user's in-window spend, capped per user."""
-    spends = session.execute(
-        select(
-            SpendTransaction.occurred_at,
-            SpendTransaction.amount,
-            SpendTransaction.django_bracelet_id,
-        )
-        .where(SpendTransaction.user_id == user_id, *_in_window(reward))
-        .order_by(SpendTransaction.occurred_at, SpendTransaction.id)
-    ).all()
-    cap = reward.max_redemptions_per_user
-    crossings: list[_Crossing] = []
-    total, count = Decimal("0.00"), 0
-    for occurred_at, amount, bracelet in spends:
-        total, count = total + amount, count + 1
-        while cap is None or len(crossings) < cap:
-            step = len(crossings) + 1
-            if reward.trigger_type == RewardTriggerType.MINIMUM_SPEND:
-                crossed = reward.minimum_spend is not None and total >= reward.minimum_spend * step
-            else:
-                needed = reward.minimum_transactions
-                crossed = needed is not None and count >= needed * step
-            if not crossed:
-                break
-            crossings.append(_Crossing(occurred_at, total, count, bracelet))
-    return crossings
-
-
-def _redeemed(session: Session, reward: EventReward, user_id: uuid.UUID) -> int:
-    count = session.scalar(
-        select(func.count())
-        .select_from(RewardRedemption)
-        .where(RewardRedemption.reward_id == reward.id, RewardRedemption.user_id == user_id)
-    )
-    return count or 0
-
-
-def _take_slot(session: Session, reward: EventReward) -> bool:
-    """Count one more redemption if the reward is ACTIVE and under its global cap."""
-    taken = session.execute(
-        sql_update(EventReward)
-        .where(
-            EventReward.id == reward.id,
-            EventReward.status == RewardStatus.ACTIVE,
-            or_(
-                EventReward.max_total_redemptions.is_(None),
-                EventReward.current_redemptions < EventReward.max_total_redemptions,
-            ),
-        )
-        .values(current_redemptions=EventReward.current_redemptions + 1)
-        .returning(EventReward.current_redemptions, EventReward.max_total_redemptions)
-        .execution_options(synchronize_session=False)
-    ).one_or_none()
-    if taken is not None and taken[1] is not None and taken[0] >= taken[1]:
-        session.execute(
-            sql_update(EventReward)
-            .where(EventReward.id == reward.id)
-            .values(status=RewardStatus.DEPLETED)
-            .execution_options(synchronize_session=False)
-        )
-    session.refresh(reward)
-    return taken is not None
-
-
-def _redemption(reward: EventReward, user_id: uuid.UUID, crossing: _Crossing) -> RewardRedemption:
-    if reward.reward_amount is None:  # refused by create and update; never from the service
-        raise InvalidInput(f"reward {reward.id} has no reward_amount")
-    return RewardRedemption(
-        reward_id=reward.id,
-        user_id=user_id,
-        event_id=reward.event_id,
-        promoter_id=reward.promoter_id,
-        trigger_amount=crossing.total_amount,
-        trigger_transactions=crossing.transactions,
-        reward_amount=reward.reward_amount,
-        django_bracelet_id=crossing.django_bracelet_id,
-        qualified_at=crossing.occurred_at,
-    )
-
-
-def _lock_user(session: Session, user_id: uuid.UUID) -> None:
-    if session.get(User, user_id, with_for_update=_LOCK, populate_existing=True) is None:
-        raise NotFound(f"user {user_id} not found")
-
-
-def apply_rewards(
-    session: Session, *, event_id: uuid.UUID, user_id: uuid.UUID
-) -> list[RewardRedemption]:
-    """Create the redemptions a user newly qualifies for in the event's ACTIVE rewards."""
-    _lock_user(session, user_id)
-    rewards = session.scalars(
-        select(EventReward)
-        .where(
-            EventReward.event_id == event_id,
-            EventReward.status == RewardStatus.ACTIVE,
-            EventReward.trigger_type.in_(SUPPORTED_TRIGGERS),
-        )
-        .order_by(EventReward.id)
-    ).all()
-    created: list[RewardRedemption] = []
-    for reward in rewards:
-        for crossing in _crossings(session, reward, user_id)[_redeemed(session, reward, user_id) :]:
-            if not _take_slot(session, reward):
-                break
-            redemption = _redemption(reward, user_id, crossing)
-            session.add(redemption)
-            created.append(redemption)
-    session.flush()
-    return created
-
-
-def _existing_spend(session: Session, external_id: str) -> SpendTransaction | None:
-    return session.scalar(
-        select(SpendTransaction).where(SpendTransaction.external_id == external_id)
-    )
-
-
-def _same_spend(
-    found: SpendTransaction, event_id: uuid.UUID, user_id: uuid.UUID, amount: Decimal
-) -> SpendResult:
-    if (found.event_id, found.user_id, found.amount) != (event_id, user_id, amount):
-        raise Conflict(
-            f"external_id {found.external_id!r} was already recorded for another spend",
-            code="external_id_reused",
-        )
-    return SpendResult(transaction=found, redemptions=(), duplicate=True)
-
-
-def record_spend(
-    session: Session,
-    *,
-    event_id: uuid.UUID,
-    user_id: uuid.UUID,
-    amount: Decimal,
-    occurred_at: datetime,
-    external_id: str | None = None,
-    django_bracelet_id: str | None = None,
-) -> SpendResult:
-    """Store a spend (idempotent on external_id) and create the redemptions it earns."""
-    if not limits.TRANSACTION_AMOUNT.contains(amount):
-        allowed = limits.TRANSACTION_AMOUNT.words()
-        raise InvalidInput(f"amount must be {allowed}, with at most 2 decimals")
-    amount = amount.quantize(limits.CENT)
-    errors: dict[str, str] = {}
-    checks.text(errors, "external_id", external_id, limits.EXTERNAL_ID)
-    checks.text(errors, "bracelet_id", django_bracelet_id, limits.BRACELET_ID)
-    if errors:
-        raise FieldErrors(errors)
-    _check_aware(occurred_at, "occurred_at")
-    if session.get(Event, event_id) is None:
-        raise NotFound(f"event {event_id} not found")
-    _lock_user(session, user_id)
-    if external_id is not None and (found := _existing_spend(session, external_id)):
-        return _same_spend(found, event_id, user_id, amount)
-    spend = SpendTransaction(
-        event_id=event_id,
-        user_id=user_id,
-        amount=amount,
-        external_id=external_id,
-        django_bracelet_id=django_bracelet_id,
-        occurred_at=occurred_at,
-    )
-    try:
-        with session.begin_nested():
-            session.add(spend)
-    except IntegrityError:  # the same external_id committed by another user's spend
-        found = _existing_spend(session, external_id) if external_id is not None else None
-        if found is None:
-            raise
-        return _same_spend(found, event_id, user_id, amount)
-    redemptions = apply_rewards(session, event_id=event_id, user_id=user_id)
-    return SpendResult(transaction=spend, redemptions=tuple(redemptions), duplicate=False)
-
-
 def redeem(
     session: Session, *, reward_id: uuid.UUID, user_id: uuid.UUID, now: datetime
 ) -> RewardRedemption:
     """Claim one qualification the user has not redeemed yet, or raise the seed's REWARD_* code."""
-    _check_aware(now, "now")
+    money.check_aware(now, "now")
     reward = get(session, reward_id=reward_id)
-    _lock_user(session, user_id)
+    reward_evaluation.lock_user(session, user_id)
     session.refresh(reward)
     if reward.status == RewardStatus.DEPLETED:
         raise ReasonError(Reason.REWARD_DEPLETED)
@@ -522,18 +266,22 @@ def redeem(
         reward.active_until is not None and now >= reward.active_until
     ):
         raise ReasonError(Reason.REWARD_EXPIRED)
-    redeemed = _redeemed(session, reward, user_id)
+    redeemed = reward_evaluation.redeemed_counts(session, [reward.id], [user_id]).get(
+        (reward.id, user_id), 0
+    )
     cap = reward.max_redemptions_per_user
     if cap is not None and redeemed >= cap:
         raise ReasonError(
             Reason.REWARD_MAX_REDEMPTIONS_EXCEEDED, {"redeemed": redeemed, "max": cap}
         )
-    crossings = _crossings(session, reward, user_id)
-    if len(crossings) <= redeemed:
+    found = reward_evaluation.crossings(
+        reward, reward_evaluation.spends_of(session, reward.event_id, [user_id])[user_id]
+    )
+    if len(found) <= redeemed:
         raise ReasonError(Reason.REWARD_USER_NOT_QUALIFIED)
-    if not _take_slot(session, reward):
+    if not reward_evaluation.take_slot(session, reward):
         raise ReasonError(Reason.REWARD_DEPLETED)
-    redemption = _redemption(reward, user_id, crossings[redeemed])
+    redemption = reward_evaluation.new_redemption(reward, user_id, found[redeemed], None)
     session.add(redemption)
     session.flush()
     return redemption
@@ -567,19 +315,17 @@ def mark_applied(
     now: datetime,
     django_bracelet_id: str | None = None,
 ) -> RewardRedemption:
-    """Record that the bracelet system applied a redemption; a second time is a Conflict."""
-    _check_aware(now, "now")
-    redemption = session.get(
-        RewardRedemption, redemption_id, with_for_update=_LOCK, populate_existing=True
+    """Record that the bracelet system applied a redemption; confirming again changes nothing."""
+    money.check_aware(now, "now")
+    redemption = rows.get(
+        session,
+        RewardRedemption,
+        redemption_id,
+        lambda: NotFound(f"reward redemption {redemption_id} not found"),
+        lock=True,
     )
-    if redemption is None:
-        raise NotFound(f"reward redemption {redemption_id} not found")
     if redemption.applied_at is not None:
-        raise Conflict(
-            f"reward redemption {redemption_id} was already applied "
-            f"{redemption.applied_at.isoformat()}",
-            code="already_applied",
-        )
+        return redemption
     redemption.applied_at = now
     if django_bracelet_id is not None:
         redemption.django_bracelet_id = django_bracelet_id

@@ -3,22 +3,33 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.tokens import SigningKey as TokenSigningKey
 from server.db.models import SigningKey, utcnow
 
 
-def current_signing_key(session: Session) -> TokenSigningKey:
-    """The newest active key, created on first use."""
-    row = session.scalars(
+def _newest(session: Session) -> SigningKey | None:
+    return session.scalars(
         select(SigningKey)
         .where(SigningKey.retired_at.is_(None))
         .order_by(SigningKey.key_id.desc())
         .limit(1)
     ).first()
+
+
+def current_signing_key(session: Session) -> TokenSigningKey:
+    """The newest active key, created on first use (by whichever of racing requests wins)."""
+    row = _newest(session)
     if row is None:
-        return rotate(session)
+        try:
+            with session.begin_nested():
+                return rotate(session)
+        except IntegrityError:  # a concurrent request made the first key: use that one
+            row = _newest(session)
+            if row is None:
+                raise
     return TokenSigningKey.from_private_bytes(row.key_id, row.private_key)
 
 

@@ -12,25 +12,15 @@ Decisions, named so the API, the door and the tests can point at them:
   the promoter; SOLD_OUT and EXPIRED by the system. The sale that takes the
   last unit sets SOLD_OUT; raising `max_quantity` on a SOLD_OUT package puts
   it back to ACTIVE, and an ACTIVE package with no stock left becomes SOLD_OUT.
-- **Stock under concurrency.** A purchase locks the package row
-  (`FOR NO KEY UPDATE`, so inserts that merely reference the package are not
-  blocked) before deciding, which also serialises one user's purchases for
-  the per-user limit, and then takes the unit with a conditional
-  `UPDATE ... WHERE sold_quantity < max_quantity`: the database itself can
-  never sell more than the stock, even if a caller skipped the lock. On
-  SQLite the lock is a no-op; `BEGIN IMMEDIATE` serialises writers already.
+- **Stock under concurrency** and payment: see `purchases`, which sells units.
 - **Delete refuses after a sale.** A package with any purchase (in any
   status) cannot be deleted: `delete` raises Conflict and the promoter sets
   it INACTIVE instead, so purchases, their tokens and bracelets keep their
   package.
-- **Paid on purchase.** There is no payment integration yet (seed), so a
-  purchase is PAID at once; PENDING purchases still count towards
-  `max_per_user`.
 """
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,29 +29,23 @@ from decimal import Decimal
 from typing import Final
 
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import func, or_, select
-from sqlalchemy import update as sql_update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import limits
 from core.reasons import Reason
-from core.tokens import SigningKey, TokenKind, issue_token
-from server.db.models import Event, Package, PackageItem, PackagePurchase, User
-from server.db.models.enums import PackageItemType, PackageStatus, PaymentMethod, PurchaseStatus
-from server.domain import checks
+from server.db.models import Event, Package, PackageItem, PackagePurchase
+from server.db.models.enums import PackageItemType, PackageStatus
+from server.domain import checks, money, rows
 from server.domain.promoters import FieldErrors
 from server.domain.unset import UNSET, Unset
 from server.errors import Conflict, InvalidInput, NotFound, ReasonError
 
-_LOCK = {"key_share": True}  # FOR NO KEY UPDATE on PostgreSQL; nothing on SQLite
 #: Statuses a promoter may set; SOLD_OUT and EXPIRED are the system's.
 SETTABLE_STATUSES: Final = frozenset(
     {PackageStatus.DRAFT, PackageStatus.ACTIVE, PackageStatus.INACTIVE}
 )
 _ITEM_TYPES: Final = frozenset(PackageItemType)
-_PAYMENT_METHODS: Final = frozenset(PaymentMethod)
-#: Purchases that count towards `max_per_user`.
-COUNTED_PURCHASE_STATUSES: Final = (PurchaseStatus.PAID, PurchaseStatus.PENDING)
 
 
 @dataclass(frozen=True)
@@ -87,9 +71,7 @@ def _invalid_quantity(detail: str) -> ReasonError:
 
 
 def _check_money(value: Decimal, field: str) -> Decimal:
-    if not limits.PRICE.contains(value):
-        raise _invalid_price(f"{field} must be {limits.PRICE.words()} with at most 2 decimals")
-    return value.quantize(limits.CENT)
+    return money.checked(value, limits.PRICE, field=field, refuse=_invalid_price)
 
 
 def _check_count(value: int | None, field: str, limit: limits.Whole) -> None:
@@ -104,13 +86,6 @@ def _check_texts(texts: Sequence[tuple[str, str | None, limits.Text]]) -> None:
         checks.text(errors, field, value, limit, required=required)
     if errors:
         raise FieldErrors(errors)
-
-
-def _check_aware(value: datetime | None, field: str) -> None:
-    if value is not None and value.tzinfo is None:
-        raise InvalidInput(f"{field} must be timezone-aware")
-    if value is not None and not limits.DATE_TIME.contains(value):
-        raise FieldErrors({field: f"Use {limits.DATE_TIME.words()}."})
 
 
 def _validate(package: Package) -> None:
@@ -131,8 +106,8 @@ def _validate(package: Package) -> None:
         raise _invalid_quantity(
             f"max_quantity {package.max_quantity} is below the {package.sold_quantity} sold"
         )
-    _check_aware(package.sale_start_date, "sale_start_date")
-    _check_aware(package.sale_end_date, "sale_end_date")
+    money.check_aware(package.sale_start_date, "sale_start_date")
+    money.check_aware(package.sale_end_date, "sale_end_date")
     start, end = package.sale_start_date, package.sale_end_date
     if start is not None and end is not None and end <= start:
         raise InvalidInput("sale_end_date must be after sale_start_date")
@@ -144,12 +119,15 @@ def _check_status(status: str) -> str:
     return status
 
 
-def _settle_stock_status(package: Package) -> None:
-    exhausted = package.max_quantity is not None and package.sold_quantity >= package.max_quantity
-    if package.status == PackageStatus.ACTIVE and exhausted:
-        package.status = PackageStatus.SOLD_OUT
-    elif package.status == PackageStatus.SOLD_OUT and not exhausted:
-        package.status = PackageStatus.ACTIVE
+def settle_stock_status(package: Package) -> None:
+    """SOLD_OUT when the stock is gone, ACTIVE again when `max_quantity` was raised."""
+    package.status = rows.settled(
+        package.status,
+        count=package.sold_quantity,
+        cap=package.max_quantity,
+        active=PackageStatus.ACTIVE,
+        full=PackageStatus.SOLD_OUT,
+    )
 
 
 def _build_items(package_id: uuid.UUID, items: Sequence[ItemSpec]) -> list[PackageItem]:
@@ -187,31 +165,25 @@ def _build_items(package_id: uuid.UUID, items: Sequence[ItemSpec]) -> list[Packa
 # ---------------------------------------------------------------- catalogue
 
 
+def _not_found() -> ReasonError:
+    return ReasonError(Reason.PACKAGE_NOT_FOUND, status=404)
+
+
 def get(session: Session, *, package_id: uuid.UUID) -> Package:
     """A package, or PACKAGE_NOT_FOUND."""
-    package = session.get(Package, package_id)
-    if package is None:
-        raise ReasonError(Reason.PACKAGE_NOT_FOUND, status=404)
-    return package
+    return rows.get(session, Package, package_id, _not_found)
 
 
-def _get_locked(session: Session, package_id: uuid.UUID) -> Package:
-    package = session.get(Package, package_id, with_for_update=_LOCK, populate_existing=True)
-    if package is None:
-        raise ReasonError(Reason.PACKAGE_NOT_FOUND, status=404)
-    return package
+def get_locked(session: Session, *, package_id: uuid.UUID) -> Package:
+    """A package locked for a decision (see `rows`), or PACKAGE_NOT_FOUND."""
+    return rows.get(session, Package, package_id, _not_found, lock=True)
 
 
 def list_(
     session: Session, *, event_id: uuid.UUID | None = None, status: str | None = None
 ) -> list[Package]:
     """Packages, optionally of one event and in one status, oldest first."""
-    query = select(Package).order_by(Package.created_at, Package.id)
-    if event_id is not None:
-        query = query.where(Package.event_id == event_id)
-    if status is not None:
-        query = query.where(Package.status == status)
-    return list(session.scalars(query))
+    return rows.list_for_event(session, Package, event_id=event_id, status=status)
 
 
 def list_items(session: Session, *, package_id: uuid.UUID) -> list[PackageItem]:
@@ -280,7 +252,7 @@ def update(
     items: Sequence[ItemSpec] | None = None,
 ) -> Package:
     """Change the given fields (items, when given, replace all items) and re-validate."""
-    package = _get_locked(session, package_id)
+    package = get_locked(session, package_id=package_id)
     if name is not UNSET:
         package.name = name
     if description is not UNSET:
@@ -304,7 +276,7 @@ def update(
     except (ReasonError, InvalidInput):
         session.expire(package)  # drop the refused changes (FieldErrors is an InvalidInput)
         raise
-    _settle_stock_status(package)
+    settle_stock_status(package)
     if items is not None:
         built = _build_items(package.id, items)
         session.execute(sql_delete(PackageItem).where(PackageItem.package_id == package.id))
@@ -315,7 +287,7 @@ def update(
 
 def delete(session: Session, *, package_id: uuid.UUID) -> None:
     """Delete a package nobody bought; after a sale raise Conflict (set it INACTIVE instead)."""
-    package = _get_locked(session, package_id)
+    package = get_locked(session, package_id=package_id)
     purchases = session.scalar(
         select(func.count())
         .select_from(PackagePurchase)
@@ -333,7 +305,7 @@ def delete(session: Session, *, package_id: uuid.UUID) -> None:
 
 def expire_packages(session: Session, *, now: datetime) -> int:
     """Flip ACTIVE packages whose sale has ended to EXPIRED; return how many."""
-    _check_aware(now, "now")
+    money.check_aware(now, "now")
     ended = list(
         session.scalars(
             select(Package)
@@ -351,146 +323,3 @@ def expire_packages(session: Session, *, now: datetime) -> int:
         package.status = PackageStatus.EXPIRED
     session.flush()
     return len(ended)
-
-
-# ---------------------------------------------------------------- purchases
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _refuse_unless_on_sale(package: Package, now: datetime) -> None:
-    if package.status == PackageStatus.EXPIRED:
-        raise ReasonError(Reason.PACKAGE_EXPIRED, {"closed": _iso(package.sale_end_date)})
-    if package.status == PackageStatus.SOLD_OUT:
-        raise ReasonError(Reason.PACKAGE_SOLD_OUT)
-    if package.status != PackageStatus.ACTIVE:
-        raise ReasonError(Reason.PACKAGE_INACTIVE, {"status": package.status})
-    if package.sale_start_date is not None and now < package.sale_start_date:
-        raise ReasonError(Reason.PACKAGE_EXPIRED, {"opens": _iso(package.sale_start_date)})
-    if package.sale_end_date is not None and now >= package.sale_end_date:
-        package.status = PackageStatus.EXPIRED
-        raise ReasonError(Reason.PACKAGE_EXPIRED, {"closed": _iso(package.sale_end_date)})
-    if package.max_quantity is not None and package.sold_quantity >= package.max_quantity:
-        raise ReasonError(Reason.PACKAGE_SOLD_OUT)
-
-
-def _take_one_unit(session: Session, package: Package) -> int | None:
-    """Sell one unit if stock remains; the new sold count, or None when sold out."""
-    sold = session.scalar(
-        sql_update(Package)
-        .where(
-            Package.id == package.id,
-            or_(Package.max_quantity.is_(None), Package.sold_quantity < Package.max_quantity),
-        )
-        .values(sold_quantity=Package.sold_quantity + 1)
-        .returning(Package.sold_quantity)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(package)
-    return sold
-
-
-def _bracelet_ids(items: Sequence[PackageItem]) -> list[str]:
-    return [
-        f"BR-{secrets.token_hex(5).upper()}"
-        for item in items
-        if item.type == PackageItemType.BRACELET
-        for _ in range(item.quantity)
-    ]
-
-
-def purchase(
-    session: Session,
-    *,
-    package_id: uuid.UUID,
-    user_id: uuid.UUID,
-    now: datetime,
-    signing_key: SigningKey,
-    payment_method: str | None = None,
-) -> PackagePurchase:
-    """Sell one unit to a user: a PAID purchase with bracelet ids and a signed QR token."""
-    _check_aware(now, "now")
-    if payment_method is not None and payment_method not in _PAYMENT_METHODS:
-        raise InvalidInput(f"payment_method must be one of {list(PaymentMethod)}")
-    package = _get_locked(session, package_id)
-    if session.get(User, user_id) is None:
-        raise NotFound(f"user {user_id} not found")
-    try:
-        _refuse_unless_on_sale(package, now)
-    except ReasonError:
-        session.flush()  # keep an EXPIRED flip in the caller's transaction
-        raise
-    if package.max_per_user is not None:
-        bought = session.scalar(
-            select(func.count())
-            .select_from(PackagePurchase)
-            .where(
-                PackagePurchase.package_id == package.id,
-                PackagePurchase.user_id == user_id,
-                PackagePurchase.status.in_(COUNTED_PURCHASE_STATUSES),
-            )
-        )
-        if (bought or 0) >= package.max_per_user:
-            raise ReasonError(
-                Reason.PACKAGE_MAX_PER_USER_EXCEEDED,
-                {"bought": bought, "max_per_user": package.max_per_user},
-            )
-    sold = _take_one_unit(session, package)
-    if sold is None:
-        raise ReasonError(Reason.PACKAGE_SOLD_OUT)
-    if package.max_quantity is not None and sold >= package.max_quantity:
-        package.status = PackageStatus.SOLD_OUT
-    amount = package.original_price if package.original_price is not None else package.price
-    purchase_id = uuid.uuid4()
-    bought_purchase = PackagePurchase(
-        id=purchase_id,
-        package_id=package.id,
-        user_id=user_id,
-        event_id=package.event_id,
-        promoter_id=package.promoter_id,
-        status=PurchaseStatus.PAID,
-        amount=amount,
-        final_amount=package.price,
-        discount_amount=amount - package.price,
-        payment_method=payment_method,
-        django_bracelet_ids=_bracelet_ids(list_items(session, package_id=package.id)),
-        qr_token=issue_token(
-            signing_key, TokenKind.PURCHASE, purchase_id, package.event_id, issued_at=now
-        ),
-        created_at=now,
-    )
-    session.add(bought_purchase)
-    session.flush()
-    return bought_purchase
-
-
-def get_purchase(session: Session, *, purchase_id: uuid.UUID) -> PackagePurchase:
-    """A purchase, or UNKNOWN_PURCHASE."""
-    found = session.get(PackagePurchase, purchase_id)
-    if found is None:
-        raise ReasonError(Reason.UNKNOWN_PURCHASE, status=404)
-    return found
-
-
-def activate(
-    session: Session,
-    *,
-    purchase_id: uuid.UUID,
-    now: datetime,
-    device_id: uuid.UUID | None = None,
-) -> PackagePurchase:
-    """Activate a PAID purchase's bracelets once; ALREADY_ACTIVATED says when it happened."""
-    _check_aware(now, "now")
-    found = session.get(PackagePurchase, purchase_id, with_for_update=_LOCK, populate_existing=True)
-    if found is None:
-        raise ReasonError(Reason.UNKNOWN_PURCHASE, status=404)
-    if found.status != PurchaseStatus.PAID:
-        raise ReasonError(Reason.PURCHASE_NOT_PAID, {"status": found.status})
-    if found.activated_at is not None:
-        raise ReasonError(Reason.ALREADY_ACTIVATED, {"when": found.activated_at.isoformat()})
-    found.activated_at = now
-    found.activated_by_device_id = device_id
-    session.flush()
-    return found

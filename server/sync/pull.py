@@ -379,6 +379,8 @@ def _purchases(session: Session, ids: Sequence[str]) -> dict[str, PurchaseRow]:
             package_name=name,
             status=purchase.status,
             activated_at=purchase.activated_at,
+            payment_method=purchase.payment_method,
+            final_amount=f"{purchase.final_amount:.2f}",
         )
         for purchase, name in rows
     }

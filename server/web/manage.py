@@ -42,6 +42,7 @@ from server.web.forms import (
 from server.web.promoter import own_event
 from server.web.render import render
 from server.web.routing import page_router
+from server.web.sales_manage import manage_extras
 
 router = page_router()
 
@@ -69,6 +70,7 @@ def manage_page(
         "packages": rows,
         "items": {row.id: packages.list_items(session, package_id=row.id) for row in rows},
         "rewards": event_rewards.list_(session, event_id=event.id),
+        **manage_extras(session, event=event),
     }
     return render(request, "promoter/manage.html", context, status=status)
 

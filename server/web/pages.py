@@ -25,6 +25,8 @@ from server.web import (
     promoter_tickets,
     public,
     reset,
+    sales,
+    sales_manage,
     wording,
 )
 from server.web.render import install_html_errors, templates
@@ -54,6 +56,8 @@ def install(app: FastAPI) -> None:
         business,
         offers,
         hq_businesses,
+        sales,
+        sales_manage,
     )
     add_pages(app, *(module.router for module in routers))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

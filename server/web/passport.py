@@ -29,6 +29,7 @@ from server.domain import attendee
 from server.domain import passport as passports
 from server.errors import NotFound
 from server.wallet.runtime import Wallets
+from server.web import sales
 from server.web.auth import CheckedForm, SignedInUser
 from server.web.render import redirect, render
 from server.web.routing import page_router
@@ -127,6 +128,7 @@ def passport_context(
             "apple": wallets is not None and wallets.apple is not None,
             "google": wallets is not None and wallets.google is not None,
         },
+        **sales.passport_extras(session, user_id=user_id),
     }
 
 

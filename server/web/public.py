@@ -10,6 +10,7 @@ from server.api.deps import DbSession
 from server.db.models import utcnow
 from server.domain import attendee, events, passport, tiers
 from server.errors import NotFound
+from server.web import sales
 from server.web.auth import CheckedForm, SignedInUser, Visitor
 from server.web.passport import when
 from server.web.render import redirect, render
@@ -47,8 +48,7 @@ def event_page(request: Request, event_id: str, session: DbSession, _visitor: Vi
         parsed = uuid.UUID(event_id)
     except ValueError:
         raise NotFound("We couldn't find that event.") from None
-    event = events.get(session, event_id=parsed)
-    return render(request, "event.html", {"event": event})
+    return sales.event_page(request, session, events.get(session, event_id=parsed))
 
 
 @router.get("/events")

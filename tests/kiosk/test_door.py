@@ -204,7 +204,7 @@ def test_manual_checkin_admits_then_reenters(door: Kiosk, world: World) -> None:
 def test_paid_package_activates_once_then_amber_and_unpaid_is_red(
     door: Kiosk, world: World
 ) -> None:
-    paid, pending = world.purchases
+    paid, pending, _cash = world.purchases
     service = door.require_door()
     first = service.scan(world.purchase_qrs[paid.id])
     assert first.colour is Colour.GREEN and first.op_type is OpType.PACKAGE_ACTIVATE
@@ -214,6 +214,18 @@ def test_paid_package_activates_once_then_amber_and_unpaid_is_red(
     refused = service.scan(world.purchase_qrs[pending.id])
     assert refused.colour is Colour.RED and refused.reason is Reason.PURCHASE_NOT_PAID
     assert [op["type"] for op in _ops(door)] == ["package.activate"]
+
+
+def test_pay_at_the_door_takes_the_cash_then_hands_over_the_bracelets(
+    door: Kiosk, world: World
+) -> None:
+    cash = world.purchases[2]
+    service = door.require_door()
+    first = service.scan(world.purchase_qrs[cash.id])
+    assert first.colour is Colour.GREEN and first.op_type is OpType.PACKAGE_ACTIVATE
+    assert first.headline == "Early Bird VIP Package: take 95.00 cash, then hand over the bracelets"
+    again = service.scan(world.purchase_qrs[cash.id])
+    assert again.colour is Colour.AMBER and again.reason is Reason.ALREADY_ACTIVATED
 
 
 def test_ops_carry_corrected_time_raw_clock_and_increasing_seq(

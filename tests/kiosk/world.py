@@ -155,7 +155,9 @@ def make_world(attendees: int = 8, *, enabled: bool = True, points: int = 50) ->
         )
     world = World(key, event, other, branch_id, offer, people)
     world.foreign_ticket_qr = issue_token(key, TokenKind.TICKET, uuid.uuid4(), other.id, NOW)
-    for index, status in enumerate(("PAID", "PENDING")):
+    for index, (status, method) in enumerate(
+        (("PAID", None), ("PENDING", None), ("PENDING", "CASH"))
+    ):
         purchase_id = uuid.uuid4()
         world.purchases.append(
             PurchaseRow(
@@ -165,6 +167,8 @@ def make_world(attendees: int = 8, *, enabled: bool = True, points: int = 50) ->
                 event_id=event.id,
                 package_name="Early Bird VIP Package",
                 status=status,
+                payment_method=method,
+                final_amount="95.00",
             )
         )
         world.purchase_qrs[purchase_id] = issue_token(

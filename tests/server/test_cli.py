@@ -76,6 +76,7 @@ def test_seed_demo_writes_the_contract_json_and_recompute_finds_no_drift(
     assert ticket["qr"].isdigit() and len(ticket["qr"]) == 250
     assert {"id", "max_stamps", "branch_id"} <= set(world["offers"][0])
     assert {"id", "user_id", "qr"} <= set(world["purchases"][0])
+    assert world["integrations"][0]["token"].startswith("soca_int_")  # the demo bar's credential
     assert set(world["hq"]) == {"email", "password"}
     assert attendee["email"].endswith("@fans.socapassport.example")
 

@@ -29,6 +29,7 @@ INTERNAL: dict[str, type[enum.StrEnum] | tuple[str, ...] | str] = {
     "users.role": e.UserRole,
     "users.password_hash": "an argon2 hash (about 100 characters)",
     "api_tokens.token_hash": "a SHA-256 in hex",
+    "integration_credentials.token_hash": "a SHA-256 in hex",
     "api_tokens.label": "set by the server (login, web-session)",
     "devices.role": DeviceRole,
     "devices.token_hash": "a SHA-256 in hex",

@@ -7,6 +7,7 @@ from server.db.models.cards import Branch, LoyaltyPass, Offer, PassEntry, PassEx
 from server.db.models.conflicts import ConflictResolution
 from server.db.models.devices import Device, SigningKey, SyncChange, SyncOp
 from server.db.models.events import Event, Ticket, TicketScan
+from server.db.models.integrations import IntegrationCredential, PurchaseBracelet
 from server.db.models.links import AccountLink
 from server.db.models.packages import Package, PackageItem, PackagePurchase
 from server.db.models.pairing import PairingCode
@@ -33,6 +34,7 @@ __all__ = [
     "Event",
     "EventPassportBilling",
     "EventReward",
+    "IntegrationCredential",
     "JobRun",
     "LoyaltyPass",
     "Offer",
@@ -50,6 +52,7 @@ __all__ = [
     "PassportStamp",
     "PassportTier",
     "Promoter",
+    "PurchaseBracelet",
     "RateLimitCounter",
     "RewardRedemption",
     "SigningKey",

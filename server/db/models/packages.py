@@ -100,6 +100,7 @@ class PackagePurchase(Base):
         JsonDocument, default=list, server_default=text("'[]'")
     )
     qr_token: Mapped[str | None] = mapped_column(Text())
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     activated_by_device_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("devices.id"))
     created_at: Mapped[datetime] = created_at()

@@ -6,7 +6,17 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, String, Text, text
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    Uuid,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import limits
@@ -70,6 +80,9 @@ class RewardRedemption(Base):
     django_bracelet_id: Mapped[str | None] = mapped_column(String(limits.BRACELET_ID.max_length))
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     qualified_at: Mapped[datetime] = created_at()
+    # The spend whose recording created this redemption (a replay answers with it again).
+    # (no foreign key: SQLite cannot add one to an existing table in place).
+    spend_transaction_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
 
 
 class SpendTransaction(Base):
@@ -90,5 +103,6 @@ class SpendTransaction(Base):
     )
     django_bracelet_id: Mapped[str | None] = mapped_column(String(limits.BRACELET_ID.max_length))
     description: Mapped[str | None] = mapped_column(Text())
+    currency: Mapped[str | None] = mapped_column(String(limits.CURRENCY.max_length))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = created_at()

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from core import limits
 from core.errors import InvalidPayloadError
+from core.purchases import door_may_activate
 from core.reasons import Reason
 from core.tokens import TokenClaims, TokenKind, Verification, peek_claims, verify_token
 from core.wire import (
@@ -39,7 +40,6 @@ from server.db.models import Device, Event, Offer, PackagePurchase, Ticket, User
 from server.db.models.enums import (
     DeviceRole,
     OfferStatus,
-    PurchaseStatus,
     TicketStatus,
 )
 from server.domain import keys
@@ -187,7 +187,7 @@ def _check_purchase(batch: _Batch, op: Op, payload: PackageActivatePayload) -> C
     subject = PurchaseSubject(purchase)
     if purchase.event_id != batch.device.event_id:
         return Checked(op, payload, subject, Refusal(Reason.WRONG_EVENT))
-    if purchase.status != PurchaseStatus.PAID:
+    if not door_may_activate(purchase.status, purchase.payment_method):
         status = {"status": purchase.status.lower()}
         return Checked(op, payload, subject, Refusal(Reason.PURCHASE_NOT_PAID, status))
     return Checked(op, payload, subject)

@@ -22,7 +22,7 @@ from server.db.bulk import member_of
 from server.db.changelog import touch
 from server.db.models import TicketScan
 from server.db.models.enums import ScanOutcome
-from server.domain import cards, passport
+from server.domain import cards, passport, purchases
 from server.settings import ServerSettings
 from server.sync.decide import (
     UNSTAMP,
@@ -178,6 +178,7 @@ def apply_purchase(subject: PurchaseSubject, rows: list[OpRow], facts: Facts) ->
     direct_at = purchase.activated_at if purchase.activated_by_device_id is None else None
     decisions, winner = decide_purchase([facts[row.op_id] for row in rows], direct_at)
     if winner is not None:
+        purchases.take_door_payment(purchase, winner.occurred_at)  # cash taken at the door
         purchase.activated_at = winner.occurred_at
         purchase.activated_by_device_id = winner.device_id
     effects = {"purchase_id": str(purchase.id), "bracelet_ids": list(purchase.django_bracelet_ids)}

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.db.session import unit_of_work
-from server.domain import keys, packages
+from server.domain import keys, packages, purchases
 from tests.server.api.conftest import TestClient
 from tests.server.api.world import World
 
@@ -98,7 +98,7 @@ def test_a_sold_package_cannot_be_deleted(
 ) -> None:
     with unit_of_work(factory) as session:
         packages.update(session, package_id=world.package_id, status="ACTIVE")
-        packages.purchase(
+        purchases.purchase(
             session,
             package_id=world.package_id,
             user_id=world.attendee_id,

@@ -33,9 +33,13 @@ from server.domain import (
     branches,
     businesses,
     devices,
+    integrations,
+    keys,
     memberships,
     packages,
+    payments,
     promoters,
+    purchases,
     tiers,
 )
 from server.sync import pull, push, views
@@ -83,6 +87,33 @@ def fixed(path: str, body: Any = None) -> Make:
 def _fresh_package(w: World, s: Session, _who: str) -> tuple[str, Any]:
     package = packages.create(s, event_id=w.event_a_id, name=f"P {tag()}", price=Decimal(1))
     return f"/api/v1/packages/{package.id}", None
+
+
+def _on_sale(w: World, s: Session, _who: str) -> tuple[str, Any]:
+    package = packages.create(
+        s, event_id=w.event_a_id, name=f"P {tag()}", price=Decimal(1), status="ACTIVE"
+    )
+    return f"/api/v1/packages/{package.id}/purchases", {"payment": "cash"}
+
+
+def _pending_purchase(w: World, s: Session, _who: str) -> tuple[str, Any]:
+    package = packages.create(
+        s, event_id=w.event_a_id, name=f"P {tag()}", price=Decimal(1), status="ACTIVE"
+    )
+    bought = purchases.purchase(
+        s,
+        package_id=package.id,
+        user_id=w.attendee_id,
+        now=datetime.now(UTC),
+        signing_key=keys.current_signing_key(s),
+        provider=payments.provider("cash"),
+    )
+    return f"/api/v1/purchases/{bought.id}/paid", None
+
+
+def _fresh_integration(w: World, s: Session, _who: str) -> tuple[str, Any]:
+    issued = integrations.create(s, event_id=w.event_a_id, name=f"Bar {tag()}")
+    return f"/api/v1/integrations/{issued.credential.id}", None
 
 
 def _fresh_reward(w: World, s: Session, _who: str) -> tuple[str, Any]:
@@ -306,6 +337,42 @@ CASES = [
         fixed("/api/v1/rewards/{w.reward_id}", {"status": "INACTIVE"}),
     ),
     Case("DELETE", "/api/v1/rewards/{reward_id}", "uoonffffuff", _fresh_reward),
+    # Purchases (issue 18): any person buys for themselves; the event's promoter settles.
+    Case("POST", "/api/v1/packages/{package_id}/purchases", "uoooofffuoo", _on_sale),
+    Case("GET", "/api/v1/purchases", "uoooofffuoo", fixed("/api/v1/purchases")),
+    Case(
+        "GET",
+        "/api/v1/events/{event_id}/purchases",
+        "uoonffffuff",
+        fixed("/api/v1/events/{w.event_a_id}/purchases"),
+    ),
+    Case("POST", "/api/v1/purchases/{purchase_id}/paid", "uoonffffuff", _pending_purchase),
+    # Integrations: the promoter makes credentials; only a credential reaches the feed.
+    Case(
+        "POST",
+        "/api/v1/events/{event_id}/integrations",
+        "uoonffffuff",
+        fixed("/api/v1/events/{w.event_a_id}/integrations", {"name": "Bar"}),
+    ),
+    Case("DELETE", "/api/v1/integrations/{integration_id}", "uoonffffuff", _fresh_integration),
+    Case(
+        "POST",
+        "/api/v1/integrations/spend",
+        "ufffffffuff",
+        fixed("/api/v1/integrations/spend", {"transactions": [{"external_id": "x"}]}),
+    ),
+    Case(
+        "GET",
+        "/api/v1/integrations/redemptions",
+        "ufffffffuff",
+        fixed("/api/v1/integrations/redemptions?status=pending"),
+    ),
+    Case(
+        "POST",
+        "/api/v1/integrations/redemptions/{redemption_id}/applied",
+        "ufffffffuff",
+        fixed(f"/api/v1/integrations/redemptions/{uuid.uuid4()}/applied"),
+    ),
     # A promoter's own account already has a live registration: signing up again is 409.
     Case("POST", "/api/v1/promoters", "ooccoooouoo", _sign_up),
     Case("GET", "/api/v1/promoters", "uoffffffuff", fixed("/api/v1/promoters")),
@@ -484,6 +551,8 @@ ATTENDEE_EXPECT = {
     ("GET", _APPLE_LIST): "o",
     ("GET", _APPLE_PASS): "u",
     ("POST", "/api/wallet/apple/v1/log"): "o",
+    ("POST", "/api/v1/packages/{package_id}/purchases"): "o",
+    ("GET", "/api/v1/purchases"): "o",
 }
 
 

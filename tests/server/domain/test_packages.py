@@ -15,7 +15,7 @@ from core.reasons import Reason
 from core.tokens import TokenKind, verify_token
 from server.db.models import Package, PackageItem, PackagePurchase
 from server.db.models.enums import PackageItemType, PackageStatus, PurchaseStatus
-from server.domain import packages
+from server.domain import packages, purchases
 from server.errors import Conflict, InvalidInput, NotFound, ReasonError
 from tests.conftest import _Databases
 from tests.server.domain._world_packages import (
@@ -39,7 +39,7 @@ def _reason(excinfo: pytest.ExceptionInfo[ReasonError]) -> Reason:
 def _buy(
     session: Session, package: Package, *, user_id: uuid.UUID | None = None
 ) -> PackagePurchase:
-    return packages.purchase(
+    return purchases.purchase(
         session,
         package_id=package.id,
         user_id=user_id or make_user(session).id,
@@ -197,7 +197,7 @@ def test_delete_refuses_a_package_that_sold(session: Session) -> None:
 def test_purchase_records_amounts_bracelets_and_a_verifiable_token(session: Session) -> None:
     package = make_package(session, make_event(session))
     user = make_user(session)
-    bought = packages.purchase(
+    bought = purchases.purchase(
         session,
         package_id=package.id,
         user_id=user.id,
@@ -238,7 +238,7 @@ def test_purchase_without_original_price_has_no_discount(session: Session) -> No
 def test_purchase_of_unknown_package_is_package_not_found(session: Session) -> None:
     user = make_user(session)
     with pytest.raises(ReasonError) as excinfo:
-        packages.purchase(
+        purchases.purchase(
             session, package_id=uuid.uuid4(), user_id=user.id, now=NOW, signing_key=KEY
         )
     assert _reason(excinfo) is Reason.PACKAGE_NOT_FOUND
@@ -327,7 +327,7 @@ def test_no_limits_means_unlimited(session: Session) -> None:
 def test_purchase_by_unknown_user_is_not_found(session: Session) -> None:
     package = make_package(session, make_event(session))
     with pytest.raises(NotFound):
-        packages.purchase(
+        purchases.purchase(
             session, package_id=package.id, user_id=uuid.uuid4(), now=NOW, signing_key=KEY
         )
 
@@ -336,7 +336,7 @@ def test_naive_time_and_unknown_payment_method_are_invalid_input(session: Sessio
     package = make_package(session, make_event(session))
     user = make_user(session)
     with pytest.raises(InvalidInput):
-        packages.purchase(
+        purchases.purchase(
             session,
             package_id=package.id,
             user_id=user.id,
@@ -344,7 +344,7 @@ def test_naive_time_and_unknown_payment_method_are_invalid_input(session: Sessio
             signing_key=KEY,
         )
     with pytest.raises(InvalidInput):
-        packages.purchase(
+        purchases.purchase(
             session,
             package_id=package.id,
             user_id=user.id,
@@ -359,13 +359,13 @@ def test_naive_time_and_unknown_payment_method_are_invalid_input(session: Sessio
 
 def test_activation_happens_once_and_the_second_says_when(session: Session) -> None:
     bought = _buy(session, make_package(session, make_event(session)))
-    activated = packages.activate(session, purchase_id=bought.id, now=NOW + DAY)
+    activated = purchases.activate(session, purchase_id=bought.id, now=NOW + DAY)
     assert activated.activated_at == NOW + DAY
     with pytest.raises(ReasonError) as excinfo:
-        packages.activate(session, purchase_id=bought.id, now=NOW + DAY + HOUR)
+        purchases.activate(session, purchase_id=bought.id, now=NOW + DAY + HOUR)
     assert _reason(excinfo) is Reason.ALREADY_ACTIVATED
     assert excinfo.value.context == {"when": (NOW + DAY).isoformat()}
-    assert packages.get_purchase(session, purchase_id=bought.id).activated_at == NOW + DAY
+    assert purchases.get_purchase(session, purchase_id=bought.id).activated_at == NOW + DAY
 
 
 @pytest.mark.parametrize("status", [PurchaseStatus.PENDING, PurchaseStatus.REFUNDED])
@@ -374,14 +374,14 @@ def test_unpaid_purchase_is_not_activated(session: Session, status: str) -> None
     bought.status = status
     session.flush()
     with pytest.raises(ReasonError) as excinfo:
-        packages.activate(session, purchase_id=bought.id, now=NOW)
+        purchases.activate(session, purchase_id=bought.id, now=NOW)
     assert _reason(excinfo) is Reason.PURCHASE_NOT_PAID
     assert excinfo.value.context == {"status": status}
 
 
 def test_activating_an_unknown_purchase_is_unknown_purchase(session: Session) -> None:
     with pytest.raises(ReasonError) as excinfo:
-        packages.activate(session, purchase_id=uuid.uuid4(), now=NOW)
+        purchases.activate(session, purchase_id=uuid.uuid4(), now=NOW)
     assert _reason(excinfo) is Reason.UNKNOWN_PURCHASE
     assert excinfo.value.status == 404
 
@@ -436,7 +436,7 @@ def _twenty_buyers_race_for_the_last_unit(factory: sessionmaker[Session]) -> Non
         package_id = package.id
 
     def buy(session: Session, index: int) -> PackagePurchase:
-        return packages.purchase(
+        return purchases.purchase(
             session, package_id=package_id, user_id=buyers[index], now=NOW, signing_key=KEY
         )
 
@@ -478,7 +478,7 @@ def _one_user_races_for_their_only_allowance(factory: sessionmaker[Session]) -> 
     outcomes = race(
         factory,
         10,
-        lambda session, _: packages.purchase(
+        lambda session, _: purchases.purchase(
             session, package_id=package_id, user_id=user_id, now=NOW, signing_key=KEY
         ),
     )

@@ -16,7 +16,7 @@ from core.tokens import SigningKey, TokenKind, issue_token
 from core.wire import Op, OpStatus, PushResponse
 from server.db.models import PassportStamp, SyncOp, TicketScan
 from server.db.models.enums import PackageItemType, PackageStatus
-from server.domain import cards, keys, packages, passport, tickets
+from server.domain import cards, keys, packages, passport, payments, purchases, tickets
 from server.domain.packages import ItemSpec
 from server.settings import ServerSettings
 from server.sync.push import push
@@ -203,7 +203,7 @@ def test_package_activates_once(session: Session, world: World) -> None:
         status=PackageStatus.ACTIVE,
         items=[ItemSpec("Bracelet", PackageItemType.BRACELET, quantity=2)],
     )
-    bought = packages.purchase(
+    bought = purchases.purchase(
         session,
         package_id=package.id,
         user_id=world.users[0].id,
@@ -216,6 +216,28 @@ def test_package_activates_once(session: Session, world: World) -> None:
     second = send(session, two, [activate_op(world, two, bought.qr_token, 2)]).results[0]
     assert first.status is OpStatus.APPLIED and len(first.effects["bracelet_ids"]) == 2
     assert second.reason is Reason.ALREADY_ACTIVATED
+    assert bought.activated_at == T0 + timedelta(minutes=1)
+
+
+def test_a_pay_at_the_door_purchase_is_paid_when_the_door_activates_it(
+    session: Session, world: World
+) -> None:
+    package = packages.create(
+        session, event_id=world.event_id, name="VIP", price=Decimal("80"), status="ACTIVE"
+    )
+    bought = purchases.purchase(
+        session,
+        package_id=package.id,
+        user_id=world.users[0].id,
+        now=T0 - timedelta(days=3),
+        signing_key=keys.current_signing_key(session),
+        provider=payments.provider("cash"),
+    )
+    assert bought.qr_token is not None and bought.status == "PENDING"
+    door = world.doors[0]
+    result = send(session, door, [activate_op(world, door, bought.qr_token, 1)]).results[0]
+    assert result.status is OpStatus.APPLIED
+    assert (bought.status, bought.paid_at) == ("PAID", T0 + timedelta(minutes=1))
     assert bought.activated_at == T0 + timedelta(minutes=1)
 
 

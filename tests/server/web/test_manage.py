@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from server.db.models import Event, EventReward, Package
 from server.db.session import unit_of_work
-from server.domain import event_rewards, keys, packages
+from server.domain import event_rewards, keys, packages, purchases
 from tests.server.web.conftest import login, post_form, token_of
 from tests.server.web.world import WebWorld
 
@@ -107,7 +107,7 @@ def test_a_package_is_deleted_after_a_confirmation_unless_someone_bought_it(
         sold = packages.create(
             session, event_id=world.event_a_id, name="Sold", price=Decimal(5), status="ACTIVE"
         )
-        packages.purchase(
+        purchases.purchase(
             session,
             package_id=sold.id,
             user_id=world.attendee_id,

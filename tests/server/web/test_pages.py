@@ -122,6 +122,10 @@ FORMS = {
     "/hq/promoters/{promoter_id}/suspend": ("hq", {}),
     "/hq/promoters/{promoter_id}/reinstate": ("hq", {}),
     "/hq/users/{user_id}/sign-out": ("hq", {}),
+    "/events/{event_id}/packages/{package_id}/buy": ("attendee", {"payment": "cash"}),
+    "/promoter/purchases/{purchase_id}/paid": ("promoter_a", {}),
+    "/promoter/events/{event_id}/integrations": ("promoter_a", {"name": "Sneaky bar"}),
+    "/promoter/integrations/{integration_id}/revoke": ("promoter_a", {}),
 }
 
 
@@ -243,6 +247,8 @@ def test_every_form_refuses_a_missing_or_wrong_csrf_token(
             passport_reward_id=passport_reward_id,
             ticket_id=world.ticket_id,
             op_id=uuid.uuid4(),
+            purchase_id=uuid.uuid4(),
+            integration_id=uuid.uuid4(),
         )
         with browser(app) as client:
             if who == "fresh":

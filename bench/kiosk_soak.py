@@ -32,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -185,9 +186,13 @@ class Night:
         )
         self.window.resize(1280, 800)
         self.window.show()
-        self.verdicts: list[object] = []
-        self.window.verdict_shown.connect(self.verdicts.append)
+        self.verdicts = 0
+        self.window.verdict_shown.connect(self.count_verdict)
         self.figures: dict[str, Any] = {"lost_at": [], "camera": 0, "wedge": 0, "switches": 0}
+
+    def count_verdict(self, _verdict: object) -> None:
+        """One more verdict shown (counted, not kept: the soak must not hold what it measures)."""
+        self.verdicts += 1
 
     def wait(self, done: Any) -> bool:
         """Run the event loop until `done()` or WAIT_S seconds."""
@@ -204,7 +209,7 @@ class Night:
         from PySide6.QtTest import QTest
 
         code = i % len(self.codes)
-        expected = len(self.verdicts) + 1
+        expected = self.verdicts + 1
         by_camera = i % self.args.camera_every == 0
         if by_camera:
             self.camera.show(self.frames[code])
@@ -212,12 +217,12 @@ class Night:
             self.window.search_box.setFocus()
             QTest.keyClicks(self.window.search_box, self.codes[code])
             QTest.keyClick(self.window.search_box, Qt.Key.Key_Return)
-        ok = self.wait(lambda: len(self.verdicts) >= expected)
+        ok = self.wait(lambda: self.verdicts >= expected)
         self.camera.show(self.blank)
         self.figures["camera" if by_camera else "wedge"] += 1
         if not ok:
             self.figures["lost_at"].append(f"{i}:{'camera' if by_camera else 'wedge'}")
-            self.verdicts.extend([None] * (expected - len(self.verdicts)))
+            self.verdicts = expected
 
     def switch_screens(self) -> None:
         """To the setup screen (its own store thread) and back to the door."""
@@ -266,6 +271,8 @@ def run_night(night: Night, relay: Relay, args: argparse.Namespace) -> dict[str,
         if i == warm_up:
             gc.collect()
             warm_rss = rss_mb()
+            if args.trace:
+                tracemalloc.start(8)
         night.scan(i)
         if i and i % args.cut_every == 0:
             (relay.restore if cut else relay.cut)()
@@ -278,6 +285,9 @@ def run_night(night: Night, relay: Relay, args: argparse.Namespace) -> dict[str,
     gc.collect()
     night.app.processEvents()
     end_counts, end_rss = refcounts(), rss_mb()
+    if args.trace:
+        for stat in tracemalloc.take_snapshot().statistics("traceback")[:8]:
+            print(stat, *stat.traceback.format()[-6:], sep="\n  ", file=sys.stderr)
     window = night.window
     figures = night.figures
     figures.update(
@@ -311,6 +321,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--gc", type=int, nargs=3, default=[50, 5, 5])
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help="print the rounds as JSON lines")
+    parser.add_argument("--trace", action="store_true", help="tracemalloc's top growth (stderr)")
     return parser.parse_args(argv)
 
 

@@ -10,6 +10,7 @@ threads."""
 from __future__ import annotations
 
 import uuid
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
@@ -116,7 +117,7 @@ class DoorWindow(ScannerScreen):
         self.snapshot: DoorSnapshot | None = None
         self.last_report: SyncReport | None = None
         self.scanner_state = "idle"
-        self.errors: list[str] = []
+        self.errors: deque[str] = deque(maxlen=100)  # the latest failures shown
         self._unlocked = pin is None
         self._build(clear_after_ms)
         self.lock = PinLock(pin or "", self)

@@ -13,6 +13,7 @@ import math
 import struct
 import tempfile
 import wave
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -48,12 +49,15 @@ def write_tone(path: Path, notes: tuple[tuple[float, int], ...]) -> None:
         out.writeframes(struct.pack(f"<{len(samples)}h", *samples))
 
 
+KEPT = 1000  # sounds remembered for tests and logs
+
+
 class Sounds(QObject):
     """Plays the sound of a verdict colour; `audible=False` only records the request."""
 
     def __init__(self, *, audible: bool = True, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.requested: list[Colour] = []
+        self.requested: deque[Colour] = deque(maxlen=KEPT)  # the latest only: a night is long
         self._effects: dict[Colour, Any] = {}
         self._folder: tempfile.TemporaryDirectory[str] | None = None
         if audible:

@@ -267,6 +267,7 @@ def run_night(night: Night, relay: Relay, args: argparse.Namespace) -> dict[str,
     warm_up = min(WARM_UP, args.scans // 3)
     start_counts, start_rss, warm_rss = refcounts(), rss_mb(), 0.0
     started, cuts, cut = time.monotonic(), 0, False
+    curve: list[float] = []  # resident MB after every 250 scans
     for i in range(args.scans):
         if i == warm_up:
             gc.collect()
@@ -274,6 +275,8 @@ def run_night(night: Night, relay: Relay, args: argparse.Namespace) -> dict[str,
             if args.trace:
                 tracemalloc.start(8)
         night.scan(i)
+        if i % 250 == 249:
+            curve.append(round(rss_mb(), 1))
         if i and i % args.cut_every == 0:
             (relay.restore if cut else relay.cut)()
             cut, cuts = not cut, cuts + 1
@@ -302,6 +305,7 @@ def run_night(night: Night, relay: Relay, args: argparse.Namespace) -> dict[str,
         refcount_change=[e - s for s, e in zip(start_counts, end_counts, strict=True)],
         rss_start_mb=round(start_rss, 1),
         rss_end_mb=round(end_rss, 1),
+        rss_curve_mb=curve,
         rss_per_1000_mb=round((end_rss - warm_rss) * 1000 / max(1, args.scans - warm_up), 3),
     )
     window.close()
@@ -375,6 +379,8 @@ def main() -> None:
     for r in rounds:
         if r.get("crashes"):
             print("crash:", r.get("exit"), *r.get("stderr", []), sep="\n  ")
+        if r.get("rss_curve_mb"):
+            print("resident MB every 250 scans:", *r["rss_curve_mb"])
         if r.get("lost_at"):
             print("scans lost (index:input):", *r["lost_at"])
 

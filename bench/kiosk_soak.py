@@ -26,6 +26,7 @@ import contextlib
 import gc
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -244,9 +245,14 @@ class Night:
         self.figures["switches"] += 1
 
 
+def _exit_cleanly(*_: object) -> None:
+    raise SystemExit(143)
+
+
 def child(args: argparse.Namespace) -> dict[str, Any]:
     """One round in this process; returns its figures."""
     gc.set_threshold(*args.gc)
+    signal.signal(signal.SIGTERM, _exit_cleanly)  # the server is stopped on the way out
     folder = Path(tempfile.mkdtemp(prefix="soak-"))
     server, world = seed_and_serve(folder, args.port)
     relay = Relay(args.port + 1, args.port)

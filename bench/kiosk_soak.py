@@ -102,6 +102,40 @@ class Relay:
                 self._open.discard(source)
 
 
+class Camera:
+    """A camera at `fps` showing whichever frame `show()` chose last (a `FrameSource`)."""
+
+    name = "soak camera"
+    exhausted = False
+
+    def __init__(self, first: Any, fps: float) -> None:
+        self._frame = first
+        self._interval = 1 / fps
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def show(self, frame: Any) -> None:
+        """Show `frame` from the next tick on."""
+        with self._lock:
+            self._frame = frame
+
+    def open(self) -> None:
+        """Nothing to open."""
+        self._next = time.monotonic()
+
+    def read(self) -> Any:
+        """A copy of the current frame, paced at the camera's rate."""
+        delay = self._next - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        self._next = max(self._next + self._interval, time.monotonic())
+        with self._lock:
+            return self._frame.copy()
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
 def rss_mb() -> float:
     """This process's resident memory, in MB."""
     with open("/proc/self/statm", encoding="ascii") as statm:
@@ -164,7 +198,6 @@ class Night:
         import numpy as np
         from PySide6.QtWidgets import QApplication
 
-        from bench.kiosk_ui import SwitchingCamera
         from kiosk.scanner.synth import Condition, render_frame
         from kiosk.scanner.validator import ScanValidator
         from kiosk.scanner.worker import Scanner
@@ -180,7 +213,7 @@ class Night:
             for i, c in enumerate(codes)
         ]
         self.blank = np.full_like(self.frames[0], 128)
-        self.camera = SwitchingCamera(self.blank, 30.0)
+        self.camera = Camera(self.blank, 30.0)
         scanner = Scanner(self.camera, validator=ScanValidator(suppress_seconds=0.0))
         self.window = DoorWindow(
             settings, None, scanner=scanner, sounds=Sounds(audible=False), clear_after_ms=50

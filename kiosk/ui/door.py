@@ -10,7 +10,6 @@ threads."""
 from __future__ import annotations
 
 import uuid
-from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
@@ -46,6 +45,7 @@ from kiosk.ui.verdict_card import VerdictCard
 from kiosk.ui.workers import DoorSnapshot, SyncWorker, door_snapshot
 
 T = TypeVar("T")
+KEPT_ERRORS = 100
 
 
 def _clock_time(moment: datetime | None) -> str:
@@ -117,7 +117,7 @@ class DoorWindow(ScannerScreen):
         self.snapshot: DoorSnapshot | None = None
         self.last_report: SyncReport | None = None
         self.scanner_state = "idle"
-        self.errors: deque[str] = deque(maxlen=100)  # the latest failures shown
+        self.errors: list[str] = []  # the latest KEPT_ERRORS failures shown
         self._unlocked = pin is None
         self._build(clear_after_ms)
         self.lock = PinLock(pin or "", self)
@@ -360,6 +360,7 @@ class DoorWindow(ScannerScreen):
     def show_problem(self, message: str) -> None:
         """Show a worker's failure under the search list."""
         self.errors.append(message)
+        del self.errors[:-KEPT_ERRORS]
         self.problem.set(f"⚠ {message}", "bad")
         self.problem.setWordWrap(True)
         self.problem.show()

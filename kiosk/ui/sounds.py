@@ -13,7 +13,6 @@ import math
 import struct
 import tempfile
 import wave
-from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +56,7 @@ class Sounds(QObject):
 
     def __init__(self, *, audible: bool = True, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.requested: deque[Colour] = deque(maxlen=KEPT)  # the latest only: a night is long
+        self.requested: list[Colour] = []  # the latest KEPT only: a night is long
         self._effects: dict[Colour, Any] = {}
         self._folder: tempfile.TemporaryDirectory[str] | None = None
         if audible:
@@ -80,6 +79,7 @@ class Sounds(QObject):
     def play(self, colour: Colour) -> None:
         """Play `colour`'s sound (or beep) and record that it was asked for."""
         self.requested.append(colour)
+        del self.requested[:-KEPT]
         effect = self._effects.get(colour)
         if effect is not None and effect.status() != effect.Status.Error:
             effect.play()

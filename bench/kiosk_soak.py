@@ -26,12 +26,14 @@ import contextlib
 import gc
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +64,8 @@ class Relay:
         """Stop listening and drop every open connection (the cable pulled)."""
         listener, self._listener = self._listener, None
         if listener is not None:
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread (Linux)
             listener.close()
         with self._lock:
             for sock in self._open:
@@ -98,6 +102,40 @@ class Relay:
                 self._open.discard(source)
 
 
+class Camera:
+    """A camera at `fps` showing whichever frame `show()` chose last (a `FrameSource`)."""
+
+    name = "soak camera"
+    exhausted = False
+
+    def __init__(self, first: Any, fps: float) -> None:
+        self._frame = first
+        self._interval = 1 / fps
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def show(self, frame: Any) -> None:
+        """Show `frame` from the next tick on."""
+        with self._lock:
+            self._frame = frame
+
+    def open(self) -> None:
+        """Nothing to open."""
+        self._next = time.monotonic()
+
+    def read(self) -> Any:
+        """A copy of the current frame, paced at the camera's rate."""
+        delay = self._next - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        self._next = max(self._next + self._interval, time.monotonic())
+        with self._lock:
+            return self._frame.copy()
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
 def rss_mb() -> float:
     """This process's resident memory, in MB."""
     with open("/proc/self/statm", encoding="ascii") as statm:
@@ -127,141 +165,191 @@ def seed_and_serve(folder: Path, port: int) -> tuple[Any, dict[str, Any]]:
     return server, json.loads(out.read_text(encoding="utf-8"))
 
 
+def pair_door(server_url: str, relay_url: str, world: dict[str, Any], folder: Path) -> Any:
+    """A door kiosk for tonight's event, paired through the relay and synced once."""
+    import httpx
+
+    from kiosk.app import open_synchronizer, pair_device
+    from kiosk.settings import load_settings
+
+    response = httpx.post(
+        f"{server_url}/api/v1/devices/pairing-codes",
+        headers={"Authorization": f"Bearer {world['admin_token']}"},
+        json={"role": "DOOR", "event_id": str(world["events"][0]["id"])},
+        timeout=30,
+    )
+    response.raise_for_status()
+    settings = load_settings(
+        data_dir=folder / "door", gate="Gate 1", sync_interval_s=1.0, retry_attempts=1
+    )
+    pair_device(settings, server_url=relay_url, code=response.json()["code"])
+    synchronizer = open_synchronizer(settings)
+    try:
+        synchronizer.sync_once()
+    finally:
+        synchronizer.close()
+    return settings
+
+
+class Night:
+    """The door window, its camera and wedge, and the figures of one round."""
+
+    def __init__(self, settings: Any, codes: list[str], args: argparse.Namespace) -> None:
+        import numpy as np
+        from PySide6.QtWidgets import QApplication
+
+        from kiosk.scanner.synth import Condition, render_frame
+        from kiosk.scanner.validator import ScanValidator
+        from kiosk.scanner.worker import Scanner
+        from kiosk.ui.door import DoorWindow
+        from kiosk.ui.sounds import Sounds
+
+        self.app = QApplication.instance() or QApplication([])
+        self.settings = settings
+        self.codes = codes
+        self.args = args
+        self.frames = [
+            render_frame(Condition.CLEAN, [c], width=640, height=480, seed=i).image
+            for i, c in enumerate(codes)
+        ]
+        self.blank = np.full_like(self.frames[0], 128)
+        self.camera = Camera(self.blank, 30.0)
+        scanner = Scanner(self.camera, validator=ScanValidator(suppress_seconds=0.0))
+        self.window = DoorWindow(
+            settings, None, scanner=scanner, sounds=Sounds(audible=False), clear_after_ms=50
+        )
+        self.window.resize(1280, 800)
+        self.window.show()
+        self.verdicts = 0
+        self.window.verdict_shown.connect(self.count_verdict)
+        self.figures: dict[str, Any] = {"lost_at": [], "camera": 0, "wedge": 0, "switches": 0}
+
+    def count_verdict(self, _verdict: object) -> None:
+        """One more verdict shown (counted, not kept: the soak must not hold what it measures)."""
+        self.verdicts += 1
+
+    def wait(self, done: Any) -> bool:
+        """Run the event loop until `done()` or WAIT_S seconds."""
+        from PySide6.QtCore import QEventLoop
+
+        deadline = time.monotonic() + WAIT_S
+        while not done() and time.monotonic() < deadline:
+            self.app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        return bool(done())
+
+    def scan(self, i: int) -> None:
+        """Scan code `i` by camera (every `camera_every`th) or wedge; note it if no verdict came."""
+        from PySide6.QtCore import Qt
+        from PySide6.QtTest import QTest
+
+        code = i % len(self.codes)
+        expected = self.verdicts + 1
+        by_camera = i % self.args.camera_every == 0
+        if by_camera:
+            self.camera.show(self.frames[code])
+        else:
+            self.window.search_box.setFocus()
+            QTest.keyClicks(self.window.search_box, self.codes[code])
+            QTest.keyClick(self.window.search_box, Qt.Key.Key_Return)
+        ok = self.wait(lambda: self.verdicts >= expected)
+        self.camera.show(self.blank)
+        self.figures["camera" if by_camera else "wedge"] += 1
+        if not ok:
+            self.figures["lost_at"].append(f"{i}:{'camera' if by_camera else 'wedge'}")
+            self.verdicts = expected
+
+    def switch_screens(self) -> None:
+        """To the setup screen (its own store thread) and back to the door."""
+        from PySide6.QtWidgets import QApplication
+
+        from kiosk.ui.setup import SetupWindow
+
+        window = self.window
+        window.hide()
+        setup = SetupWindow(self.settings)
+        setup.show()
+        self.wait(lambda: setup.state is not None)
+        setup.close()
+        setup.deleteLater()
+        window.show()
+        window.activateWindow()
+        window.search_box.setFocus()
+        self.wait(lambda: QApplication.focusWidget() is window.search_box)
+        self.figures["switches"] += 1
+
+
+def _exit_cleanly(*_: object) -> None:
+    raise SystemExit(143)
+
+
 def child(args: argparse.Namespace) -> dict[str, Any]:
     """One round in this process; returns its figures."""
     gc.set_threshold(*args.gc)
-    import httpx
-    import numpy as np
-    from PySide6.QtCore import QCoreApplication, QEventLoop, Qt
-    from PySide6.QtTest import QTest
-    from PySide6.QtWidgets import QApplication
-
-    from bench.kiosk_ui import SwitchingCamera
-    from kiosk.app import open_synchronizer, pair_device
-    from kiosk.scanner.synth import Condition, render_frame
-    from kiosk.scanner.validator import ScanValidator
-    from kiosk.scanner.worker import Scanner
-    from kiosk.settings import load_settings
-    from kiosk.ui.door import DoorWindow
-    from kiosk.ui.setup import SetupWindow
-    from kiosk.ui.sounds import Sounds
-
-    app = QApplication.instance() or QApplication([])
+    signal.signal(signal.SIGTERM, _exit_cleanly)  # the server is stopped on the way out
     folder = Path(tempfile.mkdtemp(prefix="soak-"))
     server, world = seed_and_serve(folder, args.port)
     relay = Relay(args.port + 1, args.port)
     relay.restore()
     try:
-        event_id = str(world["events"][0]["id"])
-        response = httpx.post(
-            f"{server.base_url}/api/v1/devices/pairing-codes",
-            headers={"Authorization": f"Bearer {world['admin_token']}"},
-            json={"role": "DOOR", "event_id": event_id},
-            timeout=30,
-        )
-        response.raise_for_status()
-        settings = load_settings(
-            data_dir=folder / "door", gate="Gate 1", sync_interval_s=1.0, retry_attempts=1
-        )
-        pair_device(
-            settings, server_url=f"http://127.0.0.1:{relay.port}", code=response.json()["code"]
-        )
-        synchronizer = open_synchronizer(settings)
-        synchronizer.sync_once()
-        synchronizer.close()
+        settings = pair_door(server.base_url, f"http://127.0.0.1:{relay.port}", world, folder)
         codes = [t["qr"] for a in world["attendees"] for t in a["tickets"]][:40]
-        codes.append("https://menu.example.com/specials")  # a red one
-        frames = [
-            render_frame(Condition.CLEAN, [c], width=640, height=480, seed=i).image
-            for i, c in enumerate(codes)
-        ]
-        blank = np.full_like(frames[0], 128)
-        camera = SwitchingCamera(blank, 30.0)
-        scanner = Scanner(camera, validator=ScanValidator(suppress_seconds=0.0))
-        window = DoorWindow(
-            settings, None, scanner=scanner, sounds=Sounds(audible=False), clear_after_ms=50
-        )
-        window.resize(1280, 800)
-        window.show()
-        verdicts: list[object] = []
-        window.verdict_shown.connect(verdicts.append)
-        window.start()
-
-        def wait_for(count: int) -> bool:
-            deadline = time.monotonic() + WAIT_S
-            while len(verdicts) < count and time.monotonic() < deadline:
-                app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-            return len(verdicts) >= count
-
-        figures: dict[str, Any] = {"lost_at": [], "camera": 0, "wedge": 0, "cuts": 0, "switches": 0}
-        warm_up = min(WARM_UP, args.scans // 3)
-        start_counts, start_rss, warm_rss = refcounts(), rss_mb(), 0.0
-        started = time.monotonic()
-        cut = False
-        for i in range(args.scans):
-            if i == warm_up:
-                gc.collect()
-                warm_rss = rss_mb()
-            code = i % len(codes)
-            expected = len(verdicts) + 1
-            if i % args.camera_every == 0:
-                figures["camera"] += 1
-                camera.show(frames[code])
-                ok = wait_for(expected)
-                camera.show(blank)
-            else:
-                figures["wedge"] += 1
-                window.search_box.setFocus()
-                QTest.keyClicks(window.search_box, codes[code])
-                QTest.keyClick(window.search_box, Qt.Key.Key_Return)
-                ok = wait_for(expected)
-            if not ok:
-                figures["lost_at"].append(f"{i}:{'camera' if i % args.camera_every == 0 else 'wedge'}")
-                verdicts.extend([None] * (expected - len(verdicts)))
-            if i and i % args.cut_every == 0:
-                if cut:
-                    relay.restore()
-                else:
-                    relay.cut()
-                cut = not cut
-                figures["cuts"] += 1
-            if i and i % args.switch_every == 0:
-                window.hide()
-                setup = SetupWindow(settings)
-                setup.show()
-                deadline = time.monotonic() + WAIT_S
-                while setup.state is None and time.monotonic() < deadline:
-                    app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-                setup.close()
-                setup.deleteLater()
-                window.show()
-                figures["switches"] += 1
-        if cut:
-            relay.restore()
-        elapsed = time.monotonic() - started
-        gc.collect()
-        QCoreApplication.processEvents()
-        end_counts, end_rss = refcounts(), rss_mb()
-        figures["lost"] = len(figures["lost_at"])
-        figures["sync_cycles"] = window.sync.cycles
-        figures["problems"] = len(window.errors)
-        window.close()
-        scans_after = max(1, args.scans - warm_up)
-        figures.update(
-            scans=args.scans,
-            seconds=round(elapsed, 1),
-            refcounts_start=start_counts,
-            refcounts_end=end_counts,
-            rss_start_mb=round(start_rss, 1),
-            rss_end_mb=round(end_rss, 1),
-            rss_per_1000_mb=round((end_rss - warm_rss) * 1000 / scans_after, 3),
-            refcount_change=[e - s for s, e in zip(start_counts, end_counts, strict=True)],
-            stopped=not window.threads_running(),
-        )
-        return figures
+        night = Night(settings, [*codes, "https://menu.example.com/specials"], args)
+        return run_night(night, relay, args)
     finally:
         relay.cut()
         server.stop()
+
+
+def run_night(night: Night, relay: Relay, args: argparse.Namespace) -> dict[str, Any]:
+    """The scans, cuts and switches; the figures."""
+    night.window.start()
+    warm_up = min(WARM_UP, args.scans // 3)
+    start_counts, start_rss, warm_rss = refcounts(), rss_mb(), 0.0
+    started, cuts, cut = time.monotonic(), 0, False
+    curve: list[float] = []  # resident MB after every 250 scans
+    for i in range(args.scans):
+        if i == warm_up:
+            gc.collect()
+            warm_rss = rss_mb()
+            if args.trace:
+                tracemalloc.start(8)
+        night.scan(i)
+        if i % 250 == 249:
+            curve.append(round(rss_mb(), 1))
+        if i and i % args.cut_every == 0:
+            (relay.restore if cut else relay.cut)()
+            cut, cuts = not cut, cuts + 1
+        if i and i % args.switch_every == 0:
+            night.switch_screens()
+    if cut:
+        relay.restore()
+    elapsed = time.monotonic() - started
+    gc.collect()
+    night.app.processEvents()
+    end_counts, end_rss = refcounts(), rss_mb()
+    if args.trace:
+        for stat in tracemalloc.take_snapshot().statistics("traceback")[:8]:
+            print(stat, *stat.traceback.format()[-6:], sep="\n  ", file=sys.stderr)
+    window = night.window
+    figures = night.figures
+    figures.update(
+        lost=len(figures["lost_at"]),
+        cuts=cuts,
+        sync_cycles=window.sync.cycles,
+        problems=len(window.errors),
+        scans=args.scans,
+        seconds=round(elapsed, 1),
+        refcounts_start=start_counts,
+        refcounts_end=end_counts,
+        refcount_change=[e - s for s, e in zip(start_counts, end_counts, strict=True)],
+        rss_start_mb=round(start_rss, 1),
+        rss_end_mb=round(end_rss, 1),
+        rss_curve_mb=curve,
+        rss_per_1000_mb=round((end_rss - warm_rss) * 1000 / max(1, args.scans - warm_up), 3),
+    )
+    window.close()
+    figures["stopped"] = not window.threads_running()
+    return figures
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -276,6 +364,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--gc", type=int, nargs=3, default=[50, 5, 5])
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help="print the rounds as JSON lines")
+    parser.add_argument("--trace", action="store_true", help="tracemalloc's top growth (stderr)")
     return parser.parse_args(argv)
 
 
@@ -285,7 +374,10 @@ def run_round(args: argparse.Namespace) -> dict[str, Any]:
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
-        tail = done.stderr.strip().splitlines()[-5:]
+        tail = done.stderr.strip().splitlines()[-8:]
+        crashed = done.returncode < 0 or "Fatal Python error" in done.stderr
+        if not crashed:
+            raise SystemExit("the soak itself failed:\n" + "\n".join(tail))
         return {"crashes": 1, "exit": done.returncode, "stderr": tail}
     return {"crashes": 0, **json.loads(lines[-1])}
 
@@ -326,6 +418,8 @@ def main() -> None:
     for r in rounds:
         if r.get("crashes"):
             print("crash:", r.get("exit"), *r.get("stderr", []), sep="\n  ")
+        if r.get("rss_curve_mb"):
+            print("resident MB every 250 scans:", *r["rss_curve_mb"])
         if r.get("lost_at"):
             print("scans lost (index:input):", *r["lost_at"])
 

@@ -45,6 +45,7 @@ from kiosk.ui.verdict_card import VerdictCard
 from kiosk.ui.workers import DoorSnapshot, SyncWorker, door_snapshot
 
 T = TypeVar("T")
+KEPT_ERRORS = 100
 
 
 def _clock_time(moment: datetime | None) -> str:
@@ -116,7 +117,7 @@ class DoorWindow(ScannerScreen):
         self.snapshot: DoorSnapshot | None = None
         self.last_report: SyncReport | None = None
         self.scanner_state = "idle"
-        self.errors: list[str] = []
+        self.errors: list[str] = []  # the latest KEPT_ERRORS failures shown
         self._unlocked = pin is None
         self._build(clear_after_ms)
         self.lock = PinLock(pin or "", self)
@@ -359,6 +360,7 @@ class DoorWindow(ScannerScreen):
     def show_problem(self, message: str) -> None:
         """Show a worker's failure under the search list."""
         self.errors.append(message)
+        del self.errors[:-KEPT_ERRORS]
         self.problem.set(f"⚠ {message}", "bad")
         self.problem.setWordWrap(True)
         self.problem.show()

@@ -1,7 +1,7 @@
 """One store thread per window and one operation runner, in the style of Anki's `CollectionOp`.
 
     store = StoreThread("kiosk-database", open_store=lambda: open_kiosk(settings))
-    store.start()
+    store.start(owner=window)  # the window is kept alive until stop()
     StoreOp(lambda: store.kiosk().require_door().scan(code)).success(
         self.show_verdict
     ).failure(self.show_problem).run_in_background(store)

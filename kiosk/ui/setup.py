@@ -3,12 +3,12 @@
 Every operation is one call into `kiosk.app` / `kiosk.services.setup`, run
 as a `StoreOp` on the window's store thread (pairing and syncing talk to the
 network, reading the state and saving the choices open the store); results
-come back to methods here on the GUI thread. The pairing QR is read by the same `Scanner` as the door screen,
-from a `FrameSource` the `camera` factory opens only when asked; its raw text
-goes to `parse_pairing_qr`, so a ticket held up by mistake is a plain error.
-The device's role comes from the pairing code, so the mode and scope offered
-are the ones that role allows (`allowed_modes`).
-"""
+come back to methods here on the GUI thread. The pairing QR is read by the
+same `Scanner` as the door screen, from a `FrameSource` the `camera` factory
+opens only when asked; its raw text goes to `parse_pairing_qr`, so a ticket
+held up by mistake is a plain error. The device's role comes from the
+pairing code, so the mode and scope offered are the ones that role allows
+(`allowed_modes`)."""
 
 from __future__ import annotations
 

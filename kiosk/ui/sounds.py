@@ -48,12 +48,15 @@ def write_tone(path: Path, notes: tuple[tuple[float, int], ...]) -> None:
         out.writeframes(struct.pack(f"<{len(samples)}h", *samples))
 
 
+KEPT = 1000  # sounds remembered for tests and logs
+
+
 class Sounds(QObject):
     """Plays the sound of a verdict colour; `audible=False` only records the request."""
 
     def __init__(self, *, audible: bool = True, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.requested: list[Colour] = []
+        self.requested: list[Colour] = []  # the latest KEPT only: a night is long
         self._effects: dict[Colour, Any] = {}
         self._folder: tempfile.TemporaryDirectory[str] | None = None
         if audible:
@@ -76,6 +79,7 @@ class Sounds(QObject):
     def play(self, colour: Colour) -> None:
         """Play `colour`'s sound (or beep) and record that it was asked for."""
         self.requested.append(colour)
+        del self.requested[:-KEPT]
         effect = self._effects.get(colour)
         if effect is not None and effect.status() != effect.Status.Error:
             effect.play()

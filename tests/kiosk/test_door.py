@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from core.clock import FixedClock
 from core.reasons import Reason
 from core.tokens import SigningKey, TokenKind, issue_token
-from core.wire import OpType, RevokedTokenRow, ScanRow, TicketRow
+from core.wire import OpType, RevokedTokenRow, ScanRow, TicketRow, code_digest
 from kiosk.app import Kiosk
 from kiosk.errors import SettingsError
 from kiosk.services.door import DoorService
@@ -20,9 +21,18 @@ from kiosk.services.verdict import Colour
 from tests.kiosk.world import NOW, World
 
 
-def _ops(kiosk: Kiosk) -> list[dict[str, object]]:
+def _ops(kiosk: Kiosk, *, refusals: bool = False) -> list[dict[str, object]]:
+    """The outbox's ops in order; `scan.refused` records only when `refusals`."""
     rows = kiosk.outbox.db.execute("SELECT op_id, type, verdict, payload FROM ops ORDER BY seq")
-    return [dict(zip(("op_id", "type", "verdict", "payload"), row, strict=True)) for row in rows]
+    ops = [dict(zip(("op_id", "type", "verdict", "payload"), row, strict=True)) for row in rows]
+    return [op for op in ops if refusals or op["type"] != "scan.refused"]
+
+
+def _refusals(kiosk: Kiosk) -> list[tuple[str, str]]:
+    """(reason, code digest) of every `scan.refused` op, in order."""
+    ops = [op for op in _ops(kiosk, refusals=True) if op["type"] == "scan.refused"]
+    payloads = [json.loads(str(op["payload"])) for op in ops]
+    return [(payload["reason"], payload["code_digest"]) for payload in payloads]
 
 
 def test_first_scan_admits_green_and_records_the_op_and_the_checkin(
@@ -93,13 +103,15 @@ def test_a_pulled_admitting_scan_row_also_makes_a_reentry(door: Kiosk, world: Wo
     assert verdict.colour is Colour.AMBER and verdict.first_gate == "VIP gate"
 
 
-def test_ticket_for_another_event_is_red_wrong_event_and_writes_nothing(
+def test_ticket_for_another_event_is_red_wrong_event_and_records_only_the_refusal(
     door: Kiosk, world: World
 ) -> None:
     verdict = door.require_door().scan(world.foreign_ticket_qr)
     assert verdict.colour is Colour.RED and verdict.reason is Reason.WRONG_EVENT
     assert verdict.explanation is not None and "Miami Carnival" in verdict.explanation
-    assert verdict.op_id is None and _ops(door) == []
+    assert verdict.op_type is OpType.SCAN_REFUSED and _ops(door) == []
+    assert _refusals(door) == [("wrong_event", code_digest(world.foreign_ticket_qr))]
+    assert verdict.line()["type"] == "scan.refused" and verdict.line()["verdict"] == "red"
 
 
 def test_revoked_ticket_row_is_red(door: Kiosk, world: World) -> None:
@@ -107,7 +119,9 @@ def test_revoked_ticket_row_is_red(door: Kiosk, world: World) -> None:
     door.cache.apply_page(world.page(tickets=[row]), ack_mark=0)
     verdict = door.require_door().scan(world.attendees[3].ticket_qr)
     assert verdict.colour is Colour.RED and verdict.reason is Reason.REVOKED
-    assert _ops(door) == []
+    assert verdict.display_name == world.attendees[3].name  # whose ticket it is
+    assert world.attendees[3].name in verdict.headline
+    assert _ops(door) == [] and [r for r, _ in _refusals(door)] == ["revoked"]
 
 
 def test_revocation_list_refuses_tokens_issued_before_the_cut(door: Kiosk, world: World) -> None:
@@ -130,7 +144,8 @@ def test_revocation_list_refuses_tokens_issued_before_the_cut(door: Kiosk, world
 def test_passport_code_at_the_door_is_red_wrong_kind(door: Kiosk, world: World) -> None:
     verdict = door.require_door().scan(world.attendees[0].passport_qr)
     assert verdict.colour is Colour.RED and verdict.reason is Reason.WRONG_KIND
-    assert verdict.explanation == "This is a passport code, not a ticket or package purchase code."
+    assert verdict.explanation == "Show your ticket — search by name instead."
+    assert verdict.open_search
 
 
 def test_forged_and_foreign_key_tokens_are_red_with_their_reason(door: Kiosk, world: World) -> None:
@@ -144,6 +159,8 @@ def test_forged_and_foreign_key_tokens_are_red_with_their_reason(door: Kiosk, wo
     flipped = attendee.ticket_qr[:-1] + ("1" if attendee.ticket_qr[-1] != "1" else "2")
     assert service.scan(flipped).colour is Colour.RED
     assert _ops(door) == []
+    assert [r for r, _ in _refusals(door)][:2] == ["bad_signature", "unknown_key"]
+    assert len(_refusals(door)) == 3
 
 
 def test_garbage_and_huge_codes_are_red_bad_format(door: Kiosk) -> None:
@@ -153,6 +170,10 @@ def test_garbage_and_huge_codes_are_red_bad_format(door: Kiosk) -> None:
         assert verdict.colour is Colour.RED
         assert verdict.reason in (Reason.BAD_FORMAT, Reason.BAD_SIGNATURE, Reason.UNKNOWN_KEY)
     assert _ops(door) == []
+    # Each refusal is recorded by its digest (an empty scan and a non-text value are not codes).
+    refusals = _refusals(door)
+    assert len(refusals) == 6
+    assert ("bad_format", code_digest("hello")) in refusals
 
 
 @settings(
@@ -214,6 +235,7 @@ def test_paid_package_activates_once_then_amber_and_unpaid_is_red(
     refused = service.scan(world.purchase_qrs[pending.id])
     assert refused.colour is Colour.RED and refused.reason is Reason.PURCHASE_NOT_PAID
     assert [op["type"] for op in _ops(door)] == ["package.activate"]
+    assert [r for r, _ in _refusals(door)] == ["purchase_not_paid"]
 
 
 def test_ops_carry_corrected_time_raw_clock_and_increasing_seq(

@@ -381,11 +381,15 @@ def _scan_camera_headless(camera: str, scan: Callable[[str], None]) -> None:
         raise CameraProblem(problems[-1])
 
 
-def _open_camera(camera: str | None, fallback_codes: list[str] | None) -> FrameSource:
+def _open_camera(
+    camera: str | None, fallback_codes: list[str] | None, *, allow_missing: bool = False
+) -> FrameSource:
     """The camera to scan with: an index or a video file; with fallback codes, a simulated one.
 
     With no `--camera`, webcam 0 is tried; when it is missing and
-    `fallback_codes` is given (the demo), the simulated camera shows them.
+    `fallback_codes` is given (the demo), the simulated camera shows them. With
+    `allow_missing` (the door) webcam 0 is returned unopened: the door screen
+    opens without it, works by wedge and search, and picks it up once plugged in.
     """
     from kiosk.errors import CameraNotFound
     from kiosk.scanner.sources import CameraSource, FileSource
@@ -401,6 +405,8 @@ def _open_camera(camera: str | None, fallback_codes: list[str] | None) -> FrameS
         webcam.open()
     except CameraNotFound:
         if fallback_codes is None:
+            if allow_missing:
+                return webcam
             raise
         from kiosk.demo import DemoCameraSource
 
@@ -451,7 +457,8 @@ def _run_window(
             source = _open_camera(camera, fallback_codes)
             status = run_prize_window(settings, source, pin=lock)
         else:
-            status = run_door_window(settings, _open_camera(camera, fallback_codes), pin=lock)
+            source = _open_camera(camera, fallback_codes, allow_missing=True)
+            status = run_door_window(settings, source, pin=lock)
     except KioskError as exc:
         _fail(exc)
     if status != 0:

@@ -232,8 +232,9 @@ def _outbox_0002(db: Database) -> None:
     # Allow `scan.refused` and `pass.unstamp`. SQLite cannot change a CHECK in place, so `ops`
     # is rebuilt with foreign keys on, inside the migration's transaction: the effects are set
     # aside first (a dropped parent must have no children), and the seq counter is carried over.
-    statements = [f"CREATE TEMP TABLE keep_{name} AS SELECT * FROM {name}" for name in _OP_EFFECTS]
-    statements += [f"DELETE FROM {name}" for name in _OP_EFFECTS]
+    # The table names are the fixed ones above (S608).
+    statements = [f"CREATE TEMP TABLE keep_{t} AS SELECT * FROM {t}" for t in _OP_EFFECTS]  # noqa: S608
+    statements += [f"DELETE FROM {t}" for t in _OP_EFFECTS]  # noqa: S608
     statements += [
         "CREATE TEMP TABLE keep_sequence AS "
         "SELECT COALESCE(MAX(seq), 0) AS seq FROM sqlite_sequence WHERE name = 'ops'",
@@ -247,8 +248,8 @@ def _outbox_0002(db: Database) -> None:
         "CREATE INDEX ops_pending ON ops (seq) WHERE state = 'pending'",
         "CREATE INDEX ops_problems ON ops (state, seq) WHERE state IN ('conflict', 'rejected')",
     ]
-    statements += [f"INSERT INTO {name} SELECT * FROM keep_{name}" for name in _OP_EFFECTS]
-    statements += [f"DROP TABLE keep_{name}" for name in _OP_EFFECTS]
+    statements += [f"INSERT INTO {t} SELECT * FROM keep_{t}" for t in _OP_EFFECTS]  # noqa: S608
+    statements += [f"DROP TABLE keep_{t}" for t in _OP_EFFECTS]
     _run(db, *statements)
 
 

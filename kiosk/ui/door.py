@@ -23,15 +23,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.errors import CameraNotFound, KioskError
 from kiosk.scanner._signals import emit
 from kiosk.scanner.sources import FrameSource
 from kiosk.scanner.worker import Scanner, ScannerState
 from kiosk.services.pin import PinGuard
-from kiosk.services.search import TicketMatch
+from kiosk.services.search import TicketMatch, looks_like_ticket_code
 from kiosk.services.verdict import Verdict
 from kiosk.settings import KioskSettings
 from kiosk.sync.synchronizer import SyncReport
 from kiosk.ui.counters import CountersPanel
+from kiosk.ui.door_panels import ConfirmCheckIn, RevokedScreen
 from kiosk.ui.i18n import tr
 from kiosk.ui.lock import PinLock
 from kiosk.ui.screen import ScannerScreen
@@ -99,6 +101,7 @@ class DoorWindow(ScannerScreen):
         clear_after_ms: int = 4000,
         install_wedge: bool = True,
         pin: str | PinGuard | None = None,
+        camera_retry_ms: int = 3000,
     ) -> None:
         database = DatabaseWorker(settings)
         super().__init__(
@@ -117,7 +120,10 @@ class DoorWindow(ScannerScreen):
         self.scanner_state = "idle"
         self.errors: list[str] = []
         self._unlocked = pin is None
+        self._matches: dict[str, TicketMatch] = {}
         self._build(clear_after_ms)
+        self._camera_timer = QTimer(self)  # a camera plugged in later is picked up
+        self._camera_timer.setInterval(camera_retry_ms)
         self.lock = PinLock(pin or "", self)
         self.lock.unlocked.connect(self._unlock_and_close)
         self._wire()
@@ -134,9 +140,9 @@ class DoorWindow(ScannerScreen):
         self.problem = Chip()
         self.problem.hide()
         strip = QHBoxLayout()
-        title = QLabel(tr("<b>Door</b> · {gate}", gate=self.settings.gate))
-        title.setStyleSheet("font-size: 22px;")
-        strip.addWidget(title)
+        self.title = QLabel(tr("<b>Door</b> · {gate}", gate=self.settings.gate))
+        self.title.setStyleSheet("font-size: 22px;")
+        strip.addWidget(self.title)
         strip.addStretch(1)
         for chip in (self.camera, self.online, self.pending, self.last_sync, self.clock_warning):
             strip.addWidget(chip)
@@ -168,6 +174,8 @@ class DoorWindow(ScannerScreen):
         right.addWidget(self.search_box)
         right.addWidget(hint)
         right.addWidget(self.results, 1)
+        self.confirm = ConfirmCheckIn(self)
+        right.addWidget(self.confirm)
         right.addWidget(self.problem)
 
         body = QHBoxLayout()
@@ -179,6 +187,7 @@ class DoorWindow(ScannerScreen):
         root.addLayout(body, 1)
 
         self.card = VerdictCard(self, clear_after_ms=clear_after_ms)
+        self.revoked_screen = RevokedScreen(self)
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(250)
@@ -202,8 +211,11 @@ class DoorWindow(ScannerScreen):
         self._search_timer.timeout.connect(
             lambda: emit(self.search_requested, self.search_box.text())
         )
+        self.search_box.returnPressed.connect(self.on_search_entered)
         self.results.itemClicked.connect(self.on_result_clicked)
+        self.confirm.confirmed.connect(self.check_in_requested)
         self._clock_timer.timeout.connect(self._tick)
+        self._camera_timer.timeout.connect(self._retry_camera)
         self._wire_scanner()
 
     # ------------------------------------------------------------------ life
@@ -213,6 +225,7 @@ class DoorWindow(ScannerScreen):
 
     def _on_stop(self) -> None:
         self._clock_timer.stop()
+        self._camera_timer.stop()
         self.card.clear()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
@@ -231,6 +244,7 @@ class DoorWindow(ScannerScreen):
         """Keep the verdict card over the whole window."""
         super().resizeEvent(event)
         self.card.setGeometry(self.rect())
+        self.revoked_screen.setGeometry(self.rect())
 
     # ------------------------------------------------------------------ inputs
 
@@ -247,12 +261,20 @@ class DoorWindow(ScannerScreen):
             self.search_box.setText(text[: -len(code)])
         self.submit_code(code)
 
+    @Slot()
+    def on_search_entered(self) -> None:
+        """Enter in the search box: a printed ticket code typed by hand is scanned."""
+        text = self.search_box.text()
+        if looks_like_ticket_code(text):
+            self.search_box.clear()
+            self.submit_code(text)
+
     @Slot(QListWidgetItem)
     def on_result_clicked(self, item: QListWidgetItem) -> None:
-        """One tap on a search result checks that ticket in."""
-        ticket_id = item.data(Qt.ItemDataRole.UserRole)
-        if ticket_id:
-            emit(self.check_in_requested, str(ticket_id))
+        """A tap on a search result asks to confirm checking that ticket in by hand."""
+        match = self._matches.get(str(item.data(Qt.ItemDataRole.UserRole)))
+        if match is not None:
+            self.confirm.ask(match)
 
     # ------------------------------------------------------------------ outputs
 
@@ -263,6 +285,9 @@ class DoorWindow(ScannerScreen):
         self.sounds.play(verdict.colour)
         if verdict.op_id is not None:
             self.sync.trigger()
+        if verdict.open_search:  # the way out is a search by name: put the cursor there
+            self.search_box.setFocus()
+            self.search_box.selectAll()
         if self.search_box.text().strip():
             emit(self.search_requested, self.search_box.text())
 
@@ -270,6 +295,7 @@ class DoorWindow(ScannerScreen):
     def show_matches(self, matches: list[TicketMatch]) -> None:
         """List search results, each carrying its ticket id."""
         self.results.clear()
+        self._matches = {str(match.ticket_id): match for match in matches}
         for match in matches:
             item = QListWidgetItem(describe_match(match))
             item.setData(Qt.ItemDataRole.UserRole, str(match.ticket_id))
@@ -281,7 +307,14 @@ class DoorWindow(ScannerScreen):
         self.snapshot = snapshot
         status = snapshot.status
         self.counters.show_counters(snapshot.counters)
+        gate = self.settings.gate
+        if status.event_name:
+            self.title.setText(
+                tr("<b>Door</b> · {gate} · {event}", gate=gate, event=status.event_name)
+            )
         if status.revoked:
+            self.revoked_screen.cover()
+            self.confirm.dismiss()
             self.online.set(tr("● Revoked"), "bad")
         elif status.online is None:
             self.online.set(tr("● Not synced yet"), "warn")
@@ -318,6 +351,34 @@ class DoorWindow(ScannerScreen):
         }
         text, tone = labels.get(ScannerState(state), (state, ""))
         self.camera.set(text, tone)
+
+    def on_camera_missing(self, message: str) -> None:
+        """No camera: the door works by wedge and search; a camera plugged in later is tried."""
+        del message  # "No camera found at index 0 ..." is for a command line; say it for the door
+        self.scanner_state = "no_camera"
+        self.camera.set(tr("No camera"), "warn")
+        self.preview.setText(
+            tr(
+                "No camera: scan with the handheld scanner, or search by name.\n"
+                "A camera plugged in is picked up by itself."
+            )
+        )
+        self._camera_timer.start()
+
+    def _retry_camera(self) -> None:
+        if self.scanner is None or self.scanner.running:
+            self._camera_timer.stop()
+            return
+        try:
+            self.scanner.start()
+        except CameraNotFound:
+            return  # still none: try again on the next tick
+        except KioskError as exc:
+            self._camera_timer.stop()
+            self.on_scanner_error(exc.message)
+            return
+        self._camera_timer.stop()
+        self.preview.setText(tr("Camera on"))
 
     @Slot(str)
     def on_scanner_error(self, message: str) -> None:

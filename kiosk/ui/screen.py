@@ -18,7 +18,7 @@ from PySide6.QtCore import Qt, QThread, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QImage, QPixmap
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
-from kiosk.errors import KioskError
+from kiosk.errors import CameraNotFound, KioskError
 from kiosk.scanner._signals import emit
 from kiosk.scanner.worker import Scanner
 from kiosk.ui.prize_worker import PrizeWorker
@@ -98,6 +98,8 @@ class ScannerScreen(QWidget):
         if self.scanner is not None:
             try:
                 self.scanner.start()
+            except CameraNotFound as exc:
+                self.on_camera_missing(exc.message)
             except KioskError as exc:
                 self.on_scanner_error(exc.message)
 
@@ -164,6 +166,10 @@ class ScannerScreen(QWidget):
     def on_scanner_error(self, message: str) -> None:
         """A camera or decoder failure is shown, never swallowed."""
         self.show_problem(message)
+
+    def on_camera_missing(self, message: str) -> None:
+        """No camera when the screen started; the door screen carries on without one."""
+        self.on_scanner_error(message)
 
     @Slot(QImage)
     def show_frame(self, image: QImage) -> None:

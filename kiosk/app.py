@@ -287,7 +287,9 @@ def pair_device(
 
     clock = clock or SystemClock()
     if not server_url.startswith(("http://", "https://")):
-        raise SettingsError(f"--server must be an http:// or https:// URL, got {server_url!r}")
+        raise SettingsError(
+            f"the server address must start with http:// or https:// (got {server_url!r})"
+        )
     previous = None
     with contextlib.suppress(ConfigError):  # a corrupt config is what pairing again fixes
         previous = load_config(settings.config_path)
@@ -297,13 +299,13 @@ def pair_device(
             server_url, policy=retry_policy(settings), transport=transport, clock=clock
         )
     except (httpx.InvalidURL, ValueError) as exc:
-        raise SettingsError(f"--server {server_url!r} is not a valid URL: {exc}") from exc
+        raise SettingsError(f"the server address {server_url!r} is not a valid URL: {exc}") from exc
     with client:
         try:
             response = client.pair(code=code, name=device_name)
         except ValidationError as exc:
             raise SettingsError(
-                "the pairing code must be 1-64 characters and the name 1-100"
+                "the pairing code must be 1-64 characters and the device name 1-100"
             ) from exc
     config = new_config(
         server_url=server_url,

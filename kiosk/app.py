@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # httpx and stamina load only when syncing: a scan-only start
 
     from kiosk.sync.client import RetryPolicy
     from kiosk.sync.loop import SyncLoop
-    from kiosk.sync.synchronizer import Synchronizer, SyncReport
+    from kiosk.sync.synchronizer import Synchronizer, SyncProgress, SyncReport
 
 
 @dataclass(slots=True)
@@ -201,6 +201,7 @@ def open_synchronizer(
     *,
     transport: httpx.BaseTransport | None = None,
     clock: Clock | None = None,
+    on_progress: Callable[[SyncProgress], None] | None = None,
 ) -> Synchronizer:
     """Build a synchronizer (own connections and client) for the calling thread; NotPaired if so."""
     from kiosk.sync.client import SyncClient
@@ -234,15 +235,19 @@ def open_synchronizer(
         clock=clock,
         batch_size=settings.push_batch_size,
         page_size=settings.pull_page_size,
+        on_progress=on_progress,
     )
 
 
-def sync_once(settings: KioskSettings) -> SyncReport:
+def sync_once(
+    settings: KioskSettings, *, on_progress: Callable[[SyncProgress], None] | None = None
+) -> SyncReport:
     """One sync cycle (push, then pull) on a synchronizer opened and closed for it.
 
     Raises what `open_synchronizer` raises (NotPaired); a failed sync is in the report.
+    `on_progress` is called after each pushed batch and each pulled page.
     """
-    synchronizer = open_synchronizer(settings)
+    synchronizer = open_synchronizer(settings, on_progress=on_progress)
     try:
         return synchronizer.sync_once()
     finally:

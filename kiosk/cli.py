@@ -170,8 +170,11 @@ def pair(
     )
     if not sync_now:
         return
+    from kiosk.cli_progress import SyncDisplay
+
     try:
-        report = sync_once(settings)
+        with SyncDisplay() as display:
+            report = sync_once(settings, on_progress=display.update)
     except KioskError as exc:
         _fail(exc)
     if report.ok:
@@ -184,10 +187,12 @@ def pair(
 def sync(data_dir: DataDir = None, json_output: JsonFlag = False) -> None:
     """Push pending ops and pull changes once; exit 1 on failure, 3 if the device is revoked."""
     from kiosk.app import sync_once
+    from kiosk.cli_progress import SyncDisplay
     from kiosk.settings import load_settings
 
     try:
-        report = sync_once(load_settings(data_dir=data_dir))
+        with SyncDisplay() as display:
+            report = sync_once(load_settings(data_dir=data_dir), on_progress=display.update)
     except KioskError as exc:
         _fail(exc)
     if json_output:

@@ -229,12 +229,25 @@ ARABIC: dict[str, str] = {
     "The only active offer": "العرض النشط الوحيد",
     "Save": "حفظ",
     "Saving…": "جارٍ الحفظ…",
+    "Kiosk mode": "وضع الكشك",
+    "Kiosk mode: off.": "وضع الكشك: مُطفأ.",
+    "Kiosk mode: off. Set a PIN to open full screen.": (
+        "وضع الكشك: مُطفأ. عيّن رمز PIN ليفتح بملء الشاشة."
+    ),
+    "Pair this kiosk first, then set a PIN for kiosk mode.": (
+        "اقرن هذا الجهاز أولاً، ثم عيّن رمز PIN لوضع الكشك."
+    ),
+    "New PIN": "رمز PIN الجديد",
+    "The same PIN again": "رمز PIN نفسه مرة أخرى",
+    "Set PIN": "تعيين رمز PIN",
+    "Turn kiosk mode off": "أطفئ وضع الكشك",
+    "✔ PIN set: `soca-kiosk run` opens full screen and asks for it to leave.": (
+        "✔ عُيِّن رمز PIN: يفتح `soca-kiosk run` بملء الشاشة ويطلبه للخروج."
+    ),
+    "✔ Kiosk mode is off.": "✔ وضع الكشك مُطفأ.",
     "✔ Saved: `soca-kiosk run` opens this mode.": "✔ حُفظ: يفتح `soca-kiosk run` هذا الوضع.",
     "Kiosk mode: on — a PIN is needed to leave the screen.": (
         "وضع الكشك: مفعّل — يلزم الرمز السري لمغادرة الشاشة."
-    ),
-    "Kiosk mode: off. Set a PIN with `soca-kiosk pin set` to turn it on.": (
-        "وضع الكشك: متوقف. عيّن رمزاً سرياً بالأمر `soca-kiosk pin set` لتفعيله."
     ),
     "Syncing…": "جارٍ المزامنة…",
     "● Revoked: pair again": "● الجهاز ملغى: أعد الاقتران",

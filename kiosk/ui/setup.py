@@ -38,11 +38,18 @@ from kiosk.scanner._signals import emit
 from kiosk.scanner.sources import FrameSource
 from kiosk.scanner.worker import Scanner
 from kiosk.services.headless import ScanMode
-from kiosk.services.setup import SetupState, get_setup_state, parse_pairing_qr, save_choices
+from kiosk.services.setup import (
+    SetupState,
+    get_setup_state,
+    parse_pairing_qr,
+    save_choices,
+    set_pin,
+)
 from kiosk.services.status import KioskStatus
 from kiosk.settings import KioskSettings
 from kiosk.ui.door import Chip
 from kiosk.ui.i18n import tr
+from kiosk.ui.setup_pin import PinPanel
 from kiosk.ui.theme import STYLESHEET
 from kiosk.ui.workers import start_worker
 
@@ -89,6 +96,7 @@ class SetupWorker(QObject):
     paired = Signal(str, int)
     saved = Signal(object)
     failed = Signal(str)
+    pin_done = Signal(str)
     finished = Signal()
 
     def __init__(self, settings: KioskSettings) -> None:
@@ -156,6 +164,18 @@ class SetupWorker(QObject):
         except Exception as exc:
             emit(self.failed, _message(exc))
 
+    @Slot(str, str)
+    def set_pin(self, pin: str, again: str) -> None:
+        """`set_pin` (an empty `pin` turns kiosk mode off), then the new state."""
+        try:
+            set_pin(self._settings, pin or None, again)
+        except Exception as exc:
+            emit(self.pin_done, f"✖ {_message(exc)}")
+            return
+        done = tr("✔ PIN set: `soca-kiosk run` opens full screen and asks for it to leave.")
+        emit(self.pin_done, done if pin else tr("✔ Kiosk mode is off."))
+        self.refresh()
+
     @Slot()
     def sync(self) -> None:
         """One sync cycle now, then the new state."""
@@ -180,6 +200,7 @@ class SetupWindow(QWidget):
     saved = Signal(str)
     pair_requested = Signal(str, str, str)
     save_requested = Signal(object)
+    pin_requested = Signal(str, str)
     refresh_requested = Signal()
     status_requested = Signal()
     sync_requested = Signal()
@@ -259,9 +280,7 @@ class SetupWindow(QWidget):
         self.save_button = QPushButton(tr("Save"))
         self.saved_note = QLabel("")
         self.saved_note.setWordWrap(True)
-        self.pin_note = QLabel("")
-        self.pin_note.setObjectName("muted")
-        self.pin_note.setWordWrap(True)
+        self.pin_panel = PinPanel()
         scope = QFrame()
         scope.setObjectName("panel")
         self.scope_form = QFormLayout()
@@ -276,8 +295,8 @@ class SetupWindow(QWidget):
         scope_layout.addLayout(self.scope_form)
         scope_layout.addWidget(self.save_button)
         scope_layout.addWidget(self.saved_note)
-        scope_layout.addWidget(self.pin_note)
         scope_layout.addStretch(1)
+        scope_layout.addWidget(self.pin_panel)
 
         self.online = Chip(tr("Not synced yet"))
         self.pending = Chip(tr("Pending —"))
@@ -299,11 +318,16 @@ class SetupWindow(QWidget):
         layout.addLayout(columns, 1)
         layout.addLayout(sync)
         self._show_scope(None)
+        self._set_busy(False)  # Save and Sync wait for a pairing
 
     def _wire(self) -> None:
         worker = self.worker
         self.pair_requested.connect(worker.pair)
         self.save_requested.connect(worker.save)
+        self.pin_requested.connect(worker.set_pin)
+        self.pin_panel.pin_requested.connect(self.pin_requested)
+        self.pin_panel.clear_requested.connect(self._clear_pin)
+        worker.pin_done.connect(self.pin_panel.show_result)
         self.refresh_requested.connect(worker.refresh)
         self.status_requested.connect(worker.refresh_status)
         self.sync_requested.connect(worker.sync)
@@ -436,8 +460,10 @@ class SetupWindow(QWidget):
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
-        for button in (self.pair_button, self.save_button, self.sync_button):
-            button.setEnabled(not busy)
+        paired = self.state is not None and self.state.paired
+        self.pair_button.setEnabled(not busy)
+        for button in (self.save_button, self.sync_button):  # nothing to save or sync unpaired
+            button.setEnabled(paired and not busy)
 
     # ------------------------------------------------------------------ mode and scope
 
@@ -469,6 +495,10 @@ class SetupWindow(QWidget):
         self.saved_note.setText(tr("✔ Saved: `soca-kiosk run` opens this mode."))
         emit(self.saved, mode)
 
+    @Slot()
+    def _clear_pin(self) -> None:
+        emit(self.pin_requested, "", "")
+
     def _refresh_status(self) -> None:
         if not self._busy:
             emit(self.status_requested)
@@ -491,7 +521,7 @@ class SetupWindow(QWidget):
             self.device.setText(tr("Not paired yet."))
             self.mode.clear()
             self._show_scope(None)
-            self.pin_note.setText("")
+            self.pin_panel.show_pin_state(paired=False, pin_set=False)
             return
         if not self.server.text():
             self.server.setText(config.server_url)  # pairing again is usually with the same server
@@ -521,11 +551,7 @@ class SetupWindow(QWidget):
             self.offer.setCurrentIndex(max(index, 0))
         promoter = config.scope.promoter_id
         self.promoter.setText(str(promoter) if promoter else "—")
-        self.pin_note.setText(
-            tr("Kiosk mode: on — a PIN is needed to leave the screen.")
-            if state.pin_set
-            else tr("Kiosk mode: off. Set a PIN with `soca-kiosk pin set` to turn it on.")
-        )
+        self.pin_panel.show_pin_state(paired=True, pin_set=state.pin_set)
         self._show_scope(self.chosen_mode())
 
     def _show_scope(self, mode: ScanMode | None) -> None:

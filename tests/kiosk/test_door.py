@@ -18,6 +18,7 @@ from kiosk.app import Kiosk
 from kiosk.errors import SettingsError
 from kiosk.services.door import DoorService
 from kiosk.services.verdict import Colour
+from kiosk.store.outbox import SyncRecord
 from tests.kiosk.world import NOW, World
 
 
@@ -285,3 +286,41 @@ def test_a_door_named_for_a_gate_the_server_would_refuse_does_not_start(
             device_id=None,
             clock=service.clock,
         )
+
+
+def test_a_printed_ticket_code_in_any_case_checks_its_ticket_in_by_hand(
+    door: Kiosk, world: World
+) -> None:
+    attendee = world.attendees[5]
+    service = door.require_door()
+    typed = " " + attendee.ticket_code.lower().replace("-", "") + "\n"
+    first = service.scan(typed)
+    assert first.colour is Colour.GREEN and first.display_name == attendee.name
+    assert first.op_type is OpType.TICKET_MANUAL_CHECKIN
+    op = door.outbox.get_op(first.op_id or uuid.uuid4())
+    assert op is not None and op.payload["ticket_id"] == str(attendee.ticket_id)
+    assert op.payload["note"] == f"ticket code {attendee.ticket_code}"
+    assert service.scan(attendee.ticket_code).colour is Colour.AMBER
+    assert service.scan(attendee.ticket_qr).colour is Colour.AMBER  # the same ticket
+
+
+def test_a_ticket_code_not_on_the_list_is_red_points_to_search_and_is_recorded(
+    door: Kiosk,
+) -> None:
+    verdict = door.require_door().scan("zzzz-2222")
+    assert verdict.colour is Colour.RED and verdict.reason is Reason.UNKNOWN_TICKET
+    assert verdict.open_search and verdict.explanation is not None
+    assert "ZZZZ-2222" in verdict.explanation and "search by name" in verdict.explanation
+    assert _refusals(door) == [("unknown_ticket", code_digest("zzzz-2222"))]
+
+
+def test_a_revoked_kiosk_admits_nobody_and_records_nothing(door: Kiosk, world: World) -> None:
+    door.outbox.set_sync_record(SyncRecord(revoked=True))
+    service = door.require_door()
+    for verdict in (
+        service.scan(world.attendees[0].ticket_qr),
+        service.check_in(world.attendees[1].ticket_id),
+    ):
+        assert verdict.colour is Colour.RED and verdict.reason is Reason.REVOKED
+        assert verdict.headline == "This kiosk has been revoked" and verdict.op_id is None
+    assert _ops(door, refusals=True) == []

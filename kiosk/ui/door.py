@@ -2,14 +2,15 @@
 
 The window renders and wires; every action is one operation on the
 `DatabaseWorker` (scan, check in, search, refresh), reached by a queued
-signal. The camera (`Scanner`), the wedge filter and the search list all feed
-the same `submit_code` / `check_in` path. `stop()` (and closing the window)
-ends the scanner, sync and database threads within about a second.
+signal. The camera (`Scanner`), the wedge filter, a ticket code typed in the
+search box and the search list (after "Check in … by hand?") all feed the same
+`submit_code` / `check_in` path. Without a camera the screen works by wedge
+and search and tries the camera again every few seconds; a revoked kiosk is
+covered by `RevokedScreen`. `stop()` (and closing the window) ends the
+scanner, sync and database threads within about a second.
 """
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QResizeEvent
@@ -33,38 +34,13 @@ from kiosk.services.verdict import Verdict
 from kiosk.settings import KioskSettings
 from kiosk.sync.synchronizer import SyncReport
 from kiosk.ui.counters import CountersPanel
-from kiosk.ui.door_panels import ConfirmCheckIn, RevokedScreen
+from kiosk.ui.door_panels import ConfirmCheckIn, RevokedScreen, clock_time, describe_match
 from kiosk.ui.i18n import tr
 from kiosk.ui.lock import PinLock
 from kiosk.ui.screen import ScannerScreen
 from kiosk.ui.sounds import Sounds
 from kiosk.ui.verdict_card import VerdictCard
 from kiosk.ui.workers import DatabaseWorker, DoorSnapshot, SyncWorker
-
-
-def _clock_time(moment: datetime | None) -> str:
-    return tr("never") if moment is None else moment.astimezone().strftime("%H:%M:%S")
-
-
-def describe_match(match: TicketMatch) -> str:
-    """One search result: the name; handle and code; whether it is already in.
-
-    Three short lines rather than one long one: a wrapped line makes the list
-    clip the item and hide the state line beneath it.
-    """
-    name = match.holder_name or tr("(no name)")
-    details = "   ".join(
-        part for part in (f"@{match.handle}" if match.handle else "", match.code) if part
-    )
-    line = f"{name}\n{details}" if details else name
-    if match.revoked:
-        state = tr("✖ revoked")
-    elif match.checked_in_at is not None:
-        when = _clock_time(match.checked_in_at)
-        state = tr("⚠ in {time} at {gate}", time=when, gate=match.checked_in_gate or "?")
-    else:
-        state = tr("→ tap to check in")
-    return f"{line}\n{state}"
 
 
 class Chip(QLabel):
@@ -324,7 +300,7 @@ class DoorWindow(ScannerScreen):
             self.online.set(tr("● Offline"), "bad")
         pending = tr("Pending {count}", count=status.pending)
         self.pending.set(pending, "warn" if status.pending else "")
-        self.last_sync.set(tr("Last sync {time}", time=_clock_time(status.last_success_at)))
+        self.last_sync.set(tr("Last sync {time}", time=clock_time(status.last_success_at)))
         if status.clock_warning:
             offset = status.clock_offset_s
             self.clock_warning.set(tr("⚠ Clock off by {offset:+.0f} s", offset=offset), "bad")

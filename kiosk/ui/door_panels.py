@@ -1,4 +1,5 @@
-"""Two panels of the door screen: the manual check-in's confirmation, and "this kiosk is revoked".
+"""Parts of the door screen: a search result's text, the manual check-in's confirmation, and
+"this kiosk is revoked".
 
 Both render and emit; the door window decides what their buttons do.
 `ConfirmCheckIn` sits under the search results: a tap on a ticket asks "Check
@@ -10,12 +11,40 @@ service refuses every scan), and the screen says what to do.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from kiosk.scanner._signals import emit
 from kiosk.services.search import TicketMatch
 from kiosk.ui.i18n import tr
+
+
+def clock_time(moment: datetime | None) -> str:
+    """A time on the door's clock ("21:04:05"), or "never"."""
+    return tr("never") if moment is None else moment.astimezone().strftime("%H:%M:%S")
+
+
+def describe_match(match: TicketMatch) -> str:
+    """One search result: the name; handle and code; whether it is already in.
+
+    Three short lines rather than one long one: a wrapped line makes the list
+    clip the item and hide the state line beneath it.
+    """
+    name = match.holder_name or tr("(no name)")
+    details = "   ".join(
+        part for part in (f"@{match.handle}" if match.handle else "", match.code) if part
+    )
+    line = f"{name}\n{details}" if details else name
+    if match.revoked:
+        state = tr("✖ revoked")
+    elif match.checked_in_at is not None:
+        when = clock_time(match.checked_in_at)
+        state = tr("⚠ in {time} at {gate}", time=when, gate=match.checked_in_gate or "?")
+    else:
+        state = tr("→ tap to check in")
+    return f"{line}\n{state}"
 
 
 class ConfirmCheckIn(QFrame):

@@ -16,7 +16,6 @@ from datetime import datetime
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from kiosk.scanner._signals import emit
 from kiosk.services.search import TicketMatch
 from kiosk.ui.i18n import tr
 
@@ -90,7 +89,7 @@ class ConfirmCheckIn(QFrame):
         ticket_id = self.ticket_id
         self.dismiss()
         if ticket_id is not None:
-            emit(self.confirmed, ticket_id)
+            self.confirmed.emit(ticket_id)
 
 
 class RevokedScreen(QFrame):

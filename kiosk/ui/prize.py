@@ -8,7 +8,9 @@ celebration banner. The scanner and the wedge feed `submit_code` (a look-up).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -19,19 +21,24 @@ from PySide6.QtWidgets import (
 )
 
 from core.cards import EntryKind
-from kiosk.scanner._signals import emit
+from kiosk.app import open_kiosk
 from kiosk.scanner.worker import Scanner
-from kiosk.services.prize import BranchActivity
+from kiosk.services.prize import BranchActivity, PrizeService
 from kiosk.services.status import KioskStatus
 from kiosk.services.verdict import Colour, Verdict
 from kiosk.settings import KioskSettings
+from kiosk.sync.synchronizer import SyncReport
 from kiosk.ui.door import Chip
 from kiosk.ui.i18n import card_summary, tier_name, tr, verdict_headline, verdict_reason
-from kiosk.ui.prize_worker import ADD_STAMP, CONFIRM_PRIZE, LOOK_UP, PrizeWorker
+from kiosk.ui.ops import StoreOp, StoreThread
 from kiosk.ui.screen import ScannerScreen
 from kiosk.ui.sounds import Sounds
 from kiosk.ui.theme import CARD_COLOURS
 from kiosk.ui.workers import SyncWorker
+
+LOOK_UP = "look_up"
+ADD_STAMP = "add_stamp"
+CONFIRM_PRIZE = "confirm_prize"
 
 _ACTIVITY_STATES = {
     "pending": "⏳",
@@ -54,9 +61,6 @@ def describe_activity(entry: BranchActivity) -> str:
 class PrizeWindow(ScannerScreen):
     """A branch kiosk's prize screen. `start()` starts its threads; closing stops them."""
 
-    action_requested = Signal(str, str)
-    refresh_requested = Signal()
-
     def __init__(
         self,
         settings: KioskSettings,
@@ -65,14 +69,11 @@ class PrizeWindow(ScannerScreen):
         sounds: Sounds | None = None,
         sync: SyncWorker | None = None,
     ) -> None:
-        worker = PrizeWorker(settings)
         super().__init__(
-            worker,
-            thread_name="kiosk-prize-db",
+            StoreThread("kiosk-prize-db", open_store=lambda: open_kiosk(settings)),
             sync=sync if sync is not None else SyncWorker.for_settings(settings),
             sounds=sounds,
         )
-        self.worker = worker
         self.setWindowTitle(tr("Soca Passport — prize"))
         self.scanner = scanner
         self.code: str | None = None
@@ -173,20 +174,17 @@ class PrizeWindow(ScannerScreen):
         self._update_buttons()
 
     def _wire(self) -> None:
-        self.action_requested.connect(self.worker.act)
-        self.refresh_requested.connect(self.worker.refresh)
-        self.worker.verdict_ready.connect(self.show_verdict)
-        self.worker.status_ready.connect(self.show_status)
-        self.worker.activity_ready.connect(self.show_activity)
-        self.worker.failed.connect(self.show_problem)
-        self.sync.report_ready.connect(lambda _report: emit(self.refresh_requested))
+        self.sync.report_ready.connect(self.on_sync_report)
         self.sync.failed.connect(self.show_problem)
         self.wedge.code_scanned.connect(self.submit_code)
-        self.add_stamp.clicked.connect(lambda: self._act(ADD_STAMP))
+        self.add_stamp.clicked.connect(self.stamp)
         self.confirm.clicked.connect(self.ask_to_confirm)
         self.yes.clicked.connect(self._confirmed)
         self.cancel.clicked.connect(self._cancel_confirm)
         self._wire_scanner()
+
+    def _on_start(self) -> None:
+        self.refresh()
 
     # ------------------------------------------------------------------ actions
 
@@ -196,7 +194,22 @@ class PrizeWindow(ScannerScreen):
         self.code = code
         self._cancel_confirm()
         self.celebration.hide()
-        emit(self.action_requested, LOOK_UP, code)
+        self._act(LOOK_UP)
+
+    @Slot()
+    def stamp(self) -> None:
+        """Add a stamp to the card shown."""
+        self._act(ADD_STAMP)
+
+    @Slot()
+    def refresh(self) -> None:
+        """Fetch the sync status and this tablet's recent activity."""
+        self._run(lambda _prize: None)
+
+    @Slot(object)
+    def on_sync_report(self, _report: SyncReport) -> None:
+        """A sync cycle ended: refresh the status and activity."""
+        self.refresh()
 
     def ask_to_confirm(self) -> None:
         """The confirmation step before a prize is recorded."""
@@ -216,8 +229,42 @@ class PrizeWindow(ScannerScreen):
         self._update_buttons()
 
     def _act(self, action: str) -> None:
-        if self.code is not None:
-            emit(self.action_requested, action, self.code)
+        code = self.code
+        if code is None:
+            return
+
+        def work(prize: PrizeService) -> Verdict:
+            operation = {
+                LOOK_UP: prize.look_up,
+                ADD_STAMP: prize.add_stamp,
+                CONFIRM_PRIZE: prize.confirm_prize,
+            }[action]
+            return operation(code)
+
+        self._run(work, lambda verdict: self.show_verdict(action, verdict))
+
+    def _run(
+        self,
+        work: Callable[[PrizeService], Verdict | None],
+        show: Callable[[Verdict], object] | None = None,
+    ) -> None:
+        """Run `work` on the store thread, then show its verdict, the status and activity."""
+        store = self.store
+
+        def operation() -> tuple[Verdict | None, KioskStatus, list[BranchActivity]]:
+            kiosk = store.kiosk()
+            prize = kiosk.require_prize()
+            verdict = work(prize)
+            return verdict, kiosk.status.get_status(), prize.recent_activity()
+
+        def done(outcome: tuple[Verdict | None, KioskStatus, list[BranchActivity]]) -> None:
+            verdict, status, activity = outcome
+            if show is not None and verdict is not None:
+                show(verdict)
+            self.show_status(status)
+            self.show_activity(activity)
+
+        StoreOp(operation).success(done).failure(self.show_problem).run_in_background(store)
 
     # ------------------------------------------------------------------ outputs
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout
 
-from kiosk.scanner._signals import emit
 from kiosk.ui.i18n import tr
 
 
@@ -70,8 +69,8 @@ class PinPanel(QFrame):
         self.pin.clear()
         self.again.clear()
         self.result.setText(tr("Saving…"))
-        emit(self.pin_requested, pin, again)
+        self.pin_requested.emit(pin, again)
 
     def _ask_clear(self) -> None:
         self.result.setText(tr("Saving…"))
-        emit(self.clear_requested)
+        self.clear_requested.emit()

@@ -145,21 +145,23 @@ class ScannerScreen(QWidget):
 
     # ------------------------------------------------------------------ scanner
 
-    @Slot(str)
+    # The four methods below are overridden by the screens, which mark their versions
+    # `@Slot`. They must not be `@Slot` here: PySide6 treats a `@Slot` that overrides a
+    # `@Slot` of the same name as a plain callable, run on the *emitting* thread even
+    # through a queued connection (a sync-thread failure then touched the door's widgets).
+    # `tests/kiosk/ui/test_slot_overrides.py` checks that no class does it again.
+
     def submit_code(self, code: str) -> None:
         """What a scanned code (camera or wedge) does on this screen."""
         raise NotImplementedError
 
-    @Slot(str)
     def show_problem(self, message: str) -> None:
         """Show a worker's failure."""
         raise NotImplementedError
 
-    @Slot(str)
     def on_scanner_state(self, state: str) -> None:
         """The camera's state changed (a `ScannerState` value); shown where a screen has room."""
 
-    @Slot(str)
     def on_scanner_error(self, message: str) -> None:
         """A camera or decoder failure is shown, never swallowed."""
         self.show_problem(message)

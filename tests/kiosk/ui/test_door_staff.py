@@ -289,6 +289,7 @@ def test_a_manual_check_in_asks_first(
 
 def test_a_revoked_kiosk_says_so_full_screen_and_admits_nobody(
     qtbot: QtBot,
+    qtlog: Any,  # pytest-qt's captured Qt messages
     make_window: MakeWindow,
     attendees: Attendees,
     door_settings: KioskSettings,
@@ -302,6 +303,11 @@ def test_a_revoked_kiosk_says_so_full_screen_and_admits_nobody(
     window.sync.trigger()
     qtbot.waitUntil(window.revoked_screen.isVisible, timeout=WAIT_MS)
     assert window.revoked_screen.geometry() == window.rect()
+    # The sync thread's "revoked" message is shown by the GUI thread, not the sync thread.
+    qtbot.waitUntil(lambda: "revoked" in window.problem.text(), timeout=WAIT_MS)
+    qtbot.wait(200)
+    off_thread = [r.message for r in qtlog.records if "thread" in r.message]
+    assert off_thread == []
     assert "revoked" in window.revoked_screen.headline.text()
     wedge(qtbot, window, attendees.take()["ticket_qr"])
     qtbot.waitUntil(lambda: len(window.sounds.requested) >= 1, timeout=WAIT_MS)

@@ -71,7 +71,7 @@ ARABIC: dict[str, str] = {
     "No camera": "لا توجد كاميرا",
     "this device": "هذا الجهاز",
     "this gate": "هذه البوابة",
-    "whole event (last sync)": "الحدث كاملاً (آخر مزامنة)",
+    "whole event": "الحدث كاملاً",
     "Search name, @handle or ticket code": "ابحث بالاسم أو ‎@المعرّف أو رمز التذكرة",
     "Code won't read? Search, then tap a ticket to check it in.": (
         "الرمز لا يُقرأ؟ ابحث، ثم المس التذكرة لتسجيل دخولها."
@@ -238,7 +238,7 @@ ARABIC: dict[str, str] = {
         "اقرن هذا الجهاز أولاً، ثم عيّن رمز PIN لوضع الكشك."
     ),
     "New PIN": "رمز PIN الجديد",
-    "The same PIN again": "رمز PIN نفسه مرة أخرى",
+    "PIN again": "رمز PIN مرة أخرى",
     "Set PIN": "تعيين رمز PIN",
     "Turn kiosk mode off": "أطفئ وضع الكشك",
     "✔ PIN set: `soca-kiosk run` opens full screen and asks for it to leave.": (

@@ -26,7 +26,7 @@ class PinPanel(QFrame):
         self.state.setWordWrap(True)
         self.pin = QLineEdit()
         self.again = QLineEdit()
-        for field, hint in ((self.pin, tr("New PIN")), (self.again, tr("The same PIN again"))):
+        for field, hint in ((self.pin, tr("New PIN")), (self.again, tr("PIN again"))):
             field.setEchoMode(QLineEdit.EchoMode.Password)
             field.setPlaceholderText(hint)
         self.set_button = QPushButton(tr("Set PIN"))

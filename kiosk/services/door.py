@@ -124,7 +124,7 @@ class DoorService:
         text = clean_code(code)
         key = ticket_code_key(text) if text is not None else None
         if key is not None:
-            return self._scan_ticket_code(text or key, key)
+            return self._scan_ticket_code(key)
         checked = verify_scan(code, self.cache, (TokenKind.TICKET, TokenKind.PURCHASE))
         if isinstance(checked, Verdict):
             return self._say_who_and_what_to_do(checked)
@@ -142,18 +142,19 @@ class DoorService:
             ),
         )
 
-    def _scan_ticket_code(self, text: str, key: str) -> Verdict:
+    def _scan_ticket_code(self, key: str) -> Verdict:
         """A printed ticket code typed or wedged: the ticket it names, checked in by hand."""
+        printed = f"{key[:4]}-{key[4:]}"
         ticket = self.cache.ticket_by_code(self.event_id, key)
         if ticket is None:
             verdict = refused(Reason.UNKNOWN_TICKET, "Ticket code not on this device's list")
             return replace(
                 verdict,
-                explanation=f"No ticket {text.upper()} for this event on this device: "
+                explanation=f"No ticket {printed} for this event on this device: "
                 "check the code, or search by name.",
                 open_search=True,
             )
-        return self._admit_manually(ticket, f"ticket code {ticket.code or text.upper()}")
+        return self._admit_manually(ticket, f"ticket code {ticket.code or printed}")
 
     def _admit_manually(self, ticket: CachedTicket, note: str | None) -> Verdict:
         return self._admit(
@@ -205,10 +206,8 @@ class DoorService:
     def _wrong_event(self, event_id: uuid.UUID) -> Verdict:
         """Red, naming the ticket's own event when this device knows it (the promoter's others)."""
         event = self.cache.event(event_id)
-        if event is None:
-            return refused(Reason.WRONG_EVENT, "Wrong event", event_suffix=" (not tonight's)")
-        verdict = refused(Reason.WRONG_EVENT, "Wrong event", event_suffix=f": {event.name}")
-        return replace(verdict, note=f"This ticket is for {event.name}.")
+        suffix = f": {event.name}" if event is not None else " (not this door's)"
+        return refused(Reason.WRONG_EVENT, "Wrong event", event_suffix=suffix)
 
     def _admit(
         self,

@@ -6,6 +6,7 @@ its standard error is a pipe, so progress comes as plain lines.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -65,6 +66,8 @@ def test_sync_shows_a_large_pull_page_by_page_and_status_names_the_event(
     status = kiosk("status", "--data-dir", str(tmp_path))
     tonight = live.world["events"][0]["name"]
     assert f"event: {tonight}" in status.stdout.splitlines()
+    as_json = kiosk("status", "--json", "--data-dir", str(tmp_path))
+    assert json.loads(as_json.stdout)["event_name"] == tonight
 
 
 def test_sync_retries_in_words_not_in_stamina_log_lines(live: LiveServer, tmp_path: Path) -> None:

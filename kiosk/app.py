@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # httpx and stamina load only when syncing: a scan-only start
 
     from kiosk.sync.client import RetryPolicy
     from kiosk.sync.loop import SyncLoop
-    from kiosk.sync.synchronizer import Synchronizer, SyncReport
+    from kiosk.sync.synchronizer import Synchronizer, SyncProgress, SyncReport
 
 
 @dataclass(slots=True)
@@ -201,6 +201,7 @@ def open_synchronizer(
     *,
     transport: httpx.BaseTransport | None = None,
     clock: Clock | None = None,
+    on_progress: Callable[[SyncProgress], None] | None = None,
 ) -> Synchronizer:
     """Build a synchronizer (own connections and client) for the calling thread; NotPaired if so."""
     from kiosk.sync.client import SyncClient
@@ -234,15 +235,19 @@ def open_synchronizer(
         clock=clock,
         batch_size=settings.push_batch_size,
         page_size=settings.pull_page_size,
+        on_progress=on_progress,
     )
 
 
-def sync_once(settings: KioskSettings) -> SyncReport:
+def sync_once(
+    settings: KioskSettings, *, on_progress: Callable[[SyncProgress], None] | None = None
+) -> SyncReport:
     """One sync cycle (push, then pull) on a synchronizer opened and closed for it.
 
     Raises what `open_synchronizer` raises (NotPaired); a failed sync is in the report.
+    `on_progress` is called after each pushed batch and each pulled page.
     """
-    synchronizer = open_synchronizer(settings)
+    synchronizer = open_synchronizer(settings, on_progress=on_progress)
     try:
         return synchronizer.sync_once()
     finally:
@@ -287,7 +292,9 @@ def pair_device(
 
     clock = clock or SystemClock()
     if not server_url.startswith(("http://", "https://")):
-        raise SettingsError(f"--server must be an http:// or https:// URL, got {server_url!r}")
+        raise SettingsError(
+            f"the server address must start with http:// or https:// (got {server_url!r})"
+        )
     previous = None
     with contextlib.suppress(ConfigError):  # a corrupt config is what pairing again fixes
         previous = load_config(settings.config_path)
@@ -297,13 +304,13 @@ def pair_device(
             server_url, policy=retry_policy(settings), transport=transport, clock=clock
         )
     except (httpx.InvalidURL, ValueError) as exc:
-        raise SettingsError(f"--server {server_url!r} is not a valid URL: {exc}") from exc
+        raise SettingsError(f"the server address {server_url!r} is not a valid URL: {exc}") from exc
     with client:
         try:
             response = client.pair(code=code, name=device_name)
         except ValidationError as exc:
             raise SettingsError(
-                "the pairing code must be 1-64 characters and the name 1-100"
+                "the pairing code must be 1-64 characters and the device name 1-100"
             ) from exc
     config = new_config(
         server_url=server_url,

@@ -170,8 +170,11 @@ def pair(
     )
     if not sync_now:
         return
+    from kiosk.cli_progress import SyncDisplay
+
     try:
-        report = sync_once(settings)
+        with SyncDisplay() as display:
+            report = sync_once(settings, on_progress=display.update)
     except KioskError as exc:
         _fail(exc)
     if report.ok:
@@ -184,10 +187,12 @@ def pair(
 def sync(data_dir: DataDir = None, json_output: JsonFlag = False) -> None:
     """Push pending ops and pull changes once; exit 1 on failure, 3 if the device is revoked."""
     from kiosk.app import sync_once
+    from kiosk.cli_progress import SyncDisplay
     from kiosk.settings import load_settings
 
     try:
-        report = sync_once(load_settings(data_dir=data_dir))
+        with SyncDisplay() as display:
+            report = sync_once(load_settings(data_dir=data_dir), on_progress=display.update)
     except KioskError as exc:
         _fail(exc)
     if json_output:
@@ -381,11 +386,15 @@ def _scan_camera_headless(camera: str, scan: Callable[[str], None]) -> None:
         raise CameraProblem(problems[-1])
 
 
-def _open_camera(camera: str | None, fallback_codes: list[str] | None) -> FrameSource:
+def _open_camera(
+    camera: str | None, fallback_codes: list[str] | None, *, allow_missing: bool = False
+) -> FrameSource:
     """The camera to scan with: an index or a video file; with fallback codes, a simulated one.
 
     With no `--camera`, webcam 0 is tried; when it is missing and
-    `fallback_codes` is given (the demo), the simulated camera shows them.
+    `fallback_codes` is given (the demo), the simulated camera shows them. With
+    `allow_missing` (the door) webcam 0 is returned unopened: the door screen
+    opens without it, works by wedge and search, and picks it up once plugged in.
     """
     from kiosk.errors import CameraNotFound
     from kiosk.scanner.sources import CameraSource, FileSource
@@ -401,6 +410,8 @@ def _open_camera(camera: str | None, fallback_codes: list[str] | None) -> FrameS
         webcam.open()
     except CameraNotFound:
         if fallback_codes is None:
+            if allow_missing:
+                return webcam
             raise
         from kiosk.demo import DemoCameraSource
 
@@ -451,7 +462,8 @@ def _run_window(
             source = _open_camera(camera, fallback_codes)
             status = run_prize_window(settings, source, pin=lock)
         else:
-            status = run_door_window(settings, _open_camera(camera, fallback_codes), pin=lock)
+            source = _open_camera(camera, fallback_codes, allow_missing=True)
+            status = run_door_window(settings, source, pin=lock)
     except KioskError as exc:
         _fail(exc)
     if status != 0:

@@ -114,9 +114,10 @@ class RequestRefused(SyncError):
 
     code: ClassVar[str] = "request_refused"
 
-    def __init__(self, message: str, *, status: int) -> None:
+    def __init__(self, message: str, *, status: int, detail: str = "") -> None:
         super().__init__(message)
         self.status = status
+        self.detail = detail or message  # the server's own sentence
 
 
 class BadResponse(SyncError):

@@ -34,11 +34,13 @@ from PySide6.QtWidgets import QApplication, QWidget
 from core.clock import FixedClock
 from kiosk.app import open_kiosk, pair_device, sync_once
 from kiosk.demo import GARBAGE_CODE, EmbeddedServer, seed_world
+from kiosk.errors import CameraNotFound
 from kiosk.scanner.sources import Frame
 from kiosk.scanner.synth import Condition, render_blank, render_frame
 from kiosk.scanner.worker import Scanner
 from kiosk.services.verdict import Colour
 from kiosk.settings import KioskSettings, Language, load_settings
+from kiosk.store.config import load_config
 from kiosk.ui.attendance import PromoterReviewWindow
 from kiosk.ui.door import DoorWindow
 from kiosk.ui.i18n import set_language
@@ -404,6 +406,59 @@ def prize_screens(world: World) -> None:
         window.close()
 
 
+class UnpluggedCamera(SimulatedCamera):
+    """A webcam that is not there until `plug()` (the door opens without it)."""
+
+    plugged = False
+
+    def open(self) -> None:
+        if not self.plugged:
+            raise CameraNotFound("No camera found at index 0.")
+        super().open()
+
+
+def door_staff_screens(world: World) -> None:
+    """Door without a camera, a manual check-in asked first, a passport at the door, revoked."""
+    gate3 = world.kiosk("gate-3", "Gate 3", role="DOOR", event_id=world.tonight["id"])
+    window = DoorWindow(
+        gate3,
+        None,
+        scanner=Scanner(UnpluggedCamera()),
+        sounds=Sounds(audible=False),
+        clear_after_ms=600_000,
+    )
+    show(window)
+    window.start()
+    try:
+        wait_until(lambda: window.snapshot is not None, "the door's counters")
+        shoot(window, "door-no-camera")
+        guest = world.attendees[3]
+        window.search_box.setFocus()
+        QTest.keyClicks(window.search_box, guest["display_name"].split()[0], delay=80)
+        wait_until(lambda: window.results.count() >= 1, "search results")
+        item = window.results.item(0)
+        QTest.mouseClick(
+            window.results.viewport(),
+            Qt.MouseButton.LeftButton,
+            pos=window.results.visualItemRect(item).center(),
+        )
+        wait_until(window.confirm.isVisible, "the confirmation")
+        shoot(window, "door-confirm")
+        click(window.confirm.no)
+        wedge(window, str(world.attendees[4]["passport_qr"]))
+        wait_verdict(window, Colour.RED, 1)
+        shoot(window, "door-passport")
+        click(window.card)
+        config = load_config(gate3.config_path)
+        assert config is not None
+        world.hq("DELETE", f"/devices/{config.device_id}")
+        window.sync.trigger()
+        wait_until(window.revoked_screen.isVisible, "the revoked screen")
+        shoot(window, "door-revoked")
+    finally:
+        window.close()
+
+
 def setup_screen(world: World) -> None:
     """Setup: a new kiosk paired by a typed code, with its mode, scope and sync state."""
     settings = load_settings(data_dir=world.folder / "new-kiosk", gate="Gate 4", retry_attempts=1)
@@ -443,6 +498,7 @@ def main() -> int:
             door_screens(world)
             prize_screens(world)
             setup_screen(world)
+            door_staff_screens(world)
             arabic_door(world)
         finally:
             server.stop()

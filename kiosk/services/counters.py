@@ -2,7 +2,8 @@
 
 - this device: tickets this kiosk admitted (its local check-ins, synced or not);
 - this gate: this device plus the other devices at the same gate, as last synced;
-- the event: every admitted ticket of the event as last synced.
+- the event: every admitted ticket of the event as last synced, plus this device's
+  admissions the last pull did not know yet (never fewer than this device's own).
 
 Read-only queries; like every operation they run on the thread that owns the
 store objects (the shell's database worker), and the screen only renders the
@@ -49,12 +50,18 @@ def get_counters(
         [gate, event],
     ).fetchone()
     here, here_at_gate = int(local[0]), int(local[1])
+    mine = "" if device_id is None else str(device_id)
     synced = cache.db.execute(
         """
         SELECT COUNT(*),
-               COALESCE(SUM(checked_in_gate = ? AND COALESCE(checked_in_device, '') != ?), 0)
+               COALESCE(SUM(checked_in_gate = ? AND COALESCE(checked_in_device, '') != ?), 0),
+               COALESCE(SUM(COALESCE(checked_in_device, '') = ?), 0)
         FROM tickets WHERE event_id = ? AND checked_in_at IS NOT NULL
         """,
-        [gate, "" if device_id is None else str(device_id), event],
+        [gate, mine, mine, event],
     ).fetchone()
-    return DoorCounters(device=here, gate=here_at_gate + int(synced[1]), event=int(synced[0]))
+    synced_total, synced_mine = int(synced[0]), int(synced[2])
+    # Offline, the last pull does not know this device's newest admissions: add them, so the
+    # whole event never reads lower than this device alone.
+    whole = max(synced_total, synced_total - synced_mine + here)
+    return DoorCounters(device=here, gate=here_at_gate + int(synced[1]), event=whole)

@@ -4,40 +4,48 @@ Every action is verify → decide against the cache and this device's own
 effects → one outbox transaction (the op and its local effect) → verdict.
 Green admits and records the op and a local check-in (so the next scan of the
 same ticket is amber at once, before any sync); amber is a re-entry, recorded
-as an op too (a fact, never an admission); red writes nothing. Hostile input
-of any kind gives a red verdict with its reason, never an exception.
+as an op too (a fact, never an admission); red records a `scan.refused` op
+(the reason and the code's digest, never the code: a fact for the promoter and
+HQ, never an admission). Hostile input of any kind gives a red verdict with its
+reason, never an exception. A ticket's short printed code (`UN49-Y3NQ`, in any
+case) is a scan too: the ticket it names on this device's list is checked in.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from core import limits
 from core.clock import Clock
 from core.purchases import door_collects_payment, door_may_activate
 from core.reasons import Reason, explain
+from core.ticket_codes import ticket_code_key
 from core.tiers import DEFAULT_POINT_TIERS, point_tier_for
 from core.tokens import TokenClaims, TokenKind
 from core.wire import (
     ManualCheckinPayload,
     PackageActivatePayload,
     Payload,
+    ScanRefusedPayload,
     TicketScanPayload,
+    code_digest,
 )
 from core.wire import (
     Verdict as WireVerdict,
 )
 from kiosk.errors import SettingsError
-from kiosk.services.scanning import describe_when, storage_errors, verify_scan
+from kiosk.services.scanning import clean_code, describe_when, storage_errors, verify_scan
 from kiosk.services.verdict import Colour, Verdict, refused, with_op
 from kiosk.store.cache import Cache, CachedPurchase, CachedTicket
 from kiosk.store.outbox import LocalActivation, LocalCheckin, Outbox
 
 _TIER_RANK = {tier.name: index for index, tier in enumerate(DEFAULT_POINT_TIERS)}
 MAX_NOTE_LENGTH = limits.CHECKIN_NOTE.max_length
+#: A revoked kiosk admits nobody (and records nothing: its ops could never be sent).
+_KIOSK_REVOKED = refused(Reason.REVOKED, "This kiosk has been revoked", what="kiosk")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,10 +96,39 @@ class DoorService:
 
     @storage_errors
     def scan(self, code: object) -> Verdict:
-        """Decide a scanned code: a ticket admits or re-enters, a package purchase activates."""
+        """Decide a scanned code: a ticket admits or re-enters, a package purchase activates.
+
+        A refusal (red) is recorded as a `scan.refused` op and comes back with its id.
+        """
+        if self.outbox.sync_record().revoked:
+            return _KIOSK_REVOKED
+        verdict = self._decide(code)
+        if verdict.colour is Colour.RED and verdict.op_id is None:
+            return self._record_refusal(_scanned_text(code), verdict)
+        return verdict
+
+    @storage_errors
+    def check_in(self, ticket_id: uuid.UUID, *, note: str | None = None) -> Verdict:
+        """Check a ticket in by hand (found by `search`) when its code will not read."""
+        if self.outbox.sync_record().revoked:
+            return _KIOSK_REVOKED
+        ticket = self.cache.ticket(ticket_id)
+        if ticket is None:
+            return refused(Reason.UNKNOWN_TICKET, "Ticket not on this device's list")
+        clean_note = limits.without_control((note or "").strip(), limits.CHECKIN_NOTE) or None
+        verdict = self._admit_manually(ticket, clean_note)
+        if verdict.colour is Colour.RED and verdict.op_id is None:
+            return self._record_refusal(ticket.code or str(ticket.id), verdict)
+        return verdict
+
+    def _decide(self, code: object) -> Verdict:
+        text = clean_code(code)
+        key = ticket_code_key(text) if text is not None else None
+        if key is not None:
+            return self._scan_ticket_code(key)
         checked = verify_scan(code, self.cache, (TokenKind.TICKET, TokenKind.PURCHASE))
         if isinstance(checked, Verdict):
-            return checked
+            return self._say_who_and_what_to_do(checked)
         text, claims = checked
         if claims.kind is TokenKind.PURCHASE:
             return self._activate_package(text, claims)
@@ -106,30 +143,71 @@ class DoorService:
             ),
         )
 
-    @storage_errors
-    def check_in(self, ticket_id: uuid.UUID, *, note: str | None = None) -> Verdict:
-        """Check a ticket in by hand (found by `search`) when its code will not read."""
-        ticket = self.cache.ticket(ticket_id)
+    def _scan_ticket_code(self, key: str) -> Verdict:
+        """A printed ticket code typed or wedged: the ticket it names, checked in by hand."""
+        printed = f"{key[:4]}-{key[4:]}"
+        ticket = self.cache.ticket_by_code(self.event_id, key)
         if ticket is None:
-            return refused(Reason.UNKNOWN_TICKET, "Ticket not on this device's list")
-        clean_note = limits.without_control((note or "").strip(), limits.CHECKIN_NOTE) or None
+            verdict = refused(Reason.UNKNOWN_TICKET, "Ticket code not on this device's list")
+            return replace(
+                verdict,
+                explanation=f"No ticket {printed} for this event on this device: "
+                "check the code, or search by name.",
+                open_search=True,
+            )
+        return self._admit_manually(ticket, f"ticket code {ticket.code or printed}")
+
+    def _admit_manually(self, ticket: CachedTicket, note: str | None) -> Verdict:
         return self._admit(
-            ticket_id,
+            ticket.id,
             ticket,
             lambda verdict: ManualCheckinPayload(
-                ticket_id=ticket_id,
+                ticket_id=ticket.id,
                 event_id=self.event_id,
                 gate=self.gate,
-                note=clean_note,
+                note=note,
                 verdict=verdict,
             ),
         )
 
+    def _say_who_and_what_to_do(self, verdict: Verdict) -> Verdict:
+        """A refused token, told in the door's terms: whose revoked ticket; a passport's way out."""
+        if verdict.reason is Reason.WRONG_KIND and verdict.context.get("actual") == "passport":
+            return replace(
+                verdict,
+                headline="A passport, not a ticket",
+                explanation="Show your ticket — search by name instead.",
+                open_search=True,
+            )
+        subject = verdict.context.get("subject_id")
+        if verdict.reason is Reason.REVOKED and isinstance(subject, uuid.UUID):
+            ticket = self.cache.ticket(subject)
+            if ticket is not None:
+                return _with_holder(verdict, ticket)
+        return verdict
+
+    def _record_refusal(self, text: str | None, verdict: Verdict) -> Verdict:
+        """Write the refusal as a record-only `scan.refused` op (its digest, never the code)."""
+        if not text or verdict.reason is None:
+            return verdict
+        now = self.clock.now()
+        payload = ScanRefusedPayload(
+            event_id=self.event_id,
+            gate=self.gate,
+            reason=verdict.reason,
+            code_digest=code_digest(text),
+            verdict="red",
+        )
+        with self.outbox.transaction():
+            op = self.outbox.add_op(payload, device_clock=now, device_id=self.device_id)
+        return with_op(verdict, op)
+
     # ------------------------------------------------------------------ tickets
 
     def _wrong_event(self, event_id: uuid.UUID) -> Verdict:
+        """Red, naming the ticket's own event when this device knows it (the promoter's others)."""
         event = self.cache.event(event_id)
-        suffix = f" ({event.name})" if event is not None else ""
+        suffix = f": {event.name}" if event is not None else " (not this door's)"
         return refused(Reason.WRONG_EVENT, "Wrong event", event_suffix=suffix)
 
     def _admit(
@@ -139,7 +217,8 @@ class DoorService:
         payload: Callable[[WireVerdict], Payload],
     ) -> Verdict:
         if ticket is not None and ticket.revoked:
-            return refused(Reason.REVOKED, "This ticket has been revoked", what="ticket")
+            revoked = refused(Reason.REVOKED, "This ticket has been revoked", what="ticket")
+            return _with_holder(revoked, ticket)
         if ticket is not None and ticket.event_id != self.event_id:
             return self._wrong_event(ticket.event_id)
         user_id = ticket.user_id if ticket is not None else None
@@ -217,7 +296,10 @@ class DoorService:
         headline = f"Welcome, {name}!" if name else "Welcome!"
         note = None
         if ticket is None:
-            note = "Valid signed ticket not yet on this device's list (sold after the last sync)."
+            note = (
+                "Valid ticket, not yet on this device's list (sold after the last sync): "
+                "it will be confirmed at the next sync."
+            )
         elif earned:
             note = f"Passport stamp: +{earned} points."
         return Verdict(
@@ -306,3 +388,25 @@ def _activated_headline(package: str, purchase: CachedPurchase) -> str:
         due = f" {purchase.final_amount}" if purchase.final_amount else ""
         return f"{package}: take{due} cash, then hand over the bracelets"
     return f"{package} activated: hand over the bracelets"
+
+
+def _with_holder(verdict: Verdict, ticket: CachedTicket) -> Verdict:
+    """A refusal that names whose ticket it is."""
+    who = ticket.holder_name or (f"@{ticket.handle}" if ticket.handle else None)
+    headline = f"Revoked ticket: {who}" if who and verdict.reason is Reason.REVOKED else None
+    return replace(
+        verdict,
+        handle=ticket.handle,
+        display_name=ticket.holder_name,
+        headline=headline or verdict.headline,
+    )
+
+
+def _scanned_text(code: object) -> str | None:
+    """The text a refusal's digest is made of: the cleaned code, or as much of it as came."""
+    text = clean_code(code)
+    if text is not None:
+        return text
+    if isinstance(code, bytes | bytearray):
+        code = bytes(code).decode("utf-8", "replace")
+    return code.strip() or None if isinstance(code, str) else None

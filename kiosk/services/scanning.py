@@ -77,7 +77,12 @@ def verify_scan(
         )
     if cache.is_token_revoked(claims.kind, claims.subject_id, claims.issued_at):
         what = kind_name(claims.kind)
-        return refused(Reason.REVOKED, f"This {what} has been revoked", what=what)
+        return refused(
+            Reason.REVOKED,
+            f"This {what} has been revoked",
+            what=what,
+            subject_id=claims.subject_id,  # whose: a door names the ticket's holder
+        )
     return text, claims
 
 

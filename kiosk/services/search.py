@@ -7,11 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core import limits
+from core.ticket_codes import ticket_code_key
 from kiosk.services.scanning import storage_errors
 from kiosk.store.cache import Cache
 from kiosk.store.outbox import Outbox
 
 MAX_QUERY_LENGTH = limits.SEARCH_QUERY.max_length
+
+
+def looks_like_ticket_code(text: str) -> bool:
+    """True for a printed ticket code in any case or spacing (`un49-y3nq`): Enter scans it."""
+    return ticket_code_key(text) is not None
 
 
 @dataclass(frozen=True, slots=True)

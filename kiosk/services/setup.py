@@ -19,6 +19,7 @@ from core import limits
 from core.wire import DeviceRole
 from kiosk.errors import NotAPairingCode, NotPaired, SettingsError, WrongMode
 from kiosk.services.headless import ScanMode
+from kiosk.services.pin import check_new_pin, hash_pin
 from kiosk.services.status import KioskStatus
 from kiosk.settings import KioskSettings
 from kiosk.store.cache import Cache
@@ -178,6 +179,14 @@ def set_pin_hash(settings: KioskSettings, pin_hash: str | None) -> DeviceConfig:
     updated = config.model_copy(update={"pin_hash": pin_hash})
     save_config(settings.config_path, updated)
     return updated
+
+
+def set_pin(settings: KioskSettings, pin: str | None, confirmation: str | None) -> DeviceConfig:
+    """Kiosk mode on with a new PIN (checked, then only its scrypt hash kept), or off with None."""
+    if pin is None:
+        return set_pin_hash(settings, None)
+    require_config(settings)  # before the slow hash
+    return set_pin_hash(settings, hash_pin(check_new_pin(pin, confirmation)))
 
 
 def with_saved_gate(settings: KioskSettings) -> KioskSettings:

@@ -62,6 +62,7 @@ class KioskStatus:
     last_pull_at: datetime | None
     cached: dict[str, int]
     problems: list[Problem] = field(default_factory=list)
+    event_name: str | None = None  # a door device's event, once pulled
 
     def to_json(self) -> dict[str, Any]:
         """As `status --json` prints it."""
@@ -71,6 +72,7 @@ class KioskStatus:
             "device_name": self.device_name,
             "role": self.role,
             "scope": self.scope,
+            "event_name": self.event_name,
             "server_url": self.server_url,
             "online": self.online,
             "revoked": self.revoked,
@@ -107,6 +109,10 @@ class KioskStatus:
         else:
             scope = ", ".join(f"{key} {value}" for key, value in self.scope.items())
             lines.append(f"device: {self.device_name} ({self.device_id}), {self.role} for {scope}")
+            if self.event_name is not None:
+                lines.append(f"event: {self.event_name}")
+            elif "event_id" in self.scope:
+                lines.append("event: not downloaded yet (run `soca-kiosk sync`)")
             lines.append(f"server: {self.server_url}")
         if self.revoked:
             lines.append(
@@ -206,7 +212,14 @@ class StatusService:
             last_pull_at=self.cache.last_pull_at(),
             cached=self.cache.counts(),
             problems=self.list_problems(limit=problems),
+            event_name=self._event_name(),
         )
+
+    def _event_name(self) -> str | None:
+        if self.config is None or self.config.event_id is None:
+            return None
+        event = self.cache.event(self.config.event_id)
+        return None if event is None else event.name
 
     @storage_errors
     def list_problems(self, *, limit: int = 100) -> list[Problem]:

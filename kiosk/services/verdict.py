@@ -67,6 +67,7 @@ class Verdict:
     first_gate: str | None = None
     note: str | None = None
     context: Mapping[str, Any] = field(default_factory=dict)
+    open_search: bool = False  # the way out is the search by name (a passport at the door)
 
     def line(self) -> dict[str, Any]:
         """The headless contract's JSON line: op_id, type, verdict, reason."""

@@ -591,6 +591,15 @@ class Cache:
             row[7],
         )
 
+    def ticket_by_code(self, event_id: uuid.UUID, key: str) -> CachedTicket | None:
+        """The event's ticket whose printed code reduces to `key` (see `code_key`), if pulled."""
+        row = self.db.execute(
+            f"SELECT {_TICKET_COLUMNS} FROM tickets "  # noqa: S608 (fixed columns)
+            "WHERE code_key = ? AND event_id = ? LIMIT 1",
+            [key, str(event_id)],
+        ).fetchone()
+        return None if row is None else _ticket(row)
+
     def search_tickets(self, event_id: uuid.UUID, query: str, *, limit: int) -> list[CachedTicket]:
         """Tickets of an event with a word starting with each word typed; an exact code first.
 

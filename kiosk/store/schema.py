@@ -232,3 +232,59 @@ def _cache_0003(db: Database) -> None:
         "ALTER TABLE purchases ADD COLUMN payment_method TEXT",
         "ALTER TABLE purchases ADD COLUMN final_amount TEXT",
     )
+
+
+#: The outbox tables whose rows reference `ops (op_id)`.
+_OP_EFFECTS = ("checkins", "card_entries", "activations")
+
+
+@OUTBOX_MIGRATIONS(name="0002_second_wave_op_types")
+def _outbox_0002(db: Database) -> None:
+    # Allow `scan.refused` and `pass.unstamp`. SQLite cannot change a CHECK in place, so `ops`
+    # is rebuilt with foreign keys on, inside the migration's transaction: the effects are set
+    # aside first (a dropped parent must have no children), and the seq counter is carried over.
+    # The table names are the fixed ones above (S608).
+    statements = [f"CREATE TEMP TABLE keep_{t} AS SELECT * FROM {t}" for t in _OP_EFFECTS]  # noqa: S608
+    statements += [f"DELETE FROM {t}" for t in _OP_EFFECTS]  # noqa: S608
+    statements += [
+        "CREATE TEMP TABLE keep_sequence AS "
+        "SELECT COALESCE(MAX(seq), 0) AS seq FROM sqlite_sequence WHERE name = 'ops'",
+        _OPS_TABLE.replace("CREATE TABLE ops", "CREATE TABLE ops_new"),
+        "INSERT INTO ops_new SELECT * FROM ops",
+        "DROP TABLE ops",
+        "ALTER TABLE ops_new RENAME TO ops",
+        "UPDATE sqlite_sequence SET seq = MAX(seq, (SELECT seq FROM keep_sequence)) "
+        "WHERE name = 'ops'",
+        "DROP TABLE keep_sequence",
+        "CREATE INDEX ops_pending ON ops (seq) WHERE state = 'pending'",
+        "CREATE INDEX ops_problems ON ops (state, seq) WHERE state IN ('conflict', 'rejected')",
+    ]
+    statements += [f"INSERT INTO {t} SELECT * FROM keep_{t}" for t in _OP_EFFECTS]  # noqa: S608
+    statements += [f"DROP TABLE keep_{t}" for t in _OP_EFFECTS]
+    _run(db, *statements)
+
+
+_OPS_TABLE = """
+    CREATE TABLE ops (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        op_id TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL CHECK (type IN (
+            'ticket.scan', 'ticket.manual_checkin', 'pass.stamp', 'pass.claim',
+            'package.activate', 'scan.refused', 'pass.unstamp')),
+        occurred_at TEXT NOT NULL,
+        device_clock TEXT NOT NULL,
+        payload TEXT NOT NULL CHECK (json_valid(payload)),
+        verdict TEXT CHECK (verdict IN ('green', 'amber', 'red')),
+        device_id TEXT,
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN (
+            'pending', 'applied', 'duplicate', 'conflict', 'rejected')),
+        reason TEXT,
+        message TEXT,
+        effects TEXT CHECK (effects IS NULL OR json_valid(effects)),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_attempt_at TEXT,
+        acked_at TEXT,
+        ack_no INTEGER,
+        CHECK ((state = 'pending') = (acked_at IS NULL))
+    )
+"""

@@ -31,6 +31,7 @@ from typing import Any, Generic, TypeVar
 import httpx
 import stamina
 from pydantic import BaseModel, ValidationError
+from stamina.instrumentation import RetryDetails
 
 from core.clock import Clock, SystemClock
 from core.wire import PairRequest, PairResponse, PullResponse, PushRequest, PushResponse
@@ -128,19 +129,49 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
 
 
 def _detail(body: bytes) -> str:
+    """The server's own sentence from an error body (`{"error": {"code", "message"}}`, ...)."""
     try:
         data = json.loads(body)
     except ValueError:
         text = body.decode("utf-8", "replace").strip()
         return text[:300] or "no detail"
+    if isinstance(data, dict) and isinstance(data.get("error"), dict):
+        data = data["error"]  # this server's shape
     if isinstance(data, dict):
-        for key in ("detail", "message", "reason", "error"):
+        for key in ("message", "detail", "reason", "error"):
             value = data.get(key)
             if isinstance(value, str):
                 return value[:300]
             if value is not None:
                 return json.dumps(value)[:300]
     return json.dumps(data)[:300]
+
+
+def what_failed(exc: BaseException) -> str:
+    """A transient failure as a person reads it ("the server is busy (HTTP 429)")."""
+    if isinstance(exc, _Transient):
+        if exc.status == httpx.codes.TOO_MANY_REQUESTS:
+            return "the server is busy (HTTP 429)"
+        return f"the server had a problem (HTTP {exc.status})"
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "the server did not answer in time"
+    if isinstance(exc, httpx.ConnectError):
+        return "no connection (the server is down, the address is wrong, or no network)"
+    if isinstance(exc, httpx.TimeoutException):
+        return "the server stopped answering"
+    if isinstance(exc, httpx.TransportError):
+        return "the connection broke"
+    if isinstance(exc, _DeadlineExceeded):
+        return str(exc)
+    return type(exc).__name__
+
+
+def describe_retry(details: RetryDetails) -> str:
+    """One stamina retry in words: what failed and when the next try is (for `soca-kiosk sync`)."""
+    return (
+        f"{what_failed(details.caused_by)}: trying again in {details.wait_for:.1f} s "
+        f"(retry {details.retry_num})"
+    )
 
 
 class SyncClient:
@@ -187,8 +218,12 @@ class SyncClient:
         try:
             raw = self._request("POST", "/devices/pair", json_body=body, only_unsent=True)
         except DeviceRevoked as exc:
+            raise RequestRefused("the server refused the pairing code", status=401) from exc
+        except RequestRefused as exc:
             raise RequestRefused(
-                "the server refused the pairing code (HTTP 401)", status=401
+                f"the server refused the pairing code: {exc.detail}",
+                status=exc.status,
+                detail=exc.detail,
             ) from exc
         return self._parse(raw, PairResponse, "/devices/pair")
 
@@ -245,13 +280,15 @@ class SyncClient:
                     return self._attempt(method, path, json_body, params, deadline)
         except _Transient as exc:
             raise ServerUnavailable(
-                f"{where} answered HTTP {exc.status} on {attempts} attempt(s)"
+                f"the server at {self.base_url} answered HTTP {exc.status} on {attempts} "
+                f"attempt(s): {what_failed(exc)}"
             ) from exc
         except _DeadlineExceeded as exc:
             raise ServerUnavailable(f"{where}: {exc}") from exc
         except httpx.TransportError as exc:
             raise ServerUnavailable(
-                f"cannot reach {where}: {type(exc).__name__}: {exc or 'connection failed'}"
+                f"cannot reach the server at {self.base_url} after {attempts} attempt(s): "
+                f"{what_failed(exc)}"
             ) from exc
         except httpx.HTTPError as exc:
             raise ServerUnavailable(f"{where}: {type(exc).__name__}: {exc}") from exc
@@ -287,9 +324,11 @@ class SyncClient:
         if status == httpx.codes.TOO_MANY_REQUESTS or status >= 500:
             raise _Transient(status, _retry_after(response.headers))
         if status >= 400:
+            detail = _detail(body)
             raise RequestRefused(
-                f"{method} {API_PREFIX}{path} refused with HTTP {status}: {_detail(body)}",
+                f"the server refused this request (HTTP {status}): {detail}",
                 status=status,
+                detail=detail,
             )
         return _Raw(status, body, sent_at, received_at)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -73,6 +73,16 @@ class SyncReport:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class SyncProgress:
+    """How far a cycle is: ops sent of those pending when it began, rows and pages pulled."""
+
+    pushed: int
+    to_push: int
+    rows: int
+    pages: int
+
+
 @dataclass(slots=True)
 class _Sample:
     offset: timedelta
@@ -99,6 +109,7 @@ class Synchronizer:
         clock: Clock,
         batch_size: int,
         page_size: int,
+        on_progress: Callable[[SyncProgress], None] | None = None,
     ) -> None:
         self.outbox = outbox
         self.cache = cache
@@ -108,6 +119,8 @@ class Synchronizer:
         self.batch_size = batch_size
         self.page_size = page_size
         self._best: _Sample | None = None
+        self._on_progress = on_progress
+        self._to_push = 0
 
     def close(self) -> None:
         """Close the HTTP client and both connections."""
@@ -170,8 +183,13 @@ class Synchronizer:
 
     # ------------------------------------------------------------------ push
 
+    def _progress(self, report: SyncReport) -> None:
+        if self._on_progress is not None:
+            self._on_progress(SyncProgress(report.pushed, self._to_push, report.rows, report.pages))
+
     def _push_all(self, report: SyncReport) -> None:
-        rounds = self.outbox.pending_count() // self.batch_size + 2
+        self._to_push = self.outbox.pending_count()
+        rounds = self._to_push // self.batch_size + 2
         for _ in range(rounds):
             ops = self.outbox.pending_ops(self.batch_size)
             if not ops:
@@ -181,6 +199,7 @@ class Synchronizer:
                     "the server returned no result for some ops of a batch; "
                     "they stay pending and are sent again at the next sync"
                 )
+            self._progress(report)
 
     def _push_batch(self, ops: Sequence[Op], report: SyncReport) -> bool:
         """Send one batch; True when every op got its result."""
@@ -238,6 +257,7 @@ class Synchronizer:
                     page.scans,
                 )
             )
+            self._progress(report)
             if not page.more:
                 return
             if page.cursor is None or page.cursor == cursor:

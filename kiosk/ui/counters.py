@@ -15,7 +15,7 @@ from kiosk.ui.i18n import tr
 
 
 class CountersPanel(QFrame):
-    """Admissions as three big numbers: this device, this gate, the whole event (last sync)."""
+    """Admissions as three big numbers: this device, this gate, the whole event."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -23,7 +23,7 @@ class CountersPanel(QFrame):
         grid = QGridLayout(self)
         self.device_count = self._counter(grid, 0, tr("this device"))
         self.gate_count = self._counter(grid, 1, tr("this gate"))
-        self.event_count = self._counter(grid, 2, tr("whole event (last sync)"))
+        self.event_count = self._counter(grid, 2, tr("whole event"))
 
     def show_counters(self, counters: DoorCounters) -> None:
         """Show the counts."""

@@ -3,15 +3,17 @@
 The window renders and wires; every action (scan, check in, search,
 refresh) is one `StoreOp` on the window's store thread, whose result comes
 back to a method here on the GUI thread. The camera (`Scanner`), the wedge
-filter and the search list all feed the same `submit_code` / `check_in`
-path. `stop()` (and closing the window) ends the scanner, sync and store
-threads."""
+filter, a ticket code typed in the search box and the search list (after
+"Check in … by hand?") all feed the same `submit_code` / `check_in` path.
+Without a camera the screen works by wedge and search and tries the camera
+again every few seconds; a revoked kiosk is covered by `RevokedScreen`.
+`stop()` (and closing the window) ends the scanner, sync and store threads.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime
 from typing import TypeVar
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
@@ -27,15 +29,17 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.app import open_kiosk
+from kiosk.errors import CameraNotFound, KioskError
 from kiosk.scanner.sources import FrameSource
 from kiosk.scanner.worker import Scanner, ScannerState
 from kiosk.services.door import DoorService
 from kiosk.services.pin import PinGuard
-from kiosk.services.search import TicketMatch
+from kiosk.services.search import TicketMatch, looks_like_ticket_code
 from kiosk.services.verdict import Verdict
 from kiosk.settings import KioskSettings
 from kiosk.sync.synchronizer import SyncReport
 from kiosk.ui.counters import CountersPanel
+from kiosk.ui.door_panels import ConfirmCheckIn, RevokedScreen, clock_time, describe_match
 from kiosk.ui.i18n import tr
 from kiosk.ui.lock import PinLock
 from kiosk.ui.ops import StoreOp, StoreThread
@@ -46,31 +50,6 @@ from kiosk.ui.workers import DoorSnapshot, SyncWorker, door_snapshot
 
 T = TypeVar("T")
 KEPT_ERRORS = 100
-
-
-def _clock_time(moment: datetime | None) -> str:
-    return tr("never") if moment is None else moment.astimezone().strftime("%H:%M:%S")
-
-
-def describe_match(match: TicketMatch) -> str:
-    """One search result: the name; handle and code; whether it is already in.
-
-    Three short lines rather than one long one: a wrapped line makes the list
-    clip the item and hide the state line beneath it.
-    """
-    name = match.holder_name or tr("(no name)")
-    details = "   ".join(
-        part for part in (f"@{match.handle}" if match.handle else "", match.code) if part
-    )
-    line = f"{name}\n{details}" if details else name
-    if match.revoked:
-        state = tr("✖ revoked")
-    elif match.checked_in_at is not None:
-        when = _clock_time(match.checked_in_at)
-        state = tr("⚠ in {time} at {gate}", time=when, gate=match.checked_in_gate or "?")
-    else:
-        state = tr("→ tap to check in")
-    return f"{line}\n{state}"
 
 
 class Chip(QLabel):
@@ -104,6 +83,7 @@ class DoorWindow(ScannerScreen):
         clear_after_ms: int = 4000,
         install_wedge: bool = True,
         pin: str | PinGuard | None = None,
+        camera_retry_ms: int = 3000,
     ) -> None:
         super().__init__(
             StoreThread("kiosk-database", open_store=lambda: open_kiosk(settings)),
@@ -119,7 +99,10 @@ class DoorWindow(ScannerScreen):
         self.scanner_state = "idle"
         self.errors: list[str] = []  # the latest KEPT_ERRORS failures shown
         self._unlocked = pin is None
+        self._matches: dict[str, TicketMatch] = {}
         self._build(clear_after_ms)
+        self._camera_timer = QTimer(self)  # a camera plugged in later is picked up
+        self._camera_timer.setInterval(camera_retry_ms)
         self.lock = PinLock(pin or "", self)
         self.lock.unlocked.connect(self._unlock_and_close)
         self._wire()
@@ -136,9 +119,9 @@ class DoorWindow(ScannerScreen):
         self.problem = Chip()
         self.problem.hide()
         strip = QHBoxLayout()
-        title = QLabel(tr("<b>Door</b> · {gate}", gate=self.settings.gate))
-        title.setStyleSheet("font-size: 22px;")
-        strip.addWidget(title)
+        self.title = QLabel(tr("<b>Door</b> · {gate}", gate=self.settings.gate))
+        self.title.setStyleSheet("font-size: 22px;")
+        strip.addWidget(self.title)
         strip.addStretch(1)
         for chip in (self.camera, self.online, self.pending, self.last_sync, self.clock_warning):
             strip.addWidget(chip)
@@ -170,6 +153,8 @@ class DoorWindow(ScannerScreen):
         right.addWidget(self.search_box)
         right.addWidget(hint)
         right.addWidget(self.results, 1)
+        self.confirm = ConfirmCheckIn(self)
+        right.addWidget(self.confirm)
         right.addWidget(self.problem)
 
         body = QHBoxLayout()
@@ -181,6 +166,7 @@ class DoorWindow(ScannerScreen):
         root.addLayout(body, 1)
 
         self.card = VerdictCard(self, clear_after_ms=clear_after_ms)
+        self.revoked_screen = RevokedScreen(self)
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(250)
@@ -193,8 +179,11 @@ class DoorWindow(ScannerScreen):
         self.wedge.code_scanned.connect(self.on_wedge_code)
         self.search_box.textChanged.connect(self._search_timer.start)
         self._search_timer.timeout.connect(self._search)
+        self.search_box.returnPressed.connect(self.on_search_entered)
         self.results.itemClicked.connect(self.on_result_clicked)
+        self.confirm.confirmed.connect(self.check_in)
         self._clock_timer.timeout.connect(self._tick)
+        self._camera_timer.timeout.connect(self._retry_camera)
         self._wire_scanner()
 
     # ------------------------------------------------------------------ life
@@ -205,6 +194,7 @@ class DoorWindow(ScannerScreen):
 
     def _on_stop(self) -> None:
         self._clock_timer.stop()
+        self._camera_timer.stop()
         self.card.clear()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
@@ -223,6 +213,7 @@ class DoorWindow(ScannerScreen):
         """Keep the verdict card over the whole window."""
         super().resizeEvent(event)
         self.card.setGeometry(self.rect())
+        self.revoked_screen.setGeometry(self.rect())
 
     # ------------------------------------------------------------------ inputs
 
@@ -239,15 +230,24 @@ class DoorWindow(ScannerScreen):
             self.search_box.setText(text[: -len(code)])
         self.submit_code(code)
 
+    @Slot()
+    def on_search_entered(self) -> None:
+        """Enter in the search box: a printed ticket code typed by hand is scanned."""
+        text = self.search_box.text()
+        if looks_like_ticket_code(text):
+            self.search_box.clear()
+            self.submit_code(text)
+
     @Slot(QListWidgetItem)
     def on_result_clicked(self, item: QListWidgetItem) -> None:
-        """One tap on a search result checks that ticket in."""
-        ticket_id = item.data(Qt.ItemDataRole.UserRole)
-        if ticket_id:
-            self.check_in(str(ticket_id))
+        """A tap on a search result asks to confirm checking that ticket in by hand."""
+        match = self._matches.get(str(item.data(Qt.ItemDataRole.UserRole)))
+        if match is not None:
+            self.confirm.ask(match)
 
+    @Slot(str)
     def check_in(self, ticket_id: str) -> None:
-        """Run the door's manual check-in of `ticket_id`."""
+        """Run the door's manual check-in of `ticket_id` (confirmed by the door person)."""
         self._door_op(lambda door: door.check_in(uuid.UUID(ticket_id)), self.show_verdict)
 
     def refresh(self) -> None:
@@ -291,6 +291,9 @@ class DoorWindow(ScannerScreen):
         self.sounds.play(verdict.colour)
         if verdict.op_id is not None:
             self.sync.trigger()
+        if verdict.open_search:  # the way out is a search by name: put the cursor there
+            self.search_box.setFocus()
+            self.search_box.selectAll()
         if self.search_box.text().strip():
             self._search()
         self.verdict_shown.emit(verdict)
@@ -299,6 +302,7 @@ class DoorWindow(ScannerScreen):
     def show_matches(self, matches: list[TicketMatch]) -> None:
         """List search results, each carrying its ticket id."""
         self.results.clear()
+        self._matches = {str(match.ticket_id): match for match in matches}
         for match in matches:
             item = QListWidgetItem(describe_match(match))
             item.setData(Qt.ItemDataRole.UserRole, str(match.ticket_id))
@@ -310,7 +314,14 @@ class DoorWindow(ScannerScreen):
         self.snapshot = snapshot
         status = snapshot.status
         self.counters.show_counters(snapshot.counters)
+        gate = self.settings.gate
+        if status.event_name:
+            self.title.setText(
+                tr("<b>Door</b> · {gate} · {event}", gate=gate, event=status.event_name)
+            )
         if status.revoked:
+            self.revoked_screen.cover()
+            self.confirm.dismiss()
             self.online.set(tr("● Revoked"), "bad")
         elif status.online is None:
             self.online.set(tr("● Not synced yet"), "warn")
@@ -320,7 +331,7 @@ class DoorWindow(ScannerScreen):
             self.online.set(tr("● Offline"), "bad")
         pending = tr("Pending {count}", count=status.pending)
         self.pending.set(pending, "warn" if status.pending else "")
-        self.last_sync.set(tr("Last sync {time}", time=_clock_time(status.last_success_at)))
+        self.last_sync.set(tr("Last sync {time}", time=clock_time(status.last_success_at)))
         if status.clock_warning:
             offset = status.clock_offset_s
             self.clock_warning.set(tr("⚠ Clock off by {offset:+.0f} s", offset=offset), "bad")
@@ -347,6 +358,34 @@ class DoorWindow(ScannerScreen):
         }
         text, tone = labels.get(ScannerState(state), (state, ""))
         self.camera.set(text, tone)
+
+    def on_camera_missing(self, message: str) -> None:
+        """No camera: the door works by wedge and search; a camera plugged in later is tried."""
+        del message  # "No camera found at index 0 ..." is for a command line; say it for the door
+        self.scanner_state = "no_camera"
+        self.camera.set(tr("No camera"), "warn")
+        self.preview.setText(
+            tr(
+                "No camera: scan with the handheld scanner, or search by name.\n"
+                "A camera plugged in is picked up by itself."
+            )
+        )
+        self._camera_timer.start()
+
+    def _retry_camera(self) -> None:
+        if self.scanner is None or self.scanner.running:
+            self._camera_timer.stop()
+            return
+        try:
+            self.scanner.start()
+        except CameraNotFound:
+            return  # still none: try again on the next tick
+        except KioskError as exc:
+            self._camera_timer.stop()
+            self.on_scanner_error(exc.message)
+            return
+        self._camera_timer.stop()
+        self.preview.setText(tr("Camera on"))
 
     @Slot(str)
     def on_scanner_error(self, message: str) -> None:

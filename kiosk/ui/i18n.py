@@ -38,6 +38,29 @@ ARABIC: dict[str, str] = {
     # --- door screen (kiosk/ui/door.py)
     "Soca Passport — door ({gate})": "Soca Passport — المدخل ({gate})",
     "<b>Door</b> · {gate}": "<b>المدخل</b> · {gate}",
+    "<b>Door</b> · {gate} · {event}": "<b>المدخل</b> · {gate} · {event}",
+    "No camera: scan with the handheld scanner, or search by name.\n"
+    "A camera plugged in is picked up by itself.": (
+        "لا توجد كاميرا: امسح بالماسح اليدوي، أو ابحث بالاسم.\nتُستخدم أي كاميرا تُوصَل تلقائياً."
+    ),
+    "Check in": "تسجيل الدخول",
+    "Check in {name} by hand?": "تسجيل دخول {name} يدوياً؟",
+    "✖ This kiosk has been revoked": "✖ أُلغي هذا الجهاز",
+    "It admits nobody. Scans made before are kept and are sent once it is "
+    "paired again: ask HQ or the promoter for a new pairing code "
+    "(soca-kiosk setup).": (
+        "لا يُدخل أحداً. تُحفظ عمليات المسح السابقة وتُرسل بعد إعادة الاقتران: "
+        "اطلب رمز اقتران جديداً من الإدارة أو المنظّم (soca-kiosk setup)."
+    ),
+    # --- door verdicts said by the services (headlines and notes)
+    "A passport, not a ticket": "هذا جواز سفر، وليس تذكرة",
+    "Ticket code not on this device's list": "رمز التذكرة ليس في قائمة هذا الجهاز",
+    "This kiosk has been revoked": "أُلغي هذا الجهاز",
+    "Valid ticket, not yet on this device's list (sold after the last sync): "
+    "it will be confirmed at the next sync.": (
+        "تذكرة صالحة لم تصل بعد إلى قائمة هذا الجهاز (بيعت بعد آخر مزامنة): "
+        "ستُؤكَّد في المزامنة التالية."
+    ),
     "Starting…": "جارٍ البدء…",
     "Pending —": "قيد الإرسال —",
     "Pending {count}": "قيد الإرسال {count}",
@@ -48,7 +71,7 @@ ARABIC: dict[str, str] = {
     "No camera": "لا توجد كاميرا",
     "this device": "هذا الجهاز",
     "this gate": "هذه البوابة",
-    "whole event (last sync)": "الحدث كاملاً (آخر مزامنة)",
+    "whole event": "الحدث كاملاً",
     "Search name, @handle or ticket code": "ابحث بالاسم أو ‎@المعرّف أو رمز التذكرة",
     "Code won't read? Search, then tap a ticket to check it in.": (
         "الرمز لا يُقرأ؟ ابحث، ثم المس التذكرة لتسجيل دخولها."
@@ -206,12 +229,25 @@ ARABIC: dict[str, str] = {
     "The only active offer": "العرض النشط الوحيد",
     "Save": "حفظ",
     "Saving…": "جارٍ الحفظ…",
+    "Kiosk mode": "وضع الكشك",
+    "Kiosk mode: off.": "وضع الكشك: مُطفأ.",
+    "Kiosk mode: off. Set a PIN to open full screen.": (
+        "وضع الكشك: مُطفأ. عيّن رمز PIN ليفتح بملء الشاشة."
+    ),
+    "Pair this kiosk first, then set a PIN for kiosk mode.": (
+        "اقرن هذا الجهاز أولاً، ثم عيّن رمز PIN لوضع الكشك."
+    ),
+    "New PIN": "رمز PIN الجديد",
+    "PIN again": "رمز PIN مرة أخرى",
+    "Set PIN": "تعيين رمز PIN",
+    "Turn kiosk mode off": "أطفئ وضع الكشك",
+    "✔ PIN set: `soca-kiosk run` opens full screen and asks for it to leave.": (
+        "✔ عُيِّن رمز PIN: يفتح `soca-kiosk run` بملء الشاشة ويطلبه للخروج."
+    ),
+    "✔ Kiosk mode is off.": "✔ وضع الكشك مُطفأ.",
     "✔ Saved: `soca-kiosk run` opens this mode.": "✔ حُفظ: يفتح `soca-kiosk run` هذا الوضع.",
     "Kiosk mode: on — a PIN is needed to leave the screen.": (
         "وضع الكشك: مفعّل — يلزم الرمز السري لمغادرة الشاشة."
-    ),
-    "Kiosk mode: off. Set a PIN with `soca-kiosk pin set` to turn it on.": (
-        "وضع الكشك: متوقف. عيّن رمزاً سرياً بالأمر `soca-kiosk pin set` لتفعيله."
     ),
     "Syncing…": "جارٍ المزامنة…",
     "● Revoked: pair again": "● الجهاز ملغى: أعد الاقتران",
@@ -303,6 +339,7 @@ HEADLINE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         "فُعِّلت {package}: سلِّم الأساور",
     ),
     (re.compile(r"Prize confirmed: enjoy!"), "تم تأكيد الجائزة: استمتع!"),
+    (re.compile(r"Revoked ticket: (?P<who>.+)"), "تذكرة ملغاة: {who}"),
     (re.compile(r"Prize confirmed: (?P<prize>.+)!"), "تم تأكيد الجائزة: {prize}!"),
 )
 
@@ -396,6 +433,12 @@ def server_reason(reason: str | None, message: str | None) -> str:
 def card_summary(card: CardView) -> str:
     """A card's line ("4 of 5 • 🥇 Gold Member • 7× completed") in the current language."""
     return card.summary_ar if _current is Language.ARABIC and card.summary_ar else card.summary
+
+
+def verdict_note(verdict: Verdict) -> str:
+    """A verdict's note in the current language ("" when there is none)."""
+    note = verdict.note or ""
+    return ARABIC.get(note, note) if _current is Language.ARABIC else note
 
 
 def verdict_headline(verdict: Verdict) -> str:

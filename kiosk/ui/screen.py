@@ -18,7 +18,7 @@ from PySide6.QtCore import Qt, QThread, Slot
 from PySide6.QtGui import QCloseEvent, QImage, QPixmap
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
-from kiosk.errors import KioskError
+from kiosk.errors import CameraNotFound, KioskError
 from kiosk.scanner.worker import Scanner
 from kiosk.ui.ops import StoreThread, wait_for_thread
 from kiosk.ui.sounds import Sounds
@@ -93,6 +93,8 @@ class ScannerScreen(QWidget):
         if self.scanner is not None:
             try:
                 self.scanner.start()
+            except CameraNotFound as exc:
+                self.on_camera_missing(exc.message)
             except KioskError as exc:
                 self.on_scanner_error(exc.message)
 
@@ -143,24 +145,30 @@ class ScannerScreen(QWidget):
 
     # ------------------------------------------------------------------ scanner
 
-    @Slot(str)
+    # The four methods below are overridden by the screens, which mark their versions
+    # `@Slot`. They must not be `@Slot` here: PySide6 treats a `@Slot` that overrides a
+    # `@Slot` of the same name as a plain callable, run on the *emitting* thread even
+    # through a queued connection (a sync-thread failure then touched the door's widgets).
+    # `tests/kiosk/ui/test_slot_overrides.py` checks that no class does it again.
+
     def submit_code(self, code: str) -> None:
         """What a scanned code (camera or wedge) does on this screen."""
         raise NotImplementedError
 
-    @Slot(str)
     def show_problem(self, message: str) -> None:
         """Show a worker's failure."""
         raise NotImplementedError
 
-    @Slot(str)
     def on_scanner_state(self, state: str) -> None:
         """The camera's state changed (a `ScannerState` value); shown where a screen has room."""
 
-    @Slot(str)
     def on_scanner_error(self, message: str) -> None:
         """A camera or decoder failure is shown, never swallowed."""
         self.show_problem(message)
+
+    def on_camera_missing(self, message: str) -> None:
+        """No camera when the screen started; the door screen carries on without one."""
+        self.on_scanner_error(message)
 
     @Slot(QImage)
     def show_frame(self, image: QImage) -> None:

@@ -6,9 +6,11 @@ network, reading the state and saving the choices open the store); results
 come back to methods here on the GUI thread. The pairing QR is read by the
 same `Scanner` as the door screen, from a `FrameSource` the `camera` factory
 opens only when asked; its raw text goes to `parse_pairing_qr`, so a ticket
-held up by mistake is a plain error. The device's role comes from the
-pairing code, so the mode and scope offered are the ones that role allows
-(`allowed_modes`)."""
+held up by mistake is a plain error. The device's role comes from the pairing
+code, so the mode and scope offered are the ones that role allows
+(`allowed_modes`). Save and Sync stay off until the kiosk is paired; the
+kiosk-mode PIN is set and cleared here too (`PinPanel`).
+"""
 
 from __future__ import annotations
 
@@ -35,12 +37,19 @@ from kiosk.errors import KioskError
 from kiosk.scanner.sources import FrameSource
 from kiosk.scanner.worker import Scanner
 from kiosk.services.headless import ScanMode
-from kiosk.services.setup import SetupState, get_setup_state, parse_pairing_qr, save_choices
+from kiosk.services.setup import (
+    SetupState,
+    get_setup_state,
+    parse_pairing_qr,
+    save_choices,
+    set_pin,
+)
 from kiosk.services.status import KioskStatus
 from kiosk.settings import KioskSettings
 from kiosk.ui.door import Chip
 from kiosk.ui.i18n import tr
 from kiosk.ui.ops import StoreOp, StoreThread, describe_error
+from kiosk.ui.setup_pin import PinPanel
 from kiosk.ui.theme import STYLESHEET
 
 CameraFactory = Callable[[], FrameSource]
@@ -119,6 +128,12 @@ def sync_and_read(settings: KioskSettings) -> tuple[str | None, SetupState]:
     """One sync cycle now: its failure if any, and the new state."""
     report = sync_once(settings)
     return report.error, read_state(settings)
+
+
+def set_pin_and_read(settings: KioskSettings, pin: str, again: str) -> SetupState:
+    """`set_pin` (an empty `pin` turns kiosk mode off), then the new state."""
+    set_pin(settings, pin or None, again)
+    return read_state(settings)
 
 
 class SetupWindow(QWidget):
@@ -202,9 +217,7 @@ class SetupWindow(QWidget):
         self.save_button = QPushButton(tr("Save"))
         self.saved_note = QLabel("")
         self.saved_note.setWordWrap(True)
-        self.pin_note = QLabel("")
-        self.pin_note.setObjectName("muted")
-        self.pin_note.setWordWrap(True)
+        self.pin_panel = PinPanel()
         scope = QFrame()
         scope.setObjectName("panel")
         self.scope_form = QFormLayout()
@@ -219,8 +232,8 @@ class SetupWindow(QWidget):
         scope_layout.addLayout(self.scope_form)
         scope_layout.addWidget(self.save_button)
         scope_layout.addWidget(self.saved_note)
-        scope_layout.addWidget(self.pin_note)
         scope_layout.addStretch(1)
+        scope_layout.addWidget(self.pin_panel)
 
         self.online = Chip(tr("Not synced yet"))
         self.pending = Chip(tr("Pending —"))
@@ -242,6 +255,7 @@ class SetupWindow(QWidget):
         layout.addLayout(columns, 1)
         layout.addLayout(sync)
         self._show_scope(None)
+        self._set_busy(False)  # Save and Sync wait for a pairing
 
     def _wire(self) -> None:
         self.pair_button.clicked.connect(self.start_pairing)
@@ -249,6 +263,8 @@ class SetupWindow(QWidget):
         self.scan_button.clicked.connect(self.toggle_camera)
         self.save_button.clicked.connect(self.save)
         self.sync_button.clicked.connect(self._sync)
+        self.pin_panel.pin_requested.connect(self.change_pin)
+        self.pin_panel.clear_requested.connect(self.clear_pin)
         self.mode.currentIndexChanged.connect(self._mode_changed)
 
     # ------------------------------------------------------------------ lifecycle
@@ -375,8 +391,43 @@ class SetupWindow(QWidget):
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
-        for button in (self.pair_button, self.save_button, self.sync_button):
-            button.setEnabled(not busy)
+        paired = self.state is not None and self.state.paired
+        self.pair_button.setEnabled(not busy)
+        for button in (self.save_button, self.sync_button):  # nothing to save or sync unpaired
+            button.setEnabled(paired and not busy)
+
+    # ------------------------------------------------------------------ kiosk-mode PIN
+
+    @Slot(str, str)
+    def change_pin(self, pin: str, again: str) -> None:
+        """Set the kiosk-mode PIN (typed twice) on the store thread."""
+        settings = self.settings
+        StoreOp(lambda: set_pin_and_read(settings, pin, again)).success(self._pin_set).failure(
+            self._pin_failed
+        ).run_in_background(self.store)
+
+    @Slot()
+    def clear_pin(self) -> None:
+        """Turn kiosk mode off (forget the PIN) on the store thread."""
+        settings = self.settings
+        StoreOp(lambda: set_pin_and_read(settings, "", "")).success(self._pin_cleared).failure(
+            self._pin_failed
+        ).run_in_background(self.store)
+
+    @Slot(object)
+    def _pin_set(self, state: SetupState) -> None:
+        self.show_state(state)
+        done = tr("✔ PIN set: `soca-kiosk run` opens full screen and asks for it to leave.")
+        self.pin_panel.show_result(done)
+
+    @Slot(object)
+    def _pin_cleared(self, state: SetupState) -> None:
+        self.show_state(state)
+        self.pin_panel.show_result(tr("✔ Kiosk mode is off."))
+
+    @Slot(str)
+    def _pin_failed(self, message: str) -> None:
+        self.pin_panel.show_result(f"✖ {message}")
 
     # ------------------------------------------------------------------ mode and scope
 
@@ -448,7 +499,7 @@ class SetupWindow(QWidget):
             self.device.setText(tr("Not paired yet."))
             self.mode.clear()
             self._show_scope(None)
-            self.pin_note.setText("")
+            self.pin_panel.show_pin_state(paired=False, pin_set=False)
             return
         if not self.server.text():
             self.server.setText(config.server_url)  # pairing again is usually with the same server
@@ -478,11 +529,7 @@ class SetupWindow(QWidget):
             self.offer.setCurrentIndex(max(index, 0))
         promoter = config.scope.promoter_id
         self.promoter.setText(str(promoter) if promoter else "—")
-        self.pin_note.setText(
-            tr("Kiosk mode: on — a PIN is needed to leave the screen.")
-            if state.pin_set
-            else tr("Kiosk mode: off. Set a PIN with `soca-kiosk pin set` to turn it on.")
-        )
+        self.pin_panel.show_pin_state(paired=True, pin_set=state.pin_set)
         self._show_scope(self.chosen_mode())
 
     def _show_scope(self, mode: ScanMode | None) -> None:

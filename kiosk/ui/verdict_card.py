@@ -1,7 +1,8 @@
 """The verdict card: fills the window in green, amber or red; clears itself; never stacks.
 
 It renders a `Verdict` and nothing else: handle and name, tier, points, and on
-amber or red the reason in plain words, all in the kiosk's language
+amber or red the reason in plain words, and a note when the services add one
+(a ticket to be confirmed at the next sync), all in the kiosk's language
 (`kiosk.ui.i18n`). A new verdict replaces the one shown (and restarts the
 timer); a tap or the timer hides it.
 """
@@ -13,7 +14,7 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from kiosk.services.verdict import Colour, Verdict
-from kiosk.ui.i18n import is_arabic, tr, verdict_headline, verdict_reason
+from kiosk.ui.i18n import is_arabic, tr, verdict_headline, verdict_note, verdict_reason
 from kiosk.ui.theme import CARD_COLOURS
 
 # Glyphs every stock font has (DejaVu): a kiosk without an emoji font must not show boxes.
@@ -70,10 +71,11 @@ class VerdictCard(QFrame):
         self.who = self._label(44, bold=True)
         self.standing = self._label(36)
         self.reason = self._label(34)
+        self.note = self._label(28)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(48, 48, 48, 48)
         layout.addStretch(1)
-        for label in (self.headline, self.who, self.standing, self.reason):
+        for label in (self.headline, self.who, self.standing, self.reason, self.note):
             layout.addWidget(label)
         layout.addStretch(1)
         self.hide()
@@ -99,7 +101,8 @@ class VerdictCard(QFrame):
         self.standing.setText(standing(verdict))
         reason = verdict_reason(verdict) if verdict.colour is not Colour.GREEN else ""
         self.reason.setText(reason)
-        for label in (self.who, self.standing, self.reason):
+        self.note.setText(verdict_note(verdict))
+        for label in (self.who, self.standing, self.reason, self.note):
             label.setVisible(bool(label.text()))
         self.shown_verdict = verdict
         parent = self.parentWidget()

@@ -4,7 +4,8 @@ A wedge scanner "types" a code in a few milliseconds and presses Enter. The
 filter is installed on the QApplication, so it works whatever has focus and
 without clicking first. A keystroke counts only on its first delivery (to the
 focus widget, or to the window when nothing has focus), not again as it
-propagates to parents. A burst is kept only while keys come at most
+propagates to parents. Modifier keys (the Shift a scanner presses for each
+upper-case letter) are neither kept nor a break. A burst is kept only while keys come at most
 `max_gap_s` apart; a person typing is slower, so their keys pass untouched.
 The Enter that ends a burst of at least `min_length` characters is consumed
 and `code_scanned(text)` is emitted; the keys themselves are never swallowed
@@ -21,6 +22,16 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
 _ENTER = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+_MODIFIERS = frozenset(
+    (
+        Qt.Key.Key_Shift,
+        Qt.Key.Key_CapsLock,
+        Qt.Key.Key_Control,
+        Qt.Key.Key_Alt,
+        Qt.Key.Key_AltGr,
+        Qt.Key.Key_Meta,
+    )
+)
 
 
 class WedgeFilter(QObject):
@@ -49,6 +60,8 @@ class WedgeFilter(QObject):
             return False
         if not self._first_delivery(watched):
             return False
+        if event.key() in _MODIFIERS:
+            return False  # a scanner presses Shift for every upper-case letter: keep the burst
         now = self._clock()
         fast = now - self._last <= self._max_gap_s
         self._last = now

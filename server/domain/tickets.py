@@ -9,7 +9,6 @@ reason. Every scan keeps both the door time and the time the server got it.
 from __future__ import annotations
 
 import enum
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,21 +18,13 @@ from sqlalchemy.orm import Session
 
 from core import limits
 from core.reasons import Reason
+from core.ticket_codes import new_ticket_code
 from core.tokens import SigningKey, TokenKind, issue_token
 from server.db.models import Event, Ticket, TicketScan, User
 from server.db.models.enums import ScanMethod, ScanOutcome, TicketStatus
 from server.domain import accounts, keys, passport
 from server.domain.passport import AwardResult
 from server.errors import FieldErrors, NotFound
-
-#: Ticket codes for manual look-up: no 0/O or 1/I to misread at a dark gate.
-_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-
-
-def new_ticket_code() -> str:
-    """A short human-typable ticket code, e.g. 'K7Q2-MX9D'."""
-    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
-    return f"{raw[:4]}-{raw[4:]}"
 
 
 def issue_ticket(

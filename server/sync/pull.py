@@ -7,7 +7,8 @@ order, loaded with their current content; a row that no longer exists is sent
 as a deletion. The public keys are in every page. A fresh device passes no
 cursor; an interrupted pull resumes from the last cursor it stored.
 
-Scope: a DOOR device gets its event, its tickets (with their holders'
+Scope: a DOOR device gets its event (and its promoter's other events, so a
+ticket for the wrong night is named), its tickets (with their holders'
 handles and first check-in), the holders' passports and the event's package
 purchases; a BRANCH device its branch's offers, their cards and the card
 holders' passports; a PROMOTER device its events, their tickets, scans and
@@ -79,9 +80,12 @@ def _scope_filter(device: Device) -> ColumnElement[bool]:
     change = SyncChange
     if device.role == DeviceRole.DOOR:
         holders = select(Ticket.user_id).where(Ticket.event_id == device.event_id)
+        promoter = select(Event.promoter_id).where(Event.id == device.event_id).scalar_subquery()
         return or_(
             and_(change.event_id == device.event_id, change.entity != "scans"),
             and_(change.entity == "passports", change.user_id.in_(holders)),
+            # The promoter's other events (names only matter): "wrong event" can say which.
+            and_(change.entity == "events", change.promoter_id == promoter),
         )
     if device.role == DeviceRole.BRANCH:
         offers = select(Offer.id).where(Offer.branch_id == device.branch_id)

@@ -61,7 +61,8 @@ def test_run_headless_prints_one_contract_line_per_scan(tmp_path: Path, world: W
         ("amber", "already_scanned"),
         ("red", "bad_format"),
     ]
-    assert lines[2]["op_id"] is None and lines[0]["type"] == "ticket.scan"
+    assert lines[0]["type"] == "ticket.scan"
+    assert lines[2]["op_id"] is not None and lines[2]["type"] == "scan.refused"  # recorded
 
 
 def test_run_headless_in_prize_mode_stamps_and_claims(tmp_path: Path, world: World) -> None:

@@ -80,7 +80,7 @@ def window_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
     for kind in ("door", "prize", "review"):
         monkeypatch.setattr(kiosk.ui.main, f"run_{kind}_window", fake(kind))
-    monkeypatch.setattr(kiosk.cli, "_open_camera", lambda camera, fallback: None)
+    monkeypatch.setattr(kiosk.cli, "_open_camera", lambda camera, fallback, **_: None)
     return calls
 
 

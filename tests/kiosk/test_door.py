@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 
@@ -12,17 +13,27 @@ from hypothesis import strategies as st
 from core.clock import FixedClock
 from core.reasons import Reason
 from core.tokens import SigningKey, TokenKind, issue_token
-from core.wire import OpType, RevokedTokenRow, ScanRow, TicketRow
+from core.wire import OpType, RevokedTokenRow, ScanRow, TicketRow, code_digest
 from kiosk.app import Kiosk
 from kiosk.errors import SettingsError
 from kiosk.services.door import DoorService
 from kiosk.services.verdict import Colour
+from kiosk.store.outbox import SyncRecord
 from tests.kiosk.world import NOW, World
 
 
-def _ops(kiosk: Kiosk) -> list[dict[str, object]]:
+def _ops(kiosk: Kiosk, *, refusals: bool = False) -> list[dict[str, object]]:
+    """The outbox's ops in order; `scan.refused` records only when `refusals`."""
     rows = kiosk.outbox.db.execute("SELECT op_id, type, verdict, payload FROM ops ORDER BY seq")
-    return [dict(zip(("op_id", "type", "verdict", "payload"), row, strict=True)) for row in rows]
+    ops = [dict(zip(("op_id", "type", "verdict", "payload"), row, strict=True)) for row in rows]
+    return [op for op in ops if refusals or op["type"] != "scan.refused"]
+
+
+def _refusals(kiosk: Kiosk) -> list[tuple[str, str]]:
+    """(reason, code digest) of every `scan.refused` op, in order."""
+    ops = [op for op in _ops(kiosk, refusals=True) if op["type"] == "scan.refused"]
+    payloads = [json.loads(str(op["payload"])) for op in ops]
+    return [(payload["reason"], payload["code_digest"]) for payload in payloads]
 
 
 def test_first_scan_admits_green_and_records_the_op_and_the_checkin(
@@ -93,13 +104,15 @@ def test_a_pulled_admitting_scan_row_also_makes_a_reentry(door: Kiosk, world: Wo
     assert verdict.colour is Colour.AMBER and verdict.first_gate == "VIP gate"
 
 
-def test_ticket_for_another_event_is_red_wrong_event_and_writes_nothing(
+def test_ticket_for_another_event_is_red_wrong_event_and_records_only_the_refusal(
     door: Kiosk, world: World
 ) -> None:
     verdict = door.require_door().scan(world.foreign_ticket_qr)
     assert verdict.colour is Colour.RED and verdict.reason is Reason.WRONG_EVENT
     assert verdict.explanation is not None and "Miami Carnival" in verdict.explanation
-    assert verdict.op_id is None and _ops(door) == []
+    assert verdict.op_type is OpType.SCAN_REFUSED and _ops(door) == []
+    assert _refusals(door) == [("wrong_event", code_digest(world.foreign_ticket_qr))]
+    assert verdict.line()["type"] == "scan.refused" and verdict.line()["verdict"] == "red"
 
 
 def test_revoked_ticket_row_is_red(door: Kiosk, world: World) -> None:
@@ -107,7 +120,9 @@ def test_revoked_ticket_row_is_red(door: Kiosk, world: World) -> None:
     door.cache.apply_page(world.page(tickets=[row]), ack_mark=0)
     verdict = door.require_door().scan(world.attendees[3].ticket_qr)
     assert verdict.colour is Colour.RED and verdict.reason is Reason.REVOKED
-    assert _ops(door) == []
+    assert verdict.display_name == world.attendees[3].name  # whose ticket it is
+    assert world.attendees[3].name in verdict.headline
+    assert _ops(door) == [] and [r for r, _ in _refusals(door)] == ["revoked"]
 
 
 def test_revocation_list_refuses_tokens_issued_before_the_cut(door: Kiosk, world: World) -> None:
@@ -130,7 +145,8 @@ def test_revocation_list_refuses_tokens_issued_before_the_cut(door: Kiosk, world
 def test_passport_code_at_the_door_is_red_wrong_kind(door: Kiosk, world: World) -> None:
     verdict = door.require_door().scan(world.attendees[0].passport_qr)
     assert verdict.colour is Colour.RED and verdict.reason is Reason.WRONG_KIND
-    assert verdict.explanation == "This is a passport code, not a ticket or package purchase code."
+    assert verdict.explanation == "Show your ticket — search by name instead."
+    assert verdict.open_search
 
 
 def test_forged_and_foreign_key_tokens_are_red_with_their_reason(door: Kiosk, world: World) -> None:
@@ -144,6 +160,8 @@ def test_forged_and_foreign_key_tokens_are_red_with_their_reason(door: Kiosk, wo
     flipped = attendee.ticket_qr[:-1] + ("1" if attendee.ticket_qr[-1] != "1" else "2")
     assert service.scan(flipped).colour is Colour.RED
     assert _ops(door) == []
+    assert [r for r, _ in _refusals(door)][:2] == ["bad_signature", "unknown_key"]
+    assert len(_refusals(door)) == 3
 
 
 def test_garbage_and_huge_codes_are_red_bad_format(door: Kiosk) -> None:
@@ -153,6 +171,10 @@ def test_garbage_and_huge_codes_are_red_bad_format(door: Kiosk) -> None:
         assert verdict.colour is Colour.RED
         assert verdict.reason in (Reason.BAD_FORMAT, Reason.BAD_SIGNATURE, Reason.UNKNOWN_KEY)
     assert _ops(door) == []
+    # Each refusal is recorded by its digest (an empty scan and a non-text value are not codes).
+    refusals = _refusals(door)
+    assert len(refusals) == 6
+    assert ("bad_format", code_digest("hello")) in refusals
 
 
 @settings(
@@ -214,6 +236,7 @@ def test_paid_package_activates_once_then_amber_and_unpaid_is_red(
     refused = service.scan(world.purchase_qrs[pending.id])
     assert refused.colour is Colour.RED and refused.reason is Reason.PURCHASE_NOT_PAID
     assert [op["type"] for op in _ops(door)] == ["package.activate"]
+    assert [r for r, _ in _refusals(door)] == ["purchase_not_paid"]
 
 
 def test_pay_at_the_door_takes_the_cash_then_hands_over_the_bracelets(
@@ -275,3 +298,41 @@ def test_a_door_named_for_a_gate_the_server_would_refuse_does_not_start(
             device_id=None,
             clock=service.clock,
         )
+
+
+def test_a_printed_ticket_code_in_any_case_checks_its_ticket_in_by_hand(
+    door: Kiosk, world: World
+) -> None:
+    attendee = world.attendees[5]
+    service = door.require_door()
+    typed = " " + attendee.ticket_code.lower().replace("-", "") + "\n"
+    first = service.scan(typed)
+    assert first.colour is Colour.GREEN and first.display_name == attendee.name
+    assert first.op_type is OpType.TICKET_MANUAL_CHECKIN
+    op = door.outbox.get_op(first.op_id or uuid.uuid4())
+    assert op is not None and op.payload["ticket_id"] == str(attendee.ticket_id)
+    assert op.payload["note"] == f"ticket code {attendee.ticket_code}"
+    assert service.scan(attendee.ticket_code).colour is Colour.AMBER
+    assert service.scan(attendee.ticket_qr).colour is Colour.AMBER  # the same ticket
+
+
+def test_a_ticket_code_not_on_the_list_is_red_points_to_search_and_is_recorded(
+    door: Kiosk,
+) -> None:
+    verdict = door.require_door().scan("zzzz-2222")
+    assert verdict.colour is Colour.RED and verdict.reason is Reason.UNKNOWN_TICKET
+    assert verdict.open_search and verdict.explanation is not None
+    assert "ZZZZ-2222" in verdict.explanation and "search by name" in verdict.explanation
+    assert _refusals(door) == [("unknown_ticket", code_digest("zzzz-2222"))]
+
+
+def test_a_revoked_kiosk_admits_nobody_and_records_nothing(door: Kiosk, world: World) -> None:
+    door.outbox.set_sync_record(SyncRecord(revoked=True))
+    service = door.require_door()
+    for verdict in (
+        service.scan(world.attendees[0].ticket_qr),
+        service.check_in(world.attendees[1].ticket_id),
+    ):
+        assert verdict.colour is Colour.RED and verdict.reason is Reason.REVOKED
+        assert verdict.headline == "This kiosk has been revoked" and verdict.op_id is None
+    assert _ops(door, refusals=True) == []

@@ -55,7 +55,7 @@ def test_migrations_run_once_and_reopening_changes_nothing(tmp_path: Path) -> No
     outbox = Outbox.open(path, busy_timeout_ms=100)
     names = [row[0] for row in outbox.db.execute("SELECT name FROM _sqlite_migrations")]
     outbox.close()
-    assert names == ["0001_ops_and_effects"]
+    assert names == ["0001_ops_and_effects", "0002_second_wave_op_types"]
 
 
 def test_several_openers_of_a_fresh_folder_at_once_all_succeed(tmp_path: Path) -> None:

@@ -192,7 +192,10 @@ def test_a_revoked_device_keeps_its_outbox_says_so_and_stops_syncing(
     status = kiosk.status.get_status()
     assert status.revoked and status.pending == 8
     assert "DEVICE REVOKED" in status.to_text() and "8 unsent op(s) are kept" in status.to_text()
-    assert kiosk.require_door().scan(world.attendees[0].ticket_qr).colour is Colour.AMBER
+    # A revoked kiosk admits nobody any more (issue 14); what it holds stays to be sent.
+    refused = kiosk.require_door().scan(world.attendees[0].ticket_qr)
+    assert refused.colour is Colour.RED and refused.headline == "This kiosk has been revoked"
+    assert kiosk.outbox.pending_count() == 8
 
 
 def test_clock_offset_is_measured_stored_and_warned_about_beyond_two_minutes(

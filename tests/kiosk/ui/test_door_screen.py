@@ -148,6 +148,7 @@ def test_search_by_name_and_one_tap_check_in(
     qtbot.mouseClick(
         viewport, Qt.MouseButton.LeftButton, pos=window.results.visualItemRect(item).center()
     )
+    qtbot.mouseClick(window.confirm.yes, Qt.MouseButton.LeftButton)  # "Check in ... by hand?"
     wait_colour(qtbot, window, Colour.GREEN, 1)
     assert guest["handle"] in window.card.who.text()
     # The list refreshes: the ticket is now shown as in.

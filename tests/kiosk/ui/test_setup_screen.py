@@ -168,7 +168,7 @@ def test_pairing_again_keeps_the_pin(
     stored = hash_pin("2468")
     set_pin_hash(door_settings, stored)
     window = _window(qtbot, door_settings, server=live.url)
-    assert "Kiosk mode: on" in window.pin_note.text()
+    assert "Kiosk mode: on" in window.pin_panel.state.text()
     window.code.setText(live.pairing_code(event_id=live.event_id))
     with qtbot.waitSignal(window.paired, timeout=WAIT_MS):
         qtbot.mouseClick(window.pair_button, Qt.MouseButton.LeftButton)
@@ -213,3 +213,55 @@ def test_in_arabic_the_setup_screen_is_right_to_left_and_translated(
         assert window.stop()
     finally:
         set_language(Language.ENGLISH)
+
+
+def test_before_pairing_save_and_sync_stay_off_and_a_refusal_is_in_words(
+    qtbot: QtBot, live: LiveServer, tmp_path: Path
+) -> None:
+    settings = load_settings(data_dir=tmp_path / "new", retry_attempts=1)
+    window = _window(qtbot, settings, server=live.url)
+    off = (window.save_button, window.sync_button, window.pin_panel.set_button)
+    assert not any(button.isEnabled() for button in off)
+    window.code.setText("NOPE-NOPE")
+    qtbot.mouseClick(window.pair_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.result.text().startswith("✖"), timeout=WAIT_MS)
+    assert window.result.text() == (
+        "✖ the server refused the pairing code: This pairing code is unknown, expired or "
+        "already used; ask for a new code."
+    )
+    assert window.pair_button.isEnabled()  # try again
+    assert not any(button.isEnabled() for button in off)  # still nothing to save or sync
+    window.server.setText("127.0.0.1:8000")
+    qtbot.mouseClick(window.pair_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "http://" in window.result.text(), timeout=WAIT_MS)
+    assert window.result.text().startswith("✖ the server address must start with http://")
+    assert not any(button.isEnabled() for button in off)
+
+
+def test_the_kiosk_pin_is_set_and_cleared_on_the_setup_screen(
+    qtbot: QtBot, door_settings: KioskSettings
+) -> None:
+    window = _window(qtbot, door_settings)
+    panel = window.pin_panel
+    assert panel.set_button.isEnabled() and not panel.clear_button.isEnabled()
+    qtbot.keyClicks(panel.pin, "2468")
+    qtbot.keyClicks(panel.again, "2469")
+    qtbot.mouseClick(panel.set_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.result.text().startswith("✖"), timeout=WAIT_MS)
+    assert "the two PINs differ" in panel.result.text() and panel.pin.text() == ""
+    config = load_config(door_settings.config_path)
+    assert config is not None and config.pin_hash is None
+    qtbot.keyClicks(panel.pin, "2468")
+    qtbot.keyClicks(panel.again, "2468")
+    qtbot.mouseClick(panel.set_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.result.text().startswith("✔ PIN set"), timeout=WAIT_MS)
+    qtbot.waitUntil(panel.clear_button.isEnabled, timeout=WAIT_MS)
+    assert panel.state.text().startswith("Kiosk mode: on")
+    config = load_config(door_settings.config_path)
+    assert config is not None and config.pin_hash is not None
+    assert PinGuard.from_hash(config.pin_hash).check("2468").ok
+    qtbot.mouseClick(panel.clear_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.result.text() == "✔ Kiosk mode is off.", timeout=WAIT_MS)
+    config = load_config(door_settings.config_path)
+    assert config is not None and config.pin_hash is None
+    window.close()

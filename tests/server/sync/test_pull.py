@@ -243,3 +243,29 @@ def test_the_route_s_json_page_says_what_the_models_say(
             written = pull_json(session, device=device, cursor=cursor, limit=limit, now=NOW)
         assert _sorted_page(PullResponse.model_validate_json(written)) == _sorted_page(modelled)
     assert modelled.tickets or modelled.passports or modelled.deletions
+
+
+def test_a_door_also_gets_its_promoters_other_events_but_no_strangers(
+    committed_factory: sessionmaker[Session], ids: dict[str, object]
+) -> None:
+    from server.db.models import Event, Promoter
+    from tests.server.factories import make_event
+
+    with unit_of_work(committed_factory) as session:
+        ours, theirs = (
+            Promoter(name=name, email=f"{name}@example.com", status="APPROVED")
+            for name in ("ours", "theirs")
+        )
+        session.add_all([ours, theirs])
+        session.flush()
+        tonight = session.get(Event, ids["event"])
+        assert tonight is not None
+        tonight.promoter_id = ours.id
+        tomorrow = make_event(session, name="Tomorrow's fête", promoter_id=ours.id).id
+        make_event(session, name="A stranger's fête", promoter_id=theirs.id)
+    pages, _ = pull_all(committed_factory, ids["door"])  # type: ignore[arg-type]
+    names = {e.id: e.name for p in pages for e in p.events}
+    assert set(names) == {ids["event"], tomorrow}
+    assert names[tomorrow] == "Tomorrow's fête"
+    # Still only tonight's tickets: the other nights' names are all a door learns of them.
+    assert {t.event_id for p in pages for t in p.tickets} == {ids["event"]}

@@ -125,6 +125,34 @@ def test_branch_device_gets_offers_and_cards_not_tickets(
     assert [p.user_id for p in page.passports] == [world.users[1].id]  # type: ignore[attr-defined]
 
 
+def test_branch_cards_carry_the_holders_names_for_offline_search(
+    committed_factory: sessionmaker[Session], ids: dict[str, Any]
+) -> None:
+    world = ids["world"]
+    with unit_of_work(committed_factory) as session:
+        branch = session.get(Device, ids["branch"])
+        assert branch is not None
+        ops = [card_op(world, branch, world.users[n], "stamp", n + 1) for n in (0, 2)]
+        push(session, device=branch, request=request(ops), now=NOW, settings=SETTINGS)
+    pages, _ = pull_all(committed_factory, ids["branch"])
+    cards = {card.user_id: card for page in pages for card in page.cards}
+    assert set(cards) == {world.users[0].id, world.users[2].id}
+    for n in (0, 2):
+        card = cards[world.users[n].id]
+        handle = next(
+            p.handle for page in pages for p in page.passports if p.user_id == card.user_id
+        )
+        assert card.holder_name == world.users[n].display_name and card.handle == handle
+        assert card.offer_id == world.offer.id and card.current_stamps == 1
+    # The route's JSON (built by the database on PostgreSQL) says the same.
+    with unit_of_work(committed_factory) as session:
+        device = session.get(Device, ids["branch"])
+        assert device is not None
+        text_page = pull_json(session, device=device, cursor=None, limit=1000, now=NOW)
+    sent = {card.user_id: card for card in PullResponse.model_validate_json(text_page).cards}
+    assert sent == cards
+
+
 def test_deleted_row_is_sent_as_a_deletion(
     committed_factory: sessionmaker[Session], ids: dict[str, object]
 ) -> None:

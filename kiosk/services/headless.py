@@ -59,8 +59,13 @@ def iter_codes(stream: BinaryIO) -> Iterator[str]:
 
 def prize_handler(prize: PrizeService, action: PrizeAction) -> Callable[[str], Verdict]:
     """The prize operation one headless scan runs for the chosen action."""
+
+    def stamp(code: str) -> Verdict:
+        return prize.add_stamp(code, again=True)
+
+    # Each headless line is a scan someone meant: no "Add another stamp?" to answer here.
     if action is PrizeAction.STAMP:
-        return prize.add_stamp
+        return stamp
     if action is PrizeAction.CLAIM:
         return prize.confirm_prize
 
@@ -68,6 +73,6 @@ def prize_handler(prize: PrizeService, action: PrizeAction) -> Callable[[str], V
         card = prize.look_up(code).card
         if card is not None and card.full:
             return prize.confirm_prize(code)
-        return prize.add_stamp(code)
+        return stamp(code)
 
     return auto

@@ -35,6 +35,9 @@ class CardView:
     restarted: bool = False
     tier_ar: str | None = None  # the tier's label in Arabic ("🥇 عضو ذهبي")
     summary_ar: str = ""  # `summary` in Arabic
+    prize: str | None = None  # what a full card earns ("Fifth rum punch free")
+    next_tier: str = ""  # what the next tier needs: "2 more for Gold Member" (or "Top tier")
+    next_tier_ar: str = ""
 
     @property
     def full(self) -> bool:
@@ -67,6 +70,8 @@ class Verdict:
     first_gate: str | None = None
     note: str | None = None
     context: Mapping[str, Any] = field(default_factory=dict)
+    #: Nothing written: the action needs a second yes ("Add another stamp?", a double tap).
+    needs_confirmation: bool = False
 
     def line(self) -> dict[str, Any]:
         """The headless contract's JSON line: op_id, type, verdict, reason."""

@@ -132,6 +132,8 @@ class CachedCard:
     last_activity_at: datetime | None
     expired: bool
     pulled_at_ack: int
+    holder_name: str | None = None
+    handle: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +159,10 @@ class CachedScan:
 
 def _uuid(value: str | None) -> uuid.UUID | None:
     return None if value is None else uuid.UUID(value)
+
+
+def _like_escape(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _ticket(row: tuple[Any, ...]) -> CachedTicket:
@@ -369,6 +375,9 @@ class Cache:
             "rewards_claimed": row.rewards_claimed,
             "last_activity_at": optional_time_text(row.last_activity_at),
             "expired": int(row.expired),
+            "holder_name": row.holder_name,
+            "handle": row.handle,
+            "search_key": search_key(row.holder_name, row.handle, None),
         }
 
     @staticmethod
@@ -550,22 +559,51 @@ class Cache:
 
     def card(self, offer_id: uuid.UUID, user_id: uuid.UUID) -> CachedCard | None:
         """A customer's card on an offer, if pulled."""
-        row = self.db.execute(
-            "SELECT offer_id, user_id, current_stamps, rewards_claimed, last_activity_at, "
-            "expired, pulled_at_ack FROM cards WHERE offer_id = ? AND user_id = ?",
-            [str(offer_id), str(user_id)],
-        ).fetchone()
-        if row is None:
-            return None
-        return CachedCard(
-            offer_id=uuid.UUID(row[0]),
-            user_id=uuid.UUID(row[1]),
-            current_stamps=int(row[2]),
-            rewards_claimed=int(row[3]),
-            last_activity_at=optional_time(row[4]),
-            expired=bool(row[5]),
-            pulled_at_ack=int(row[6]),
+        rows = self._cards("WHERE offer_id = ? AND user_id = ?", [str(offer_id), str(user_id)])
+        return rows[0] if rows else None
+
+    def search_cards(
+        self, offer_ids: Sequence[uuid.UUID], query: str, *, limit: int
+    ) -> list[CachedCard]:
+        """Cards of these offers whose holder has a word starting with each word typed, by name.
+
+        "marc boy" finds "Marcus Boyce", "@dj" finds the handle "djrally"; a
+        branch holds thousands of cards, not tickets' tens of thousands, so a
+        scan of the folded names (`search_key`) is quick enough without FTS.
+        """
+        words = [fold(word).lstrip("@") for word in query.split()]
+        words = [word for word in words if any(char.isalnum() for char in word)][:6]
+        if not words or not offer_ids:
+            return []
+        likes = " AND ".join("search_key LIKE ? ESCAPE '\\'" for _ in words)
+        patterns = ["% " + _like_escape(word) + "%" for word in words]
+        offers = json.dumps([str(offer_id) for offer_id in offer_ids])
+        return self._cards(
+            f"WHERE offer_id IN (SELECT value FROM json_each(?)) AND {likes} "  # noqa: S608
+            "ORDER BY search_key, user_id LIMIT ?",
+            [offers, *patterns, limit],
         )
+
+    def _cards(self, where: str, params: list[Any]) -> list[CachedCard]:
+        select = (
+            "SELECT offer_id, user_id, current_stamps, rewards_claimed, last_activity_at, "
+            "expired, pulled_at_ack, holder_name, handle FROM cards "
+        )
+        rows = self.db.execute(select + where, params).fetchall()
+        return [
+            CachedCard(
+                offer_id=uuid.UUID(row[0]),
+                user_id=uuid.UUID(row[1]),
+                current_stamps=int(row[2]),
+                rewards_claimed=int(row[3]),
+                last_activity_at=optional_time(row[4]),
+                expired=bool(row[5]),
+                pulled_at_ack=int(row[6]),
+                holder_name=row[7],
+                handle=row[8],
+            )
+            for row in rows
+        ]
 
     def purchase(self, purchase_id: uuid.UUID) -> CachedPurchase | None:
         """A package purchase, if pulled."""

@@ -221,3 +221,56 @@ def _cache_0002(db: Database) -> None:
         """,
         "INSERT INTO ticket_search (ticket_search) VALUES ('rebuild')",
     )
+
+
+def _widen_check(db: Database, table: str, old: str, new: str) -> None:
+    """Replace one CHECK's text in a table's schema (SQLite's documented `writable_schema` way).
+
+    Only for a CHECK that admits more than before: every row stored already
+    satisfies it, so nothing on disk changes and no table is rebuilt (a rebuild
+    would have to drop `ops`, which the effect tables reference).
+    """
+    sql = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]
+    ).fetchone()[0]
+    if old not in sql:
+        raise RuntimeError(f"{table}: the CHECK to widen is not {old!r}")
+    version = int(db.execute("PRAGMA schema_version").fetchone()[0])
+    db.execute("PRAGMA writable_schema = ON")
+    try:
+        db.execute(
+            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?",
+            [sql.replace(old, new), table],
+        )
+        db.execute(f"PRAGMA schema_version = {version + 1}")
+    finally:
+        db.execute("PRAGMA writable_schema = OFF")
+
+
+@OUTBOX_MIGRATIONS(name="0002_unstamp")
+def _outbox_0002(db: Database) -> None:
+    # `pass.unstamp` (and `scan.refused`) may be queued; an UNSTAMP card entry names the stamp
+    # it withdraws (`undoes`, an op id of this outbox).
+    _widen_check(
+        db,
+        "ops",
+        "'package.activate'))",
+        "'package.activate', 'scan.refused', 'pass.unstamp'))",
+    )
+    _widen_check(
+        db, "card_entries", "kind IN ('STAMP', 'CLAIM')", "kind IN ('STAMP', 'CLAIM', 'UNSTAMP')"
+    )
+    _run(db, "ALTER TABLE card_entries ADD COLUMN undoes TEXT")
+
+
+@CACHE_MIGRATIONS(name="0003_card_holders")
+def _cache_0003(db: Database) -> None:
+    # Cardholders' names for a branch tablet's offline search; the cursor is dropped so the
+    # next pull sends every card again, with its holder.
+    _run(
+        db,
+        "ALTER TABLE cards ADD COLUMN holder_name TEXT",
+        "ALTER TABLE cards ADD COLUMN handle TEXT",
+        "ALTER TABLE cards ADD COLUMN search_key TEXT NOT NULL DEFAULT ''",
+        "DELETE FROM meta WHERE key = 'cursor'",
+    )

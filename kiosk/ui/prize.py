@@ -1,14 +1,21 @@
 """The prize screen (touch-first): scan a pass, see the card, add a stamp or confirm a prize.
 
-"Add stamp" is enabled for a card that is not full; "Confirm prize given"
-only on a full card, and it asks once more in the screen itself (never a
-dialog) before the operation runs. A tier change after a prize shows a
-celebration banner. The scanner and the wedge feed `submit_code` (a look-up).
+The card names the customer (display name and @handle), the offer and its
+prize, "4 of 5", the tier with its icon and completions, and what the next
+tier needs, in the chosen language. "Add stamp" is enabled for a card that is
+not full; a second stamp on the same card moments later asks "Add another
+stamp?" first; "Undo stamp" withdraws the last stamp for a short while
+(`STAMP_UNDO_WINDOW`). "Confirm prize given: <prize>" only on a full card,
+and it asks once more in the screen itself (never a dialog) before the
+operation runs. A tier change after a prize shows a celebration banner. The
+scanner and the wedge feed `submit_code` (a look-up); the cardholder search
+finds a customer whose phone is dead and shows their card (stamps and prizes
+still need the pass scanned).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -18,6 +25,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from core import limits
 from core.cards import EntryKind
 from kiosk.scanner._signals import emit
 from kiosk.scanner.worker import Scanner
@@ -25,9 +33,25 @@ from kiosk.services.prize import BranchActivity
 from kiosk.services.status import KioskStatus
 from kiosk.services.verdict import Colour, Verdict
 from kiosk.settings import KioskSettings
+from kiosk.ui.cardholder_search import CardholderSearch
 from kiosk.ui.door import Chip
-from kiosk.ui.i18n import card_summary, tier_name, tr, verdict_headline, verdict_reason
-from kiosk.ui.prize_worker import ADD_STAMP, CONFIRM_PRIZE, LOOK_UP, PrizeWorker
+from kiosk.ui.i18n import (
+    card_summary,
+    next_tier_text,
+    tier_name,
+    tr,
+    verdict_headline,
+    verdict_reason,
+)
+from kiosk.ui.prize_worker import (
+    ADD_STAMP,
+    ADD_STAMP_AGAIN,
+    CONFIRM_PRIZE,
+    LOOK_UP,
+    LOOK_UP_HOLDER,
+    UNDO_STAMP,
+    PrizeWorker,
+)
 from kiosk.ui.screen import ScannerScreen
 from kiosk.ui.sounds import Sounds
 from kiosk.ui.theme import CARD_COLOURS
@@ -45,7 +69,9 @@ _ACTIVITY_STATES = {
 def describe_activity(entry: BranchActivity) -> str:
     """One activity line: time, what was given, to whom, on which offer, and its sync mark."""
     when = entry.occurred_at.astimezone().strftime("%H:%M")
-    what = tr("Prize given") if entry.kind is EntryKind.CLAIM else tr("Stamp")
+    what = {EntryKind.CLAIM.value: tr("Prize given"), "UNSTAMP": tr("Stamp undone")}.get(
+        entry.kind, tr("Stamp")
+    )
     mark = _ACTIVITY_STATES.get(entry.state, "")
     offer = f"\n{entry.offer}" if entry.offer else ""
     return f"{when}  {what} → {entry.customer}  {mark}{offer}"
@@ -55,6 +81,7 @@ class PrizeWindow(ScannerScreen):
     """A branch kiosk's prize screen. `start()` starts its threads; closing stops them."""
 
     action_requested = Signal(str, str)
+    search_requested = Signal(str)
     refresh_requested = Signal()
 
     def __init__(
@@ -78,6 +105,11 @@ class PrizeWindow(ScannerScreen):
         self.code: str | None = None
         self.verdict: Verdict | None = None
         self.status: KioskStatus | None = None
+        self._asking: str | None = None  # the action the confirm bar's yes runs
+        self._undo_code: str | None = None  # the pass whose last stamp "Undo" withdraws
+        self._undo_timer = QTimer(self)
+        self._undo_timer.setSingleShot(True)
+        self._undo_timer.setInterval(int(limits.STAMP_UNDO_WINDOW.total_seconds() * 1000))
         self._build()
         self._wire()
 
@@ -105,10 +137,16 @@ class PrizeWindow(ScannerScreen):
         card.setContentsMargins(28, 28, 28, 28)
         self.customer = QLabel(tr("Scan a pass to see its card"))
         self.customer.setStyleSheet("font-size: 34px; font-weight: 700;")
+        self.handle = QLabel("")
+        self.handle.setStyleSheet("font-size: 22px; color: #b9c2d0;")
+        self.offer = QLabel("")
+        self.offer.setStyleSheet("font-size: 22px;")
         self.stamps = QLabel("")
         self.stamps.setStyleSheet("font-size: 56px; letter-spacing: 6px;")
         self.summary = QLabel("")
         self.summary.setStyleSheet("font-size: 28px;")
+        self.next_tier = QLabel("")
+        self.next_tier.setStyleSheet("font-size: 22px; color: #b9c2d0;")
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.message.setStyleSheet("font-size: 26px; border-radius: 10px; padding: 12px;")
@@ -121,7 +159,8 @@ class PrizeWindow(ScannerScreen):
             " padding: 18px;"
         )
         self.celebration.hide()
-        for label in (self.customer, self.stamps, self.summary):
+        labels = (self.customer, self.handle, self.offer, self.stamps, self.summary, self.next_tier)
+        for label in labels:
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             label.setWordWrap(True)
             label.setStyleSheet(label.styleSheet() + " background: transparent;")
@@ -131,16 +170,20 @@ class PrizeWindow(ScannerScreen):
         card.addStretch(1)
 
         self.add_stamp = QPushButton(tr("Add stamp"))
+        self.undo = QPushButton(tr("Undo stamp"))
+        self.undo.hide()
         self.confirm = QPushButton(tr("Confirm prize given"))
         self.yes = QPushButton(tr("Yes, prize given"))
         self.cancel = QPushButton(tr("Cancel"))
         self.ask = QLabel("")
+        self.ask.setWordWrap(True)
         self.ask.setStyleSheet("font-size: 24px; background: transparent;")
         self.yes.setStyleSheet("background: #0f5f2c;")
-        for button in (self.add_stamp, self.confirm, self.yes, self.cancel):
+        for button in (self.add_stamp, self.undo, self.confirm, self.yes, self.cancel):
             button.setMinimumHeight(72)
         actions = QHBoxLayout()
         actions.addWidget(self.add_stamp)
+        actions.addWidget(self.undo)
         actions.addWidget(self.confirm)
         confirm_row = QHBoxLayout()
         confirm_row.addWidget(self.ask, 1)
@@ -155,6 +198,8 @@ class PrizeWindow(ScannerScreen):
         body = QHBoxLayout()
         left = QVBoxLayout()
         left.addWidget(self.preview, 1)
+        self.search = CardholderSearch()
+        left.addWidget(self.search)
         activity_title = QLabel(tr("Recent activity"))
         activity_title.setObjectName("muted")
         left.addWidget(activity_title)
@@ -175,7 +220,9 @@ class PrizeWindow(ScannerScreen):
     def _wire(self) -> None:
         self.action_requested.connect(self.worker.act)
         self.refresh_requested.connect(self.worker.refresh)
+        self.search_requested.connect(self.worker.search)
         self.worker.verdict_ready.connect(self.show_verdict)
+        self.worker.matches_ready.connect(self.search.show_matches)
         self.worker.status_ready.connect(self.show_status)
         self.worker.activity_ready.connect(self.show_activity)
         self.worker.failed.connect(self.show_problem)
@@ -183,6 +230,10 @@ class PrizeWindow(ScannerScreen):
         self.sync.failed.connect(self.show_problem)
         self.wedge.code_scanned.connect(self.submit_code)
         self.add_stamp.clicked.connect(lambda: self._act(ADD_STAMP))
+        self.undo.clicked.connect(self._undo)
+        self._undo_timer.timeout.connect(self._undo_expired)
+        self.search.query_ready.connect(self._search)
+        self.search.chosen.connect(self.show_cardholder)
         self.confirm.clicked.connect(self.ask_to_confirm)
         self.yes.clicked.connect(self._confirmed)
         self.cancel.clicked.connect(self._cancel_confirm)
@@ -193,27 +244,72 @@ class PrizeWindow(ScannerScreen):
     @Slot(str)
     def submit_code(self, code: str) -> None:
         """A scanned pass: look its card up (writes nothing)."""
+        if code != self._undo_code:
+            self._undo_expired()
         self.code = code
         self._cancel_confirm()
         self.celebration.hide()
         emit(self.action_requested, LOOK_UP, code)
 
+    @Slot(str)
+    def show_cardholder(self, user_id: str) -> None:
+        """A customer picked from the search: show their card (nothing can be written)."""
+        self._undo_expired()
+        self.code = None
+        self._cancel_confirm()
+        self.celebration.hide()
+        emit(self.action_requested, LOOK_UP_HOLDER, user_id)
+
     def ask_to_confirm(self) -> None:
         """The confirmation step before a prize is recorded."""
         if self.verdict is None or self.verdict.card is None or not self.verdict.card.full:
             return
-        who = f"@{self.verdict.handle}" if self.verdict.handle else tr("this customer")
-        self.ask.setText(tr("Give the prize to {who}?", who=who))
+        prize = self.verdict.card.prize or tr("the prize")
+        self._ask(
+            CONFIRM_PRIZE,
+            tr("Give {prize} to {who}?", prize=prize, who=self._who()),
+            tr("Yes, prize given"),
+        )
+
+    def _ask(self, action: str, question: str, yes: str) -> None:
+        self._asking = action
+        self.ask.setText(question)
+        self.yes.setText(yes)
         self.confirm_bar.show()
         self._update_buttons()
 
+    def _who(self) -> str:
+        verdict = self.verdict
+        if verdict is not None and verdict.display_name:
+            return verdict.display_name
+        if verdict is not None and verdict.handle:
+            return f"@{verdict.handle}"
+        return tr("this customer")
+
     def _confirmed(self) -> None:
+        action, self._asking = self._asking, None
         self.confirm_bar.hide()
-        self._act(CONFIRM_PRIZE)
+        if action is not None:
+            self._act(action)
 
     def _cancel_confirm(self) -> None:
+        self._asking = None
         self.confirm_bar.hide()
         self._update_buttons()
+
+    def _undo(self) -> None:
+        if self._undo_code is not None:
+            emit(self.action_requested, UNDO_STAMP, self._undo_code)
+
+    @Slot()
+    def _undo_expired(self) -> None:
+        self._undo_timer.stop()
+        self._undo_code = None
+        self.undo.hide()
+
+    @Slot(str)
+    def _search(self, query: str) -> None:
+        emit(self.search_requested, query)
 
     def _act(self, action: str) -> None:
         if self.code is not None:
@@ -223,32 +319,19 @@ class PrizeWindow(ScannerScreen):
 
     @Slot(str, object)
     def show_verdict(self, action: str, verdict: Verdict) -> None:
-        """Show the card and what the action did; celebrate a tier-up."""
+        """Show the card and what the action did; ask again, offer an undo, celebrate a tier-up."""
         if verdict.card is not None or verdict.colour is Colour.RED:
             self.verdict = verdict
-        card = verdict.card
-        if card is not None:
-            self.customer.setText(f"@{verdict.handle}" if verdict.handle else card.offer_name)
-            self.stamps.setText(
-                "●" * card.current_stamps + "○" * (card.max_stamps - card.current_stamps)
-            )
-            self.summary.setText(card_summary(card))
-        else:
-            self.customer.setText(verdict_headline(verdict))
-            self.stamps.setText("")
-            self.summary.setText("")
-        if action != LOOK_UP or verdict.colour is not Colour.GREEN:
-            background, text = CARD_COLOURS[verdict.colour]
-            words = verdict_reason(verdict) if verdict.colour is not Colour.GREEN else None
-            self.message.setText(words or verdict_headline(verdict))
-            self.message.setStyleSheet(
-                f"font-size: 26px; border-radius: 10px; padding: 12px;"
-                f" background: {background}; color: {text};"
-            )
-            self.message.show()
-            self.sounds.play(verdict.colour)
-        else:
-            self.message.hide()
+        self._show_card(verdict)
+        self._show_message(action, verdict)
+        if verdict.needs_confirmation:
+            self._ask(ADD_STAMP_AGAIN, tr("Add another stamp?"), tr("Yes, add another"))
+        if action in (ADD_STAMP, ADD_STAMP_AGAIN) and verdict.op_id is not None:
+            self._undo_code = self.code
+            self.undo.show()
+            self._undo_timer.start()
+        elif (action == UNDO_STAMP and verdict.op_id is not None) or action == CONFIRM_PRIZE:
+            self._undo_expired()
         if action == CONFIRM_PRIZE and verdict.tier_changed and verdict.tier:
             tier = tier_name(verdict.tier, verdict.tier_ar)
             self.celebration.setText(tr("★ Tier up! Now {tier} ★", tier=tier))
@@ -256,6 +339,48 @@ class PrizeWindow(ScannerScreen):
         if verdict.op_id is not None:
             self.sync.trigger()
         self._update_buttons()
+
+    def _show_card(self, verdict: Verdict) -> None:
+        card = verdict.card
+        if card is None:
+            self.customer.setText(verdict_headline(verdict))
+            for label in (self.handle, self.offer, self.stamps, self.summary, self.next_tier):
+                label.setText("")
+            return
+        handle = f"@{verdict.handle}" if verdict.handle else ""
+        self.customer.setText(verdict.display_name or handle or tr("Customer"))
+        self.handle.setText(handle if verdict.display_name else "")
+        prize = tr("Prize: {prize}", prize=card.prize) if card.prize else ""
+        self.offer.setText(" · ".join(part for part in (card.offer_name, prize) if part))
+        empty = card.max_stamps - card.current_stamps
+        self.stamps.setText("●" * card.current_stamps + "○" * empty)
+        self.summary.setText(card_summary(card))
+        self.next_tier.setText(next_tier_text(card))
+        self.confirm.setText(
+            tr("Confirm prize given: {prize}", prize=card.prize)
+            if card.prize
+            else tr("Confirm prize given")
+        )
+
+    def _show_message(self, action: str, verdict: Verdict) -> None:
+        if action == LOOK_UP_HOLDER and verdict.colour is Colour.GREEN:
+            self._set_message(Colour.AMBER, tr("Found by search: scan their pass to stamp it."))
+            return
+        if action == LOOK_UP and verdict.colour is Colour.GREEN:
+            self.message.hide()
+            return
+        words = verdict_reason(verdict) if verdict.colour is Colour.RED else None
+        self._set_message(verdict.colour, words or verdict_headline(verdict))
+        self.sounds.play(verdict.colour)
+
+    def _set_message(self, colour: Colour, words: str) -> None:
+        background, text = CARD_COLOURS[colour]
+        self.message.setText(words)
+        self.message.setStyleSheet(
+            f"font-size: 26px; border-radius: 10px; padding: 12px;"
+            f" background: {background}; color: {text};"
+        )
+        self.message.show()
 
     @Slot(object)
     def show_activity(self, activity: list[BranchActivity]) -> None:
@@ -289,6 +414,8 @@ class PrizeWindow(ScannerScreen):
 
     def _update_buttons(self) -> None:
         card = self.verdict.card if self.verdict is not None else None
-        asking = self.confirm_bar.isVisibleTo(self)
-        self.add_stamp.setEnabled(card is not None and not card.full and not asking)
-        self.confirm.setEnabled(card is not None and card.full and not asking)
+        free = not self.confirm_bar.isVisibleTo(self)
+        ready = card is not None and self.code is not None and free
+        self.add_stamp.setEnabled(ready and card is not None and not card.full)
+        self.confirm.setEnabled(ready and card is not None and card.full)
+        self.undo.setEnabled(self._undo_code is not None and free)

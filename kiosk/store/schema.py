@@ -261,16 +261,3 @@ def _outbox_0002(db: Database) -> None:
         db, "card_entries", "kind IN ('STAMP', 'CLAIM')", "kind IN ('STAMP', 'CLAIM', 'UNSTAMP')"
     )
     _run(db, "ALTER TABLE card_entries ADD COLUMN undoes TEXT")
-
-
-@CACHE_MIGRATIONS(name="0003_card_holders")
-def _cache_0003(db: Database) -> None:
-    # Cardholders' names for a branch tablet's offline search; the cursor is dropped so the
-    # next pull sends every card again, with its holder.
-    _run(
-        db,
-        "ALTER TABLE cards ADD COLUMN holder_name TEXT",
-        "ALTER TABLE cards ADD COLUMN handle TEXT",
-        "ALTER TABLE cards ADD COLUMN search_key TEXT NOT NULL DEFAULT ''",
-        "DELETE FROM meta WHERE key = 'cursor'",
-    )

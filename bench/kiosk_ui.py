@@ -148,7 +148,7 @@ def main() -> None:
             nonlocal previews
             previews += 1
 
-        window.database.verdict_ready.connect(arrived)
+        window.verdict_shown.connect(arrived)
         if window.scanner is not None:
             window.scanner.frame_ready.connect(preview)
         window.start()

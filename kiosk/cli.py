@@ -369,7 +369,7 @@ def _scan_camera_headless(camera: str, scan: Callable[[str], None]) -> None:
     scanner.finished.connect(app.quit)
     signal.signal(signal.SIGINT, lambda *_: app.quit())
     ticker = QTimer()  # wakes the loop so Python sees Ctrl-C
-    ticker.timeout.connect(lambda: None)
+    ticker.timeout.connect(_let_python_run)
     ticker.start(200)
     try:
         scanner.start()  # raises CameraNotFound at once for a missing camera
@@ -600,3 +600,7 @@ def pin_clear(data_dir: DataDir = None) -> None:
 def main() -> None:
     """Run the `soca-kiosk` command line."""
     app()
+
+
+def _let_python_run() -> None:
+    """A timer's no-op: returning to Python lets it run its signal handlers (Ctrl-C)."""

@@ -37,7 +37,6 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
 from kiosk.errors import CameraNotFound
-from kiosk.scanner._signals import emit
 from kiosk.scanner.decoders import Decoder, make_decoder, pick_nearest_centre, to_gray
 from kiosk.scanner.mailbox import LatestOnlyMailbox
 from kiosk.scanner.sources import FrameSource
@@ -180,8 +179,8 @@ class _LoopWorker(QObject):
     def _failed(self, message: str) -> None:
         """Report the exception being handled: logged, `error_occurred`, then the error state."""
         logger.exception("%s", message)
-        emit(self.error_occurred, message)
-        emit(self.state_changed, ScannerState.ERROR)
+        self.error_occurred.emit(message)
+        self.state_changed.emit(ScannerState.ERROR)
 
 
 class CaptureWorker(_LoopWorker):
@@ -227,7 +226,7 @@ class CaptureWorker(_LoopWorker):
     def run(self) -> None:
         """The capture loop; runs on the worker thread until stopped or the source ends."""
         try:
-            emit(self.state_changed, ScannerState.RUNNING)
+            self.state_changed.emit(ScannerState.RUNNING)
             while not self._stop_requested.is_set():
                 frame = self._source.read()
                 if frame is None:
@@ -238,7 +237,7 @@ class CaptureWorker(_LoopWorker):
                 self.frames_read += 1
                 self._mailbox.put(frame)
                 self._preview(frame)
-            emit(self.state_changed, ScannerState.STOPPED)
+            self.state_changed.emit(ScannerState.STOPPED)
         except Exception as exc:
             self._failed(f"Capture from {self._source.name} failed: {exc}")
         finally:
@@ -246,22 +245,22 @@ class CaptureWorker(_LoopWorker):
                 self._source.close()
             finally:
                 self._mailbox.close()
-                emit(self.finished)
+                self.finished.emit()
 
     def _preview(self, frame: Frame) -> None:
         gate = self._preview_gate
         if self._preview_pacer is None or (gate is not None and gate.in_flight):
             return  # the GUI has the last one still to paint: this frame is not previewed
         if self._preview_pacer.take(time.monotonic()) and (gate is None or gate.try_send()):
-            emit(self.frame_ready, preview_image(frame, None if gate is None else gate.fit))
+            self.frame_ready.emit(preview_image(frame, None if gate is None else gate.fit))
 
     def _recover(self) -> None:
         """Close the lost source and reopen it with backoff until it answers or we stop."""
         logger.warning("%s stopped delivering frames; reopening", self._source.name)
-        emit(self.state_changed, ScannerState.CAMERA_LOST)
+        self.state_changed.emit(ScannerState.CAMERA_LOST)
         self._source.close()
         delay = self._first_delay
-        emit(self.state_changed, ScannerState.RECOVERING)
+        self.state_changed.emit(ScannerState.RECOVERING)
         while not self._stop_requested.wait(delay):
             try:
                 self._source.open()
@@ -269,7 +268,7 @@ class CaptureWorker(_LoopWorker):
                 delay = min(delay * 2, self._max_delay)
                 continue
             logger.info("%s is back", self._source.name)
-            emit(self.state_changed, ScannerState.RUNNING)
+            self.state_changed.emit(ScannerState.RUNNING)
             return
 
 
@@ -325,7 +324,7 @@ class DecodeWorker(_LoopWorker):
         except Exception as exc:
             self._failed(f"Decoding with {self._decoder.name} failed: {exc}")
         finally:
-            emit(self.finished)
+            self.finished.emit()
 
     def _decode(self, frame: Frame) -> None:
         gray = to_gray(frame)
@@ -334,7 +333,7 @@ class DecodeWorker(_LoopWorker):
         self.frames_decoded += 1
         accepted = self._validator.feed(nearest.text if nearest is not None else None)
         if accepted is not None:
-            emit(self.code_accepted, accepted)
+            self.code_accepted.emit(accepted)
 
 
 class Scanner(QObject):
@@ -467,19 +466,19 @@ class Scanner(QObject):
     @Slot(QImage)
     def _relay_preview(self, image: QImage) -> None:
         self._preview_gate.delivered()
-        emit(self.frame_ready, image)
+        self.frame_ready.emit(image)
 
     @Slot(str)
     def _on_worker_error(self, message: str) -> None:
         self._stop_requested.set()  # one thread without the other is no scanner
-        emit(self.error_occurred, message)
+        self.error_occurred.emit(message)
 
     @Slot()
     def _on_worker_finished(self) -> None:
         self._running_workers -= 1
         if self._running_workers == 0:
             self._release_threads()
-            emit(self.finished)
+            self.finished.emit()
 
     def _release_threads(self) -> None:
         """Forget the ended run's threads once they have really returned."""

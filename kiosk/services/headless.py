@@ -60,12 +60,9 @@ def iter_codes(stream: BinaryIO) -> Iterator[str]:
 def prize_handler(prize: PrizeService, action: PrizeAction) -> Callable[[str], Verdict]:
     """The prize operation one headless scan runs for the chosen action."""
 
-    def stamp(code: str) -> Verdict:
-        return prize.add_stamp(code, again=True)
-
     # Each headless line is a scan someone meant: no "Add another stamp?" to answer here.
     if action is PrizeAction.STAMP:
-        return stamp
+        return prize.stamp_again
     if action is PrizeAction.CLAIM:
         return prize.confirm_prize
 
@@ -73,6 +70,6 @@ def prize_handler(prize: PrizeService, action: PrizeAction) -> Callable[[str], V
         card = prize.look_up(code).card
         if card is not None and card.full:
             return prize.confirm_prize(code)
-        return stamp(code)
+        return prize.stamp_again(code)
 
     return auto

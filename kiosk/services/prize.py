@@ -150,6 +150,11 @@ class PrizeService:
         return self._apply(code, EntryKind.STAMP, again=again)
 
     @storage_errors
+    def stamp_again(self, code: object) -> Verdict:
+        """Add a stamp after a yes to "Add another stamp?" (or where no one could be asked)."""
+        return self._apply(code, EntryKind.STAMP, again=True)
+
+    @storage_errors
     def confirm_prize(self, code: object) -> Verdict:
         """Confirm the prize on a full card: back to 0, one more completion; red if not full."""
         return self._apply(code, EntryKind.CLAIM)

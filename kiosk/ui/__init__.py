@@ -3,13 +3,12 @@
 Threads (each the only owner of what it touches):
 
 - the GUI thread: widgets, the `Scanner` facade, timers;
-- `DatabaseWorker`'s thread: the one `Kiosk` (outbox and cache connections);
-  every operation (scan, check-in, search, status) runs there;
+- the window's `StoreThread` (`kiosk.ui.ops`): the one `Kiosk` (outbox and
+  cache connections); every operation (scan, check-in, search, status,
+  pairing, saving) is a `StoreOp` run there, one at a time;
 - `SyncWorker`'s thread: its own `Synchronizer`;
-- `SetupWorker`'s thread (setup screen): pairing, the first sync, saving choices;
 - the scanner's capture and decode threads.
 
-Signals are the only bridge, and every Python-side emit goes through
-`kiosk.scanner._signals.emit` (PySide6 6.12 on Python 3.11 leaks a reference
-to `True` per `Signal.emit()`).
+Signals are the only bridge: a worker's signal reaches a widget only through a bound
+`@Slot` method (queued to the GUI thread), never a lambda.
 """

@@ -4,19 +4,17 @@
 the cache; this module only renders its `AttendanceReview`: totals, an
 arrivals chart per event (QtCharts bars, one per time bucket), the events,
 superfans, countries and circuits tables, and "Export CSV…". The service runs
-on `AttendanceWorker`'s own thread (the store opened per request, like the
-sync screen's status worker); results come back by signal. Every finished
+on the window's store thread as a `StoreOp` (the store opened per request,
+like the sync screen's status); results come back to methods here. Every finished
 sync cycle refreshes the review. The "Sync" tab is the sync-problems screen
 (`kiosk.ui.review.ReviewWindow`), whose sync worker this window shares.
 """
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from pathlib import Path
 
-import shiboken6
 from PySide6.QtCharts import (
     QBarCategoryAxis,
     QBarSeries,
@@ -25,7 +23,7 @@ from PySide6.QtCharts import (
     QChartView,
     QValueAxis,
 )
-from PySide6.QtCore import Qt, QThread, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QColor, QFont, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -44,14 +42,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.app import Kiosk
-from kiosk.scanner._signals import emit
+from kiosk.app import open_kiosk
 from kiosk.services.attendance import AttendanceReview, EventArrivals, PlaceCount
 from kiosk.settings import KioskSettings
+from kiosk.sync.synchronizer import SyncReport
 from kiosk.ui.i18n import tier_name, tr
+from kiosk.ui.ops import StoreOp, StoreThread
 from kiosk.ui.review import ReviewWindow
 from kiosk.ui.theme import BACKGROUND, MUTED, STYLESHEET, SURFACE, TEXT
-from kiosk.ui.workers import StoreReader, SyncWorker, start_worker
+from kiosk.ui.workers import SyncWorker
 
 BAR_COLOUR = "#2f9e5b"
 _EXTRA_STYLE = f"""
@@ -65,34 +64,6 @@ QTabBar::tab:selected {{ background: #2b3038; color: {TEXT}; }}
 QComboBox {{ background: {SURFACE}; border: 1px solid #3a3f47; border-radius: 8px; padding: 8px; }}
 """
 TOTALS = ("Events", "Tickets", "Arrived", "No-shows", "Re-entries", "Refused", "Fans", "Superfans")
-
-
-class AttendanceWorker(StoreReader):
-    """Reads the review and writes the CSV (see `StoreReader` for the threading contract).
-
-    `review_ready(AttendanceReview)` and `exported(path, rows)` arrive in the GUI thread.
-    """
-
-    review_ready = Signal(object)
-    exported = Signal(str, int)
-
-    @Slot()
-    def refresh(self) -> None:
-        """Emit the review as the cache holds it now."""
-        self._with_store(
-            lambda kiosk: emit(self.review_ready, kiosk.require_attendance().get_review())
-        )
-
-    @Slot(str)
-    def export(self, path: str) -> None:
-        """Write the attendance CSV to `path`."""
-
-        def write(kiosk: Kiosk) -> None:
-            rows = kiosk.require_attendance().write_csv(Path(path))
-            emit(self.exported, path, rows)
-
-        # The literal is kept for the translation check: tr("Cannot export: {error}")
-        self._with_store(write, "Cannot export: {error}")
 
 
 def bucket_label(moment: datetime, *, with_day: bool) -> str:
@@ -277,7 +248,7 @@ class AttendanceView(QWidget):
         layout.addWidget(self.chart, 3)
         layout.addWidget(self.tables, 2)
         self.event_choice.currentIndexChanged.connect(self._show_chosen_event)
-        self.refresh_button.clicked.connect(lambda: emit(self.refresh_requested))
+        self.refresh_button.clicked.connect(self.refresh_requested)
         self.export_button.clicked.connect(self.choose_export)
 
     # ------------------------------------------------------------------ user actions
@@ -295,7 +266,7 @@ class AttendanceView(QWidget):
     def export_to(self, path: Path) -> None:
         """Export the attendance CSV to `path` (on the worker thread)."""
         self.message.setText(tr("Exporting…"))
-        emit(self.export_requested, str(path))
+        self.export_requested.emit(str(path))
 
     # ------------------------------------------------------------------ rendering
 
@@ -419,16 +390,14 @@ class AttendanceView(QWidget):
 class PromoterReviewWindow(QWidget):
     """The promoter device's window: "Attendance" and "Sync" tabs, two worker threads."""
 
-    refresh_requested = Signal()
-    close_requested = Signal()
-
     def __init__(self, settings: KioskSettings, *, sync: SyncWorker | None = None) -> None:
         super().__init__()
         self.setWindowTitle(tr("Soca Passport — promoter review"))
         self.setStyleSheet(STYLESHEET + _EXTRA_STYLE)
-        self.worker = AttendanceWorker(settings)
+        self.settings = settings
+        self.store = StoreThread("kiosk-attendance")
         self.attendance = AttendanceView()
-        self.sync_page = ReviewWindow(settings, sync=sync)
+        self.sync_page = ReviewWindow(settings, sync=sync, store=self.store)
         self.sync = self.sync_page.sync
         self.tabs = QTabWidget()
         self.tabs.addTab(self.attendance, tr("Attendance"))
@@ -437,16 +406,10 @@ class PromoterReviewWindow(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs)
         self.setStyleSheet(self.styleSheet() + f"QTabWidget {{ background: {BACKGROUND}; }}")
-        self._threads: list[QThread] = []
         self._stopped = False
-        self.refresh_requested.connect(self.worker.refresh)
-        self.close_requested.connect(self.worker.close)
-        self.attendance.refresh_requested.connect(self.worker.refresh)
-        self.attendance.export_requested.connect(self.worker.export)
-        self.worker.review_ready.connect(self.attendance.show_review)
-        self.worker.exported.connect(self.attendance.show_exported)
-        self.worker.failed.connect(self.attendance.show_failure)
-        self.sync.report_ready.connect(lambda _report: emit(self.refresh_requested))
+        self.attendance.refresh_requested.connect(self.refresh)
+        self.attendance.export_requested.connect(self.export)
+        self.sync.report_ready.connect(self.on_sync_report)
 
     @property
     def review(self) -> AttendanceReview | None:
@@ -454,23 +417,52 @@ class PromoterReviewWindow(QWidget):
         return self.attendance.review
 
     def start(self) -> None:
-        """Start the attendance worker (it shows the cached review at once) and the sync tab."""
-        self._threads.append(start_worker(self.worker, self.worker.refresh, "kiosk-attendance"))
+        """Start the store thread (showing the cached review at once) and the sync tab."""
+        self.store.start(owner=self)
+        self.refresh()
         self.sync_page.start()
+
+    @Slot()
+    def refresh(self) -> None:
+        """Read the review as the cache holds it now (on the store thread), then show it."""
+        settings = self.settings
+
+        def read() -> AttendanceReview:
+            with open_kiosk(settings) as kiosk:
+                return kiosk.require_attendance().get_review()
+
+        StoreOp(read).success(self.attendance.show_review).failure(
+            self.attendance.show_failure
+        ).run_in_background(self.store)
+
+    @Slot(str)
+    def export(self, path: str) -> None:
+        """Write the attendance CSV to `path` (on the store thread), then say where it went."""
+        settings = self.settings
+
+        def write() -> int:
+            with open_kiosk(settings) as kiosk:
+                return kiosk.require_attendance().write_csv(Path(path))
+
+        def failed(message: str) -> None:
+            self.attendance.show_failure(tr("Cannot export: {error}", error=message))
+
+        StoreOp(write).success(lambda rows: self.attendance.show_exported(path, rows)).failure(
+            failed
+        ).run_in_background(self.store)
+
+    @Slot(object)
+    def on_sync_report(self, _report: SyncReport) -> None:
+        """A sync cycle ended: read the review again."""
+        self.refresh()
 
     def stop(self, timeout: float = 1.0) -> bool:
         """Stop every thread; True when they ended within `timeout` seconds."""
         if self._stopped:
             return True
         self._stopped = True
-        deadline = time.monotonic() + timeout
         ended = self.sync_page.stop(timeout)
-        emit(self.close_requested)
-        for thread in self._threads:
-            if shiboken6.isValid(thread):
-                remaining = max(0, int((deadline - time.monotonic()) * 1000))
-                ended = thread.wait(remaining) and ended
-        return ended
+        return self.store.stop(timeout) and ended
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         """Closing the window stops its threads."""

@@ -12,7 +12,6 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from core import limits
-from kiosk.scanner._signals import emit
 from kiosk.services.prize import CardholderMatch
 from kiosk.ui.i18n import tr
 
@@ -65,7 +64,7 @@ class CardholderSearch(QWidget):
 
     @Slot()
     def _ask(self) -> None:
-        emit(self.query_ready, self.box.text())
+        self.query_ready.emit(self.box.text())
 
     @Slot(object)
     def show_matches(self, matches: list[CardholderMatch]) -> None:
@@ -86,5 +85,5 @@ class CardholderSearch(QWidget):
     def _picked(self, item: QListWidgetItem) -> None:
         user_id = item.data(Qt.ItemDataRole.UserRole)
         if user_id:
-            emit(self.chosen, str(user_id))
+            self.chosen.emit(str(user_id))
             self.box.clear()

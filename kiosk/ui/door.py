@@ -1,15 +1,18 @@
 """The door screen: camera preview, verdict card, counters, sync status, search with check-in.
 
-The window renders and wires; every action is one operation on the
-`DatabaseWorker` (scan, check in, search, refresh), reached by a queued
-signal. The camera (`Scanner`), the wedge filter and the search list all feed
-the same `submit_code` / `check_in` path. `stop()` (and closing the window)
-ends the scanner, sync and database threads within about a second.
-"""
+The window renders and wires; every action (scan, check in, search,
+refresh) is one `StoreOp` on the window's store thread, whose result comes
+back to a method here on the GUI thread. The camera (`Scanner`), the wedge
+filter and the search list all feed the same `submit_code` / `check_in`
+path. `stop()` (and closing the window) ends the scanner, sync and store
+threads."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QResizeEvent
@@ -23,9 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.scanner._signals import emit
+from kiosk.app import open_kiosk
 from kiosk.scanner.sources import FrameSource
 from kiosk.scanner.worker import Scanner, ScannerState
+from kiosk.services.door import DoorService
 from kiosk.services.pin import PinGuard
 from kiosk.services.search import TicketMatch
 from kiosk.services.verdict import Verdict
@@ -34,10 +38,13 @@ from kiosk.sync.synchronizer import SyncReport
 from kiosk.ui.counters import CountersPanel
 from kiosk.ui.i18n import tr
 from kiosk.ui.lock import PinLock
+from kiosk.ui.ops import StoreOp, StoreThread
 from kiosk.ui.screen import ScannerScreen
 from kiosk.ui.sounds import Sounds
 from kiosk.ui.verdict_card import VerdictCard
-from kiosk.ui.workers import DatabaseWorker, DoorSnapshot, SyncWorker
+from kiosk.ui.workers import DoorSnapshot, SyncWorker, door_snapshot
+
+T = TypeVar("T")
 
 
 def _clock_time(moment: datetime | None) -> str:
@@ -83,10 +90,7 @@ class Chip(QLabel):
 class DoorWindow(ScannerScreen):
     """The door kiosk's window. `start()` starts its threads; `stop()` or closing ends them."""
 
-    scan_requested = Signal(str)
-    check_in_requested = Signal(str)
-    search_requested = Signal(str)
-    refresh_requested = Signal()
+    verdict_shown = Signal(object)
 
     def __init__(
         self,
@@ -100,15 +104,12 @@ class DoorWindow(ScannerScreen):
         install_wedge: bool = True,
         pin: str | PinGuard | None = None,
     ) -> None:
-        database = DatabaseWorker(settings)
         super().__init__(
-            database,
-            thread_name="kiosk-database",
+            StoreThread("kiosk-database", open_store=lambda: open_kiosk(settings)),
             sync=sync if sync is not None else SyncWorker.for_settings(settings),
             sounds=sounds,
             install_wedge=install_wedge,
         )
-        self.database = database
         self.settings = settings
         self.setWindowTitle(tr("Soca Passport — door ({gate})", gate=settings.gate))
         self.scanner = scanner or (Scanner(source, parent=self) if source is not None else None)
@@ -186,22 +187,11 @@ class DoorWindow(ScannerScreen):
         self._clock_timer.setInterval(1000)
 
     def _wire(self) -> None:
-        database = self.database
-        self.scan_requested.connect(database.scan)
-        self.check_in_requested.connect(database.check_in)
-        self.search_requested.connect(database.search)
-        self.refresh_requested.connect(database.refresh)
-        database.verdict_ready.connect(self.show_verdict)
-        database.matches_ready.connect(self.show_matches)
-        database.snapshot_ready.connect(self.show_snapshot)
-        database.failed.connect(self.show_problem)
         self.sync.report_ready.connect(self.on_sync_report)
         self.sync.failed.connect(self.show_problem)
         self.wedge.code_scanned.connect(self.on_wedge_code)
-        self.search_box.textChanged.connect(lambda _text: self._search_timer.start())
-        self._search_timer.timeout.connect(
-            lambda: emit(self.search_requested, self.search_box.text())
-        )
+        self.search_box.textChanged.connect(self._search_timer.start)
+        self._search_timer.timeout.connect(self._search)
         self.results.itemClicked.connect(self.on_result_clicked)
         self._clock_timer.timeout.connect(self._tick)
         self._wire_scanner()
@@ -210,6 +200,7 @@ class DoorWindow(ScannerScreen):
 
     def _on_start(self) -> None:
         self._clock_timer.start()
+        self.refresh()
 
     def _on_stop(self) -> None:
         self._clock_timer.stop()
@@ -236,8 +227,8 @@ class DoorWindow(ScannerScreen):
 
     @Slot(str)
     def submit_code(self, code: str) -> None:
-        """Send a scanned code (camera or wedge) to the door's scan operation."""
-        emit(self.scan_requested, code)
+        """Run the door's scan operation on a scanned code (camera or wedge)."""
+        self._door_op(lambda door: door.scan(code), self.show_verdict)
 
     @Slot(str)
     def on_wedge_code(self, code: str) -> None:
@@ -252,7 +243,43 @@ class DoorWindow(ScannerScreen):
         """One tap on a search result checks that ticket in."""
         ticket_id = item.data(Qt.ItemDataRole.UserRole)
         if ticket_id:
-            emit(self.check_in_requested, str(ticket_id))
+            self.check_in(str(ticket_id))
+
+    def check_in(self, ticket_id: str) -> None:
+        """Run the door's manual check-in of `ticket_id`."""
+        self._door_op(lambda door: door.check_in(uuid.UUID(ticket_id)), self.show_verdict)
+
+    def refresh(self) -> None:
+        """Fetch the strip's status and counters."""
+        self._door_op(lambda _door: None, None)
+
+    def _search(self) -> None:
+        query = self.search_box.text()
+        if not query.strip():
+            self.show_matches([])
+            return
+        store = self.store
+        StoreOp(lambda: store.kiosk().require_search().search(query)).success(
+            self.show_matches
+        ).failure(self.show_problem).run_in_background(store)
+
+    def _door_op(
+        self, work: Callable[[DoorService], T], show: Callable[[T], object] | None
+    ) -> None:
+        """Run `work` on the store thread, then show its result and a fresh snapshot."""
+        store = self.store
+
+        def operation() -> tuple[T, DoorSnapshot]:
+            kiosk = store.kiosk()
+            value = work(kiosk.require_door())
+            return value, door_snapshot(kiosk)
+
+        def done(outcome: tuple[T, DoorSnapshot]) -> None:
+            if show is not None:
+                show(outcome[0])
+            self.show_snapshot(outcome[1])
+
+        StoreOp(operation).success(done).failure(self.show_problem).run_in_background(store)
 
     # ------------------------------------------------------------------ outputs
 
@@ -264,7 +291,8 @@ class DoorWindow(ScannerScreen):
         if verdict.op_id is not None:
             self.sync.trigger()
         if self.search_box.text().strip():
-            emit(self.search_requested, self.search_box.text())
+            self._search()
+        self.verdict_shown.emit(verdict)
 
     @Slot(object)
     def show_matches(self, matches: list[TicketMatch]) -> None:
@@ -303,7 +331,7 @@ class DoorWindow(ScannerScreen):
     def on_sync_report(self, report: SyncReport) -> None:
         """A sync cycle ended: refresh what the strip shows."""
         self.last_report = report
-        emit(self.refresh_requested)
+        self.refresh()
 
     @Slot(str)
     def on_scanner_state(self, state: str) -> None:
@@ -337,4 +365,4 @@ class DoorWindow(ScannerScreen):
 
     def _tick(self) -> None:
         if self.snapshot is None:
-            emit(self.refresh_requested)
+            self.refresh()

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.scanner._signals import emit
 from kiosk.services.pin import PinGuard
 from kiosk.ui.i18n import tr
 
@@ -83,7 +82,7 @@ class PinLock(QFrame):
         self.entry.clear()
         if result.ok:
             self.hide()
-            emit(self.unlocked)
+            self.unlocked.emit()
             return
         if result.wait_s > 0:
             self._tick()

@@ -96,7 +96,7 @@ def _run(app: QCoreApplication, window: Window, *, full_screen: bool = False) ->
     # its server); the timer gives Python a moment every 200 ms to run its signal handlers.
     previous = {sig: signal.signal(sig, lambda *_: app.quit()) for sig in _STOP_SIGNALS}
     ticker = QTimer()
-    ticker.timeout.connect(lambda: None)
+    ticker.timeout.connect(_let_python_run)
     ticker.start(200)
     try:
         return int(app.exec())
@@ -105,3 +105,7 @@ def _run(app: QCoreApplication, window: Window, *, full_screen: bool = False) ->
         window.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _let_python_run() -> None:
+    """A timer's no-op: returning to Python lets it run its signal handlers (Ctrl-C)."""

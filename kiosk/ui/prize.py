@@ -15,7 +15,10 @@ still need the pass scanned).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+import uuid
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -27,12 +30,13 @@ from PySide6.QtWidgets import (
 
 from core import limits
 from core.cards import EntryKind
-from kiosk.scanner._signals import emit
+from kiosk.app import open_kiosk
 from kiosk.scanner.worker import Scanner
-from kiosk.services.prize import BranchActivity
+from kiosk.services.prize import BranchActivity, CardholderMatch, PrizeService
 from kiosk.services.status import KioskStatus
 from kiosk.services.verdict import Colour, Verdict
 from kiosk.settings import KioskSettings
+from kiosk.sync.synchronizer import SyncReport
 from kiosk.ui.cardholder_search import CardholderSearch
 from kiosk.ui.door import Chip
 from kiosk.ui.i18n import (
@@ -43,19 +47,18 @@ from kiosk.ui.i18n import (
     verdict_headline,
     verdict_reason,
 )
-from kiosk.ui.prize_worker import (
-    ADD_STAMP,
-    ADD_STAMP_AGAIN,
-    CONFIRM_PRIZE,
-    LOOK_UP,
-    LOOK_UP_HOLDER,
-    UNDO_STAMP,
-    PrizeWorker,
-)
+from kiosk.ui.ops import StoreOp, StoreThread
 from kiosk.ui.screen import ScannerScreen
 from kiosk.ui.sounds import Sounds
 from kiosk.ui.theme import CARD_COLOURS
 from kiosk.ui.workers import SyncWorker
+
+LOOK_UP = "look_up"
+ADD_STAMP = "add_stamp"
+ADD_STAMP_AGAIN = "add_stamp_again"  # the second yes after "Add another stamp?"
+UNDO_STAMP = "undo_stamp"
+CONFIRM_PRIZE = "confirm_prize"
+LOOK_UP_HOLDER = "look_up_holder"  # a cardholder found by search (the code is a user id)
 
 _ACTIVITY_STATES = {
     "pending": "⏳",
@@ -80,10 +83,6 @@ def describe_activity(entry: BranchActivity) -> str:
 class PrizeWindow(ScannerScreen):
     """A branch kiosk's prize screen. `start()` starts its threads; closing stops them."""
 
-    action_requested = Signal(str, str)
-    search_requested = Signal(str)
-    refresh_requested = Signal()
-
     def __init__(
         self,
         settings: KioskSettings,
@@ -92,14 +91,11 @@ class PrizeWindow(ScannerScreen):
         sounds: Sounds | None = None,
         sync: SyncWorker | None = None,
     ) -> None:
-        worker = PrizeWorker(settings)
         super().__init__(
-            worker,
-            thread_name="kiosk-prize-db",
+            StoreThread("kiosk-prize-db", open_store=lambda: open_kiosk(settings)),
             sync=sync if sync is not None else SyncWorker.for_settings(settings),
             sounds=sounds,
         )
-        self.worker = worker
         self.setWindowTitle(tr("Soca Passport — prize"))
         self.scanner = scanner
         self.code: str | None = None
@@ -218,26 +214,21 @@ class PrizeWindow(ScannerScreen):
         self._update_buttons()
 
     def _wire(self) -> None:
-        self.action_requested.connect(self.worker.act)
-        self.refresh_requested.connect(self.worker.refresh)
-        self.search_requested.connect(self.worker.search)
-        self.worker.verdict_ready.connect(self.show_verdict)
-        self.worker.matches_ready.connect(self.search.show_matches)
-        self.worker.status_ready.connect(self.show_status)
-        self.worker.activity_ready.connect(self.show_activity)
-        self.worker.failed.connect(self.show_problem)
-        self.sync.report_ready.connect(lambda _report: emit(self.refresh_requested))
+        self.sync.report_ready.connect(self.on_sync_report)
         self.sync.failed.connect(self.show_problem)
         self.wedge.code_scanned.connect(self.submit_code)
-        self.add_stamp.clicked.connect(lambda: self._act(ADD_STAMP))
-        self.undo.clicked.connect(self._undo)
+        self.add_stamp.clicked.connect(self.stamp)
+        self.undo.clicked.connect(self.undo_stamp)
         self._undo_timer.timeout.connect(self._undo_expired)
-        self.search.query_ready.connect(self._search)
+        self.search.query_ready.connect(self.search_cardholders)
         self.search.chosen.connect(self.show_cardholder)
         self.confirm.clicked.connect(self.ask_to_confirm)
         self.yes.clicked.connect(self._confirmed)
         self.cancel.clicked.connect(self._cancel_confirm)
         self._wire_scanner()
+
+    def _on_start(self) -> None:
+        self.refresh()
 
     # ------------------------------------------------------------------ actions
 
@@ -249,7 +240,7 @@ class PrizeWindow(ScannerScreen):
         self.code = code
         self._cancel_confirm()
         self.celebration.hide()
-        emit(self.action_requested, LOOK_UP, code)
+        self._act(LOOK_UP)
 
     @Slot(str)
     def show_cardholder(self, user_id: str) -> None:
@@ -258,7 +249,44 @@ class PrizeWindow(ScannerScreen):
         self.code = None
         self._cancel_confirm()
         self.celebration.hide()
-        emit(self.action_requested, LOOK_UP_HOLDER, user_id)
+        holder = uuid.UUID(user_id)
+        self._run(
+            lambda prize: prize.look_up_holder(holder),
+            lambda verdict: self.show_verdict(LOOK_UP_HOLDER, verdict),
+        )
+
+    @Slot(str)
+    def search_cardholders(self, query: str) -> None:
+        """Find the offer's cardholders by name or @handle in the cache; show the matches."""
+        store = self.store
+
+        def operation() -> list[CardholderMatch]:
+            return store.kiosk().require_prize().search(query)
+
+        StoreOp(operation).success(self.search.show_matches).failure(
+            self.show_problem
+        ).run_in_background(store)
+
+    @Slot()
+    def stamp(self) -> None:
+        """Add a stamp to the card shown."""
+        self._act(ADD_STAMP)
+
+    @Slot()
+    def undo_stamp(self) -> None:
+        """Withdraw the last stamp this tablet gave the card (while the undo is offered)."""
+        if self._undo_code is not None:
+            self._act(UNDO_STAMP, self._undo_code)
+
+    @Slot()
+    def refresh(self) -> None:
+        """Fetch the sync status and this tablet's recent activity."""
+        self._run(lambda _prize: None)
+
+    @Slot(object)
+    def on_sync_report(self, _report: SyncReport) -> None:
+        """A sync cycle ended: refresh the status and activity."""
+        self.refresh()
 
     def ask_to_confirm(self) -> None:
         """The confirmation step before a prize is recorded."""
@@ -286,20 +314,18 @@ class PrizeWindow(ScannerScreen):
             return f"@{verdict.handle}"
         return tr("this customer")
 
+    @Slot()
     def _confirmed(self) -> None:
         action, self._asking = self._asking, None
         self.confirm_bar.hide()
         if action is not None:
             self._act(action)
 
+    @Slot()
     def _cancel_confirm(self) -> None:
         self._asking = None
         self.confirm_bar.hide()
         self._update_buttons()
-
-    def _undo(self) -> None:
-        if self._undo_code is not None:
-            emit(self.action_requested, UNDO_STAMP, self._undo_code)
 
     @Slot()
     def _undo_expired(self) -> None:
@@ -307,13 +333,45 @@ class PrizeWindow(ScannerScreen):
         self._undo_code = None
         self.undo.hide()
 
-    @Slot(str)
-    def _search(self, query: str) -> None:
-        emit(self.search_requested, query)
+    def _act(self, action: str, code: str | None = None) -> None:
+        qr = code if code is not None else self.code
+        if qr is None:
+            return
 
-    def _act(self, action: str) -> None:
-        if self.code is not None:
-            emit(self.action_requested, action, self.code)
+        def work(prize: PrizeService) -> Verdict:
+            operation: Callable[[str], Verdict] = {
+                LOOK_UP: prize.look_up,
+                ADD_STAMP: prize.add_stamp,
+                ADD_STAMP_AGAIN: prize.stamp_again,
+                UNDO_STAMP: prize.undo_stamp,
+                CONFIRM_PRIZE: prize.confirm_prize,
+            }[action]
+            return operation(qr)
+
+        self._run(work, lambda verdict: self.show_verdict(action, verdict))
+
+    def _run(
+        self,
+        work: Callable[[PrizeService], Verdict | None],
+        show: Callable[[Verdict], object] | None = None,
+    ) -> None:
+        """Run `work` on the store thread, then show its verdict, the status and activity."""
+        store = self.store
+
+        def operation() -> tuple[Verdict | None, KioskStatus, list[BranchActivity]]:
+            kiosk = store.kiosk()
+            prize = kiosk.require_prize()
+            verdict = work(prize)
+            return verdict, kiosk.status.get_status(), prize.recent_activity()
+
+        def done(outcome: tuple[Verdict | None, KioskStatus, list[BranchActivity]]) -> None:
+            verdict, status, activity = outcome
+            if show is not None and verdict is not None:
+                show(verdict)
+            self.show_status(status)
+            self.show_activity(activity)
+
+        StoreOp(operation).success(done).failure(self.show_problem).run_in_background(store)
 
     # ------------------------------------------------------------------ outputs
 

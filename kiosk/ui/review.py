@@ -2,7 +2,7 @@
 
 It reads `StatusService.get_status()` (which carries the problems: ops
 `rejected` or in `conflict`, newest first, with the server's reason) on its
-own database thread, and "Sync now" asks the sync worker for a cycle; each
+own store thread (a `StoreOp`), and "Sync now" asks the sync worker for a cycle; each
 finished cycle refreshes the screen.
 """
 
@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import time
 
-import shiboken6
-from PySide6.QtCore import QThread, Signal, Slot
+from PySide6.QtCore import QThread, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QPushButton, QVBoxLayout, QWidget
 
-from kiosk.scanner._signals import emit
+from kiosk.app import open_kiosk
 from kiosk.services.status import KioskStatus, Problem
 from kiosk.settings import KioskSettings
+from kiosk.sync.synchronizer import SyncReport
 from kiosk.ui.door import Chip
 from kiosk.ui.i18n import server_reason, tr
+from kiosk.ui.ops import StoreOp, StoreThread, wait_for_thread
 from kiosk.ui.theme import STYLESHEET
-from kiosk.ui.workers import StoreReader, SyncWorker, start_worker
+from kiosk.ui.workers import SyncWorker, start_worker
 
 
 def describe_problem(problem: Problem) -> str:
@@ -31,30 +32,22 @@ def describe_problem(problem: Problem) -> str:
     return f"{when}  {problem.type}  {tr(problem.state.upper())}  {words}"
 
 
-class StatusWorker(StoreReader):
-    """Reads the status with its problems (see `StoreReader` for the threading contract)."""
-
-    status_ready = Signal(object)
-
-    @Slot()
-    def refresh(self) -> None:
-        """Emit the current status with its problems."""
-        self._with_store(
-            lambda kiosk: emit(self.status_ready, kiosk.status.get_status(problems=100))
-        )
-
-
 class ReviewWindow(QWidget):
     """Sync status and problems; "Sync now" and "Refresh"."""
 
-    refresh_requested = Signal()
-    close_requested = Signal()
-
-    def __init__(self, settings: KioskSettings, *, sync: SyncWorker | None = None) -> None:
+    def __init__(
+        self,
+        settings: KioskSettings,
+        *,
+        sync: SyncWorker | None = None,
+        store: StoreThread | None = None,
+    ) -> None:
         super().__init__()
         self.setWindowTitle(tr("Soca Passport — review"))
         self.setStyleSheet(STYLESHEET)
-        self.worker = StatusWorker(settings)
+        self.settings = settings
+        self._own_store = store is None
+        self.store = store if store is not None else StoreThread("kiosk-review")
         self.sync = sync if sync is not None else SyncWorker.for_settings(settings)
         self.status: KioskStatus | None = None
         self._threads: list[QThread] = []
@@ -85,19 +78,39 @@ class ReviewWindow(QWidget):
         layout.addWidget(self.empty)
         layout.addWidget(self.problems, 1)
         layout.addLayout(buttons)
-        self.refresh_requested.connect(self.worker.refresh)
-        self.close_requested.connect(self.worker.close)
-        self.worker.status_ready.connect(self.show_status)
-        self.worker.failed.connect(lambda message: self.summary.setText(f"⚠ {message}"))
-        self.sync.report_ready.connect(lambda _report: emit(self.refresh_requested))
-        self.sync.failed.connect(lambda message: self.summary.setText(f"⚠ {message}"))
+        self.sync.report_ready.connect(self.on_sync_report)
+        self.sync.failed.connect(self.show_problem)
         self.sync_now.clicked.connect(self.sync.trigger)
-        self.refresh_button.clicked.connect(lambda: emit(self.refresh_requested))
+        self.refresh_button.clicked.connect(self.refresh)
 
     def start(self) -> None:
-        """Start the status and sync threads, and show the status at once."""
-        self._threads.append(start_worker(self.worker, self.worker.refresh, "kiosk-review"))
+        """Start the store and sync threads, and show the status at once."""
+        self.store.start(owner=self)
+        self.refresh()
         self._threads.append(start_worker(self.sync, self.sync.run, "kiosk-sync"))
+
+    @Slot()
+    def refresh(self) -> None:
+        """Read the status with its problems (on the store thread), then show it."""
+        settings = self.settings
+
+        def read() -> KioskStatus:
+            with open_kiosk(settings) as kiosk:
+                return kiosk.status.get_status(problems=100)
+
+        StoreOp(read).success(self.show_status).failure(self.show_problem).run_in_background(
+            self.store
+        )
+
+    @Slot(object)
+    def on_sync_report(self, _report: SyncReport) -> None:
+        """A sync cycle ended: read the status again."""
+        self.refresh()
+
+    @Slot(str)
+    def show_problem(self, message: str) -> None:
+        """A failure, in words, where the summary goes."""
+        self.summary.setText(f"⚠ {message}")
 
     def stop(self, timeout: float = 1.0) -> bool:
         """Stop both threads; True when they ended within `timeout` seconds."""
@@ -106,12 +119,10 @@ class ReviewWindow(QWidget):
         self._stopped = True
         deadline = time.monotonic() + timeout
         self.sync.stop()
-        emit(self.close_requested)
-        ended = True
+        ended = not self._own_store or self.store.stop(timeout)
         for thread in self._threads:
-            if shiboken6.isValid(thread):
-                remaining = max(0, int((deadline - time.monotonic()) * 1000))
-                ended = thread.wait(remaining) and ended
+            ended = wait_for_thread(thread, max(0.0, deadline - time.monotonic())) and ended
+        self._threads.clear()
         return ended
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)

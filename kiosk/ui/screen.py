@@ -1,7 +1,7 @@
 """What the door and prize screens share: starting and stopping their threads, and the preview.
 
-A `ScannerScreen` runs, beside the GUI thread, its database worker (the one
-`Kiosk`, on its own thread), the sync worker, the scanner's capture and decode
+A `ScannerScreen` runs, beside the GUI thread, its store thread (the one
+`Kiosk`, where every `StoreOp` runs), the sync worker, the scanner's capture and decode
 threads, and the keyboard-wedge filter. A subclass builds its widgets (among
 them `preview`, the label camera frames are painted in), wires its own
 signals, and supplies what a scanned code does (`submit_code`) and how a
@@ -14,18 +14,17 @@ import logging
 import time
 
 import shiboken6
-from PySide6.QtCore import Qt, QThread, Signal, Slot
+from PySide6.QtCore import Qt, QThread, Slot
 from PySide6.QtGui import QCloseEvent, QImage, QPixmap
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from kiosk.errors import KioskError
-from kiosk.scanner._signals import emit
 from kiosk.scanner.worker import Scanner
-from kiosk.ui.prize_worker import PrizeWorker
+from kiosk.ui.ops import StoreThread, wait_for_thread
 from kiosk.ui.sounds import Sounds
 from kiosk.ui.theme import STYLESHEET
 from kiosk.ui.wedge import WedgeFilter
-from kiosk.ui.workers import DatabaseWorker, SyncWorker, start_worker
+from kiosk.ui.workers import SyncWorker, start_worker
 
 logger = logging.getLogger(__name__)
 
@@ -34,14 +33,14 @@ class ScannerScreen(QWidget):
     """A screen fed by a camera and a wedge: `start()` starts its threads; closing stops them.
 
     Threading contract: built, started and stopped in the GUI thread.
-    `start()` moves the database worker to a new thread (which opens the store
-    there), starts the sync worker's thread, installs the wedge filter on the
+    `start()` starts the store thread (the store opens there on the first
+    operation), starts the sync worker's thread, installs the wedge filter on the
     application and starts the scanner; a missing camera becomes
     `on_scanner_error(message)`, and the screen still works by wedge and by
     hand. `stop()` (closing the window calls it) asks every thread to end at
-    once (flags, and `close_requested` queued to the database worker) and then
-    waits for all of them within `timeout` seconds in total; it runs once, and
-    returns False (and logs) when a thread outlived the deadline. The
+    once (flags, and the store thread's close queued after its operations)
+    and then waits for all of them; it runs once, and returns False (and logs)
+    when a thread outlived `timeout` seconds, but never leaves one running. The
     scanner's signals arrive in the GUI thread: `code_accepted` →
     `submit_code`, `frame_ready` → `show_frame`, `state_changed` →
     `on_scanner_state`, `error_occurred` → `on_scanner_error`, once a
@@ -50,14 +49,12 @@ class ScannerScreen(QWidget):
     just after the wedge filter is removed).
     """
 
-    close_requested = Signal()
     preview: QLabel  # built by the subclass: where camera frames are painted
 
     def __init__(
         self,
-        worker: DatabaseWorker | PrizeWorker,
+        store: StoreThread,
         *,
-        thread_name: str,
         sync: SyncWorker,
         sounds: Sounds | None = None,
         install_wedge: bool = True,
@@ -68,12 +65,10 @@ class ScannerScreen(QWidget):
         self.sync = sync
         self.wedge = WedgeFilter(parent=self)
         self.scanner: Scanner | None = None
-        self._worker = worker
-        self._thread_name = thread_name
+        self.store = store
         self._install_wedge = install_wedge
         self._threads: list[QThread] = []
         self._stopped = False
-        self.close_requested.connect(worker.close)
 
     def _wire_scanner(self) -> None:
         """Connect the scanner's signals to this screen's slots (after `scanner` is set)."""
@@ -88,7 +83,7 @@ class ScannerScreen(QWidget):
 
     def start(self) -> None:
         """Start the database and sync threads, the wedge filter and the scanner."""
-        self._threads.append(start_worker(self._worker, self._worker.open, self._thread_name))
+        self.store.start(owner=self)
         self._threads.append(start_worker(self.sync, self.sync.run, "kiosk-sync"))
         if self._install_wedge:
             app = QApplication.instance()
@@ -113,14 +108,15 @@ class ScannerScreen(QWidget):
         self._on_stop()
         # Ask everyone first, then wait: the threads wind down side by side, not one by one.
         self.sync.stop()
-        emit(self.close_requested)
         ended = True
         if self.scanner is not None:
             ended = self.scanner.stop(timeout=timeout) and ended
+            while not self.scanner.stop(timeout=1.0):  # a running QThread must never be dropped
+                logger.warning("the scanner's threads are still running: waiting")
+        ended = self.store.stop(max(0.0, deadline - time.monotonic())) and ended
         for thread in self._threads:
-            if shiboken6.isValid(thread):
-                remaining = max(0, int((deadline - time.monotonic()) * 1000))
-                ended = thread.wait(remaining) and ended
+            ended = wait_for_thread(thread, max(0.0, deadline - time.monotonic())) and ended
+        self._threads.clear()
         if not ended:
             logger.warning(
                 "%s threads did not all stop within %.1f s", type(self).__name__, timeout
@@ -131,7 +127,8 @@ class ScannerScreen(QWidget):
     def threads_running(self) -> bool:
         """True while any of the screen's threads is still running."""
         running = any(t.isRunning() for t in self._threads if shiboken6.isValid(t))
-        return running or (self.scanner is not None and self.scanner.running)
+        scanning = self.scanner is not None and self.scanner.running
+        return running or scanning or self.store.running()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         """Closing the window stops its threads."""

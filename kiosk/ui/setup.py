@@ -1,9 +1,9 @@
 """The setup screen: pair (typed code or pairing QR), choose the mode and its scope, see the sync.
 
-Every operation is one call into `kiosk.app` / `kiosk.services.setup`, run by
-`SetupWorker` on its own thread (pairing and syncing talk to the network,
-reading the state and saving the choices open the store); results come back
-as signals. The pairing QR is read by the same `Scanner` as the door screen,
+Every operation is one call into `kiosk.app` / `kiosk.services.setup`, run
+as a `StoreOp` on the window's store thread (pairing and syncing talk to the
+network, reading the state and saving the choices open the store); results
+come back to methods here on the GUI thread. The pairing QR is read by the same `Scanner` as the door screen,
 from a `FrameSource` the `camera` factory opens only when asked; its raw text
 goes to `parse_pairing_qr`, so a ticket held up by mistake is a plain error.
 The device's role comes from the pairing code, so the mode and scope offered
@@ -12,13 +12,11 @@ are the ones that role allows (`allowed_modes`).
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import shiboken6
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QImage, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -34,7 +32,6 @@ from PySide6.QtWidgets import (
 
 from kiosk.app import open_kiosk, pair_device, sync_once
 from kiosk.errors import KioskError
-from kiosk.scanner._signals import emit
 from kiosk.scanner.sources import FrameSource
 from kiosk.scanner.worker import Scanner
 from kiosk.services.headless import ScanMode
@@ -43,15 +40,11 @@ from kiosk.services.status import KioskStatus
 from kiosk.settings import KioskSettings
 from kiosk.ui.door import Chip
 from kiosk.ui.i18n import tr
+from kiosk.ui.ops import StoreOp, StoreThread, describe_error
 from kiosk.ui.theme import STYLESHEET
-from kiosk.ui.workers import start_worker
 
 CameraFactory = Callable[[], FrameSource]
 STATUS_REFRESH_MS = 5000
-
-
-def _message(exc: Exception) -> str:
-    return exc.message if isinstance(exc, KioskError) else f"{type(exc).__name__}: {exc}"
 
 
 def mode_label(mode: ScanMode) -> str:
@@ -73,104 +66,59 @@ class Choices:
     offer_id: uuid.UUID | None
 
 
-class SetupWorker(QObject):
-    """Runs the setup operations on its own thread, one at a time.
+def read_state(settings: KioskSettings) -> SetupState:
+    """The setup state as the store holds it now (store thread)."""
+    with open_kiosk(settings) as kiosk:
+        return get_setup_state(
+            settings, config=kiosk.config, cache=kiosk.cache, status=kiosk.status.get_status()
+        )
 
-    Threading contract: constructed in the GUI thread and moved to its thread
-    by `start_worker`; the GUI reaches its slots only through queued signals.
-    It opens the store for each operation and closes it again (pairing resets
-    the cache). `state_ready(SetupState)`, `paired(role, rows)`,
-    `saved(SetupState)` and `failed(message)` arrive in the GUI thread;
-    `finished` after `close`.
-    """
 
-    state_ready = Signal(object)
-    status_ready = Signal(object)
-    paired = Signal(str, int)
-    saved = Signal(object)
-    failed = Signal(str)
-    finished = Signal()
+def read_status(settings: KioskSettings) -> KioskStatus:
+    """The sync state alone (store thread)."""
+    with open_kiosk(settings) as kiosk:
+        return kiosk.status.get_status()
 
-    def __init__(self, settings: KioskSettings) -> None:
-        super().__init__()
-        self._settings = settings
 
-    def _state(self) -> SetupState:
-        with open_kiosk(self._settings) as kiosk:
-            return get_setup_state(
-                self._settings,
-                config=kiosk.config,
-                cache=kiosk.cache,
-                status=kiosk.status.get_status(),
-            )
+@dataclass(frozen=True, slots=True)
+class Paired:
+    """What pairing gave: the role, rows of the first sync, its failure if any, the new state."""
 
-    @Slot()
-    def refresh(self) -> None:
-        """Emit the current state."""
-        try:
-            emit(self.state_ready, self._state())
-        except Exception as exc:
-            emit(self.failed, _message(exc))
+    role: str
+    rows: int
+    problem: str | None
+    state: SetupState
 
-    @Slot()
-    def refresh_status(self) -> None:
-        """Emit the sync state alone (the form keeps what is being typed)."""
-        try:
-            with open_kiosk(self._settings) as kiosk:
-                emit(self.status_ready, kiosk.status.get_status())
-        except Exception as exc:
-            emit(self.failed, _message(exc))
 
-    @Slot(str, str, str)
-    def pair(self, server: str, code: str, name: str) -> None:
-        """`pair_device`, then a first sync (a failed sync is shown, the pairing stands)."""
-        try:
-            config = pair_device(self._settings, server_url=server, code=code, name=name or None)
-        except Exception as exc:
-            emit(self.failed, _message(exc))
-            return
-        rows, problem = 0, None
-        try:
-            report = sync_once(self._settings)
-            rows, problem = report.rows, report.error
-        except Exception as exc:
-            problem = _message(exc)
-        emit(self.paired, config.role.value, rows)
-        if problem:
-            emit(self.failed, tr("Paired, but the first sync failed: {error}", error=problem))
-        self.refresh()
+def pair_and_sync(settings: KioskSettings, server: str, code: str, name: str) -> Paired:
+    """`pair_device`, then a first sync (a failed sync is reported, the pairing stands)."""
+    config = pair_device(settings, server_url=server, code=code, name=name or None)
+    rows, problem = 0, None
+    try:
+        report = sync_once(settings)
+        rows, problem = report.rows, report.error
+    except Exception as exc:
+        problem = describe_error(exc)
+    return Paired(config.role.value, rows, problem, read_state(settings))
 
-    @Slot(object)
-    def save(self, choices: Choices) -> None:
-        """`save_choices`, then the new state on `saved`."""
-        try:
-            with open_kiosk(self._settings) as kiosk:
-                save_choices(
-                    self._settings,
-                    cache=kiosk.cache,
-                    mode=choices.mode,
-                    gate=choices.gate,
-                    offer_id=choices.offer_id,
-                )
-            emit(self.saved, self._state())
-        except Exception as exc:
-            emit(self.failed, _message(exc))
 
-    @Slot()
-    def sync(self) -> None:
-        """One sync cycle now, then the new state."""
-        try:
-            report = sync_once(self._settings)
-            if report.error:
-                emit(self.failed, tr("Sync failed: {error}", error=report.error))
-        except Exception as exc:
-            emit(self.failed, _message(exc))
-        self.refresh()
+def save_and_read(settings: KioskSettings, choices: Choices) -> SetupState:
+    """`save_choices`, then the new state."""
+    with open_kiosk(settings) as kiosk:
+        save_choices(
+            settings,
+            cache=kiosk.cache,
+            mode=choices.mode,
+            gate=choices.gate,
+            offer_id=choices.offer_id,
+        )
+    return read_state(settings)
 
-    @Slot()
-    def close(self) -> None:
-        """End (connected from the GUI when the window closes)."""
-        emit(self.finished)
+
+def sync_and_read(settings: KioskSettings) -> tuple[str | None, SetupState]:
+    """One sync cycle now: its failure if any, and the new state."""
+    report = sync_once(settings)
+    return report.error, read_state(settings)
 
 
 class SetupWindow(QWidget):
@@ -178,12 +126,6 @@ class SetupWindow(QWidget):
 
     paired = Signal(str)
     saved = Signal(str)
-    pair_requested = Signal(str, str, str)
-    save_requested = Signal(object)
-    refresh_requested = Signal()
-    status_requested = Signal()
-    sync_requested = Signal()
-    close_requested = Signal()
 
     def __init__(
         self,
@@ -202,9 +144,10 @@ class SetupWindow(QWidget):
         self.setWindowTitle(tr("Soca Passport — set up this kiosk"))
         self.setStyleSheet(STYLESHEET)
         self._build(server)
-        self.worker = SetupWorker(settings)
+        self.store = StoreThread("kiosk-setup")
+        self.store.start(owner=self)
         self._wire()
-        self._thread: QThread = start_worker(self.worker, self.worker.refresh, "kiosk-setup")
+        self.refresh()
         self._status_timer = QTimer(self)  # pending ops and the last sync change behind our back
         self._status_timer.setInterval(STATUS_REFRESH_MS)
         self._status_timer.timeout.connect(self._refresh_status)
@@ -301,46 +244,35 @@ class SetupWindow(QWidget):
         self._show_scope(None)
 
     def _wire(self) -> None:
-        worker = self.worker
-        self.pair_requested.connect(worker.pair)
-        self.save_requested.connect(worker.save)
-        self.refresh_requested.connect(worker.refresh)
-        self.status_requested.connect(worker.refresh_status)
-        self.sync_requested.connect(worker.sync)
-        self.close_requested.connect(worker.close)
-        worker.state_ready.connect(self.show_state)
-        worker.status_ready.connect(self.show_status)
-        worker.paired.connect(self._paired)
-        worker.saved.connect(self._saved)
-        worker.failed.connect(self._failed)
         self.pair_button.clicked.connect(self.start_pairing)
         self.code.returnPressed.connect(self.start_pairing)
         self.scan_button.clicked.connect(self.toggle_camera)
         self.save_button.clicked.connect(self.save)
         self.sync_button.clicked.connect(self._sync)
-        self.mode.currentIndexChanged.connect(lambda _index: self._show_scope(self.chosen_mode()))
+        self.mode.currentIndexChanged.connect(self._mode_changed)
 
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
-        """Show the current state (the worker thread already runs)."""
-        emit(self.refresh_requested)
+        """Show the current state (the store thread already runs)."""
+        self.refresh()
+
+    @Slot()
+    def refresh(self) -> None:
+        """Read the setup state on the store thread, then show it."""
+        settings = self.settings
+        StoreOp(lambda: read_state(settings)).success(self.show_state).failure(
+            self._failed
+        ).run_in_background(self.store)
 
     def stop(self, timeout: float = 1.0) -> bool:
         """Stop the camera and the worker; a pairing in flight is waited for (HTTP deadlines)."""
         if self._stopped:
             return True
         self._stopped = True
-        deadline = time.monotonic() + timeout
         self._status_timer.stop()
         self.stop_camera()
-        emit(self.close_requested)
-        thread = self._thread  # kept: a QThread must outlive its run
-        if not shiboken6.isValid(thread):
-            return True
-        if self._busy:
-            return thread.wait()
-        return thread.wait(max(0, int((deadline - time.monotonic()) * 1000)))
+        return self.store.stop(timeout)  # a pairing in flight is waited for (HTTP deadlines)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         """Closing the window stops the camera and the worker."""
@@ -355,12 +287,11 @@ class SetupWindow(QWidget):
             return
         self._set_busy(True)
         self.result.setText(tr("Pairing…"))
-        emit(
-            self.pair_requested,
-            self.server.text().strip(),
-            self.code.text().strip(),
-            self.name.text().strip(),
-        )
+        settings = self.settings
+        server, code, name = (w.text().strip() for w in (self.server, self.code, self.name))
+        StoreOp(lambda: pair_and_sync(settings, server, code, name)).success(self._paired).failure(
+            self._failed
+        ).run_in_background(self.store)
 
     def toggle_camera(self) -> None:
         """Start reading a pairing QR with the camera, or stop."""
@@ -420,14 +351,22 @@ class SetupWindow(QWidget):
         self.result.setText(f"✖ {message}")
         QTimer.singleShot(0, self.stop_camera)
 
-    @Slot(str, int)
-    def _paired(self, role: str, rows: int) -> None:
+    def _paired(self, paired: Paired) -> None:
         self._set_busy(False)
         self.code.clear()
         self.result.setText(
-            tr("✔ Paired as a {role} device; downloaded {rows} row(s).", role=role, rows=rows)
+            tr(
+                "✔ Paired as a {role} device; downloaded {rows} row(s).",
+                role=paired.role,
+                rows=paired.rows,
+            )
         )
-        emit(self.paired, role)
+        self.paired.emit(paired.role)
+        if paired.problem:
+            self.result.setText(
+                "✖ " + tr("Paired, but the first sync failed: {error}", error=paired.problem)
+            )
+        self.show_state(paired.state)
 
     @Slot(str)
     def _failed(self, message: str) -> None:
@@ -459,25 +398,43 @@ class SetupWindow(QWidget):
         )
         self._set_busy(True)
         self.saved_note.setText(tr("Saving…"))
-        emit(self.save_requested, choices)
+        settings = self.settings
+        StoreOp(lambda: save_and_read(settings, choices)).success(self._saved).failure(
+            self._failed
+        ).run_in_background(self.store)
 
-    @Slot(object)
     def _saved(self, state: SetupState) -> None:
         self._set_busy(False)
         self.show_state(state)
         mode = state.mode.value if state.mode else ""
         self.saved_note.setText(tr("✔ Saved: `soca-kiosk run` opens this mode."))
-        emit(self.saved, mode)
+        self.saved.emit(mode)
 
     def _refresh_status(self) -> None:
         if not self._busy:
-            emit(self.status_requested)
+            settings = self.settings
+            StoreOp(lambda: read_status(settings)).success(self.show_status).failure(
+                self._failed
+            ).run_in_background(self.store)
 
     def _sync(self) -> None:
         if self._busy:
             return
         self.online.set(tr("Syncing…"), "warn")
-        emit(self.sync_requested)
+        settings = self.settings
+        StoreOp(lambda: sync_and_read(settings)).success(self._synced).failure(
+            self._failed
+        ).run_in_background(self.store)
+
+    def _synced(self, outcome: tuple[str | None, SetupState]) -> None:
+        problem, state = outcome
+        if problem:
+            self.result.setText("✖ " + tr("Sync failed: {error}", error=problem))
+        self.show_state(state)
+
+    @Slot(int)
+    def _mode_changed(self, _index: int) -> None:
+        self._show_scope(self.chosen_mode())
 
     @Slot(object)
     def show_state(self, state: SetupState) -> None:

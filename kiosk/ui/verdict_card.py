@@ -12,7 +12,6 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
-from kiosk.scanner._signals import emit
 from kiosk.services.verdict import Colour, Verdict
 from kiosk.ui.i18n import is_arabic, tr, verdict_headline, verdict_reason
 from kiosk.ui.theme import CARD_COLOURS
@@ -117,7 +116,7 @@ class VerdictCard(QFrame):
         self.shown_verdict = None
         self.hide()
         if was_shown:
-            emit(self.cleared)
+            self.cleared.emit()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt's name)
         """A tap clears the card."""

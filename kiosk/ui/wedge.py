@@ -20,8 +20,6 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
-from kiosk.scanner._signals import emit
-
 _ENTER = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 
 
@@ -58,7 +56,7 @@ class WedgeFilter(QObject):
             code = "".join(self._buffer) if fast else ""
             self._buffer = []
             if len(code) >= self._min_length:
-                emit(self.code_scanned, code)
+                self.code_scanned.emit(code)
                 return True
             return False
         text = event.text()

@@ -11,9 +11,8 @@ from fastapi import Request, Response
 
 from server.api.deps import DbSession, client_address
 from server.api.login import check_login, rate_limiter
-from server.db.models import User, utcnow
-from server.db.models.enums import UserRole
-from server.domain import accounts, memberships, passport, promoters, signup
+from server.db.models import utcnow
+from server.domain import accounts, memberships, passport, signup
 from server.errors import Conflict, FieldErrors, Forbidden
 from server.web.auth import (
     CheckedForm,
@@ -23,6 +22,7 @@ from server.web.auth import (
     field,
     start_session,
 )
+from server.web.landing import home_path
 from server.web.render import redirect, render, safe_next
 from server.web.routing import page_router
 
@@ -31,7 +31,7 @@ router = page_router()
 
 @router.get("/login")
 def login_form(request: Request, _visitor: Visitor, next: str = "", create: str = "") -> Response:
-    """The login form (without `next`, a login lands where the account works: see `_landing`)."""
+    """The login form (without `next`, a login lands where the account works: see `home_path`)."""
     context = {
         "next": safe_next(next, default=""),
         "create": "1" if create else "",
@@ -55,18 +55,9 @@ def login(request: Request, session: DbSession, _visitor: Visitor, form: Checked
         return render(request, "login.html", context, status=401)
     if field(form, "create"):
         passport.get_or_create_profile(session, user_id=user.id)
-    response = redirect(next_path or _landing(session, user))
+    response = redirect(next_path or home_path(session, user))
     start_session(session, response, request, user_id=user.id)
     return response
-
-
-def _landing(session: DbSession, user: User) -> str:
-    """Where a login without `next` goes: HQ to /hq, promoters and applicants to /promoter."""
-    if user.role == UserRole.HQ:
-        return "/hq"
-    if promoters.get_for_user(session, user_id=user.id) is not None:
-        return "/promoter"
-    return "/passport"
 
 
 @router.get("/register")

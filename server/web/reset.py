@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
-from typing import Final
 
 from fastapi import BackgroundTasks, Request, Response
 from sqlalchemy.orm import Session
@@ -25,23 +24,17 @@ from server.api.deps import AppSettings, DbSession, client_address, link_base
 from server.api.errors import TooManyRequests
 from server.api.login import rate_limiter
 from server.db.models import User
-from server.db.models.enums import LinkPurpose, UserRole
+from server.db.models.enums import LinkPurpose
 from server.domain import account_links, accounts, passwords
 from server.domain.account_links import LinkError
 from server.domain.promoters import FieldErrors
 from server.mail import Mail, Mailer, deliver
 from server.web.auth import CheckedForm, Visitor, field, start_session
+from server.web.landing import home_path
 from server.web.render import redirect, render
 from server.web.routing import page_router
 
 router = page_router()
-
-#: Where each kind of account lands once its new password is set.
-HOME: Final = {
-    UserRole.PROMOTER: "/promoter",
-    UserRole.HQ: "/hq",
-    UserRole.BRANCH_MANAGER: "/business",
-}
 
 
 def throttle(request: Request, session: Session) -> int | None:
@@ -171,6 +164,6 @@ def reset(
         return _reset_page(request, token, user, exc.fields)
     except LinkError as spent:  # spent by a second click racing this one
         return link_problem(request, spent)
-    response = redirect(HOME.get(UserRole(user.role), "/passport"))
+    response = redirect(home_path(session, user))
     start_session(session, response, request, user_id=user.id)
     return no_referrer(response)

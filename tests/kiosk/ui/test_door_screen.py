@@ -66,7 +66,7 @@ def wedge_scan(qtbot: QtBot, window: DoorWindow, code: str) -> None:
 def wait_colour(qtbot: QtBot, window: DoorWindow, colour: Colour, count: int) -> None:
     """Wait until the `count`-th sound was asked for, and it is `colour`'s."""
     qtbot.waitUntil(lambda: len(window.sounds.requested) >= count, timeout=WAIT_MS)
-    assert window.sounds.requested[count - 1] is colour
+    assert window.sounds.requested[count - 1] is colour, window.card.shown_verdict
     shown = window.card.shown_verdict
     assert shown is not None and shown.colour is colour
     assert window.card.isVisible()

@@ -30,8 +30,7 @@ from kiosk.ui.i18n import (
     tr,
     verdict_headline,
 )
-from kiosk.ui.prize import PrizeWindow
-from kiosk.ui.prize_worker import CONFIRM_PRIZE
+from kiosk.ui.prize import CONFIRM_PRIZE, PrizeWindow
 from kiosk.ui.sounds import Sounds
 from kiosk.ui.verdict_card import VerdictCard
 from tests.kiosk.world import NOW, World

@@ -10,12 +10,14 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.db.session import make_session_factory
 from tests.conftest import ENGINES, _Databases
 from tests.server.api.conftest import empty_tables, make_app
+from tests.server.web.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.server.web.world import PASSWORD, WebWorld, build_web_world
 
 with warnings.catch_warnings():
@@ -104,3 +106,12 @@ def login(client: TestClient, email: str, password: str = PASSWORD) -> None:
     """Sign `client` in through the login form."""
     response = post_form(client, "/login", "/login", {"email": email, "password": password})
     assert response.status_code == 303, response.text
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless, one per test module."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
@@ -11,6 +12,7 @@ from server.db.session import unit_of_work
 from server.domain import accounts
 from server.web.auth import SESSION_COOKIE, SESSION_LABEL
 from tests.server.web.conftest import post_form, register
+from tests.server.web.world import PASSWORD, WebWorld
 
 
 def test_register_signs_in_creates_a_passport_and_goes_to_passport(
@@ -129,3 +131,20 @@ def test_logging_in_again_ends_the_previous_session(
             select(ApiToken).where(ApiToken.token_hash == accounts.hash_token(first))
         ).one()
         assert old.revoked_at is not None
+
+
+@pytest.mark.parametrize(
+    ("who", "lands"),
+    [
+        ("hq", "/hq"),
+        ("promoter_a", "/promoter"),
+        ("owner", "/business"),
+        ("manager", "/business"),
+        ("attendee", "/passport"),
+    ],
+)
+def test_a_login_without_next_lands_where_the_account_works(
+    client: TestClient, world: WebWorld, who: str, lands: str
+) -> None:
+    done = post_form(client, "/login", "/login", {"email": world.emails[who], "password": PASSWORD})
+    assert done.status_code == 303 and done.headers["location"] == lands

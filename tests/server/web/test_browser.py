@@ -10,85 +10,41 @@ Each page is photographed at phone width; set SOCA_WEB_SCREENSHOTS=DIR to keep t
 from __future__ import annotations
 
 import itertools
-import os
 import re
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy.orm import Session, sessionmaker
 
-from server.db import migrate
-from server.db.session import make_engine, make_session_factory, unit_of_work
-from server.devtools import ServerProcess
+from server.db.session import unit_of_work
 from server.domain import accounts
-from tests.server.web.world import PASSWORD, WebWorld, build_web_world
+from tests.server.web.browser import PHONE, Served, served_world
+from tests.server.web.world import PASSWORD
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE: ViewportSize = {"width": 390, "height": 844}
 _SEQ = itertools.count(1)
+Site = Served
 
 
-@dataclass
-class Site:
-    """The running server, its world, and where screenshots go."""
-
-    base: str
-    world: WebWorld
-    shots: Path
+def _no_passport_account(factory: sessionmaker[Session]) -> None:
+    with unit_of_work(factory) as session:
+        accounts.create_user(
+            session,
+            username="no_passport",
+            display_name="No Passport",
+            email="no_passport@example.com",
+            password=PASSWORD,
+        )
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """A migrated SQLite file with the web world, served by a real server process."""
-    folder = tmp_path_factory.mktemp("browser")
-    url = f"sqlite:///{folder / 'site.sqlite3'}"
-    engine = make_engine(url)
-    try:
-        migrate.upgrade(engine)
-        factory = make_session_factory(engine)
-        world = build_web_world(factory)
-        with unit_of_work(factory) as session:
-            accounts.create_user(
-                session,
-                username="no_passport",
-                display_name="No Passport",
-                email="no_passport@example.com",
-                password=PASSWORD,
-            )
-    finally:
-        engine.dispose()
-    shots = Path(os.environ.get("SOCA_WEB_SCREENSHOTS") or folder / "shots")
-    shots.mkdir(parents=True, exist_ok=True)
-    server = ServerProcess(url)
-    server.start()
-    try:
-        yield Site(server.base_url, world, shots)
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    """Debian's Chromium, headless."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    """The web world and an account without a passport, served by a real server process."""
+    with served_world(tmp_path_factory.mktemp("browser"), _no_passport_account) as served:
+        yield served
 
 
 @pytest.fixture

@@ -7,21 +7,15 @@ Set SOCA_WEB_SCREENSHOTS=DIR to keep the pictures (phone and desktop width).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from server.db import migrate
-from server.db.session import make_engine, make_session_factory
-from server.devtools import ServerProcess
-from tests.server.web.test_browser import CHROMIUM, CHROMIUM_ARGS, PHONE
-from tests.server.web.world import PASSWORD, WebWorld, build_web_world
-
-DESKTOP = {"width": 1280, "height": 900}
+from tests.server.web.browser import DESKTOP, PHONE, served_world
+from tests.server.web.world import PASSWORD, WebWorld
 
 
 @dataclass
@@ -36,32 +30,9 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """A migrated SQLite file with the web world, served by a real server process."""
-    folder = tmp_path_factory.mktemp("browser_access")
-    url = f"sqlite:///{folder / 'site.sqlite3'}"
-    engine = make_engine(url)
-    try:
-        migrate.upgrade(engine)
-        world = build_web_world(make_session_factory(engine))
-    finally:
-        engine.dispose()
-    shots = Path(os.environ.get("SOCA_WEB_SCREENSHOTS") or folder / "shots")
-    shots.mkdir(parents=True, exist_ok=True)
-    server = ServerProcess(url)
-    server.start()
-    try:
-        yield Site(server.base_url, world, shots)
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    """Debian's Chromium, headless: one per module."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    """The web world in a SQLite file, served by a real server process."""
+    with served_world(tmp_path_factory.mktemp("browser_access")) as served:
+        yield Site(served.base, served.world, served.shots)
 
 
 def _context(chromium: Browser, site: Site) -> BrowserContext:

@@ -10,7 +10,6 @@ Set SOCA_WEB_SCREENSHOTS=DIR to keep the phone-width pictures (the README's come
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -30,10 +29,9 @@ from server.devtools import ServerProcess
 from server.domain import cards, events, passport, tickets
 from tests.server.factories import make_offer
 from tests.server.mailbox import Mailbox, local_smtp, reset_link
-from tests.server.web.test_browser import CHROMIUM, CHROMIUM_ARGS, PHONE
+from tests.server.web.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, shots_folder
 from tests.server.web.world import PASSWORD, WebWorld, build_web_world
 
-DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 WIDTHS = (PHONE, DESKTOP)
 SOCA_KIOSK = str(Path(sys.executable).parent / "soca-kiosk")
 TIERS = (
@@ -107,8 +105,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     folder = tmp_path_factory.mktemp("attendee")
     url = f"sqlite:///{folder / 'site.sqlite3'}"
     world, ticket_qr, passport_qr, offer_id = _arrange(url)
-    shots = Path(os.environ.get("SOCA_WEB_SCREENSHOTS") or folder / "shots")
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = shots_folder(folder)
     with (
         local_smtp() as mailbox,
         pytest.MonkeyPatch.context() as patch,

@@ -8,24 +8,18 @@ to SOCA_WEB_SCREENSHOTS when set (the README's come from tests/server/web/screen
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from kiosk.scanner.decoders import make_decoder, to_gray
-from server.db import migrate
-from server.db.session import make_engine, make_session_factory
-from server.devtools import ServerProcess
-from tests.server.web.test_browser import CHROMIUM, CHROMIUM_ARGS, PHONE
-from tests.server.web.world import PASSWORD, WebWorld, build_web_world
+from tests.server.web.browser import DESKTOP, PHONE, Served, served_world
+from tests.server.web.world import PASSWORD
 
-LAPTOP: ViewportSize = {"width": 1280, "height": 900}
+LAPTOP = DESKTOP
 COFFEE = [
     ("Coffee Lover", "محب القهوة", "1", "3", "☕", "#6f4e37"),
     ("Coffee Expert", "خبير القهوة", "4", "9", "🏆", "#c0a062"),
@@ -33,43 +27,14 @@ COFFEE = [
 ]
 
 
-@dataclass
-class Site:
-    """The running server, its world, and where screenshots go."""
-
-    base: str
-    world: WebWorld
-    shots: Path
+Site = Served
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """The web world in a SQLite file, served by a real server process."""
-    folder = tmp_path_factory.mktemp("business-browser")
-    url = f"sqlite:///{folder / 'site.sqlite3'}"
-    engine = make_engine(url)
-    try:
-        migrate.upgrade(engine)
-        world = build_web_world(make_session_factory(engine))
-    finally:
-        engine.dispose()
-    shots = Path(os.environ.get("SOCA_WEB_SCREENSHOTS") or folder / "shots")
-    shots.mkdir(parents=True, exist_ok=True)
-    server = ServerProcess(url)
-    server.start()
-    try:
-        yield Site(server.base_url, world, shots)
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    """Debian's Chromium, headless, once for the module."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with served_world(tmp_path_factory.mktemp("business-browser")) as served:
+        yield served
 
 
 def _page(chromium: Browser, viewport: ViewportSize) -> Page:

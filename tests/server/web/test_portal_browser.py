@@ -12,11 +12,14 @@ the way is checked for horizontal overflow at 390 and at 1280 px and photographe
 
 from __future__ import annotations
 
-import os
+import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -24,19 +27,23 @@ import cv2
 import httpx
 import numpy as np
 import pytest
-from playwright.sync_api import Browser, BrowserContext, FilePayload, Page, ViewportSize, expect
+from playwright.sync_api import Browser, BrowserContext, FilePayload, Page, expect
 from typer.testing import CliRunner
 
 from kiosk.scanner.decoders import make_decoder
 from server import cli
 from server.devtools import ServerProcess
-from tests.server.web.test_browser import CHROMIUM, CHROMIUM_ARGS, PHONE
+from tests.server.web.browser import DESKTOP, PHONE, shots_folder
 
-DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 HQ_EMAIL = "hq@soca.example"
 HQ_PASSWORD = "steelpan-at-dawn"
 PROMOTER_EMAIL = "crew@fresh.example"
 PROMOTER_PASSWORD = "wine-n-grind"
+SOCA_KIOSK = str(Path(sys.executable).parent / "soca-kiosk")
+# A Saturday a few weeks ahead, so the ticket stays upcoming whenever the suite runs.
+_AHEAD = date.today() + timedelta(days=28)
+FETE_DAY = _AHEAD + timedelta(days=(5 - _AHEAD.weekday()) % 7)
+BUYER_PASSWORD = "jouvert-morning-mud"
 CSV = b"email,name\nann@example.com,Ann\nnot-an-email,Bob\nchris@example.com,Chris\n"
 
 
@@ -52,17 +59,6 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    """Debian's Chromium, headless, shared by the module."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """A fresh server whose only account is the HQ admin that `create-admin` made (the command
     itself, run in this process with the password on standard input; `test_cli` runs it as a
@@ -73,8 +69,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     made = CliRunner().invoke(cli.app, command, input=HQ_PASSWORD + "\n")
     assert made.exit_code == 0, made.output
     assert f"HQ account {HQ_EMAIL}: created" in made.output
-    shots = Path(os.environ.get("SOCA_WEB_SCREENSHOTS") or folder / "shots")
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = shots_folder(folder)
     server = ServerProcess(url)
     starting = threading.Thread(target=server.start)  # while Chromium starts
     starting.start()
@@ -193,7 +188,7 @@ def test_the_promoter_logs_in_creates_an_event_and_enables_the_passport(
     page.click("#new-event")
     page.fill("#name", "Sunrise Cooler Fête")
     page.select_option("#time_zone", "America/Port_of_Spain")
-    page.fill("#starts_at", "2026-02-14T21:00")
+    page.fill("#starts_at", f"{FETE_DAY.isoformat()}T21:00")
     page.fill("#venue", "Queen's Park Savannah")
     page.fill("#city", "Port of Spain")
     page.fill("#carnival_circuit", "Trinidad Carnival")
@@ -201,7 +196,7 @@ def test_the_promoter_logs_in_creates_an_event_and_enables_the_passport(
     look(page, site, "promoter-event-new")
     page.click("#save-event")
     expect(page.locator("#flash")).to_contain_text("Sunrise Cooler Fête is created")
-    expect(page.locator("#event-when")).to_contain_text("Sat 14 Feb 2026, 21:00 AST")
+    expect(page.locator("#event-when")).to_contain_text(f"Sat {FETE_DAY:%d %b %Y}, 21:00 AST")
     site.event_url = page.url
     page.click("#enable")
     expect(page.locator("section.confirm")).to_contain_text("billed per event")
@@ -341,3 +336,54 @@ def test_manage_event_creates_edits_and_deletes_packages_and_rewards(
     page.locator("article.reward").get_by_role("link", name="Delete").click()
     confirm(page, site)
     expect(page.locator("#flash")).to_contain_text("deleted")
+
+
+def _kiosk(*args: str, stdin: str | None = None) -> str:
+    """Run `soca-kiosk` as the door's operator would, as a process of its own."""
+    done = subprocess.run(
+        [SOCA_KIOSK, *args], input=stdin, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_the_buyer_registers_sees_the_ticket_and_the_door_admits_it(
+    chromium: Browser, site: Site, tmp_path: Path
+) -> None:
+    """The end of the journey: the email the promoter typed becomes an attendee whose ticket
+    QR, read off the phone's screen, gets them in at a kiosk paired from the portal."""
+    buyer = _page(chromium, site, "buyer")
+    buyer.goto(f"{site.base}/register?next=/passport")
+    buyer.fill("#username", "kesha_b")
+    buyer.fill("#email", "buyer@example.com")
+    buyer.fill("#password", BUYER_PASSWORD)
+    buyer.click("main button[type=submit]")
+    buyer.wait_for_url(f"{site.base}/passport")
+    ticket = buyer.locator("#tickets .ticket", has_text="Sunrise Cooler Fête")
+    expect(ticket.locator("figcaption")).to_have_text("Show this at the door")
+    look(buyer, site, "journey-buyer-passport")
+    shot = tmp_path / "ticket.png"
+    ticket.locator(".ticket-qr svg").screenshot(path=str(shot))
+    [line] = _kiosk("decode", str(shot)).splitlines()
+    [qr] = json.loads(line)["codes"]
+
+    promoter = _page(chromium, site, "promoter")
+    promoter.goto(site.event_url)
+    promoter.click("#new-pairing-code")
+    code = promoter.locator("#pairing-code").inner_text()
+    door = str(tmp_path / "door")
+    _kiosk(
+        "pair", "--server", site.base, "--code", code, "--name", "North gate", "--data-dir", door
+    )
+    verdicts = _kiosk(
+        "run", "--headless", "--codes", "-", "--no-sync", "--data-dir", door, stdin=qr + "\n"
+    )
+    [verdict] = [json.loads(v) for v in verdicts.splitlines()]
+    assert (verdict["verdict"], verdict["type"]) == ("green", "ticket.scan")
+    synced = json.loads(_kiosk("sync", "--json", "--data-dir", door))
+    assert synced["pending"] == 0, synced
+
+    promoter.goto(site.event_url)
+    expect(promoter.locator("#admitted")).to_have_text("1")
+    expect(promoter.locator("#event-devices")).to_contain_text("North gate")
+    look(promoter, site, "journey-promoter-arrival")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -16,6 +17,8 @@ from starlette.testclient import TestClient
 from server.db.models import Device, Event, Promoter, Ticket, User, utcnow
 from server.db.session import unit_of_work
 from server.domain import devices, promoters
+from server.domain.attendance import Arrivals, EventAttendance
+from server.web.promoter import arrivals_chart
 from tests.conftest import _Databases
 from tests.server.api.conftest import empty_tables
 from tests.server.web.conftest import login, post_form, register, token_of
@@ -273,3 +276,14 @@ def test_registering_with_a_ticket_email_claims_the_ticket_on_the_web(
         assert held.user_id == user.id and not user.placeholder
     target = urlparse(registered.headers["location"])
     assert target.path == "/passport" and not parse_qs(target.query)
+
+
+def test_the_arrivals_chart_reads_the_venue_clock() -> None:
+    """A fête in Port of Spain that fills at 01:15 UTC shows its bar at 21:15, the time the
+    promoter lived through, not the server's UTC."""
+    window = Arrivals(datetime(2027, 1, 3, 1, 15, tzinfo=UTC), 40)
+    figures = EventAttendance(uuid.uuid4(), 40, 0, 0, [window])
+    assert [b["label"] for b in arrivals_chart(figures, "America/Port_of_Spain")["bars"]] == [
+        "21:15"
+    ]
+    assert [b["label"] for b in arrivals_chart(figures, None)["bars"]] == ["01:15"]

@@ -323,6 +323,8 @@ class PrizeWindow(ScannerScreen):
 
     @Slot()
     def _cancel_confirm(self) -> None:
+        if self._asking == ADD_STAMP_AGAIN:
+            self.message.hide()  # "stamped just now" answered: no second stamp
         self._asking = None
         self.confirm_bar.hide()
         self._update_buttons()
@@ -415,7 +417,7 @@ class PrizeWindow(ScannerScreen):
         self.summary.setText(card_summary(card))
         self.next_tier.setText(next_tier_text(card))
         self.confirm.setText(
-            tr("Confirm prize given: {prize}", prize=card.prize)
+            tr("Confirm prize given:\n{prize}", prize=card.prize)
             if card.prize
             else tr("Confirm prize given")
         )
@@ -426,6 +428,10 @@ class PrizeWindow(ScannerScreen):
             return
         if action == LOOK_UP and verdict.colour is Colour.GREEN:
             self.message.hide()
+            return
+        if verdict.needs_confirmation:
+            self._set_message(Colour.AMBER, tr("This card was stamped just now."))
+            self.sounds.play(verdict.colour)
             return
         words = verdict_reason(verdict) if verdict.colour is Colour.RED else None
         self._set_message(verdict.colour, words or verdict_headline(verdict))

@@ -80,7 +80,7 @@ def test_the_card_names_the_customer_offer_tier_and_prize_in_both_languages(
     assert window.offer.text() == "Fifth rum punch free · Prize: One rum punch"
     assert window.summary.text() == "5 of 5"
     assert window.next_tier.text() == "1 more for Bronze Member"
-    assert window.confirm.text() == "Confirm prize given: One rum punch"
+    assert window.confirm.text() == "Confirm prize given:\nOne rum punch"
     qtbot.mouseClick(window.confirm, Qt.MouseButton.LeftButton)
     assert window.ask.text() == f"Give One rum punch to {customer['display_name']}?"
     qtbot.mouseClick(window.cancel, Qt.MouseButton.LeftButton)
@@ -110,8 +110,10 @@ def test_a_double_tap_asks_and_the_last_stamp_can_be_undone(
     assert window.confirm_bar.isVisible() and window.ask.text() == "Add another stamp?"
     assert window.yes.text() == "Yes, add another" and asked.colour is Colour.AMBER
     assert not window.add_stamp.isEnabled() and window.summary.text().startswith("4 of 5")
+    assert window.message.text() == "This card was stamped just now."
     qtbot.mouseClick(window.cancel, Qt.MouseButton.LeftButton)
     assert not window.confirm_bar.isVisible() and window.add_stamp.isEnabled()
+    assert not window.message.isVisible()
     assert window.undo.isVisible() and window.undo.isEnabled()
     _tap(qtbot, window, window.undo)
     undone = window.verdict

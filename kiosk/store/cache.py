@@ -275,6 +275,10 @@ class Cache:
         """An event, if pulled."""
         return self._row(EVENTS, "WHERE id = ?", [str(event_id)])
 
+    def events(self) -> list[CachedEvent]:
+        """Every pulled event."""
+        return self._rows(EVENTS)
+
     def ticket(self, ticket_id: uuid.UUID) -> CachedTicket | None:
         """A ticket, if pulled."""
         return self._row(TICKETS, "WHERE id = ?", [str(ticket_id)])
@@ -303,6 +307,10 @@ class Cache:
     def passport(self, user_id: uuid.UUID) -> CachedPassport | None:
         """A passport, if pulled."""
         return self._row(PASSPORTS, "WHERE user_id = ?", [str(user_id)])
+
+    def passports(self) -> list[CachedPassport]:
+        """Every pulled passport."""
+        return self._rows(PASSPORTS)
 
     def offer(self, offer_id: uuid.UUID) -> CachedOffer | None:
         """An offer, if pulled."""

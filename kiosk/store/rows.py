@@ -21,6 +21,10 @@ class CachedEvent:
     is_soca_passport_enabled: bool
     stamp_points_default: int
     pulled_at_ack: int
+    starts_at: datetime | None = None
+    venue: str | None = None
+    country_code: str | None = None
+    carnival_circuit: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,8 @@ both are skipped (the stamp never happened); when the pulled card already
 holds the stamp but not the unstamp, one stamp is taken off it
 (`withdraw_stamp`); once both are reflected, neither counts. A rejected or
 duplicate unstamp withdraws nothing. The double-tap guard and the undo
-window (`core.limits`) read the same entries.
+window (`core.limits`) read the same entries. `card_view` is how a card state
+is shown ("4 of 5 • 🥇 Gold Member • 7× completed", the next tier, the prize).
 """
 
 from __future__ import annotations
@@ -18,7 +19,19 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from core.cards import CardState, EntryKind, apply_entry, withdraw_stamp
+from core.errors import CoreError
+from core.tiers import (
+    CardTier,
+    Lang,
+    card_summary,
+    card_tier_for,
+    card_tier_progress,
+    next_tier_line,
+    parse_card_tier_config,
+)
+from kiosk.services.verdict import CardView
 from kiosk.store.outbox import LocalCardEntry, counts_on_top
+from kiosk.store.rows import CachedOffer
 
 UNSTAMP: Final = "UNSTAMP"
 _LIVE = ("pending", "applied")
@@ -94,3 +107,40 @@ def recent_stamp(
     if last is None or last.kind != EntryKind.STAMP.value:
         return None
     return last if now - last.occurred_at < window else None
+
+
+def offer_tiers(offer: CachedOffer) -> tuple[CardTier, ...]:
+    """The offer's tiers, or the default ones when its configuration cannot be read."""
+    try:
+        return parse_card_tier_config(offer.loyalty_tiers)
+    except CoreError:
+        return parse_card_tier_config(None)
+
+
+def tier_label(tier: CardTier | None, lang: Lang = "en") -> str | None:
+    """A tier's icon and name in a language ("🥇 Gold Member"), None below the first tier."""
+    return None if tier is None else tier.label(lang)
+
+
+def card_view(offer: CachedOffer, state: CardState, *, restarted: bool) -> CardView:
+    """A card state as the prize screen shows it, in English and Arabic."""
+    tiers = offer_tiers(offer)
+    tier = card_tier_for(state.rewards_claimed, tiers)
+    progress = card_tier_progress(state.rewards_claimed, tiers)
+    current = min(state.current_stamps, offer.max_stamps)
+    completions = state.rewards_claimed
+    return CardView(
+        offer_id=offer.id,
+        offer_name=offer.name,
+        current_stamps=current,
+        max_stamps=offer.max_stamps,
+        completions=completions,
+        tier=tier_label(tier),
+        summary=card_summary(current, offer.max_stamps, tier, completions),
+        restarted=restarted,
+        tier_ar=tier_label(tier, "ar"),
+        summary_ar=card_summary(current, offer.max_stamps, tier, completions, "ar"),
+        prize=offer.prize,
+        next_tier=next_tier_line(progress),
+        next_tier_ar=next_tier_line(progress, "ar"),
+    )

@@ -20,20 +20,20 @@ from datetime import datetime
 from core import limits
 from core.cards import CardState, EntryKind, apply_entry, is_expired
 from core.clock import Clock
-from core.errors import CoreError
 from core.reasons import Reason
 from core.tiers import (
-    CardTier,
-    Lang,
-    card_summary,
     card_tier_for,
-    card_tier_progress,
-    next_tier_line,
-    parse_card_tier_config,
 )
 from core.tokens import TokenKind
 from core.wire import PassClaimPayload, PassStampPayload, PassUnstampPayload
-from kiosk.services.card_state import UNSTAMP, card_on_device, recent_stamp
+from kiosk.services.card_state import (
+    UNSTAMP,
+    card_on_device,
+    card_view,
+    offer_tiers,
+    recent_stamp,
+    tier_label,
+)
 from kiosk.services.scanning import storage_errors, verify_scan
 from kiosk.services.verdict import CardView, Colour, Verdict, refused, with_op
 from kiosk.store.cache import Cache, CachedCard, CachedOffer, CachedPassport
@@ -278,17 +278,17 @@ class PrizeService:
                 occurred_at=op.occurred_at,
                 op_id=op.op_id,
             )
-        card = self._card_view(offer, step.state, restarted=step.restarted)
+        card = card_view(offer, step.state, restarted=step.restarted)
         if kind is EntryKind.STAMP:
             headline = "Stamp added: prize ready!" if card.full else f"Stamp added: {card.summary}"
             verdict = self._verdict(Colour.GREEN, headline, customer, card)
         else:
-            previous_tier = card_tier_for(before.rewards_claimed, self._tiers(offer))
+            previous_tier = card_tier_for(before.rewards_claimed, offer_tiers(offer))
             verdict = self._verdict(
                 Colour.GREEN, f"Prize confirmed: {offer.prize or 'enjoy'}!", customer, card
             )
             verdict = _replace_previous(
-                verdict, _tier_label(previous_tier), _tier_label(previous_tier, "ar")
+                verdict, tier_label(previous_tier), tier_label(previous_tier, "ar")
             )
         return with_op(verdict, op)
 
@@ -318,12 +318,6 @@ class PrizeService:
         )
         return _with_customer(verdict, customer, card)
 
-    def _tiers(self, offer: CachedOffer) -> tuple[CardTier, ...]:
-        try:
-            return parse_card_tier_config(offer.loyalty_tiers)
-        except CoreError:
-            return parse_card_tier_config(None)
-
     def _view(
         self, offer: CachedOffer, user_id: uuid.UUID, *, at: datetime | None = None
     ) -> CardView:
@@ -335,28 +329,7 @@ class PrizeService:
         restarted = is_expired(state, at, self.inactivity_days)
         if restarted:
             state = CardState(0, state.rewards_claimed, state.last_activity_at)
-        return self._card_view(offer, state, restarted=restarted)
-
-    def _card_view(self, offer: CachedOffer, state: CardState, *, restarted: bool) -> CardView:
-        tiers = self._tiers(offer)
-        tier = card_tier_for(state.rewards_claimed, tiers)
-        progress = card_tier_progress(state.rewards_claimed, tiers)
-        current = min(state.current_stamps, offer.max_stamps)
-        return CardView(
-            offer_id=offer.id,
-            offer_name=offer.name,
-            current_stamps=current,
-            max_stamps=offer.max_stamps,
-            completions=state.rewards_claimed,
-            tier=_tier_label(tier),
-            summary=card_summary(current, offer.max_stamps, tier, state.rewards_claimed),
-            restarted=restarted,
-            tier_ar=_tier_label(tier, "ar"),
-            summary_ar=card_summary(current, offer.max_stamps, tier, state.rewards_claimed, "ar"),
-            prize=offer.prize,
-            next_tier=next_tier_line(progress),
-            next_tier_ar=next_tier_line(progress, "ar"),
-        )
+        return card_view(offer, state, restarted=restarted)
 
     def _match(self, offer: CachedOffer, card: CachedCard) -> CardholderMatch:
         view = self._view(offer, card.user_id)
@@ -381,10 +354,6 @@ class PrizeService:
             card,
             self.cache.card(card.offer_id, customer.user_id),
         )
-
-
-def _tier_label(tier: CardTier | None, lang: Lang = "en") -> str | None:
-    return None if tier is None else tier.label(lang)
 
 
 def _with_customer(

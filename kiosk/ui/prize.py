@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
 )
 
 from core import limits
-from core.cards import EntryKind
 from kiosk.app import open_kiosk
 from kiosk.scanner.worker import Scanner
 from kiosk.services.prize import BranchActivity, CardholderMatch, PrizeService
@@ -40,17 +39,15 @@ from kiosk.sync.synchronizer import SyncReport
 from kiosk.ui.cardholder_search import CardholderSearch
 from kiosk.ui.door import Chip
 from kiosk.ui.i18n import (
-    card_summary,
-    next_tier_text,
     tier_name,
     tr,
     verdict_headline,
     verdict_reason,
 )
 from kiosk.ui.ops import StoreOp, StoreThread
+from kiosk.ui.prize_card import CardPanel, describe_activity
 from kiosk.ui.screen import ScannerScreen
 from kiosk.ui.sounds import Sounds
-from kiosk.ui.theme import CARD_COLOURS
 from kiosk.ui.workers import SyncWorker
 
 LOOK_UP = "look_up"
@@ -59,25 +56,6 @@ ADD_STAMP_AGAIN = "add_stamp_again"  # the second yes after "Add another stamp?"
 UNDO_STAMP = "undo_stamp"
 CONFIRM_PRIZE = "confirm_prize"
 LOOK_UP_HOLDER = "look_up_holder"  # a cardholder found by search (the code is a user id)
-
-_ACTIVITY_STATES = {
-    "pending": "⏳",
-    "applied": "✔",
-    "duplicate": "✔",
-    "conflict": "⚠",
-    "rejected": "✖",
-}
-
-
-def describe_activity(entry: BranchActivity) -> str:
-    """One activity line: time, what was given, to whom, on which offer, and its sync mark."""
-    when = entry.occurred_at.astimezone().strftime("%H:%M")
-    what = {EntryKind.CLAIM.value: tr("Prize given"), "UNSTAMP": tr("Stamp undone")}.get(
-        entry.kind, tr("Stamp")
-    )
-    mark = _ACTIVITY_STATES.get(entry.state, "")
-    offer = f"\n{entry.offer}" if entry.offer else ""
-    return f"{when}  {what} → {entry.customer}  {mark}{offer}"
 
 
 class PrizeWindow(ScannerScreen):
@@ -127,43 +105,12 @@ class PrizeWindow(ScannerScreen):
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview.setMinimumSize(360, 240)
 
-        panel = QFrame()
-        panel.setObjectName("panel")
-        card = QVBoxLayout(panel)
-        card.setContentsMargins(28, 28, 28, 28)
-        self.customer = QLabel(tr("Scan a pass to see its card"))
-        self.customer.setStyleSheet("font-size: 34px; font-weight: 700;")
-        self.handle = QLabel("")
-        self.handle.setStyleSheet("font-size: 22px; color: #b9c2d0;")
-        self.offer = QLabel("")
-        self.offer.setStyleSheet("font-size: 22px;")
-        self.stamps = QLabel("")
-        self.stamps.setStyleSheet("font-size: 56px; letter-spacing: 6px;")
-        self.summary = QLabel("")
-        self.summary.setStyleSheet("font-size: 28px;")
-        self.next_tier = QLabel("")
-        self.next_tier.setStyleSheet("font-size: 22px; color: #b9c2d0;")
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("font-size: 26px; border-radius: 10px; padding: 12px;")
-        self.message.hide()
-        self.celebration = QLabel("")
-        self.celebration.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.celebration.setWordWrap(True)
-        self.celebration.setStyleSheet(
-            "font-size: 40px; font-weight: 800; background: #5b2a86; border-radius: 14px;"
-            " padding: 18px;"
-        )
-        self.celebration.hide()
-        labels = (self.customer, self.handle, self.offer, self.stamps, self.summary, self.next_tier)
-        for label in labels:
-            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            label.setWordWrap(True)
-            label.setStyleSheet(label.styleSheet() + " background: transparent;")
-            card.addWidget(label)
-        card.addWidget(self.celebration)
-        card.addWidget(self.message)
-        card.addStretch(1)
+        panel = CardPanel()
+        card = panel.column
+        self.panel = panel
+        self.customer, self.handle, self.offer = panel.customer, panel.handle, panel.offer
+        self.stamps, self.summary, self.next_tier = panel.stamps, panel.summary, panel.next_tier
+        self.message, self.celebration = panel.message, panel.celebration
 
         self.add_stamp = QPushButton(tr("Add stamp"))
         self.undo = QPushButton(tr("Undo stamp"))
@@ -401,50 +348,31 @@ class PrizeWindow(ScannerScreen):
         self._update_buttons()
 
     def _show_card(self, verdict: Verdict) -> None:
+        self.panel.show_card(verdict)
         card = verdict.card
-        if card is None:
-            self.customer.setText(verdict_headline(verdict))
-            for label in (self.handle, self.offer, self.stamps, self.summary, self.next_tier):
-                label.setText("")
-            return
-        handle = f"@{verdict.handle}" if verdict.handle else ""
-        self.customer.setText(verdict.display_name or handle or tr("Customer"))
-        self.handle.setText(handle if verdict.display_name else "")
-        prize = tr("Prize: {prize}", prize=card.prize) if card.prize else ""
-        self.offer.setText(" · ".join(part for part in (card.offer_name, prize) if part))
-        empty = card.max_stamps - card.current_stamps
-        self.stamps.setText("●" * card.current_stamps + "○" * empty)
-        self.summary.setText(card_summary(card))
-        self.next_tier.setText(next_tier_text(card))
-        self.confirm.setText(
-            tr("Confirm prize given:\n{prize}", prize=card.prize)
-            if card.prize
-            else tr("Confirm prize given")
-        )
+        if card is not None:
+            self.confirm.setText(
+                tr("Confirm prize given:\n{prize}", prize=card.prize)
+                if card.prize
+                else tr("Confirm prize given")
+            )
 
     def _show_message(self, action: str, verdict: Verdict) -> None:
         if action == LOOK_UP_HOLDER and verdict.colour is Colour.GREEN:
-            self._set_message(Colour.AMBER, tr("Found by search: scan their pass to stamp it."))
+            self.panel.set_message(
+                Colour.AMBER, tr("Found by search: scan their pass to stamp it.")
+            )
             return
         if action == LOOK_UP and verdict.colour is Colour.GREEN:
             self.message.hide()
             return
         if verdict.needs_confirmation:
-            self._set_message(Colour.AMBER, tr("This card was stamped just now."))
+            self.panel.set_message(Colour.AMBER, tr("This card was stamped just now."))
             self.sounds.play(verdict.colour)
             return
         words = verdict_reason(verdict) if verdict.colour is Colour.RED else None
-        self._set_message(verdict.colour, words or verdict_headline(verdict))
+        self.panel.set_message(verdict.colour, words or verdict_headline(verdict))
         self.sounds.play(verdict.colour)
-
-    def _set_message(self, colour: Colour, words: str) -> None:
-        background, text = CARD_COLOURS[colour]
-        self.message.setText(words)
-        self.message.setStyleSheet(
-            f"font-size: 26px; border-radius: 10px; padding: 12px;"
-            f" background: {background}; color: {text};"
-        )
-        self.message.show()
 
     @Slot(object)
     def show_activity(self, activity: list[BranchActivity]) -> None:

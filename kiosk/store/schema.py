@@ -223,41 +223,83 @@ def _cache_0002(db: Database) -> None:
     )
 
 
-def _widen_check(db: Database, table: str, old: str, new: str) -> None:
-    """Replace one CHECK's text in a table's schema (SQLite's documented `writable_schema` way).
-
-    Only for a CHECK that admits more than before: every row stored already
-    satisfies it, so nothing on disk changes and no table is rebuilt (a rebuild
-    would have to drop `ops`, which the effect tables reference).
-    """
-    sql = db.execute(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]
-    ).fetchone()[0]
-    if old not in sql:
-        raise RuntimeError(f"{table}: the CHECK to widen is not {old!r}")
-    version = int(db.execute("PRAGMA schema_version").fetchone()[0])
-    db.execute("PRAGMA writable_schema = ON")
-    try:
-        db.execute(
-            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?",
-            [sql.replace(old, new), table],
-        )
-        db.execute(f"PRAGMA schema_version = {version + 1}")
-    finally:
-        db.execute("PRAGMA writable_schema = OFF")
+#: The outbox tables whose rows reference `ops (op_id)`.
+_OP_EFFECTS = ("checkins", "card_entries", "activations")
 
 
-@OUTBOX_MIGRATIONS(name="0002_unstamp")
+@OUTBOX_MIGRATIONS(name="0002_second_wave_op_types")
 def _outbox_0002(db: Database) -> None:
-    # `pass.unstamp` (and `scan.refused`) may be queued; an UNSTAMP card entry names the stamp
-    # it withdraws (`undoes`, an op id of this outbox).
-    _widen_check(
+    # Allow `scan.refused` and `pass.unstamp`. SQLite cannot change a CHECK in place, so `ops`
+    # is rebuilt with foreign keys on, inside the migration's transaction: the effects are set
+    # aside first (a dropped parent must have no children), and the seq counter is carried over.
+    # The table names are the fixed ones above (S608).
+    statements = [f"CREATE TEMP TABLE keep_{t} AS SELECT * FROM {t}" for t in _OP_EFFECTS]  # noqa: S608
+    statements += [f"DELETE FROM {t}" for t in _OP_EFFECTS]  # noqa: S608
+    statements += [
+        "CREATE TEMP TABLE keep_sequence AS "
+        "SELECT COALESCE(MAX(seq), 0) AS seq FROM sqlite_sequence WHERE name = 'ops'",
+        _OPS_TABLE.replace("CREATE TABLE ops", "CREATE TABLE ops_new"),
+        "INSERT INTO ops_new SELECT * FROM ops",
+        "DROP TABLE ops",
+        "ALTER TABLE ops_new RENAME TO ops",
+        "UPDATE sqlite_sequence SET seq = MAX(seq, (SELECT seq FROM keep_sequence)) "
+        "WHERE name = 'ops'",
+        "DROP TABLE keep_sequence",
+        "CREATE INDEX ops_pending ON ops (seq) WHERE state = 'pending'",
+        "CREATE INDEX ops_problems ON ops (state, seq) WHERE state IN ('conflict', 'rejected')",
+    ]
+    statements += [f"INSERT INTO {t} SELECT * FROM keep_{t}" for t in _OP_EFFECTS]  # noqa: S608
+    statements += [f"DROP TABLE keep_{t}" for t in _OP_EFFECTS]
+    _run(db, *statements)
+
+
+_OPS_TABLE = """
+    CREATE TABLE ops (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        op_id TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL CHECK (type IN (
+            'ticket.scan', 'ticket.manual_checkin', 'pass.stamp', 'pass.claim',
+            'package.activate', 'scan.refused', 'pass.unstamp')),
+        occurred_at TEXT NOT NULL,
+        device_clock TEXT NOT NULL,
+        payload TEXT NOT NULL CHECK (json_valid(payload)),
+        verdict TEXT CHECK (verdict IN ('green', 'amber', 'red')),
+        device_id TEXT,
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN (
+            'pending', 'applied', 'duplicate', 'conflict', 'rejected')),
+        reason TEXT,
+        message TEXT,
+        effects TEXT CHECK (effects IS NULL OR json_valid(effects)),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_attempt_at TEXT,
+        acked_at TEXT,
+        ack_no INTEGER,
+        CHECK ((state = 'pending') = (acked_at IS NULL))
+    )
+"""
+
+
+@OUTBOX_MIGRATIONS(name="0003_card_entry_unstamps")
+def _outbox_0003(db: Database) -> None:
+    # A card entry may be an UNSTAMP (a `pass.unstamp`), naming the stamp it withdraws
+    # (`undoes`, an op id of this outbox). Nothing references `card_entries`, so it is
+    # rebuilt in place with its new CHECK.
+    _run(
         db,
-        "ops",
-        "'package.activate'))",
-        "'package.activate', 'scan.refused', 'pass.unstamp'))",
+        """
+        CREATE TABLE card_entries_new (
+            id INTEGER PRIMARY KEY,
+            offer_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('STAMP', 'CLAIM', 'UNSTAMP')),
+            occurred_at TEXT NOT NULL,
+            op_id TEXT NOT NULL UNIQUE REFERENCES ops (op_id),
+            undoes TEXT CHECK ((kind = 'UNSTAMP') = (undoes IS NOT NULL))
+        )
+        """,
+        "INSERT INTO card_entries_new (id, offer_id, user_id, kind, occurred_at, op_id) "
+        "SELECT id, offer_id, user_id, kind, occurred_at, op_id FROM card_entries",
+        "DROP TABLE card_entries",
+        "ALTER TABLE card_entries_new RENAME TO card_entries",
+        "CREATE INDEX card_entries_card ON card_entries (offer_id, user_id, occurred_at)",
     )
-    _widen_check(
-        db, "card_entries", "kind IN ('STAMP', 'CLAIM')", "kind IN ('STAMP', 'CLAIM', 'UNSTAMP')"
-    )
-    _run(db, "ALTER TABLE card_entries ADD COLUMN undoes TEXT")

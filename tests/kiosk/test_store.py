@@ -56,7 +56,11 @@ def test_migrations_run_once_and_reopening_changes_nothing(tmp_path: Path) -> No
     outbox = Outbox.open(path, busy_timeout_ms=100)
     names = [row[0] for row in outbox.db.execute("SELECT name FROM _sqlite_migrations")]
     outbox.close()
-    assert names == ["0001_ops_and_effects", "0002_unstamp"]
+    assert names == [
+        "0001_ops_and_effects",
+        "0002_second_wave_op_types",
+        "0003_card_entry_unstamps",
+    ]
 
 
 def test_an_outbox_of_the_first_schema_takes_unstamps_and_keeps_its_rows(tmp_path: Path) -> None:
@@ -87,6 +91,11 @@ def test_an_outbox_of_the_first_schema_takes_unstamps_and_keeps_its_rows(tmp_pat
         db.execute(
             "INSERT INTO ops (op_id, type, occurred_at, device_clock, payload) "
             "VALUES ('x', 'pass.bogus', 't', 't', '{}')"
+        )
+    with pytest.raises(sqlite3.IntegrityError):  # an UNSTAMP names its stamp
+        db.execute(
+            "INSERT INTO card_entries (offer_id, user_id, kind, occurred_at, op_id) "
+            "VALUES ('o', 'u', 'UNSTAMP', 't', 's1')"
         )
     with pytest.raises(sqlite3.IntegrityError):  # the foreign key still holds
         db.execute(

@@ -141,7 +141,7 @@ class PrizeService:
         if isinstance(offer, Verdict) or not isinstance(query, str):
             return []
         text = limits.without_control(query.strip(), limits.SEARCH_QUERY).strip()
-        found = self.cache.search_cards([offer.id], text, limit=limits.CARDHOLDER_SEARCH_RESULTS)
+        found = self.cache.search_cards(offer.id, text, limit=limits.CARDHOLDER_SEARCH_RESULTS)
         return [self._match(offer, card) for card in found]
 
     @storage_errors

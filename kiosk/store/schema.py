@@ -303,3 +303,18 @@ def _outbox_0003(db: Database) -> None:
         "ALTER TABLE card_entries_new RENAME TO card_entries",
         "CREATE INDEX card_entries_card ON card_entries (offer_id, user_id, occurred_at)",
     )
+
+
+@CACHE_MIGRATIONS(name="0003_card_holders")
+def _cache_0003(db: Database) -> None:
+    # Cardholders' names for a branch tablet's offline search, and an index that serves a
+    # search in name order and stops at the first screenful. The cursor is dropped so the next
+    # pull sends every card again, with its holder.
+    _run(
+        db,
+        "ALTER TABLE cards ADD COLUMN holder_name TEXT",
+        "ALTER TABLE cards ADD COLUMN handle TEXT",
+        "ALTER TABLE cards ADD COLUMN search_key TEXT",
+        "CREATE INDEX cards_search ON cards (offer_id, search_key, user_id)",
+        "DELETE FROM meta WHERE key = 'cursor'",
+    )

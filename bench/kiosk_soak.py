@@ -216,9 +216,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
                 QTest.keyClick(window.search_box, Qt.Key.Key_Return)
                 ok = wait_for(expected)
             if not ok:
-                figures["lost_at"].append(
-                    f"{i}:{'camera' if i % args.camera_every == 0 else 'wedge'}"
-                )
+                figures["lost_at"].append(f"{i}:{'camera' if i % args.camera_every == 0 else 'wedge'}")
                 verdicts.extend([None] * (expected - len(verdicts)))
             if i and i % args.cut_every == 0:
                 if cut:

@@ -283,6 +283,12 @@ MIN_TRANSACTIONS: Final = Whole(1, 100_000)
 EXTERNAL_ID: Final = Text(120, 1)
 BRACELET_ID: Final = Text(120, 1)
 
+# Wallet passes (Apple's web service: a device library id is 32 hex, a push token 64 hex)
+WALLET_DEVICE_ID: Final = Text(64, 1)
+WALLET_PUSH_TOKEN: Final = Text(200, 1)
+WALLET_LOG_LINES: Final = 100  # lines in one POST /v1/log
+WALLET_LOG_LINE: Final = Text(2000)
+
 # Dates and times a person types (event times, sale windows, reward windows, expiries)
 DATE_TIME: Final = When(datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 
@@ -294,6 +300,8 @@ JSON_BODY_BYTES: Final = 1 << 20  # any request body but a sync push (16 MiB, it
 #: migrated schema: a bounded column has exactly the limit's length; an unbounded TEXT
 #: column holds any length, so its limit is the application's alone).
 COLUMNS: Final[dict[str, Text]] = {
+    "wallet_registrations.device_library_id": WALLET_DEVICE_ID,
+    "wallet_registrations.push_token": WALLET_PUSH_TOKEN,
     "users.username": USERNAME,
     "users.email": EMAIL,
     "users.display_name": DISPLAY_NAME,

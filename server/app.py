@@ -4,7 +4,8 @@ Errors are rendered here and only here, always as
 `{"error": {"code", "message"}}` (plus `fields` for per-field problems):
 `SocaError` with its own status, validation errors as 422, the framework's
 own HTTP errors (unknown path, wrong method) with their status, database
-failures as 503, and anything unexpected as 500 `internal_error` — its
+failures as 503 (a request that waited out the pool, or the admission
+gate, with `Retry-After`), and anything unexpected as 500 `internal_error` — its
 traceback goes to the server log, never to the client.
 """
 
@@ -21,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
@@ -45,17 +47,23 @@ from server.api import (
     tickets,
     tiers,
     users,
+    wallet,
+    wallet_apple,
 )
+from server.api.admission import Admission, Busy, retry_after_for
 from server.api.auth import PolicyRoute
 from server.api.bodyguard import BodyGuard, BodyRefused
 from server.api.deps import DbSession
 from server.api.errors import HttpError, code_for_status
 from server.api.ratelimit import RateLimiter, Rules
+from server.db.models import utcnow
 from server.db.session import make_engine, make_session_factory
+from server.domain.landing import LandingFigures
 from server.domain.promoters import FieldErrors
 from server.errors import SocaError
 from server.headers import SecurityHeaders
 from server.settings import ServerSettings
+from server.wallet.runtime import load_wallets
 from server.web import pages as web_pages
 
 __all__ = ["DbSession", "create_app", "error_body"]
@@ -81,6 +89,8 @@ ROUTERS = (
     businesses.router,
     branches.router,
     users.router,
+    wallet.router,
+    wallet_apple.router,
 )
 
 
@@ -151,6 +161,15 @@ def _install_error_handlers(app: FastAPI) -> None:
             body = error_body(code_for_status(exc.status_code), str(exc.detail))
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
+    @app.exception_handler(PoolTimeout)
+    async def _pool_timeout(request: Request, exc: PoolTimeout) -> JSONResponse:
+        logger.warning("no database connection in time for %s %s", request.method, request.url.path)
+        wait = request.app.state.settings.db_pool_timeout
+        busy = Busy(retry_after_for(wait))
+        return JSONResponse(
+            error_body(busy.code, busy.message), status_code=busy.status, headers=busy.headers
+        )
+
     @app.exception_handler(SQLAlchemyError)
     async def _database(request: Request, exc: SQLAlchemyError) -> JSONResponse:
         logger.error(
@@ -186,7 +205,7 @@ def _serving_engine(settings: ServerSettings) -> Engine:
     timeout. Serving from one pooled connection makes requests queue in order
     in the process instead (every transaction takes the write lock anyway).
     """
-    if settings.database_url.strip().startswith("sqlite"):
+    if settings.is_sqlite:
         return make_engine(
             settings.database_url,
             echo=settings.echo_sql,
@@ -194,17 +213,33 @@ def _serving_engine(settings: ServerSettings) -> Engine:
             max_overflow=0,
             pool_timeout=600,
         )
-    return make_engine(settings.database_url, echo=settings.echo_sql)
+    return make_engine(
+        settings.database_url,
+        echo=settings.echo_sql,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_overflow,
+        pool_timeout=settings.db_pool_timeout,
+    )
+
+
+def _admission(settings: ServerSettings, engine: Engine) -> Admission:
+    """The gate in front of the pool: as many slots as connections (no gate on SQLite,
+    whose one pooled connection queues requests in order on purpose)."""
+    sqlite = engine.dialect.name == "sqlite"
+    capacity = None if sqlite else settings.db_pool_size + settings.db_pool_overflow
+    return Admission(capacity, settings.db_pool_timeout)
 
 
 def create_app(settings: ServerSettings, engine: Engine | None = None) -> FastAPI:
     """Build the app for these settings (with `engine`, the caller owns and disposes it)."""
     owned = engine is None
+    wallets = load_wallets(settings, now=utcnow())  # a broken wallet setup stops start-up here
     db_engine = engine if engine is not None else _serving_engine(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        wallets.close()
         if owned:
             db_engine.dispose()
 
@@ -227,7 +262,10 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> FastAP
     app.router.route_class = PolicyRoute
     app.state.settings = settings
     app.state.engine = db_engine
+    app.state.wallets = wallets
     app.state.session_factory = make_session_factory(db_engine)
+    app.state.admission = _admission(settings, db_engine)
+    app.state.landing = LandingFigures()
     app.state.rate_limiter = RateLimiter(Rules.from_settings(settings))
     _install_error_handlers(app)
     for router in ROUTERS:

@@ -95,38 +95,47 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[
-        int,
+        int | None,
         typer.Option(
             min=1,
-            help="Worker processes. More than one uses every core for sync pushes; "
-            "rate limits are shared (they count in the database).",
+            help="Worker processes (default SOCA_WORKERS, else one per core on PostgreSQL "
+            "and one on SQLite). More than one uses every core; rate limits are shared "
+            "(they count in the database).",
         ),
-    ] = 1,
+    ] = None,
 ) -> None:
     """Run the HTTP server (migrating first)."""
     import uvicorn
 
     from server.app import create_app
     from server.scheduler import check_schedule
+    from server.wallet.runtime import load_wallets
 
     settings = _settings(database_url)
     try:
         check_schedule(settings.expiry_schedule)
+        load_wallets(settings, now=utcnow()).close()  # the wallet files, checked before serving
     except SocaError as exc:
         _fail(exc.message)
     with _engine(settings) as engine:
         migrations.upgrade(engine)
+    from server.serving import worker_count
+
+    workers = workers or worker_count(settings)
     if workers == 1:
-        from server.serving import proxy_options, start_scheduler, tune_gc
+        from server.serving import proxy_options, start_scheduler, start_wallet_worker, tune_gc
 
         app = create_app(settings)
         scheduler = start_scheduler(app)
+        wallet_worker = start_wallet_worker(app)
         tune_gc()
         try:
             uvicorn.run(app, host=host, port=port, log_level="info", **proxy_options(settings))
         finally:
             if scheduler is not None:
                 scheduler.stop()
+            if wallet_worker is not None:
+                wallet_worker.stop()
         return
     # Each worker process builds its own app from the environment: hand it the same
     # database and the same web secret (a fresh secret per process would break sessions).
@@ -135,6 +144,33 @@ def serve(
     from server.serving import run_workers
 
     raise typer.Exit(run_workers(host, port, workers))
+
+
+DEV_PASS_TYPE = "pass.dev.socapassport"  # noqa: S105 - an identifier, not a secret
+
+
+@app.command("wallet-dev-certs")
+def wallet_dev_certs(
+    out: Annotated[
+        Path, typer.Option(help="Folder to write ca.pem, wwdr.pem, pass.pem, pass.key.")
+    ],
+    pass_type_id: Annotated[str, typer.Option(help="The Pass Type ID.")] = DEV_PASS_TYPE,
+    team_id: Annotated[str, typer.Option(help="The team id.")] = "DEVTEAM000",
+) -> None:
+    """Make a self-made CA, a stand-in WWDR and a pass certificate for a local install.
+
+    Passes signed with them verify against ca.pem, but a real iPhone will not
+    install them: only Apple's own WWDR chain is trusted there.
+    """
+    from server.wallet.apple.devcerts import make_dev_certificates
+
+    files = make_dev_certificates(out, pass_type_id=pass_type_id, team_id=team_id)
+    typer.echo(f"SOCA_APPLE_PASS_TYPE_ID={pass_type_id}")
+    typer.echo(f"SOCA_APPLE_TEAM_ID={team_id}")
+    typer.echo(f"SOCA_APPLE_CERT_FILE={files['cert']}")
+    typer.echo(f"SOCA_APPLE_KEY_FILE={files['key']}")
+    typer.echo(f"SOCA_APPLE_WWDR_FILE={files['wwdr']}")
+    typer.echo(f"# trust anchor for checking signatures: {files['ca']}")
 
 
 @app.command("seed-demo")

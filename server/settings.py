@@ -82,6 +82,18 @@ class ServerSettings(BaseSettings):
     #: Where uploaded tier icons are kept (SOCA_MEDIA_DIR; default: beside the data folder).
     media_dir: str = ""
     echo_sql: bool = False
+    #: Processes `serve` runs (SOCA_WORKERS; `--workers` overrides). 0, the default: one
+    #: per core on PostgreSQL, one on SQLite (which admits one writer at a time anyway).
+    workers: int = Field(default=0, ge=0, le=64)
+    #: PostgreSQL connections each server process keeps open (SOCA_DB_POOL_SIZE) and may
+    #: add under load (SOCA_DB_POOL_OVERFLOW); their sum is also how many requests of one
+    #: process use the database at once. Keep workers x (size + overflow) under the
+    #: database's max_connections (100 by default) less its other clients.
+    db_pool_size: int = Field(default=10, ge=1, le=500)
+    db_pool_overflow: int = Field(default=5, ge=0, le=500)
+    #: Seconds a request waits for a database connection before it is answered 503 with
+    #: Retry-After (SOCA_DB_POOL_TIMEOUT).
+    db_pool_timeout: float = Field(default=8.0, gt=0, le=60)
     #: Days an API login token works (SOCA_API_TOKEN_DAYS); web sessions last 14 days.
     api_token_days: int = Field(default=30, ge=1, le=3650)
     #: The server's address as kiosks and phones reach it (SOCA_PUBLIC_URL), e.g.
@@ -110,6 +122,41 @@ class ServerSettings(BaseSettings):
     reset_link_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     #: Signs the web pages' CSRF tokens (SOCA_SECRET_KEY); empty means "persisted default".
     secret_key: str = Field(default="", repr=False)
+    # Wallet passes (see README, "Wallet passes"). Apple needs all five; Google both.
+    apple_pass_type_id: str = ""
+    apple_team_id: str = ""
+    apple_cert_file: str = ""  # the Pass Type ID certificate (PEM or DER)
+    apple_key_file: str = ""  # its private key (unencrypted PEM)
+    apple_wwdr_file: str = ""  # Apple's WWDR intermediate that issued it
+    #: APNs (SOCA_APNS_URL); SOCA_APNS_CA_FILE trusts a stand-in's own CA instead of the system's.
+    apns_url: str = "https://api.push.apple.com"
+    apns_ca_file: str = ""
+    google_issuer_id: str = ""
+    google_service_account_file: str = ""
+    google_wallet_url: str = "https://walletobjects.googleapis.com/walletobjects/v1"
+
+    @property
+    def apple_wallet_enabled(self) -> bool:
+        """True when every Apple setting is given (else no Apple button shows)."""
+        return all(
+            (
+                self.apple_pass_type_id,
+                self.apple_team_id,
+                self.apple_cert_file,
+                self.apple_key_file,
+                self.apple_wwdr_file,
+            )
+        )
+
+    @property
+    def google_wallet_enabled(self) -> bool:
+        """True when Google's issuer and service account are given."""
+        return bool(self.google_issuer_id and self.google_service_account_file)
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is a SQLite file (or in memory)."""
+        return self.database_url.strip().startswith("sqlite")
 
     @property
     def media_folder(self) -> Path:

@@ -198,7 +198,7 @@ def authenticate_user(session: Session, *, email: str, password: str) -> User | 
     if user is None or user.password_hash is None:
         accounts.password_matches(_dummy_hash(), password)
         return None
-    return user if accounts.password_matches(user.password_hash, password) else None
+    return user if accounts.verify_password(user, password) else None
 
 
 # ----------------------------------------------------------------------------- policies

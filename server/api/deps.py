@@ -4,25 +4,38 @@ the site's address for links in mail.
 The session is opened per request and committed once, after the endpoint
 returns and *before* the response is sent (`scope="function"`): a failed
 commit becomes an error response instead of a success the database never
-kept. Services never commit.
+kept. Services never commit. Before its session, a request takes a slot of
+the app's `Admission` gate (server.api.admission): a bounded wait on the
+event loop, then 503 with `Retry-After`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from server.api.admission import Admission
 from server.db.session import unit_of_work
 from server.settings import ServerSettings
 
 
-def _session(request: Request) -> Iterator[Session]:
+async def _admitted(request: Request) -> AsyncIterator[None]:
+    """A slot of the app's admission gate for the request's database work (Busy if none)."""
+    admission: Admission = request.app.state.admission
+    async with admission.slot():
+        yield
+
+
+def _session(
+    request: Request, _slot: Annotated[None, Depends(_admitted, scope="function")]
+) -> Iterator[Session]:
     """A unit of work per request: commit once at the end, roll back on error."""
     factory: sessionmaker[Session] = request.app.state.session_factory
     with unit_of_work(factory) as session:
+        request.state.db_session = session  # for `server.web.render.render`, the page edge
         yield session
 
 

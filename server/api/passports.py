@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from server.api import tenancy
 from server.api.auth import PolicyRoute, Principal, Role, allow, public
@@ -43,9 +43,10 @@ _SUMMARY_EXAMPLE = {
     dependencies=[public()],
     responses={200: example_response({"totalPassportUsers": 1520, "totalStampsIssued": 4870})},
 )
-def landing_info(session: DbSession) -> dict[str, int]:
-    """Seed 001 §4.1: figures for the /socaport-app landing page."""
-    return landing.landing_info(session)
+def landing_info(request: Request, session: DbSession) -> dict[str, int]:
+    """Seed 001 §4.1: figures for the /socaport-app landing page (kept a few seconds)."""
+    figures: landing.LandingFigures = request.app.state.landing
+    return figures.get(session)
 
 
 @router.get(

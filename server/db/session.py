@@ -27,6 +27,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.db.changelog import install_change_log
+from server.db.wallet_outbox import install_wallet_outbox
 from server.errors import ConfigError
 
 _DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
@@ -117,6 +118,7 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """A session factory whose objects stay readable after commit and that keeps the change log."""
     factory = sessionmaker(engine, expire_on_commit=False)
     install_change_log(factory)
+    install_wallet_outbox(factory)
     return factory
 
 

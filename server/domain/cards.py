@@ -32,7 +32,7 @@ from core.tiers import (
     confirm_prize_response,
     parse_card_tier_config,
 )
-from server.db import changelog
+from server.db import changelog, wallet_outbox
 from server.db.models import LoyaltyPass, Offer, PassEntry, PassExpiry, User
 from server.db.models.enums import OfferStatus, PassStatus
 from server.errors import ReasonError
@@ -333,6 +333,7 @@ def expire_inactive_passes(session: Session, *, now: datetime, inactivity_days: 
     )
     for row in due:
         changelog.touch(session, "cards", str(row.id), user_id=row.user_id, offer_id=row.offer_id)
+        wallet_outbox.touch(session, "card", row.id, "expired")
     session.flush()
     return len(due)
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from core import limits
 from core.errors import TierConfigError
 from core.tiers import CardTier, card_tiers_to_config, parse_card_tier_config
+from server.db import wallet_outbox
 from server.db.models import Branch, Offer
 from server.db.models.enums import OfferStatus
 from server.domain import cards
@@ -157,7 +158,7 @@ def update(
     """Change an offer; new tiers re-tier its passes, a new card size re-derives them."""
     offer = get(session, offer_id=offer_id)
     previous: tuple[CardTier, ...] = cards.offer_tiers(offer)
-    old_max = offer.max_stamps
+    old_max, shown = offer.max_stamps, (offer.name, offer.prize)
     offer.name, offer.prize = _check(
         offer.name if isinstance(name, Unset) else name,
         offer.prize if isinstance(prize, Unset) else prize,
@@ -177,4 +178,6 @@ def update(
         cards.replay_offer(session, offer=offer, inactivity_days=inactivity_days)
     if cards.offer_tiers(offer) != previous:
         cards.retier(session, offer=offer, previous=previous, now=now)
+    if (offer.name, offer.prize) != shown:
+        wallet_outbox.touch_offer(session, offer.id)  # wallet passes show both
     return offer

@@ -500,7 +500,11 @@ def expire_rewards(session: Session, *, now: datetime) -> int:
 
 
 def passport_summary(
-    session: Session, *, user_id: uuid.UUID, promoter_id: uuid.UUID | None = None
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    promoter_id: uuid.UUID | None = None,
+    profile: PassportProfile | None = None,
 ) -> dict[str, Any]:
     """The contract's `GET /passports/{user_id}` body; for a promoter, only its own events.
 
@@ -508,7 +512,8 @@ def passport_summary(
     that promoter's events alone; the handle, points and tier stay whole (the
     passport's public figures, the ones a door kiosk shows).
     """
-    profile = get_profile(session, user_id=user_id)
+    if profile is None or profile.user_id != user_id:  # the caller's copy saves a query
+        profile = get_profile(session, user_id=user_id)
     if profile is None:
         raise NotFound("this user has no passport")
     query = (

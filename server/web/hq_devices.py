@@ -8,7 +8,7 @@ from fastapi import Request, Response
 
 from server.api.deps import DbSession
 from server.db.models import utcnow
-from server.domain import conflicts, device_lines, devices
+from server.domain import conflicts, device_lines, devices, wallet_queue
 from server.errors import FieldErrors
 from server.sync.views import CLOCK_SKEW_LIMIT_MS
 from server.web.auth import CheckedForm, Hq, field
@@ -27,6 +27,7 @@ def _page(
         "devices": device_lines.list_lines(session),
         "skew_limit_ms": CLOCK_SKEW_LIMIT_MS,
         "conflicts": conflicts.list_(session),
+        "wallet_failing": wallet_queue.failing(session),
         "errors": errors or {},
     }
     return render(request, "hq/devices.html", context, status=422 if errors else 200)

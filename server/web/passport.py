@@ -4,11 +4,15 @@ Upcoming tickets come first, each with the QR the door admits; then the
 passport (tier, points, perks in words) with the QR the bar stamps, the
 stamp cards (tier, completions, prize ready, next tier, recent visits),
 rewards with how to redeem them, and the event stamps. Past tickets fold
-away. Every QR on the page is drawn by `qr_svg`.
+away. Every QR on the page is drawn by `qr_svg`; the codes people carry
+(passport and ticket tokens) through `token_qr_svg`, made once per token and
+server process and reused: segno takes about 10-14 ms to choose the mask and
+draw one, and the whole crowd reloads /passport at the end of a fête.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from datetime import datetime
@@ -24,6 +28,7 @@ from server.db.models import utcnow
 from server.domain import attendee
 from server.domain import passport as passports
 from server.errors import NotFound
+from server.wallet.runtime import Wallets
 from server.web.auth import CheckedForm, SignedInUser
 from server.web.render import redirect, render
 from server.web.routing import page_router
@@ -32,6 +37,8 @@ router = page_router()
 
 #: A tier colour the page may use in a style attribute.
 _COLOUR: Final = re.compile(r"#[0-9A-Fa-f]{6}")
+#: Token QRs kept per server process (about 2 KB of SVG each).
+QR_CACHE_SIZE: Final = 4096
 #: A card's ledger entries in words; a kind not listed reads as its own name.
 ENTRY_WORDS: Final = {"STAMP": "Stamp", "CLAIM": "Prize claimed", "UNSTAMP": "Stamp undone"}
 
@@ -39,6 +46,12 @@ ENTRY_WORDS: Final = {"STAMP": "Stamp", "CLAIM": "Prize claimed", "UNSTAMP": "St
 def qr_svg(text: str) -> str:
     """The passport QR as inline SVG, scaled by CSS to fill a phone screen."""
     return str(segno.make(text, error="m", micro=False).svg_inline(border=2, omitsize=True))
+
+
+@functools.lru_cache(maxsize=QR_CACHE_SIZE)
+def token_qr_svg(token: str) -> str:
+    """`qr_svg` of a token people carry (passport, ticket): drawn once, then reused."""
+    return qr_svg(token)
 
 
 def when(moment: datetime) -> str:
@@ -69,7 +82,7 @@ def _passport(session: DbSession, user_id: uuid.UUID) -> dict[str, Any] | None:
     profile = passports.get_profile(session, user_id=user_id)
     if profile is None:
         return None
-    summary = passports.passport_summary(session, user_id=user_id)
+    summary = passports.passport_summary(session, user_id=user_id, profile=profile)
     progress = point_tier_progress(profile.total_points, passports.load_point_tiers(session))
     span = (
         (progress.next_tier.min_points - progress.current.min_points) if progress.next_tier else 1
@@ -92,22 +105,28 @@ def _passport(session: DbSession, user_id: uuid.UUID) -> dict[str, Any] | None:
         "next_perks": perk_sentences(progress.next_tier.perks) if progress.next_tier else [],
         "stamps": stamps,
         "countries": sorted({stamp["country_code"] for stamp in stamps}),
-        "qr_svg": qr_svg(profile.qr_token) if profile.qr_token else "",
+        "qr_svg": token_qr_svg(profile.qr_token) if profile.qr_token else "",
     }
 
 
-def passport_context(session: DbSession, *, user_id: uuid.UUID, now: datetime) -> dict[str, Any]:
+def passport_context(
+    session: DbSession, *, user_id: uuid.UUID, now: datetime, wallets: Wallets | None = None
+) -> dict[str, Any]:
     """Everything /passport shows (`view` is None when the user has no passport yet)."""
     tickets = attendee.tickets_of(session, user_id=user_id, now=now)
     return {
         "view": _passport(session, user_id),
         "tickets": tickets,
-        "ticket_qr": {t.id: qr_svg(t.qr_token) for t in tickets.upcoming if not t.revoked},
+        "ticket_qr": {t.id: token_qr_svg(t.qr_token) for t in tickets.upcoming if not t.revoked},
         "cards": attendee.cards_of(session, user_id=user_id),
         "rewards": attendee.rewards_of(session, user_id=user_id, now=now),
         "when": when,
         "entry_words": entry_words,
         "tier_style": tier_style,
+        "wallet": {
+            "apple": wallets is not None and wallets.apple is not None,
+            "google": wallets is not None and wallets.google is not None,
+        },
     }
 
 
@@ -115,7 +134,9 @@ def passport_context(session: DbSession, *, user_id: uuid.UUID, now: datetime) -
 def passport_page(request: Request, session: DbSession, user: SignedInUser) -> Response:
     """The signed-in user's tickets, passport, cards and rewards."""
     assert user.user is not None
-    context = passport_context(session, user_id=user.user.id, now=utcnow())
+    context = passport_context(
+        session, user_id=user.user.id, now=utcnow(), wallets=request.app.state.wallets
+    )
     return render(request, "passport.html", context)
 
 

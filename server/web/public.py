@@ -8,7 +8,7 @@ from fastapi import Request, Response
 
 from server.api.deps import DbSession
 from server.db.models import utcnow
-from server.domain import attendee, events, landing, passport, tiers
+from server.domain import attendee, events, passport, tiers
 from server.errors import NotFound
 from server.web.auth import CheckedForm, SignedInUser, Visitor
 from server.web.passport import when
@@ -27,7 +27,7 @@ def socaport_app(request: Request, session: DbSession, visitor: Visitor) -> Resp
         cta = "create"
     else:
         cta = "open"
-    info = landing.landing_info(session)
+    info = request.app.state.landing.get(session)
     context = {"cta": cta, "info": info, "tier_count": len(tiers.list_tiers(session))}
     return render(request, "socaport_app.html", context)
 

@@ -60,7 +60,8 @@ def render(
     status: int = 200,
 ) -> HTMLResponse:
     """Render a template with the visitor, their CSRF token, any flash message and the page's
-    own context."""
+    own context; the request's database work is committed first (see `release_database`)."""
+    release_database(request)
     flash = unquote(request.cookies.get(FLASH_COOKIE) or "")[:FLASH_MAX]
     full = {
         "principal": current_principal(request),
@@ -74,6 +75,20 @@ def render(
     if flash:
         response.delete_cookie(FLASH_COOKIE, path="/")
     return response
+
+
+def release_database(request: Request) -> None:
+    """Commit the request's unit of work now, handing its connection back to the pool.
+
+    A page is rendered at the end of its handler, when its reads and writes are
+    done: committing here is the unit of work's own commit, moved forward by the
+    time the template takes, so no pooled connection waits on Jinja while a crowd
+    queues for one. Anything the template still loads opens a new transaction,
+    which the edge commits as before.
+    """
+    session = getattr(request.state, "db_session", None)
+    if session is not None and session.in_transaction():
+        session.commit()
 
 
 def redirect(url: str) -> RedirectResponse:
@@ -109,10 +124,12 @@ def _html_or_json(handler: AnyHandler, api_paths: frozenset[str]) -> Handler:
         status = answer.status_code
         if status in _FRIENDLY and not isinstance(getattr(exc, "message", None), str):
             message = _FRIENDLY[status]
-        response = render(
-            request, "error.html", {"status": status, "message": message}, status=status
-        )
+        request.state.db_session = None  # a failed request's work is never committed here
         retry = answer.headers.get("retry-after")
+        context = {"status": status, "message": message, "retry_after": None}
+        if retry is not None and status == 503 and request.method == "GET":
+            context["retry_after"] = retry  # the page reloads itself then
+        response = render(request, "error.html", context, status=status)
         if retry is not None:
             response.headers["retry-after"] = retry
         return response

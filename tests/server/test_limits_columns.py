@@ -18,8 +18,10 @@ from sqlalchemy.types import TypeEngine
 from core import limits
 from core.reasons import Reason
 from core.wire import DeviceRole, OpStatus, OpType, SyncedEntity
+from server.db import wallet_outbox
 from server.db.models import Base
 from server.db.models import enums as e
+from server.db.models.wallet import WALLET_PASS_KINDS
 from server.domain.passport import PERK_REWARD_TYPES
 
 #: Text columns no person types: what each holds (its values must fit), or why it is safe.
@@ -38,6 +40,11 @@ INTERNAL: dict[str, type[enum.StrEnum] | tuple[str, ...] | str] = {
     "sync_ops.reason": Reason,
     "sync_ops.first_reason": Reason,
     "sync_ops.message": "the server's explanation of a result (TEXT)",
+    "wallet_passes.kind": WALLET_PASS_KINDS,
+    "wallet_passes.auth_salt": "32 hex characters the server draws",
+    "wallet_passes.auth_token_hash": "a SHA-256 in hex",
+    "pass_updates.reason": wallet_outbox.REASONS,
+    "pass_updates.last_error": "the server's note of a failed delivery (TEXT)",
     "sync_ops.first_message": "the server's explanation of a result (TEXT)",
     "sync_ops.subject_key": "built from ids by the server",
     "sync_changes.entity": typing.get_args(SyncedEntity),

@@ -20,6 +20,7 @@ from server.db.models.passport import (
 )
 from server.db.models.promoters import EventPassportBilling, Promoter
 from server.db.models.rewards import EventReward, RewardRedemption, SpendTransaction
+from server.db.models.wallet import PassUpdate, WalletPass, WalletRegistration
 
 __all__ = [
     "AccountLink",
@@ -41,6 +42,7 @@ __all__ = [
     "PairingCode",
     "PassEntry",
     "PassExpiry",
+    "PassUpdate",
     "PassportMembership",
     "PassportMission",
     "PassportProfile",
@@ -57,5 +59,7 @@ __all__ = [
     "Ticket",
     "TicketScan",
     "User",
+    "WalletPass",
+    "WalletRegistration",
     "utcnow",
 ]

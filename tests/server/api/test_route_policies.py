@@ -92,6 +92,10 @@ def _resolve(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, An
 
 
 def _documents_example(content: dict[str, Any], components: dict[str, Any]) -> bool:
+    if not content:
+        return True  # a body-less answer by design (response_class=Response): nothing to show
+    if "application/json" not in content:  # a file (a wallet pass, an image): its type says it
+        return all(media.get("schema", {}).get("format") == "binary" for media in content.values())
     media = content.get("application/json", {})
     if "example" in media or "examples" in media:
         return True

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -51,6 +52,9 @@ from tests.server.api.world import (
     pair_device,
     tag,
 )
+from tests.server.wallet.apns_standin import ApnsStandIn
+from tests.server.wallet.certs import PASS_TYPE_ID, make_cert_files
+from tests.server.wallet.world import apple_settings
 
 CLASSES = {"o": "2xx", "u": 401, "f": 403, "n": 404, "c": 409}
 
@@ -220,6 +224,13 @@ def _reward_body(w: World) -> dict[str, Any]:
 
 
 #                                                     a h A B m d b p r B1B2
+_APPLE_REG = "/api/wallet/apple/v1/devices/{device_id}/registrations/{pass_type}/{serial}"
+_APPLE_REG_PATH = f"/api/wallet/apple/v1/devices/d1/registrations/{PASS_TYPE_ID}/{uuid.uuid4()}"
+_APPLE_LIST = "/api/wallet/apple/v1/devices/{device_id}/registrations/{pass_type}"
+_APPLE_LIST_PATH = f"/api/wallet/apple/v1/devices/d1/registrations/{PASS_TYPE_ID}"
+_APPLE_PASS = "/api/wallet/apple/v1/passes/{pass_type}/{serial}"
+_APPLE_PASS_PATH = f"/api/wallet/apple/v1/passes/{PASS_TYPE_ID}/{uuid.uuid4()}"
+
 CASES = [
     Case("GET", "/health", "oooooooouoo", fixed("/health")),
     Case("GET", "/api/passport/landing-info", "oooooooouoo", fixed("/api/passport/landing-info")),
@@ -420,6 +431,33 @@ CASES = [
         "uoffffffuff",
         _approved_promoter("reinstate", suspended=True),
     ),
+    # Wallet passes: a person's own (devices are refused); Apple's web service answers to the
+    # pass's own token only, never a bearer token. Google is not configured here (404).
+    *(
+        Case(
+            "GET",
+            f"/api/v1/wallet/{wallet}/{tail}",
+            "unnnnfffunn",
+            fixed(f"/api/v1/wallet/{wallet}/{path}"),
+        )
+        for wallet in ("apple", "google")
+        for tail, path in (
+            ("cards/{offer_id}", "cards/{w.offer_id}"),
+            ("passport", "passport"),
+            ("tickets/{ticket_id}", "tickets/{w.ticket_id}"),
+        )
+    ),
+    Case("GET", "/api/wallet/logo.png", "oooooooouoo", fixed("/api/wallet/logo.png")),
+    Case("POST", _APPLE_REG, "uuuuuuuuuuu", fixed(_APPLE_REG_PATH, {"pushToken": "ab" * 32})),
+    Case("DELETE", _APPLE_REG, "uuuuuuuuuuu", fixed(_APPLE_REG_PATH)),
+    Case("GET", _APPLE_LIST, "ooooooooooo", fixed(_APPLE_LIST_PATH)),
+    Case("GET", _APPLE_PASS, "uuuuuuuuuuu", fixed(_APPLE_PASS_PATH)),
+    Case(
+        "POST",
+        "/api/wallet/apple/v1/log",
+        "ooooooooooo",
+        fixed("/api/wallet/apple/v1/log", {"logs": ["x"]}),
+    ),
 ]
 
 #: What an attendee's token gets where it is not 403: public routes, its own account and
@@ -434,6 +472,18 @@ ATTENDEE_EXPECT = {
     ("GET", "/api/v1/passports/{user_id}"): "o",
     ("GET", "/api/v1/me"): "o",
     ("POST", "/api/v1/auth/logout"): "o",
+    ("GET", "/api/v1/wallet/apple/cards/{offer_id}"): "n",  # the attendee has no card there
+    ("GET", "/api/v1/wallet/apple/passport"): "o",
+    ("GET", "/api/v1/wallet/apple/tickets/{ticket_id}"): "n",  # the world's event is over
+    ("GET", "/api/v1/wallet/google/cards/{offer_id}"): "n",  # Google is not configured
+    ("GET", "/api/v1/wallet/google/passport"): "n",
+    ("GET", "/api/v1/wallet/google/tickets/{ticket_id}"): "n",
+    ("GET", "/api/wallet/logo.png"): "o",
+    ("POST", _APPLE_REG): "u",
+    ("DELETE", _APPLE_REG): "u",
+    ("GET", _APPLE_LIST): "o",
+    ("GET", _APPLE_PASS): "u",
+    ("POST", "/api/wallet/apple/v1/log"): "o",
 }
 
 
@@ -447,14 +497,22 @@ class Env:
 
 
 @pytest.fixture(scope="module", params=ENGINES)
-def env(request: pytest.FixtureRequest, databases: _Databases) -> Iterator[Env]:
+def env(
+    request: pytest.FixtureRequest,
+    databases: _Databases,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Env]:
     """The world is built once per engine: calls that consume objects get fresh ones."""
     engine = databases.engine(request.param)
     empty_tables(engine)
     factory = make_session_factory(engine)
     world = build_world(factory)
     # Every principal applies from the test client's one address: more than the hourly limit.
-    app = make_app(engine, promoter_applications_per_address=1000)
+    apns = ApnsStandIn(
+        Path("unused"), Path("unused"), Path("unused")
+    )  # never started: no pushes here
+    apple = apple_settings(make_cert_files(tmp_path_factory.mktemp("matrix-certs")), apns)
+    app = make_app(engine, promoter_applications_per_address=1000, **apple)
     with TestClient(app) as client:
         yield Env(client=client, world=world, factory=factory)
 

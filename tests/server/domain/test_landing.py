@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from server.domain.landing import landing_info
+from server.domain.landing import LandingFigures, landing_info
 from tests.server.domain._world_accounts import make_event, make_profile, make_stamp, make_user
 
 
@@ -26,3 +26,17 @@ def test_landing_info_counts_passport_profiles_and_stamps(session: Session) -> N
 
     assert info == {"totalPassportUsers": 2, "totalStampsIssued": 3}
     assert list(info) == ["totalPassportUsers", "totalStampsIssued"]
+
+
+def test_landing_figures_are_counted_once_per_interval(session: Session) -> None:
+    """A crowd on the landing page costs one pair of counts per `ttl`, then fresh figures."""
+
+    now = [100.0]
+    figures = LandingFigures(ttl=5.0, clock=lambda: now[0])
+    make_profile(session, make_user(session))
+    assert figures.get(session)["totalPassportUsers"] == 1
+    make_profile(session, make_user(session))
+    now[0] += 4.9
+    assert figures.get(session)["totalPassportUsers"] == 1  # reused within the interval
+    now[0] += 0.2
+    assert figures.get(session)["totalPassportUsers"] == 2  # counted again after it

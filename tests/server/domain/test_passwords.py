@@ -45,3 +45,33 @@ def test_every_place_that_sets_a_password_uses_the_policy(session: Session) -> N
         accounts.set_password(session, user=user, password="strong12")
     accounts.set_password(session, user=user, password="steelpan sunrise mango")
     assert accounts.password_matches(user.password_hash, "steelpan sunrise mango")
+
+
+def test_new_hashes_use_owasps_minimum_argon2id_parameters() -> None:
+    """19 MiB, two passes, one lane: OWASP's recommended minimum, a fraction of the default."""
+    from argon2 import extract_parameters
+
+    found = extract_parameters(accounts.hash_password("Steelpan-Jouvert-Morning!"))
+    assert (found.type.name, found.memory_cost, found.time_cost, found.parallelism) == (
+        "ID",
+        19 * 1024,
+        2,
+        1,
+    )
+
+
+def test_a_login_upgrades_a_hash_made_with_older_parameters(session: Session) -> None:
+    from argon2 import PasswordHasher
+
+    from tests.server.factories import make_user
+
+    password = "Steelpan-Jouvert-Morning!"
+    old = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4).hash(password)
+    user = make_user(session, email="old@example.com", password_hash=old)
+    assert not accounts.verify_password(user, "wrong password")
+    assert user.password_hash == old  # a wrong password changes nothing
+    assert accounts.verify_password(user, password)
+    upgraded = user.password_hash
+    assert upgraded != old and "m=19456,t=2,p=1" in upgraded
+    assert accounts.verify_password(user, password)
+    assert user.password_hash == upgraded  # already current: left alone

@@ -4,7 +4,10 @@ and how long a session lasts."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
+from fastapi import FastAPI
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
@@ -14,7 +17,7 @@ from server.db.models import ApiToken, PassportReward
 from server.db.session import unit_of_work
 from server.domain import cards, passport
 from server.web.auth import SESSION_DAYS, SESSION_LABEL
-from server.web.passport import qr_svg
+from server.web.passport import qr_svg, token_qr_svg
 from tests.server.factories import make_event, make_offer
 from tests.server.web.conftest import login
 from tests.server.web.world import WebWorld
@@ -63,6 +66,22 @@ def test_qr_is_an_inline_svg_that_scales(world: WebWorld) -> None:
     assert 'width="' not in svg.split(">", 1)[0]  # sized by CSS to fill the phone
 
 
+def test_passport_draws_each_token_qr_once_and_reuses_it(
+    client: TestClient, world: WebWorld
+) -> None:
+    """The passport's and tickets' QRs are drawn on the first load, then come from the cache."""
+    login(client, world.emails["attendee"])
+    token_qr_svg.cache_clear()
+    first = client.get("/passport").text
+    drawn = token_qr_svg.cache_info()
+    second = client.get("/passport").text
+    again = token_qr_svg.cache_info()
+    assert drawn.misses >= 1 and drawn.hits == 0
+    assert again.misses == drawn.misses and again.hits == drawn.misses
+    assert token_qr_svg(world.ticket_qr) == qr_svg(world.ticket_qr)
+    assert first.count("<svg") == second.count("<svg") >= drawn.misses
+
+
 def test_a_session_ends_after_its_days(
     client: TestClient, world: WebWorld, factory: sessionmaker[Session]
 ) -> None:
@@ -75,3 +94,54 @@ def test_a_session_ends_after_its_days(
             .values(created_at=datetime.now(UTC) - timedelta(days=SESSION_DAYS, minutes=1))
         )
     assert client.get("/passport").status_code == 303
+
+
+def test_no_database_connection_is_held_while_a_page_renders(
+    client: TestClient, world: WebWorld, app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """render() commits the request's work first: its connection is back in the pool while
+    the template runs, and the page's data is all there."""
+    from server.web import render
+
+    login(client, world.emails["attendee"])
+    pool = app.state.engine.pool
+    idle = pool.checkedout()
+    held: list[int] = []
+    original = render.templates.TemplateResponse
+
+    def probe(*args: Any, **kwargs: Any) -> Any:
+        held.append(pool.checkedout())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(render.templates, "TemplateResponse", probe)
+    page = client.get("/passport")
+    assert page.status_code == 200 and "<svg" in page.text
+    assert held == [idle]
+
+
+def test_passport_page_costs_a_bounded_number_of_queries(
+    client: TestClient, world: WebWorld, app: FastAPI
+) -> None:
+    """Each round trip costs the most when a crowd loads the page: the session's token and
+    user come in one query, the profile is read once."""
+    from sqlalchemy import event
+
+    login(client, world.emails["attendee"])
+    assert client.get("/passport").status_code == 200  # warm
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement)
+
+    engine = app.state.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get("/passport").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    profile_reads = [s for s in selects if "FROM passport_profiles" in s]
+    token_reads = [s for s in selects if "FROM api_tokens" in s]
+    assert len(profile_reads) == 1 and len(token_reads) == 1
+    assert "JOIN users" in token_reads[0]
+    assert len(selects) <= 9, selects  # principal 2, tickets, profile, stamps, tiers, cards...

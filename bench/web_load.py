@@ -1,0 +1,271 @@
+"""Event-end load: a crowd with web sessions opens /passport at once, against a real server.
+
+    uv run python bench/web_load.py                          # 200 attendees x 5, 2 workers
+    uv run python bench/web_load.py --attendees 1000 --repeat 2
+    uv run python bench/web_load.py --workers 1 --env SOCA_DB_POOL_SIZE=5
+
+The client is a small asyncio program on aiohttp rather than a load tool such
+as locust: the whole crowd must fire at the same instant (locust ramps users
+up), each attendee needs its own cookie jar and a CSRF round trip to sign up,
+and aiohttp's client costs little CPU, which matters when the client shares
+two cores with the server it measures.
+
+Steps, each timed:
+
+1. the world: a scratch PostgreSQL schema (in `--postgres-url`'s database),
+   migrated, with one upcoming passport-enabled event and one ticket held for
+   each attendee's email, written straight into the database;
+2. `soca-server serve --workers N` on it, as a separate process;
+3. registration: every attendee at once fetches /register and posts it (a
+   new account that claims its ticket, a passport, a web session);
+4. the load: every attendee requests /passport `--repeat` times, all at once,
+   each on its own connection: pages/s, p50/p95/max, and every status other
+   than 200 (503s with `Retry-After` counted apart);
+5. per-page time: one signed-in attendee loads /passport, /socaport-app and
+   the event page `--samples` times each, one after another on a kept-alive
+   connection, with the server otherwise idle (p50 of the round trip on
+   loopback, which is the server's time plus well under a millisecond);
+6. /health on a kept-alive connection against a new connection per request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+from sqlalchemy import update
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from server.db.models import Event
+from server.db.session import make_session_factory, unit_of_work
+from server.devtools import ServerProcess, build_world, scratch_database
+from server.domain import tickets
+
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/soca_d_load"
+PASSWORD = "Steelpan-J'ouvert-{n}-Morning!"
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@dataclass
+class Results:
+    """What one run measured."""
+
+    registration_s: float = 0.0
+    registration_statuses: Counter[str] = field(default_factory=Counter)
+    load_s: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)
+    retry_after: int = 0
+    pages_ms: dict[str, float] = field(default_factory=dict)
+    health_ms: dict[str, float] = field(default_factory=dict)
+
+
+def _email(n: int) -> str:
+    return f"fan{n}@bench.example"
+
+
+async def _register(session: aiohttp.ClientSession, base: str, n: int) -> str:
+    """Sign attendee `n` up through the web form; the status of the POST (or the error)."""
+    try:
+        return await _sign_up(session, base, n)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        return type(exc).__name__
+
+
+async def _sign_up(session: aiohttp.ClientSession, base: str, n: int) -> str:
+    async with session.get(f"{base}/register") as page:
+        found = _CSRF.search(await page.text())
+    if found is None:
+        return f"form {page.status}"
+    form = {
+        "csrf_token": found.group(1),
+        "username": f"fan{n}",
+        "email": _email(n),
+        "password": PASSWORD.format(n=n),
+        "next": "/passport",
+    }
+    async with session.post(f"{base}/register", data=form, allow_redirects=False) as answer:
+        await answer.read()
+        return str(answer.status)
+
+
+async def _load_one(session: aiohttp.ClientSession, url: str, results: Results) -> None:
+    started = time.perf_counter()
+    try:
+        async with session.get(url, allow_redirects=False) as answer:
+            await answer.read()
+            status = str(answer.status)
+            if answer.status == 503 and "Retry-After" in answer.headers:
+                results.retry_after += 1
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        status = type(exc).__name__
+    results.latencies_ms.append((time.perf_counter() - started) * 1000)
+    results.statuses[status] += 1
+
+
+def _client(repeat: int, timeout: float) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=repeat, force_close=False),
+        timeout=aiohttp.ClientTimeout(total=timeout),
+        cookie_jar=aiohttp.CookieJar(unsafe=True),
+    )
+
+
+async def _sequential_p50(session: aiohttp.ClientSession, url: str, samples: int) -> float:
+    times = []
+    for index in range(samples + 3):
+        started = time.perf_counter()
+        async with session.get(url, allow_redirects=False) as answer:
+            await answer.read()
+            if answer.status != 200:
+                raise RuntimeError(f"{url} answered {answer.status}")
+        if index >= 3:  # warm-up requests are not counted
+            times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+async def _settle(base: str, limit_s: float = 180) -> None:
+    """Wait until the server is idle again: requests the clients gave up on still run there."""
+    deadline = time.monotonic() + limit_s
+    async with _client(1, limit_s) as session:
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            async with session.get(f"{base}/health") as answer:
+                await answer.read()
+            if time.perf_counter() - started < 0.05:
+                return
+            await asyncio.sleep(1)
+
+
+async def _health(base: str, samples: int) -> dict[str, float]:
+    kept = _client(1, 10)
+    fresh = aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True))
+    async with kept, fresh:
+        return {
+            "kept-alive": await _sequential_p50(kept, f"{base}/health", samples),
+            "new connection": await _sequential_p50(fresh, f"{base}/health", samples),
+        }
+
+
+async def _run(base: str, event_id: uuid.UUID, args: argparse.Namespace) -> Results:
+    results = Results()
+    clients = [_client(args.repeat, args.timeout) for _ in range(args.attendees)]
+    try:
+        started = time.perf_counter()
+        statuses = await asyncio.gather(
+            *(_register(client, base, n) for n, client in enumerate(clients))
+        )
+        results.registration_s = time.perf_counter() - started
+        results.registration_statuses.update(statuses)
+        await asyncio.sleep(1)
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(
+                _load_one(client, f"{base}/passport", results)
+                for client in clients
+                for _ in range(args.repeat)
+            )
+        )
+        results.load_s = time.perf_counter() - started
+        await _settle(base)
+        signed_in = [
+            client for client, status in zip(clients, statuses, strict=True) if status == "303"
+        ]
+        for name, path in (
+            ("/passport", "/passport"),
+            ("/socaport-app", "/socaport-app"),
+            ("event page", f"/events/{event_id}"),
+        ):
+            if signed_in:  # an attendee whose sign-up went through
+                results.pages_ms[name] = await _sequential_p50(
+                    signed_in[0], base + path, args.samples
+                )
+        results.health_ms = await _health(base, args.samples)
+    finally:
+        await asyncio.gather(*(client.close() for client in clients))
+    return results
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def _report(args: argparse.Namespace, results: Results) -> None:
+    total = args.attendees * args.repeat
+    ok = results.statuses.get("200", 0)
+    others = {status: n for status, n in sorted(results.statuses.items()) if status != "200"}
+    registered = dict(sorted(results.registration_statuses.items()))
+    print(
+        f"{args.attendees} attendees x {args.repeat} /passport, "
+        f"soca-server serve --workers {args.workers}, PostgreSQL {' '.join(args.env)}".rstrip()
+    )
+    print(f"{'registration (all at once)':<34}{results.registration_s:>9.1f} s  {registered}")
+    print(f"{'pages/s':<34}{ok / results.load_s:>9.1f}")
+    for label, value in (
+        ("p50", statistics.median(results.latencies_ms)),
+        ("p95", _percentile(results.latencies_ms, 0.95)),
+        ("max", max(results.latencies_ms)),
+    ):
+        print(f"{label + ' ms':<34}{value:>9.0f}")
+    print(f"{'200 of ' + str(total):<34}{ok:>9}")
+    print(f"{'503 with Retry-After':<34}{results.retry_after:>9}")
+    print(f"{'other statuses':<34}{others or '-'!s:>9}")
+    for name, value in results.pages_ms.items():
+        print(f"{'page p50 ms ' + name:<34}{value:>9.1f}")
+    for name, value in results.health_ms.items():
+        print(f"{'/health p50 ms ' + name:<34}{value:>9.1f}")
+
+
+def main() -> None:
+    """Build the world, serve it, run the crowd, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--attendees", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=5, help="/passport loads per attendee")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--samples", type=int, default=30, help="per-page sequential loads")
+    parser.add_argument("--timeout", type=float, default=60.0, help="client timeout, s")
+    parser.add_argument("--postgres-url", default=POSTGRES)
+    parser.add_argument("--port", type=int, default=None)
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="KEY=VALUE", help="server setting"
+    )
+    args = parser.parse_args()
+    env = dict(item.split("=", 1) for item in args.env)
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        scratch_database("postgresql", args.postgres_url, Path(folder)) as (url, engine),
+    ):
+        world = build_world(engine, tickets=0, devices=0)
+        factory = make_session_factory(engine)
+        with unit_of_work(factory) as session:
+            session.execute(
+                update(Event)
+                .where(Event.id == world.event_id)
+                .values(starts_at=datetime.now(UTC) + timedelta(days=1))
+            )
+            for n in range(args.attendees):
+                tickets.issue_to_email(session, event_id=world.event_id, email=_email(n))
+        server = ServerProcess(url, port=args.port, workers=args.workers, env=env)
+        try:
+            server.start(timeout=180)  # a loaded machine starts two workers slowly
+            results = asyncio.run(_run(server.base_url, world.event_id, args))
+        finally:
+            server.stop()
+    _report(args, results)
+
+
+if __name__ == "__main__":
+    main()

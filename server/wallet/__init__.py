@@ -1,0 +1,1 @@
+"""Wallet passes: what a pass says (`content`), Apple's .pkpass and push, Google Wallet."""

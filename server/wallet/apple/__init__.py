@@ -1,0 +1,1 @@
+"""Apple Wallet: signed .pkpass files, the PassKit web service's rules, APNs pushes."""

@@ -71,6 +71,15 @@ def apply_entry(
     return CardStep(new, restarted=restarted)
 
 
+def withdraw_stamp(state: CardState) -> CardState:
+    """A card with one stamp of its current cycle withdrawn (`pass.unstamp`), never below 0.
+
+    For a card whose ledger already holds the stamp (a pulled card): a card
+    replayed from its entries drops the stamp from the replay instead.
+    """
+    return replace(state, current_stamps=max(0, state.current_stamps - 1))
+
+
 def replay_steps(
     entries: Iterable[tuple[EntryKind, datetime]],
     *,

@@ -257,6 +257,12 @@ CARD_TIER_ICON: Final = Text(120)  # an emoji (EMOJI_ICON_LENGTH at most) or an 
 EMOJI_ICON_LENGTH: Final = 16
 CARD_TIERS_MAX: Final = 12  # tiers in one set (the seed advises 3-4)
 TIER_ICON_BYTES: Final = 256 * 1024  # an uploaded tier icon, before it is re-encoded
+#: A second stamp on the same card this soon asks "Add another stamp?" (a double tap).
+STAMP_REPEAT_WINDOW: Final = timedelta(seconds=5)
+#: How long the prize tablet offers to undo the last stamp it gave (a `pass.unstamp`).
+STAMP_UNDO_WINDOW: Final = timedelta(minutes=2)
+#: Cardholders a prize tablet's offline search shows at once.
+CARDHOLDER_SEARCH_RESULTS: Final = 20
 
 # Businesses (seed 002's stamp-card sellers)
 BUSINESS_NAME: Final = Text(120, 1)

@@ -343,7 +343,11 @@ class OfferRow(WireModel):
 
 
 class CardRow(WireModel):
-    """One customer's card on one offer: the current cycle and completed cycles."""
+    """One customer's card on one offer: the current cycle, completed cycles, and its holder.
+
+    `holder_name` (the account's display name) and `handle` let a branch tablet
+    find a cardholder by name offline when their phone is dead.
+    """
 
     offer_id: uuid.UUID
     user_id: uuid.UUID
@@ -351,6 +355,8 @@ class CardRow(WireModel):
     rewards_claimed: NonNegativeInt = 0
     last_activity_at: AwareDatetime | None = None
     expired: bool = False
+    holder_name: str | None = None
+    handle: str | None = None
 
 
 class PurchaseRow(WireModel):

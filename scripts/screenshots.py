@@ -375,7 +375,8 @@ def arabic_door(world: World) -> None:
 
 
 def prize_screens(world: World) -> None:
-    """Prize: a card read by the camera, one stamp to full, the confirm step, the tier-up."""
+    """Prize: a card read by the camera, one stamp to full, the confirm step, the tier-up,
+    a double tap ("Add another stamp?", with Undo offered) and the cardholder search."""
     branch_id = str(world.seed["offers"][0]["branch_id"])
     bar = world.kiosk("bar", "Bar", role="BRANCH", branch_id=branch_id)
     customer = world.attendees[1]  # 4 stamps of 5, no prize yet
@@ -402,6 +403,19 @@ def prize_screens(world: World) -> None:
         click(window.yes)
         wait_until(window.celebration.isVisible, "the tier-up banner")
         shoot(window, "prize-tier-up")
+
+        regular = world.attendees[2]  # 3 stamps of 5: tapped twice in a row
+        camera.hold_up(str(regular["passport_qr"]))
+        wait_until(lambda: window.code == regular["passport_qr"], "the next customer")
+        camera.put_away()
+        press_and_wait(window, window.add_stamp, "a stamp")
+        press_and_wait(window, window.add_stamp, "the double-tap question")
+        shoot(window, "prize-another-stamp")
+        click(window.cancel)
+
+        window.search.box.setText(str(world.attendees[3]["display_name"]).split()[0][:4])
+        wait_until(lambda: window.search.results.count() > 0, "the cardholders found")
+        shoot(window, "prize-search")
     finally:
         window.close()
 

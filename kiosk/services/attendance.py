@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from kiosk.store.cache import Cache, CachedTicket
-from kiosk.store.codec import optional_time, parse_time
+from kiosk.store.cache import Cache, CachedEvent, CachedTicket
+from kiosk.store.codec import parse_time
 
 ARRIVAL_BUCKET = timedelta(minutes=15)
 #: Wider buckets, tried in turn when an event's arrivals need more than `MAX_BUCKETS`.
@@ -208,16 +208,6 @@ class AttendanceRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class _Event:
-    id: uuid.UUID
-    name: str
-    starts_at: datetime | None
-    venue: str | None
-    country_code: str | None
-    carnival_circuit: str | None
-
-
-@dataclass(frozen=True, slots=True)
 class _Arrival:
     at: datetime
     gate: str | None
@@ -227,7 +217,7 @@ class _Arrival:
 class _Rows:
     """The cached rows the review is computed from, read once."""
 
-    events: dict[uuid.UUID, _Event]
+    events: dict[uuid.UUID, CachedEvent]
     tickets: list[CachedTicket]
     arrivals: dict[uuid.UUID, _Arrival]  # ticket id -> first admission
     reentries: Counter[uuid.UUID]  # ticket id -> REENTRY scans
@@ -326,14 +316,7 @@ class AttendanceService:
 
     def _read(self) -> _Rows:
         db = self.cache.db
-        events = {
-            uuid.UUID(row[0]): _Event(
-                uuid.UUID(row[0]), row[1], optional_time(row[2]), row[3], row[4], row[5]
-            )
-            for row in db.execute(
-                "SELECT id, name, starts_at, venue, country_code, carnival_circuit FROM events"
-            )
-        }
+        events = {event.id: event for event in self.cache.events()}
         tickets = self.cache.tickets()
         arrivals: dict[uuid.UUID, _Arrival] = {}
         reentries: Counter[uuid.UUID] = Counter()
@@ -351,10 +334,7 @@ class AttendanceService:
         for ticket in tickets:
             if ticket.id not in arrivals and ticket.checked_in_at is not None:
                 arrivals[ticket.id] = _Arrival(ticket.checked_in_at, ticket.checked_in_gate)
-        tiers = {
-            uuid.UUID(row[0]): (row[1], row[2])
-            for row in db.execute("SELECT user_id, handle, current_tier FROM passports")
-        }
+        tiers = {p.user_id: (p.handle, p.current_tier) for p in self.cache.passports()}
         return _Rows(events, tickets, arrivals, reentries, refused, tiers)
 
     @staticmethod
@@ -395,7 +375,7 @@ class AttendanceService:
     def _superfans(
         rows: _Rows, fans_by_event: dict[uuid.UUID, set[uuid.UUID]]
     ) -> tuple[Superfan, ...]:
-        attended: dict[uuid.UUID, list[_Event]] = defaultdict(list)
+        attended: dict[uuid.UUID, list[CachedEvent]] = defaultdict(list)
         for event_id, fans in fans_by_event.items():
             for user_id in fans:
                 attended[user_id].append(rows.events[event_id])
@@ -463,7 +443,7 @@ def _iso(moment: datetime | None) -> str:
     return "" if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def _event_order(event: _Event | EventAttendance) -> tuple[bool, datetime, str, str]:
+def _event_order(event: CachedEvent | EventAttendance) -> tuple[bool, datetime, str, str]:
     """Chronological, undated events last, then by name."""
     return (event.starts_at is None, event.starts_at or _EPOCH, event.name, str(event.id))
 

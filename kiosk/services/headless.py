@@ -59,8 +59,10 @@ def iter_codes(stream: BinaryIO) -> Iterator[str]:
 
 def prize_handler(prize: PrizeService, action: PrizeAction) -> Callable[[str], Verdict]:
     """The prize operation one headless scan runs for the chosen action."""
+
+    # Each headless line is a scan someone meant: no "Add another stamp?" to answer here.
     if action is PrizeAction.STAMP:
-        return prize.add_stamp
+        return prize.stamp_again
     if action is PrizeAction.CLAIM:
         return prize.confirm_prize
 
@@ -68,6 +70,6 @@ def prize_handler(prize: PrizeService, action: PrizeAction) -> Callable[[str], V
         card = prize.look_up(code).card
         if card is not None and card.full:
             return prize.confirm_prize(code)
-        return prize.add_stamp(code)
+        return prize.stamp_again(code)
 
     return auto

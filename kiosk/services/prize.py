@@ -1,11 +1,14 @@
 """Prize mode: a branch's stamp card, scanned from a customer's passport QR.
 
 `look_up` shows the card ("4 of 5 • 🥇 Gold Member • 7× completed") and writes
-nothing; `add_stamp` adds one stamp unless the card is full; `confirm_prize`
-works only on a full card, after which the card shows 0 and one more
-completion, with any tier change in the verdict. The card shown is the cached
-(pulled) card with this device's own stamps and claims that the cache does not
-reflect yet replayed on top by `core.cards.apply_entry`, the one card rule.
+nothing; `add_stamp` adds one stamp unless the card is full, and asks first
+("Add another stamp?") when this tablet stamped the same card moments ago;
+`undo_stamp` withdraws the card's last stamp for a short while (a
+`pass.unstamp`); `confirm_prize` works only on a full card, after which the
+card shows 0 and one more completion, with any tier change in the verdict.
+`search` finds the branch's cardholders by name or handle offline. The card
+shown is the cached (pulled) card with this device's own entries that the
+cache does not reflect yet replayed on top (`kiosk.services.card_state`).
 """
 
 from __future__ import annotations
@@ -14,17 +17,27 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from core import limits
 from core.cards import CardState, EntryKind, apply_entry, is_expired
 from core.clock import Clock
-from core.errors import CoreError
 from core.reasons import Reason
-from core.tiers import CardTier, Lang, card_summary, card_tier_for, parse_card_tier_config
+from core.tiers import (
+    card_tier_for,
+)
 from core.tokens import TokenKind
-from core.wire import PassClaimPayload, PassStampPayload
+from core.wire import PassClaimPayload, PassStampPayload, PassUnstampPayload
+from kiosk.services.card_state import (
+    UNSTAMP,
+    card_on_device,
+    card_view,
+    offer_tiers,
+    recent_stamp,
+    tier_label,
+)
 from kiosk.services.scanning import storage_errors, verify_scan
 from kiosk.services.verdict import CardView, Colour, Verdict, refused, with_op
-from kiosk.store.cache import Cache, CachedOffer, CachedPassport
-from kiosk.store.outbox import Outbox, counts_on_top
+from kiosk.store.cache import Cache, CachedCard, CachedOffer, CachedPassport
+from kiosk.store.outbox import Outbox
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,15 +45,26 @@ class BranchActivity:
     """One line of the prize screen's recent activity: who got a stamp or a prize, when."""
 
     occurred_at: datetime
-    kind: EntryKind
+    kind: str  # an `EntryKind` or "UNSTAMP" (a stamp undone)
     customer: str
     offer: str
     state: str
 
 
 @dataclass(frozen=True, slots=True)
+class CardholderMatch:
+    """A cardholder found by search: who, on which offer, and their card as it stands."""
+
+    user_id: uuid.UUID
+    holder_name: str | None
+    handle: str | None
+    offer_name: str
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Customer:
-    text: str
+    text: str | None  # the pass QR scanned (None: found by search, so nothing can be written)
     user_id: uuid.UUID
     passport: CachedPassport | None
 
@@ -78,7 +102,7 @@ class PrizeService:
 
     @storage_errors
     def recent_activity(self, limit: int = 12) -> list[BranchActivity]:
-        """The stamps and prizes this tablet gave lately, newest first, with their sync state."""
+        """The stamps, undos and prizes this tablet gave lately, newest first, with sync state."""
         found = []
         for entry in self.outbox.recent_card_entries(limit):
             passport = self.cache.passport(entry.user_id)
@@ -86,7 +110,7 @@ class PrizeService:
             found.append(
                 BranchActivity(
                     occurred_at=entry.occurred_at,
-                    kind=EntryKind(entry.kind),
+                    kind=entry.kind,
                     customer=f"@{passport.handle}" if passport else str(entry.user_id)[:8],
                     offer=offer.name if offer else "",
                     state=entry.state,
@@ -100,25 +124,71 @@ class PrizeService:
         found = self._customer_and_offer(code)
         if isinstance(found, Verdict):
             return found
-        customer, offer = found
-        now = self.clock.now()
-        state = self._card_state(offer, customer.user_id)
-        restarted = is_expired(state, self.outbox.occurred_at(now), self.inactivity_days)
-        if restarted:
-            state = CardState(0, state.rewards_claimed, state.last_activity_at)
-        card = self._view(offer, state, restarted=restarted)
-        headline = "Card full: confirm the prize" if card.full else card.summary
-        return self._verdict(Colour.GREEN, headline, customer, card)
+        return self._shown(*found)
 
     @storage_errors
-    def add_stamp(self, code: object) -> Verdict:
-        """Add one stamp to the customer's card; red `card_full` when it is already full."""
-        return self._apply(code, EntryKind.STAMP)
+    def look_up_holder(self, user_id: uuid.UUID) -> Verdict:
+        """Show the card of a cardholder found by search (no pass scanned); writes nothing."""
+        offer = self._offer()
+        if isinstance(offer, Verdict):
+            return offer
+        return self._shown(_Customer(None, user_id, self.cache.passport(user_id)), offer)
+
+    @storage_errors
+    def search(self, query: object) -> list[CardholderMatch]:
+        """The offer's cardholders with a name or handle word starting with each word typed."""
+        offer = self._offer()
+        if isinstance(offer, Verdict) or not isinstance(query, str):
+            return []
+        text = limits.without_control(query.strip(), limits.SEARCH_QUERY).strip()
+        found = self.cache.search_cards(offer.id, text, limit=limits.CARDHOLDER_SEARCH_RESULTS)
+        return [self._match(offer, card) for card in found]
+
+    @storage_errors
+    def add_stamp(self, code: object, *, again: bool = False) -> Verdict:
+        """Add one stamp; asks first when this tablet stamped the card moments ago (`again`)."""
+        return self._apply(code, EntryKind.STAMP, again=again)
+
+    @storage_errors
+    def stamp_again(self, code: object) -> Verdict:
+        """Add a stamp after a yes to "Add another stamp?" (or where no one could be asked)."""
+        return self._apply(code, EntryKind.STAMP, again=True)
 
     @storage_errors
     def confirm_prize(self, code: object) -> Verdict:
         """Confirm the prize on a full card: back to 0, one more completion; red if not full."""
         return self._apply(code, EntryKind.CLAIM)
+
+    @storage_errors
+    def undo_stamp(self, code: object) -> Verdict:
+        """Withdraw the card's last stamp from this tablet, within `STAMP_UNDO_WINDOW`."""
+        found = self._customer_and_offer(code)
+        if isinstance(found, Verdict):
+            return found
+        customer, offer = found
+        now = self.clock.now()
+        with self.outbox.transaction():
+            occurred_at = self.outbox.occurred_at(now)
+            entries = self.outbox.card_entries(offer.id, customer.user_id)
+            stamp = recent_stamp(entries, occurred_at, limits.STAMP_UNDO_WINDOW)
+            if stamp is None or stamp.op_id is None or customer.text is None:
+                verdict = refused(Reason.UNKNOWN_STAMP, "No recent stamp to undo")
+                return _with_customer(verdict, customer, self._view(offer, customer.user_id))
+            payload = PassUnstampPayload(
+                qr=customer.text, offer_id=offer.id, undoes=stamp.op_id, verdict="green"
+            )
+            op = self.outbox.add_op(payload, device_clock=now, device_id=self.device_id)
+            self.outbox.add_card_entry(
+                offer_id=offer.id,
+                user_id=customer.user_id,
+                kind=UNSTAMP,
+                occurred_at=op.occurred_at,
+                op_id=op.op_id,
+                undoes=stamp.op_id,
+            )
+        card = self._view(offer, customer.user_id)
+        verdict = self._verdict(Colour.GREEN, f"Stamp undone: {card.summary}", customer, card)
+        return with_op(verdict, op)
 
     # ------------------------------------------------------------------ internals
 
@@ -149,6 +219,11 @@ class PrizeService:
             return offer
         return _Customer(text, claims.subject_id, passport), offer
 
+    def _shown(self, customer: _Customer, offer: CachedOffer) -> Verdict:
+        card = self._view(offer, customer.user_id, at=self.outbox.occurred_at(self.clock.now()))
+        headline = "Card full: confirm the prize" if card.full else card.summary
+        return self._verdict(Colour.GREEN, headline, customer, card)
+
     def _card_state(self, offer: CachedOffer, user_id: uuid.UUID) -> CardState:
         cached = self.cache.card(offer.id, user_id)
         state = CardState()
@@ -158,26 +233,29 @@ class PrizeService:
                 cached.current_stamps, cached.rewards_claimed, cached.last_activity_at
             )
             reflected = max(reflected, cached.pulled_at_ack)
-        for entry in self.outbox.card_entries(offer.id, user_id):
-            if counts_on_top(entry.state, entry.ack_no, reflected):
-                state = apply_entry(
-                    state,
-                    EntryKind(entry.kind),
-                    entry.occurred_at,
-                    max_stamps=offer.max_stamps,
-                    inactivity_days=self.inactivity_days,
-                ).state
-        return state
+        return card_on_device(
+            state,
+            self.outbox.card_entries(offer.id, user_id),
+            reflected,
+            max_stamps=offer.max_stamps,
+            inactivity_days=self.inactivity_days,
+        )
 
-    def _apply(self, code: object, kind: EntryKind) -> Verdict:
+    def _apply(self, code: object, kind: EntryKind, *, again: bool = False) -> Verdict:
         found = self._customer_and_offer(code)
         if isinstance(found, Verdict):
             return found
         customer, offer = found
+        if customer.text is None:  # found by search: nothing is written without the pass
+            return refused(Reason.BAD_FORMAT, "Scan the customer's pass")
         now = self.clock.now()
         with self.outbox.transaction():
             before = self._card_state(offer, customer.user_id)
             occurred_at = self.outbox.occurred_at(now)
+            if kind is EntryKind.STAMP and not again:
+                entries = self.outbox.card_entries(offer.id, customer.user_id)
+                if recent_stamp(entries, occurred_at, limits.STAMP_REPEAT_WINDOW) is not None:
+                    return self._ask_again(customer, offer, before, occurred_at)
             step = apply_entry(
                 before,
                 kind,
@@ -186,16 +264,7 @@ class PrizeService:
                 inactivity_days=self.inactivity_days,
             )
             if step.refused is not None:
-                current = 0 if is_expired(before, occurred_at, self.inactivity_days) else None
-                shown = before if current is None else CardState(0, before.rewards_claimed)
-                card = self._view(offer, shown, restarted=current is not None)
-                verdict = refused(
-                    step.refused,
-                    "Card full: confirm the prize" if kind is EntryKind.STAMP else "Card not full",
-                    current=card.current_stamps,
-                    max=offer.max_stamps,
-                )
-                return _with_customer(verdict, customer, card)
+                return self._refused_step(customer, offer, before, occurred_at, kind, step.refused)
             payload = (
                 PassStampPayload(qr=customer.text, offer_id=offer.id, verdict="green")
                 if kind is EntryKind.STAMP
@@ -209,68 +278,94 @@ class PrizeService:
                 occurred_at=op.occurred_at,
                 op_id=op.op_id,
             )
-        card = self._view(offer, step.state, restarted=step.restarted)
+        card = card_view(offer, step.state, restarted=step.restarted)
         if kind is EntryKind.STAMP:
             headline = "Stamp added: prize ready!" if card.full else f"Stamp added: {card.summary}"
             verdict = self._verdict(Colour.GREEN, headline, customer, card)
         else:
-            tiers = self._tiers(offer)
-            previous_tier = card_tier_for(before.rewards_claimed, tiers)
-            previous = _tier_label(previous_tier)
+            previous_tier = card_tier_for(before.rewards_claimed, offer_tiers(offer))
             verdict = self._verdict(
                 Colour.GREEN, f"Prize confirmed: {offer.prize or 'enjoy'}!", customer, card
             )
-            verdict = _replace_previous(verdict, previous, _tier_label(previous_tier, "ar"))
+            verdict = _replace_previous(
+                verdict, tier_label(previous_tier), tier_label(previous_tier, "ar")
+            )
         return with_op(verdict, op)
 
-    def _tiers(self, offer: CachedOffer) -> tuple[CardTier, ...]:
-        try:
-            return parse_card_tier_config(offer.loyalty_tiers)
-        except CoreError:
-            return parse_card_tier_config(None)
+    def _ask_again(
+        self, customer: _Customer, offer: CachedOffer, state: CardState, at: datetime
+    ) -> Verdict:
+        """Nothing written: this card got a stamp here seconds ago (a double tap?)."""
+        card = self._shown_state(offer, state, at)
+        verdict = self._verdict(Colour.AMBER, "Add another stamp?", customer, card)
+        return replace(verdict, needs_confirmation=True, note="This card was stamped just now.")
 
-    def _view(self, offer: CachedOffer, state: CardState, *, restarted: bool) -> CardView:
-        tier = card_tier_for(state.rewards_claimed, self._tiers(offer))
-        current = min(state.current_stamps, offer.max_stamps)
-        return CardView(
-            offer_id=offer.id,
+    def _refused_step(
+        self,
+        customer: _Customer,
+        offer: CachedOffer,
+        before: CardState,
+        at: datetime,
+        kind: EntryKind,
+        reason: Reason,
+    ) -> Verdict:
+        card = self._shown_state(offer, before, at)
+        verdict = refused(
+            reason,
+            "Card full: confirm the prize" if kind is EntryKind.STAMP else "Card not full",
+            current=card.current_stamps,
+            max=offer.max_stamps,
+        )
+        return _with_customer(verdict, customer, card)
+
+    def _view(
+        self, offer: CachedOffer, user_id: uuid.UUID, *, at: datetime | None = None
+    ) -> CardView:
+        """The card as it stands on this device (restarted at 0 when idle past the limit)."""
+        state = self._card_state(offer, user_id)
+        return self._shown_state(offer, state, at or self.outbox.occurred_at(self.clock.now()))
+
+    def _shown_state(self, offer: CachedOffer, state: CardState, at: datetime) -> CardView:
+        restarted = is_expired(state, at, self.inactivity_days)
+        if restarted:
+            state = CardState(0, state.rewards_claimed, state.last_activity_at)
+        return card_view(offer, state, restarted=restarted)
+
+    def _match(self, offer: CachedOffer, card: CachedCard) -> CardholderMatch:
+        view = self._view(offer, card.user_id)
+        return CardholderMatch(
+            user_id=card.user_id,
+            holder_name=card.holder_name,
+            handle=card.handle,
             offer_name=offer.name,
-            current_stamps=current,
-            max_stamps=offer.max_stamps,
-            completions=state.rewards_claimed,
-            tier=_tier_label(tier),
-            summary=card_summary(current, offer.max_stamps, tier, state.rewards_claimed),
-            restarted=restarted,
-            tier_ar=_tier_label(tier, "ar"),
-            summary_ar=card_summary(current, offer.max_stamps, tier, state.rewards_claimed, "ar"),
+            summary=view.summary,
         )
 
     def _verdict(
         self, colour: Colour, headline: str, customer: _Customer, card: CardView
     ) -> Verdict:
-        passport = customer.passport
-        return Verdict(
-            colour=colour,
-            headline=headline,
-            handle=passport.handle if passport is not None else None,
-            tier=card.tier,
-            tier_ar=card.tier_ar,
-            points=passport.total_points if passport is not None else None,
-            stamps=card.current_stamps,
-            card=card,
-            note="Welcome back: the card starts again." if card.restarted else None,
+        return _with_customer(
+            Verdict(
+                colour=colour,
+                headline=headline,
+                note="Welcome back: the card starts again." if card.restarted else None,
+            ),
+            customer,
+            card,
+            self.cache.card(card.offer_id, customer.user_id),
         )
 
 
-def _tier_label(tier: CardTier | None, lang: Lang = "en") -> str | None:
-    return None if tier is None else tier.label(lang)
-
-
-def _with_customer(verdict: Verdict, customer: _Customer, card: CardView) -> Verdict:
+def _with_customer(
+    verdict: Verdict, customer: _Customer, card: CardView, cached: CachedCard | None = None
+) -> Verdict:
+    """The verdict naming the customer (display name from the pulled card, handle) and card."""
     passport = customer.passport
+    handle = passport.handle if passport is not None else None
     return replace(
         verdict,
-        handle=passport.handle if passport is not None else None,
+        handle=handle or (cached.handle if cached is not None else None),
+        display_name=cached.holder_name if cached is not None else None,
         tier=card.tier,
         tier_ar=card.tier_ar,
         points=passport.total_points if passport is not None else None,

@@ -35,6 +35,9 @@ class CardView:
     restarted: bool = False
     tier_ar: str | None = None  # the tier's label in Arabic ("🥇 عضو ذهبي")
     summary_ar: str = ""  # `summary` in Arabic
+    prize: str | None = None  # what a full card earns ("Fifth rum punch free")
+    next_tier: str = ""  # what the next tier needs: "2 more for Gold Member" (or "Top tier")
+    next_tier_ar: str = ""
 
     @property
     def full(self) -> bool:
@@ -68,6 +71,8 @@ class Verdict:
     note: str | None = None
     context: Mapping[str, Any] = field(default_factory=dict)
     open_search: bool = False  # the way out is the search by name (a passport at the door)
+    #: Nothing written: the action needs a second yes ("Add another stamp?", a double tap).
+    needs_confirmation: bool = False
 
     def line(self) -> dict[str, Any]:
         """The headless contract's JSON line: op_id, type, verdict, reason."""

@@ -6,6 +6,11 @@ transaction per pull page, the cursor in the same transaction as the rows, so
 a crash mid-pull resumes from the last whole page. The scan path only reads,
 in autocommit: WAL lets it read while a page is being written. Wiping or
 re-downloading this file can never touch the outbox, which is another file.
+
+Every pulled table is declared once in `kiosk.store.tables` (section, wire
+model, key, row type, derived columns): `apply_page` writes each section by
+column name from that declaration, deletions find their table and key there,
+and reads select the row type's fields by name (`_rows`).
 """
 
 from __future__ import annotations
@@ -13,174 +18,66 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
 from core.tokens import TokenKind
-from core.wire import (
-    CardRow,
-    EventRow,
-    OfferRow,
-    PassportRow,
-    PullResponse,
-    PurchaseRow,
-    ScanRow,
-    TicketRow,
-)
-from kiosk.store.codec import (
-    code_key,
-    fold,
-    optional_time,
-    optional_time_text,
-    parse_time,
-    search_key,
-    time_text,
-)
+from core.wire import PullResponse
+from kiosk.store.codec import code_key, fold, optional_time, time_text
 from kiosk.store.database import Synchronous, open_database, write_transaction
+from kiosk.store.rows import (
+    CachedCard,
+    CachedEvent,
+    CachedOffer,
+    CachedPassport,
+    CachedPurchase,
+    CachedScan,
+    CachedTicket,
+)
 from kiosk.store.schema import CACHE_MIGRATIONS
+from kiosk.store.tables import (
+    BY_NAME,
+    CARDS,
+    EVENTS,
+    OFFERS,
+    PASSPORTS,
+    PURCHASES,
+    SCANS,
+    TABLES,
+    TICKETS,
+    PulledTable,
+)
+
+__all__ = [
+    "Cache",
+    "CachedCard",
+    "CachedEvent",
+    "CachedOffer",
+    "CachedPassport",
+    "CachedPurchase",
+    "CachedScan",
+    "CachedTicket",
+]
 
 _CURSOR_KEY = "cursor"
 _COMPLETE_KEY = "complete_through_ack"
 _LAST_PULL_KEY = "last_pull_at"
 _OWNER_KEY = "owner_device_id"
-_CACHED_TABLES = (
-    "keys",
-    "events",
-    "tickets",
-    "passports",
-    "offers",
-    "cards",
-    "purchases",
-    "scans",
-    "revoked_tokens",
-)
-_DELETABLE = {
-    "events": ("events", "id"),
-    "tickets": ("tickets", "id"),
-    "passports": ("passports", "user_id"),
-    "offers": ("offers", "id"),
-    "purchases": ("purchases", "id"),
-    "scans": ("scans", "id"),
-}
+R = TypeVar("R")
 
 
-@dataclass(frozen=True, slots=True)
-class CachedEvent:
-    """An event as last pulled."""
-
-    id: uuid.UUID
-    name: str
-    is_soca_passport_enabled: bool
-    stamp_points_default: int
-    pulled_at_ack: int
+def _like_escape(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-@dataclass(frozen=True, slots=True)
-class CachedTicket:
-    """A ticket as last pulled, with the server's first check-in if it knew one."""
-
-    id: uuid.UUID
-    event_id: uuid.UUID
-    user_id: uuid.UUID | None
-    holder_name: str | None
-    handle: str | None
-    code: str | None
-    revoked: bool
-    checked_in_at: datetime | None
-    checked_in_gate: str | None
-    checked_in_device: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class CachedPassport:
-    """A passport as last pulled."""
-
-    user_id: uuid.UUID
-    handle: str
-    total_points: int
-    current_tier: str
-    revoked: bool
-    pulled_at_ack: int
-
-
-@dataclass(frozen=True, slots=True)
-class CachedOffer:
-    """A stamp-card offer as last pulled."""
-
-    id: uuid.UUID
-    branch_id: uuid.UUID
-    name: str
-    max_stamps: int
-    prize: str | None
-    loyalty_tiers: dict[str, Any] | None
-    active: bool
-
-
-@dataclass(frozen=True, slots=True)
-class CachedCard:
-    """One customer's card on one offer as last pulled."""
-
-    offer_id: uuid.UUID
-    user_id: uuid.UUID
-    current_stamps: int
-    rewards_claimed: int
-    last_activity_at: datetime | None
-    expired: bool
-    pulled_at_ack: int
-
-
-@dataclass(frozen=True, slots=True)
-class CachedPurchase:
-    """A package purchase as last pulled."""
-
-    id: uuid.UUID
-    user_id: uuid.UUID
-    event_id: uuid.UUID | None
-    package_name: str | None
-    status: str
-    activated_at: datetime | None
-    payment_method: str | None = None
-    final_amount: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CachedScan:
-    """A door scan the server recorded."""
-
-    gate: str | None
-    scanned_at: datetime
-    device_id: str | None
-
-
-def _uuid(value: str | None) -> uuid.UUID | None:
-    return None if value is None else uuid.UUID(value)
-
-
-def _ticket(row: tuple[Any, ...]) -> CachedTicket:
-    return CachedTicket(
-        id=uuid.UUID(row[0]),
-        event_id=uuid.UUID(row[1]),
-        user_id=_uuid(row[2]),
-        holder_name=row[3],
-        handle=row[4],
-        code=row[5],
-        revoked=bool(row[6]),
-        checked_in_at=optional_time(row[7]),
-        checked_in_gate=row[8],
-        checked_in_device=row[9],
-    )
-
-
-_TICKET_COLUMNS = (
-    "id, event_id, user_id, holder_name, handle, code, revoked, checked_in_at, "
-    "checked_in_gate, checked_in_device"
-)
-_TICKET_COLUMNS_T = ", ".join(f"t.{column.strip()}" for column in _TICKET_COLUMNS.split(","))
+def _search_words(query: str) -> list[str]:
+    """What was typed as folded words that can match (at most six), '@' dropped."""
+    words = [fold(word).lstrip("@") for word in query.split()]
+    return [word for word in words if any(char.isalnum() for char in word)][:6]
 
 
 class Cache:
@@ -198,7 +95,22 @@ class Cache:
         db = open_database(
             path, CACHE_MIGRATIONS, synchronous=Synchronous.NORMAL, busy_timeout_ms=busy_timeout_ms
         )
-        return cls(db, path)
+        cache = cls(db, path)
+        try:
+            cache._add_declared_columns()
+        except BaseException:
+            db.close()
+            raise
+        return cache
+
+    def _add_declared_columns(self) -> None:
+        """Add the declared columns the file lacks; the next pull then starts over to fill them."""
+        with self.transaction():
+            added = [sql for table in TABLES for sql in table.missing_columns(self.db.conn)]
+            for statement in added:
+                self.db.execute(statement)
+            if added:
+                self.db.execute("DELETE FROM meta WHERE key = ?", [_CURSOR_KEY])
 
     def close(self) -> None:
         """Close the connection."""
@@ -217,28 +129,14 @@ class Cache:
         self._keys = None
         with self.transaction():
             self._upsert_keys(page)
-            self._upsert(page.events, "events", "id", self._event_row, ack_mark)
-            self._upsert_tickets(page.tickets, ack_mark)
-            self._upsert(page.passports, "passports", "user_id", self._passport_row, ack_mark)
-            self._upsert(page.offers, "offers", "id", self._offer_row, ack_mark)
-            self._upsert(page.cards, "cards", ("offer_id", "user_id"), self._card_row, ack_mark)
-            self._upsert(page.purchases, "purchases", "id", self._purchase_row, ack_mark)
-            self._upsert(page.scans, "scans", "id", self._scan_row, ack_mark)
-            self._upsert_rows(
-                "revoked_tokens",
-                ("kind", "subject_id"),
-                [
-                    {
-                        "kind": int(row.kind),
-                        "subject_id": str(row.subject_id),
-                        "issued_before": optional_time_text(row.issued_before),
-                        "revoked_at": time_text(row.revoked_at),
-                    }
-                    for row in page.revoked_tokens
-                ],
-            )
+            for table in TABLES:
+                rows: Sequence[Any] = getattr(page, table.name)
+                if table is TICKETS:
+                    self._upsert_tickets(rows, ack_mark)
+                else:
+                    self._upsert(table, rows, ack_mark)
             for deletion in page.deletions:
-                self._delete(deletion.entity, deletion.id)
+                self._delete(BY_NAME[deletion.entity], deletion.id)
             if page.cursor is not None:
                 self._set_meta(_CURSOR_KEY, page.cursor)
             if not page.more:
@@ -249,8 +147,8 @@ class Cache:
         """Forget everything pulled, cursor included, and record which device the cache is for."""
         self._keys = None
         with self.transaction():
-            for table in (*_CACHED_TABLES, "meta"):
-                self.db.execute(f"DELETE FROM {table}")  # noqa: S608 (fixed table names)
+            for name in ("keys", *BY_NAME, "meta"):
+                self.db.execute(f"DELETE FROM {name}")  # noqa: S608 (declared table names)
             self.db.execute("INSERT INTO ticket_search (ticket_search) VALUES ('delete-all')")
             if owner is not None:
                 self._set_meta(_OWNER_KEY, owner)
@@ -267,18 +165,10 @@ class Cache:
         ]
         self._upsert_rows("keys", ("key_id",), rows)
 
-    def _upsert(
-        self,
-        rows: Sequence[Any],
-        table: str,
-        pk: str | tuple[str, ...],
-        convert: Callable[[Any], dict[str, Any]],
-        ack_mark: int,
-    ) -> None:
-        keys = (pk,) if isinstance(pk, str) else pk
-        self._upsert_rows(table, keys, [convert(row) | {"pulled_at_ack": ack_mark} for row in rows])
+    def _upsert(self, table: PulledTable[Any], rows: Sequence[Any], ack_mark: int) -> None:
+        self._upsert_rows(table.name, table.key, [table.to_db(row, ack_mark) for row in rows])
 
-    def _upsert_tickets(self, tickets: Sequence[TicketRow], ack_mark: int) -> None:
+    def _upsert_tickets(self, tickets: Sequence[Any], ack_mark: int) -> None:
         """Upsert tickets, keeping the search index in step (old keys out, new keys in)."""
         if not tickets:
             return
@@ -289,7 +179,7 @@ class Cache:
             "WHERE id IN (SELECT value FROM json_each(?))",
             [ids],
         )
-        self._upsert(tickets, "tickets", "id", self._ticket_row, ack_mark)
+        self._upsert(TICKETS, tickets, ack_mark)
         self.db.execute(
             "INSERT INTO ticket_search (rowid, search_key) "
             "SELECT n, search_key FROM tickets WHERE id IN (SELECT value FROM json_each(?))",
@@ -303,121 +193,21 @@ class Cache:
         columns = list(rows[0])
         updates = ", ".join(f"{col} = excluded.{col}" for col in columns if col not in pk)
         sql = (
-            f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 (names from this module)
+            f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 (declared names)
             f"VALUES ({', '.join('?' for _ in columns)}) "
             f"ON CONFLICT ({', '.join(pk)}) DO UPDATE SET {updates}"
         )
         self.db.conn.executemany(sql, [[row[column] for column in columns] for row in rows])
 
-    @staticmethod
-    def _event_row(row: EventRow) -> dict[str, Any]:
-        return {
-            "id": str(row.id),
-            "name": row.name,
-            "starts_at": optional_time_text(row.starts_at),
-            "ends_at": optional_time_text(row.ends_at),
-            "venue": row.venue,
-            "is_soca_passport_enabled": int(row.is_soca_passport_enabled),
-            "stamp_points_default": row.stamp_points_default,
-            "country_code": row.country_code,
-            "carnival_circuit": row.carnival_circuit,
-        }
-
-    @staticmethod
-    def _ticket_row(row: TicketRow) -> dict[str, Any]:
-        return {
-            "id": str(row.id),
-            "event_id": str(row.event_id),
-            "user_id": None if row.user_id is None else str(row.user_id),
-            "holder_name": row.holder_name,
-            "handle": row.handle,
-            "code": row.code,
-            "revoked": int(row.revoked),
-            "checked_in_at": optional_time_text(row.checked_in_at),
-            "checked_in_gate": row.checked_in_gate,
-            "checked_in_device": row.checked_in_device,
-            "code_key": code_key(row.code) if row.code else None,
-            "search_key": search_key(row.holder_name, row.handle, row.code),
-        }
-
-    @staticmethod
-    def _passport_row(row: PassportRow) -> dict[str, Any]:
-        return {
-            "user_id": str(row.user_id),
-            "handle": row.handle,
-            "total_points": row.total_points,
-            "current_tier": row.current_tier,
-            "revoked": int(row.revoked),
-        }
-
-    @staticmethod
-    def _offer_row(row: OfferRow) -> dict[str, Any]:
-        return {
-            "id": str(row.id),
-            "branch_id": str(row.branch_id),
-            "name": row.name,
-            "max_stamps": row.max_stamps,
-            "prize": row.prize,
-            "loyalty_tiers": None if row.loyalty_tiers is None else json.dumps(row.loyalty_tiers),
-            "active": int(row.active),
-        }
-
-    @staticmethod
-    def _card_row(row: CardRow) -> dict[str, Any]:
-        return {
-            "offer_id": str(row.offer_id),
-            "user_id": str(row.user_id),
-            "current_stamps": row.current_stamps,
-            "rewards_claimed": row.rewards_claimed,
-            "last_activity_at": optional_time_text(row.last_activity_at),
-            "expired": int(row.expired),
-        }
-
-    @staticmethod
-    def _purchase_row(row: PurchaseRow) -> dict[str, Any]:
-        return {
-            "id": str(row.id),
-            "user_id": str(row.user_id),
-            "package_id": str(row.package_id),
-            "event_id": None if row.event_id is None else str(row.event_id),
-            "package_name": row.package_name,
-            "status": row.status,
-            "activated_at": optional_time_text(row.activated_at),
-            "payment_method": row.payment_method,
-            "final_amount": row.final_amount,
-        }
-
-    @staticmethod
-    def _scan_row(row: ScanRow) -> dict[str, Any]:
-        return {
-            "id": str(row.id),
-            "event_id": str(row.event_id),
-            "ticket_id": None if row.ticket_id is None else str(row.ticket_id),
-            "user_id": None if row.user_id is None else str(row.user_id),
-            "gate": row.gate,
-            "scanned_at": time_text(row.scanned_at),
-            "outcome": row.outcome,
-            "device_id": None if row.device_id is None else str(row.device_id),
-        }
-
-    def _delete(self, entity: str, row_id: str) -> None:
-        if entity == "tickets":
+    def _delete(self, table: PulledTable[Any], row_id: str) -> None:
+        where = " AND ".join(f"{column} = ?" for column in table.key)
+        values = table.key_values(row_id)
+        if table is TICKETS:
+            old = f"SELECT 'delete', n, search_key FROM tickets WHERE {where}"  # noqa: S608
             self.db.execute(
-                "INSERT INTO ticket_search (ticket_search, rowid, search_key) "
-                "SELECT 'delete', n, search_key FROM tickets WHERE id = ?",
-                [row_id],
+                f"INSERT INTO ticket_search (ticket_search, rowid, search_key) {old}", values
             )
-        if entity == "cards":
-            offer_id, _, user_id = row_id.partition(":")
-            self.db.execute(
-                "DELETE FROM cards WHERE offer_id = ? AND user_id = ?", [offer_id, user_id]
-            )
-            return
-        table, column = _DELETABLE[entity]
-        self.db.execute(
-            f"DELETE FROM {table} WHERE {column} = ?",  # noqa: S608 (fixed names)
-            [row_id],
-        )
+        self.db.execute(f"DELETE FROM {table.name} WHERE {where}", values)  # noqa: S608
 
     # ------------------------------------------------------------------ meta
 
@@ -449,6 +239,15 @@ class Cache:
 
     # ------------------------------------------------------------------ reads (scan path)
 
+    def _rows(self, table: PulledTable[R], where: str = "", params: Sequence[Any] = ()) -> list[R]:
+        """The row type's fields, selected by name from the declared table."""
+        select = f"SELECT {table.select_list()} FROM {table.name} "  # noqa: S608 (declared)
+        return [table.read(row) for row in self.db.execute(select + where, list(params))]
+
+    def _row(self, table: PulledTable[R], where: str, params: Sequence[Any]) -> R | None:
+        rows = self._rows(table, where + " LIMIT 1", params)
+        return rows[0] if rows else None
+
     def _data_version(self) -> int:
         return int(self.db.execute("PRAGMA data_version").fetchone()[0])
 
@@ -474,27 +273,19 @@ class Cache:
 
     def event(self, event_id: uuid.UUID) -> CachedEvent | None:
         """An event, if pulled."""
-        row = self.db.execute(
-            "SELECT id, name, is_soca_passport_enabled, stamp_points_default, pulled_at_ack "
-            "FROM events WHERE id = ?",
-            [str(event_id)],
-        ).fetchone()
-        if row is None:
-            return None
-        return CachedEvent(uuid.UUID(row[0]), row[1], bool(row[2]), int(row[3]), int(row[4]))
+        return self._row(EVENTS, "WHERE id = ?", [str(event_id)])
+
+    def events(self) -> list[CachedEvent]:
+        """Every pulled event."""
+        return self._rows(EVENTS)
 
     def ticket(self, ticket_id: uuid.UUID) -> CachedTicket | None:
         """A ticket, if pulled."""
-        row = self.db.execute(
-            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?",  # noqa: S608 (fixed columns)
-            [str(ticket_id)],
-        ).fetchone()
-        return None if row is None else _ticket(row)
+        return self._row(TICKETS, "WHERE id = ?", [str(ticket_id)])
 
     def tickets(self) -> list[CachedTicket]:
         """Every pulled ticket, of every event."""
-        rows = self.db.execute(f"SELECT {_TICKET_COLUMNS} FROM tickets")  # noqa: S608 (fixed columns)
-        return [_ticket(row) for row in rows]
+        return self._rows(TICKETS)
 
     def user_checked_in(self, user_id: uuid.UUID, event_id: uuid.UUID) -> bool:
         """True when the server knows a check-in of any of this user's tickets for the event."""
@@ -507,98 +298,54 @@ class Cache:
 
     def first_admission(self, ticket_id: uuid.UUID) -> CachedScan | None:
         """The earliest admitting scan the server reported for a ticket, if any."""
-        row = self.db.execute(
-            "SELECT gate, scanned_at, device_id FROM scans WHERE ticket_id = ? "
-            "AND outcome = 'ADMITTED' ORDER BY scanned_at LIMIT 1",
+        return self._row(
+            SCANS,
+            "WHERE ticket_id = ? AND outcome = 'ADMITTED' ORDER BY scanned_at",
             [str(ticket_id)],
-        ).fetchone()
-        return None if row is None else CachedScan(row[0], parse_time(row[1]), row[2])
+        )
 
     def passport(self, user_id: uuid.UUID) -> CachedPassport | None:
         """A passport, if pulled."""
-        row = self.db.execute(
-            "SELECT user_id, handle, total_points, current_tier, revoked, pulled_at_ack "
-            "FROM passports WHERE user_id = ?",
-            [str(user_id)],
-        ).fetchone()
-        if row is None:
-            return None
-        return CachedPassport(
-            uuid.UUID(row[0]), row[1], int(row[2]), row[3], bool(row[4]), int(row[5])
-        )
+        return self._row(PASSPORTS, "WHERE user_id = ?", [str(user_id)])
+
+    def passports(self) -> list[CachedPassport]:
+        """Every pulled passport."""
+        return self._rows(PASSPORTS)
 
     def offer(self, offer_id: uuid.UUID) -> CachedOffer | None:
         """An offer, if pulled."""
-        rows = self._offers("WHERE id = ?", [str(offer_id)])
-        return rows[0] if rows else None
+        return self._row(OFFERS, "WHERE id = ?", [str(offer_id)])
 
     def offers_of_branch(self, branch_id: uuid.UUID) -> list[CachedOffer]:
         """A branch's offers, by name."""
-        return self._offers("WHERE branch_id = ? ORDER BY name", [str(branch_id)])
-
-    def _offers(self, where: str, params: list[Any]) -> list[CachedOffer]:
-        select = "SELECT id, branch_id, name, max_stamps, prize, loyalty_tiers, active FROM offers "
-        rows = self.db.execute(select + where, params).fetchall()
-        return [
-            CachedOffer(
-                id=uuid.UUID(row[0]),
-                branch_id=uuid.UUID(row[1]),
-                name=row[2],
-                max_stamps=int(row[3]),
-                prize=row[4],
-                loyalty_tiers=None if row[5] is None else json.loads(row[5]),
-                active=bool(row[6]),
-            )
-            for row in rows
-        ]
+        return self._rows(OFFERS, "WHERE branch_id = ? ORDER BY name", [str(branch_id)])
 
     def card(self, offer_id: uuid.UUID, user_id: uuid.UUID) -> CachedCard | None:
         """A customer's card on an offer, if pulled."""
-        row = self.db.execute(
-            "SELECT offer_id, user_id, current_stamps, rewards_claimed, last_activity_at, "
-            "expired, pulled_at_ack FROM cards WHERE offer_id = ? AND user_id = ?",
-            [str(offer_id), str(user_id)],
-        ).fetchone()
-        if row is None:
-            return None
-        return CachedCard(
-            offer_id=uuid.UUID(row[0]),
-            user_id=uuid.UUID(row[1]),
-            current_stamps=int(row[2]),
-            rewards_claimed=int(row[3]),
-            last_activity_at=optional_time(row[4]),
-            expired=bool(row[5]),
-            pulled_at_ack=int(row[6]),
-        )
+        return self._row(CARDS, "WHERE offer_id = ? AND user_id = ?", [str(offer_id), str(user_id)])
+
+    def search_cards(self, offer_id: uuid.UUID, query: str, *, limit: int) -> list[CachedCard]:
+        """An offer's cards whose holder has a word starting with each word typed, by name.
+
+        "marc boy" finds "Marcus Boyce", "@dj" the handle "djrally". The index
+        on (offer, folded name) gives the rows in name order with the words
+        checked on the index itself, so a search stops at the first `limit`.
+        """
+        words = _search_words(query)
+        if not words:
+            return []
+        likes = " AND ".join("search_key LIKE ? ESCAPE '\\'" for _ in words)
+        patterns = ["% " + _like_escape(word) + "%" for word in words]
+        where = f"WHERE offer_id = ? AND {likes} ORDER BY search_key, user_id LIMIT ?"
+        return self._rows(CARDS, where, [str(offer_id), *patterns, limit])
 
     def purchase(self, purchase_id: uuid.UUID) -> CachedPurchase | None:
         """A package purchase, if pulled."""
-        row = self.db.execute(
-            "SELECT id, user_id, event_id, package_name, status, activated_at, "
-            "payment_method, final_amount FROM purchases WHERE id = ?",
-            [str(purchase_id)],
-        ).fetchone()
-        if row is None:
-            return None
-        return CachedPurchase(
-            uuid.UUID(row[0]),
-            uuid.UUID(row[1]),
-            _uuid(row[2]),
-            row[3],
-            row[4],
-            optional_time(row[5]),
-            row[6],
-            row[7],
-        )
+        return self._row(PURCHASES, "WHERE id = ?", [str(purchase_id)])
 
     def ticket_by_code(self, event_id: uuid.UUID, key: str) -> CachedTicket | None:
         """The event's ticket whose printed code reduces to `key` (see `code_key`), if pulled."""
-        row = self.db.execute(
-            f"SELECT {_TICKET_COLUMNS} FROM tickets "  # noqa: S608 (fixed columns)
-            "WHERE code_key = ? AND event_id = ? LIMIT 1",
-            [key, str(event_id)],
-        ).fetchone()
-        return None if row is None else _ticket(row)
+        return self._row(TICKETS, "WHERE code_key = ? AND event_id = ?", [key, str(event_id)])
 
     def search_tickets(self, event_id: uuid.UUID, query: str, *, limit: int) -> list[CachedTicket]:
         """Tickets of an event with a word starting with each word typed; an exact code first.
@@ -606,15 +353,13 @@ class Cache:
         The index is word-prefix (FTS5): "marc boy" finds "Marcus Boyce", "arcus" does
         not. A query matching thousands returns the first `limit` by index order, by name.
         """
-        words = [fold(word).lstrip("@") for word in query.split()]
-        words = [word for word in words if any(char.isalnum() for char in word)][:6]
+        words = _search_words(query)
         found: list[CachedTicket] = []
         exact_code = code_key(query)
         if exact_code:
             found.extend(
-                _ticket(row)
-                for row in self.db.execute(
-                    f"SELECT {_TICKET_COLUMNS} FROM tickets "  # noqa: S608 (fixed columns)
+                self._rows(
+                    TICKETS,
                     "WHERE code_key = ? AND event_id = ? LIMIT ?",
                     [exact_code, str(event_id), limit],
                 )
@@ -622,14 +367,14 @@ class Cache:
         if words:
             match = " ".join('"' + word.replace('"', '""') + '"*' for word in words)
             rows = self.db.execute(
-                f"SELECT {_TICKET_COLUMNS_T} FROM ticket_search "  # noqa: S608 (fixed columns)
+                f"SELECT {TICKETS.select_list('t')} FROM ticket_search "  # noqa: S608 (declared)
                 "JOIN tickets t ON t.n = ticket_search.rowid "
                 "WHERE ticket_search MATCH ? AND t.event_id = ? "
                 "ORDER BY ticket_search.rowid LIMIT ?",
                 [match, str(event_id), limit + len(found)],
             )
             seen = {ticket.id for ticket in found}
-            matches = [t for t in map(_ticket, rows) if t.id not in seen]
+            matches = [t for t in map(TICKETS.read, rows) if t.id not in seen]
             matches.sort(key=lambda t: (fold(t.holder_name or t.handle or ""), str(t.id)))
             found.extend(matches)
         return found[:limit]
@@ -637,6 +382,6 @@ class Cache:
     def counts(self) -> dict[str, int]:
         """Rows per cached table."""
         return {
-            table: int(self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])  # noqa: S608
-            for table in _CACHED_TABLES
+            name: int(self.db.execute(f"SELECT COUNT(*) FROM {name}").fetchone()[0])  # noqa: S608
+            for name in ("keys", *BY_NAME)
         }

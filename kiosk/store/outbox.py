@@ -39,7 +39,7 @@ from kiosk.store.database import Synchronous, open_database, write_transaction
 from kiosk.store.schema import OUTBOX_MIGRATIONS
 
 OpState = Literal["pending", "applied", "duplicate", "conflict", "rejected"]
-EntryKindText = Literal["STAMP", "CLAIM"]
+EntryKindText = Literal["STAMP", "CLAIM", "UNSTAMP"]
 
 _CLOCK_KEY = "clock"
 _SYNC_KEY = "sync"
@@ -108,12 +108,14 @@ class LocalCheckin:
 
 @dataclass(frozen=True, slots=True)
 class LocalCardEntry:
-    """A stamp or claim this device made, with its op's sync state."""
+    """A stamp, claim or unstamp this device made, with its op's sync state."""
 
     kind: EntryKindText
     occurred_at: datetime
     state: OpState
     ack_no: int | None
+    op_id: uuid.UUID | None = None
+    undoes: uuid.UUID | None = None  # an UNSTAMP's withdrawn stamp
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,13 +275,21 @@ class Outbox:
         kind: EntryKindText,
         occurred_at: datetime,
         op_id: uuid.UUID,
+        undoes: uuid.UUID | None = None,
     ) -> None:
-        """Record a local stamp or claim (inside `transaction()`, with its op)."""
+        """Record a local stamp, claim or unstamp (inside `transaction()`, with its op)."""
         self._require_transaction()
         self.db.execute(
-            "INSERT INTO card_entries (offer_id, user_id, kind, occurred_at, op_id) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [str(offer_id), str(user_id), kind, time_text(occurred_at), str(op_id)],
+            "INSERT INTO card_entries (offer_id, user_id, kind, occurred_at, op_id, undoes) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                str(offer_id),
+                str(user_id),
+                kind,
+                time_text(occurred_at),
+                str(op_id),
+                None if undoes is None else str(undoes),
+            ],
         )
 
     def add_activation(self, activation: LocalActivation) -> None:
@@ -337,20 +347,27 @@ class Outbox:
         )
 
     def card_entries(self, offer_id: uuid.UUID, user_id: uuid.UUID) -> list[LocalCardEntry]:
-        """This device's stamps and claims on one card, in door-time order."""
+        """This device's stamps, claims and unstamps on one card, in door-time order."""
         rows = self.db.execute(
-            "SELECT e.kind, e.occurred_at, o.state, o.ack_no FROM card_entries e "
-            "JOIN ops o ON o.op_id = e.op_id WHERE e.offer_id = ? AND e.user_id = ? "
-            "ORDER BY e.occurred_at, o.seq",
+            "SELECT e.kind, e.occurred_at, o.state, o.ack_no, e.op_id, e.undoes "
+            "FROM card_entries e JOIN ops o ON o.op_id = e.op_id "
+            "WHERE e.offer_id = ? AND e.user_id = ? ORDER BY e.occurred_at, o.seq",
             [str(offer_id), str(user_id)],
         ).fetchall()
         return [
-            LocalCardEntry(kind=kind, occurred_at=parse_time(at), state=state, ack_no=ack_no)
-            for kind, at, state, ack_no in rows
+            LocalCardEntry(
+                kind=kind,
+                occurred_at=parse_time(at),
+                state=state,
+                ack_no=ack_no,
+                op_id=uuid.UUID(op_id),
+                undoes=_uuid(undoes),
+            )
+            for kind, at, state, ack_no, op_id, undoes in rows
         ]
 
     def recent_card_entries(self, limit: int) -> list[RecentCardEntry]:
-        """This device's newest stamps and prizes given, with each op's sync state."""
+        """This device's newest stamps, undos and prizes given, with each op's sync state."""
         rows = self.db.execute(
             "SELECT e.kind, e.occurred_at, e.offer_id, e.user_id, o.state FROM card_entries e "
             "JOIN ops o ON o.op_id = e.op_id ORDER BY e.occurred_at DESC, e.id DESC LIMIT ?",

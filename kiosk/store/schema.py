@@ -223,17 +223,6 @@ def _cache_0002(db: Database) -> None:
     )
 
 
-@CACHE_MIGRATIONS(name="0003_purchase_payment")
-def _cache_0003(db: Database) -> None:
-    # How a purchase is paid and what is due, so the door can take cash (issue 18). A purchase
-    # pulled before this step reads as not paid at the door until its next change is pulled.
-    _run(
-        db,
-        "ALTER TABLE purchases ADD COLUMN payment_method TEXT",
-        "ALTER TABLE purchases ADD COLUMN final_amount TEXT",
-    )
-
-
 #: The outbox tables whose rows reference `ops (op_id)`.
 _OP_EFFECTS = ("checkins", "card_entries", "activations")
 
@@ -288,3 +277,44 @@ _OPS_TABLE = """
         CHECK ((state = 'pending') = (acked_at IS NULL))
     )
 """
+
+
+@OUTBOX_MIGRATIONS(name="0003_card_entry_unstamps")
+def _outbox_0003(db: Database) -> None:
+    # A card entry may be an UNSTAMP (a `pass.unstamp`), naming the stamp it withdraws
+    # (`undoes`, an op id of this outbox). Nothing references `card_entries`, so it is
+    # rebuilt in place with its new CHECK.
+    _run(
+        db,
+        """
+        CREATE TABLE card_entries_new (
+            id INTEGER PRIMARY KEY,
+            offer_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('STAMP', 'CLAIM', 'UNSTAMP')),
+            occurred_at TEXT NOT NULL,
+            op_id TEXT NOT NULL UNIQUE REFERENCES ops (op_id),
+            undoes TEXT CHECK ((kind = 'UNSTAMP') = (undoes IS NOT NULL))
+        )
+        """,
+        "INSERT INTO card_entries_new (id, offer_id, user_id, kind, occurred_at, op_id) "
+        "SELECT id, offer_id, user_id, kind, occurred_at, op_id FROM card_entries",
+        "DROP TABLE card_entries",
+        "ALTER TABLE card_entries_new RENAME TO card_entries",
+        "CREATE INDEX card_entries_card ON card_entries (offer_id, user_id, occurred_at)",
+    )
+
+
+@CACHE_MIGRATIONS(name="0003_card_holders")
+def _cache_0003(db: Database) -> None:
+    # Cardholders' names for a branch tablet's offline search, and an index that serves a
+    # search in name order and stops at the first screenful. The cursor is dropped so the next
+    # pull sends every card again, with its holder.
+    _run(
+        db,
+        "ALTER TABLE cards ADD COLUMN holder_name TEXT",
+        "ALTER TABLE cards ADD COLUMN handle TEXT",
+        "ALTER TABLE cards ADD COLUMN search_key TEXT",
+        "CREATE INDEX cards_search ON cards (offer_id, search_key, user_id)",
+        "DELETE FROM meta WHERE key = 'cursor'",
+    )

@@ -112,7 +112,6 @@ ARABIC: dict[str, str] = {
     "Confirm prize given": "أكّد تسليم الجائزة",
     "Yes, prize given": "نعم، سُلِّمت الجائزة",
     "this customer": "هذا العميل",
-    "Give the prize to {who}?": "هل تُسلَّم الجائزة إلى {who}؟",
     "★ Tier up! Now {tier} ★": "★ ترقية! المستوى الآن {tier} ★",
     # --- review screen (kiosk/ui/review.py)
     "Soca Passport — review": "Soca Passport — المراجعة",
@@ -154,6 +153,21 @@ ARABIC: dict[str, str] = {
     "Prize given": "سُلِّمت الجائزة",
     "Stamp": "ختم",
     "No stamps or prizes yet on this tablet.": "لا أختام ولا جوائز بعد على هذا الجهاز.",
+    "Undo stamp": "تراجع عن الختم",
+    "Stamp undone": "أُلغي الختم",
+    "Add another stamp?": "إضافة ختم آخر؟",
+    "Yes, add another": "نعم، أضف ختماً آخر",
+    "Give {prize} to {who}?": "هل تُسلَّم {prize} إلى {who}؟",
+    "the prize": "الجائزة",
+    "Customer": "العميل",
+    "Prize: {prize}": "الجائزة: {prize}",
+    "Confirm prize given:\n{prize}": "أكّد تسليم الجائزة:\n{prize}",
+    "This card was stamped just now.": "خُتمت هذه البطاقة للتو.",
+    "Found by search: scan their pass to stamp it.": "وُجد بالبحث: امسح بطاقته لإضافة ختم.",
+    "Phone dead? Search by name or @handle": "الهاتف مطفأ؟ ابحث بالاسم أو @المعرّف",
+    "Unnamed customer": "عميل بلا اسم",
+    "No cardholder found.": "لم يُعثر على حامل بطاقة.",
+    "No recent stamp to undo": "لا ختم حديث للتراجع عنه",
     # Other screens append their entries below, each in its own commented block.
     # --- promoter review (kiosk/ui/attendance.py)
     "Soca Passport — promoter review": "Soca Passport — مراجعة المنظِّم",
@@ -441,6 +455,12 @@ def verdict_note(verdict: Verdict) -> str:
     return ARABIC.get(note, note) if _current is Language.ARABIC else note
 
 
+def next_tier_text(card: CardView) -> str:
+    """What the card's next tier needs ("2 more for Gold Member") in the current language."""
+    arabic = _current is Language.ARABIC and card.next_tier_ar
+    return card.next_tier_ar if arabic else card.next_tier
+
+
 def verdict_headline(verdict: Verdict) -> str:
     """A verdict's headline in the current language (the English one when no entry fits)."""
     headline = verdict.headline
@@ -454,6 +474,8 @@ def verdict_headline(verdict: Verdict) -> str:
             return card.summary_ar
         if headline == f"Stamp added: {card.summary}":
             return f"أُضيف الختم: {card.summary_ar}"
+        if headline == f"Stamp undone: {card.summary}":
+            return f"أُلغي الختم: {card.summary_ar}"
     for pattern, template in HEADLINE_PATTERNS:
         match = pattern.fullmatch(headline)
         if match is not None:

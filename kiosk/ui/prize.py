@@ -1,16 +1,24 @@
 """The prize screen (touch-first): scan a pass, see the card, add a stamp or confirm a prize.
 
-"Add stamp" is enabled for a card that is not full; "Confirm prize given"
-only on a full card, and it asks once more in the screen itself (never a
-dialog) before the operation runs. A tier change after a prize shows a
-celebration banner. The scanner and the wedge feed `submit_code` (a look-up).
+The card names the customer (display name and @handle), the offer and its
+prize, "4 of 5", the tier with its icon and completions, and what the next
+tier needs, in the chosen language. "Add stamp" is enabled for a card that is
+not full; a second stamp on the same card moments later asks "Add another
+stamp?" first; "Undo stamp" withdraws the last stamp for a short while
+(`STAMP_UNDO_WINDOW`). "Confirm prize given: <prize>" only on a full card,
+and it asks once more in the screen itself (never a dialog) before the
+operation runs. A tier change after a prize shows a celebration banner. The
+scanner and the wedge feed `submit_code` (a look-up); the cardholder search
+finds a customer whose phone is dead and shows their card (stamps and prizes
+still need the pass scanned).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -20,42 +28,34 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from core.cards import EntryKind
+from core import limits
 from kiosk.app import open_kiosk
 from kiosk.scanner.worker import Scanner
-from kiosk.services.prize import BranchActivity, PrizeService
+from kiosk.services.prize import BranchActivity, CardholderMatch, PrizeService
 from kiosk.services.status import KioskStatus
 from kiosk.services.verdict import Colour, Verdict
 from kiosk.settings import KioskSettings
 from kiosk.sync.synchronizer import SyncReport
+from kiosk.ui.cardholder_search import CardholderSearch
 from kiosk.ui.door import Chip
-from kiosk.ui.i18n import card_summary, tier_name, tr, verdict_headline, verdict_reason
+from kiosk.ui.i18n import (
+    tier_name,
+    tr,
+    verdict_headline,
+    verdict_reason,
+)
 from kiosk.ui.ops import StoreOp, StoreThread
+from kiosk.ui.prize_card import CardPanel, describe_activity
 from kiosk.ui.screen import ScannerScreen
 from kiosk.ui.sounds import Sounds
-from kiosk.ui.theme import CARD_COLOURS
 from kiosk.ui.workers import SyncWorker
 
 LOOK_UP = "look_up"
 ADD_STAMP = "add_stamp"
+ADD_STAMP_AGAIN = "add_stamp_again"  # the second yes after "Add another stamp?"
+UNDO_STAMP = "undo_stamp"
 CONFIRM_PRIZE = "confirm_prize"
-
-_ACTIVITY_STATES = {
-    "pending": "⏳",
-    "applied": "✔",
-    "duplicate": "✔",
-    "conflict": "⚠",
-    "rejected": "✖",
-}
-
-
-def describe_activity(entry: BranchActivity) -> str:
-    """One activity line: time, what was given, to whom, on which offer, and its sync mark."""
-    when = entry.occurred_at.astimezone().strftime("%H:%M")
-    what = tr("Prize given") if entry.kind is EntryKind.CLAIM else tr("Stamp")
-    mark = _ACTIVITY_STATES.get(entry.state, "")
-    offer = f"\n{entry.offer}" if entry.offer else ""
-    return f"{when}  {what} → {entry.customer}  {mark}{offer}"
+LOOK_UP_HOLDER = "look_up_holder"  # a cardholder found by search (the code is a user id)
 
 
 class PrizeWindow(ScannerScreen):
@@ -79,6 +79,11 @@ class PrizeWindow(ScannerScreen):
         self.code: str | None = None
         self.verdict: Verdict | None = None
         self.status: KioskStatus | None = None
+        self._asking: str | None = None  # the action the confirm bar's yes runs
+        self._undo_code: str | None = None  # the pass whose last stamp "Undo" withdraws
+        self._undo_timer = QTimer(self)
+        self._undo_timer.setSingleShot(True)
+        self._undo_timer.setInterval(int(limits.STAMP_UNDO_WINDOW.total_seconds() * 1000))
         self._build()
         self._wire()
 
@@ -100,48 +105,28 @@ class PrizeWindow(ScannerScreen):
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview.setMinimumSize(360, 240)
 
-        panel = QFrame()
-        panel.setObjectName("panel")
-        card = QVBoxLayout(panel)
-        card.setContentsMargins(28, 28, 28, 28)
-        self.customer = QLabel(tr("Scan a pass to see its card"))
-        self.customer.setStyleSheet("font-size: 34px; font-weight: 700;")
-        self.stamps = QLabel("")
-        self.stamps.setStyleSheet("font-size: 56px; letter-spacing: 6px;")
-        self.summary = QLabel("")
-        self.summary.setStyleSheet("font-size: 28px;")
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("font-size: 26px; border-radius: 10px; padding: 12px;")
-        self.message.hide()
-        self.celebration = QLabel("")
-        self.celebration.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.celebration.setWordWrap(True)
-        self.celebration.setStyleSheet(
-            "font-size: 40px; font-weight: 800; background: #5b2a86; border-radius: 14px;"
-            " padding: 18px;"
-        )
-        self.celebration.hide()
-        for label in (self.customer, self.stamps, self.summary):
-            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            label.setWordWrap(True)
-            label.setStyleSheet(label.styleSheet() + " background: transparent;")
-            card.addWidget(label)
-        card.addWidget(self.celebration)
-        card.addWidget(self.message)
-        card.addStretch(1)
+        panel = CardPanel()
+        card = panel.column
+        self.panel = panel
+        self.customer, self.handle, self.offer = panel.customer, panel.handle, panel.offer
+        self.stamps, self.summary, self.next_tier = panel.stamps, panel.summary, panel.next_tier
+        self.message, self.celebration = panel.message, panel.celebration
 
         self.add_stamp = QPushButton(tr("Add stamp"))
+        self.undo = QPushButton(tr("Undo stamp"))
+        self.undo.hide()
         self.confirm = QPushButton(tr("Confirm prize given"))
         self.yes = QPushButton(tr("Yes, prize given"))
         self.cancel = QPushButton(tr("Cancel"))
         self.ask = QLabel("")
+        self.ask.setWordWrap(True)
         self.ask.setStyleSheet("font-size: 24px; background: transparent;")
         self.yes.setStyleSheet("background: #0f5f2c;")
-        for button in (self.add_stamp, self.confirm, self.yes, self.cancel):
+        for button in (self.add_stamp, self.undo, self.confirm, self.yes, self.cancel):
             button.setMinimumHeight(72)
         actions = QHBoxLayout()
         actions.addWidget(self.add_stamp)
+        actions.addWidget(self.undo)
         actions.addWidget(self.confirm)
         confirm_row = QHBoxLayout()
         confirm_row.addWidget(self.ask, 1)
@@ -156,6 +141,8 @@ class PrizeWindow(ScannerScreen):
         body = QHBoxLayout()
         left = QVBoxLayout()
         left.addWidget(self.preview, 1)
+        self.search = CardholderSearch()
+        left.addWidget(self.search)
         activity_title = QLabel(tr("Recent activity"))
         activity_title.setObjectName("muted")
         left.addWidget(activity_title)
@@ -178,6 +165,10 @@ class PrizeWindow(ScannerScreen):
         self.sync.failed.connect(self.show_problem)
         self.wedge.code_scanned.connect(self.submit_code)
         self.add_stamp.clicked.connect(self.stamp)
+        self.undo.clicked.connect(self.undo_stamp)
+        self._undo_timer.timeout.connect(self._undo_expired)
+        self.search.query_ready.connect(self.search_cardholders)
+        self.search.chosen.connect(self.show_cardholder)
         self.confirm.clicked.connect(self.ask_to_confirm)
         self.yes.clicked.connect(self._confirmed)
         self.cancel.clicked.connect(self._cancel_confirm)
@@ -191,15 +182,48 @@ class PrizeWindow(ScannerScreen):
     @Slot(str)
     def submit_code(self, code: str) -> None:
         """A scanned pass: look its card up (writes nothing)."""
+        if code != self._undo_code:
+            self._undo_expired()
         self.code = code
         self._cancel_confirm()
         self.celebration.hide()
         self._act(LOOK_UP)
 
+    @Slot(str)
+    def show_cardholder(self, user_id: str) -> None:
+        """A customer picked from the search: show their card (nothing can be written)."""
+        self._undo_expired()
+        self.code = None
+        self._cancel_confirm()
+        self.celebration.hide()
+        holder = uuid.UUID(user_id)
+        self._run(
+            lambda prize: prize.look_up_holder(holder),
+            lambda verdict: self.show_verdict(LOOK_UP_HOLDER, verdict),
+        )
+
+    @Slot(str)
+    def search_cardholders(self, query: str) -> None:
+        """Find the offer's cardholders by name or @handle in the cache; show the matches."""
+        store = self.store
+
+        def operation() -> list[CardholderMatch]:
+            return store.kiosk().require_prize().search(query)
+
+        StoreOp(operation).success(self.search.show_matches).failure(
+            self.show_problem
+        ).run_in_background(store)
+
     @Slot()
     def stamp(self) -> None:
         """Add a stamp to the card shown."""
         self._act(ADD_STAMP)
+
+    @Slot()
+    def undo_stamp(self) -> None:
+        """Withdraw the last stamp this tablet gave the card (while the undo is offered)."""
+        if self._undo_code is not None:
+            self._act(UNDO_STAMP, self._undo_code)
 
     @Slot()
     def refresh(self) -> None:
@@ -215,31 +239,63 @@ class PrizeWindow(ScannerScreen):
         """The confirmation step before a prize is recorded."""
         if self.verdict is None or self.verdict.card is None or not self.verdict.card.full:
             return
-        who = f"@{self.verdict.handle}" if self.verdict.handle else tr("this customer")
-        self.ask.setText(tr("Give the prize to {who}?", who=who))
+        prize = self.verdict.card.prize or tr("the prize")
+        self._ask(
+            CONFIRM_PRIZE,
+            tr("Give {prize} to {who}?", prize=prize, who=self._who()),
+            tr("Yes, prize given"),
+        )
+
+    def _ask(self, action: str, question: str, yes: str) -> None:
+        self._asking = action
+        self.ask.setText(question)
+        self.yes.setText(yes)
         self.confirm_bar.show()
         self._update_buttons()
 
-    def _confirmed(self) -> None:
-        self.confirm_bar.hide()
-        self._act(CONFIRM_PRIZE)
+    def _who(self) -> str:
+        verdict = self.verdict
+        if verdict is not None and verdict.display_name:
+            return verdict.display_name
+        if verdict is not None and verdict.handle:
+            return f"@{verdict.handle}"
+        return tr("this customer")
 
+    @Slot()
+    def _confirmed(self) -> None:
+        action, self._asking = self._asking, None
+        self.confirm_bar.hide()
+        if action is not None:
+            self._act(action)
+
+    @Slot()
     def _cancel_confirm(self) -> None:
+        if self._asking == ADD_STAMP_AGAIN:
+            self.message.hide()  # "stamped just now" answered: no second stamp
+        self._asking = None
         self.confirm_bar.hide()
         self._update_buttons()
 
-    def _act(self, action: str) -> None:
-        code = self.code
-        if code is None:
+    @Slot()
+    def _undo_expired(self) -> None:
+        self._undo_timer.stop()
+        self._undo_code = None
+        self.undo.hide()
+
+    def _act(self, action: str, code: str | None = None) -> None:
+        qr = code if code is not None else self.code
+        if qr is None:
             return
 
         def work(prize: PrizeService) -> Verdict:
-            operation = {
+            operation: Callable[[str], Verdict] = {
                 LOOK_UP: prize.look_up,
                 ADD_STAMP: prize.add_stamp,
+                ADD_STAMP_AGAIN: prize.stamp_again,
+                UNDO_STAMP: prize.undo_stamp,
                 CONFIRM_PRIZE: prize.confirm_prize,
             }[action]
-            return operation(code)
+            return operation(qr)
 
         self._run(work, lambda verdict: self.show_verdict(action, verdict))
 
@@ -270,32 +326,19 @@ class PrizeWindow(ScannerScreen):
 
     @Slot(str, object)
     def show_verdict(self, action: str, verdict: Verdict) -> None:
-        """Show the card and what the action did; celebrate a tier-up."""
+        """Show the card and what the action did; ask again, offer an undo, celebrate a tier-up."""
         if verdict.card is not None or verdict.colour is Colour.RED:
             self.verdict = verdict
-        card = verdict.card
-        if card is not None:
-            self.customer.setText(f"@{verdict.handle}" if verdict.handle else card.offer_name)
-            self.stamps.setText(
-                "●" * card.current_stamps + "○" * (card.max_stamps - card.current_stamps)
-            )
-            self.summary.setText(card_summary(card))
-        else:
-            self.customer.setText(verdict_headline(verdict))
-            self.stamps.setText("")
-            self.summary.setText("")
-        if action != LOOK_UP or verdict.colour is not Colour.GREEN:
-            background, text = CARD_COLOURS[verdict.colour]
-            words = verdict_reason(verdict) if verdict.colour is not Colour.GREEN else None
-            self.message.setText(words or verdict_headline(verdict))
-            self.message.setStyleSheet(
-                f"font-size: 26px; border-radius: 10px; padding: 12px;"
-                f" background: {background}; color: {text};"
-            )
-            self.message.show()
-            self.sounds.play(verdict.colour)
-        else:
-            self.message.hide()
+        self._show_card(verdict)
+        self._show_message(action, verdict)
+        if verdict.needs_confirmation:
+            self._ask(ADD_STAMP_AGAIN, tr("Add another stamp?"), tr("Yes, add another"))
+        if action in (ADD_STAMP, ADD_STAMP_AGAIN) and verdict.op_id is not None:
+            self._undo_code = self.code
+            self.undo.show()
+            self._undo_timer.start()
+        elif (action == UNDO_STAMP and verdict.op_id is not None) or action == CONFIRM_PRIZE:
+            self._undo_expired()
         if action == CONFIRM_PRIZE and verdict.tier_changed and verdict.tier:
             tier = tier_name(verdict.tier, verdict.tier_ar)
             self.celebration.setText(tr("★ Tier up! Now {tier} ★", tier=tier))
@@ -303,6 +346,33 @@ class PrizeWindow(ScannerScreen):
         if verdict.op_id is not None:
             self.sync.trigger()
         self._update_buttons()
+
+    def _show_card(self, verdict: Verdict) -> None:
+        self.panel.show_card(verdict)
+        card = verdict.card
+        if card is not None:
+            self.confirm.setText(
+                tr("Confirm prize given:\n{prize}", prize=card.prize)
+                if card.prize
+                else tr("Confirm prize given")
+            )
+
+    def _show_message(self, action: str, verdict: Verdict) -> None:
+        if action == LOOK_UP_HOLDER and verdict.colour is Colour.GREEN:
+            self.panel.set_message(
+                Colour.AMBER, tr("Found by search: scan their pass to stamp it.")
+            )
+            return
+        if action == LOOK_UP and verdict.colour is Colour.GREEN:
+            self.message.hide()
+            return
+        if verdict.needs_confirmation:
+            self.panel.set_message(Colour.AMBER, tr("This card was stamped just now."))
+            self.sounds.play(verdict.colour)
+            return
+        words = verdict_reason(verdict) if verdict.colour is Colour.RED else None
+        self.panel.set_message(verdict.colour, words or verdict_headline(verdict))
+        self.sounds.play(verdict.colour)
 
     @Slot(object)
     def show_activity(self, activity: list[BranchActivity]) -> None:
@@ -336,6 +406,8 @@ class PrizeWindow(ScannerScreen):
 
     def _update_buttons(self) -> None:
         card = self.verdict.card if self.verdict is not None else None
-        asking = self.confirm_bar.isVisibleTo(self)
-        self.add_stamp.setEnabled(card is not None and not card.full and not asking)
-        self.confirm.setEnabled(card is not None and card.full and not asking)
+        free = not self.confirm_bar.isVisibleTo(self)
+        ready = card is not None and self.code is not None and free
+        self.add_stamp.setEnabled(ready and card is not None and not card.full)
+        self.confirm.setEnabled(ready and card is not None and card.full)
+        self.undo.setEnabled(self._undo_code is not None and free)

@@ -9,6 +9,10 @@ serializes writers already), and the lock is held until commit, so numbers
 become visible in increasing order and a reader's cursor never skips a change
 that commits late. Rows changed by bulk UPDATE statements are noted with
 `touch`.
+
+A card carries its holder's display name and handle (a branch tablet's
+offline search), so renaming an account or changing a passport's handle
+notes that holder's cards too.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, inspect, select, text
 from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 
 from server.db.bulk import insert_rows
@@ -30,10 +34,12 @@ from server.db.models import (
     SyncChange,
     Ticket,
     TicketScan,
+    User,
     utcnow,
 )
 
 _PENDING = "soca.pending_changes"
+_RENAMED = "soca.renamed_holders"
 #: Arbitrary constant naming our advisory lock on PostgreSQL.
 CHANGE_LOCK_KEY = 0x50CA_5A55
 
@@ -85,11 +91,43 @@ def _collect(session: Session, _flush: UOWTransaction) -> None:
             if described is not None:
                 entity, entity_id, scope = described
                 pending[(entity, entity_id)] = (scope, deleted)
+    renamed: set[uuid.UUID] = session.info.setdefault(_RENAMED, set())
+    for row in dirty:
+        holder = _renamed_holder(row)
+        if holder is not None:
+            renamed.add(holder)
+
+
+def _renamed_holder(row: object) -> uuid.UUID | None:
+    """The user whose cards show a name this flush changed (display name or handle)."""
+    if isinstance(row, User):
+        changed, user_id = inspect(row).attrs.display_name.history.has_changes(), row.id
+    elif isinstance(row, PassportProfile):
+        changed, user_id = inspect(row).attrs.handle.history.has_changes(), row.user_id
+    else:
+        return None
+    return user_id if changed else None
+
+
+def _note_renamed_holders(session: Session, pending: dict[_Key, tuple[Scope, bool]]) -> None:
+    """Each card of a renamed holder, noted as changed (it carries the holder's name)."""
+    renamed: set[uuid.UUID] = session.info.pop(_RENAMED, set())
+    if not renamed:
+        return
+    cards = session.execute(
+        select(LoyaltyPass.id, LoyaltyPass.user_id, LoyaltyPass.offer_id).where(
+            LoyaltyPass.user_id.in_(renamed)
+        )
+    ).all()
+    for card_id, user_id, offer_id in cards:
+        scope = {"user_id": user_id, "offer_id": offer_id}
+        pending.setdefault(("cards", str(card_id)), (scope, False))
 
 
 def _forget(session: Session, _previous: object) -> None:
     if not session.in_transaction():
         session.info.pop(_PENDING, None)
+        session.info.pop(_RENAMED, None)
 
 
 def _write(session: Session) -> None:
@@ -97,6 +135,7 @@ def _write(session: Session) -> None:
         return
     session.flush()
     pending: dict[_Key, tuple[Scope, bool]] = session.info.pop(_PENDING, {})
+    _note_renamed_holders(session, pending)
     if not pending:
         return
     connection = session.connection()

@@ -10,7 +10,8 @@ cursor; an interrupted pull resumes from the last cursor it stored.
 Scope: a DOOR device gets its event (and its promoter's other events, so a
 ticket for the wrong night is named), its tickets (with their holders'
 handles and first check-in), the holders' passports and the event's package
-purchases; a BRANCH device its branch's offers, their cards and the card
+purchases; a BRANCH device its branch's offers, their cards (with the
+holders' display names and handles, for offline search) and the card
 holders' passports; a PROMOTER device its events, their tickets, scans and
 purchases, and the attendees' passports.
 """
@@ -59,6 +60,7 @@ from server.db.models import (
     SyncChange,
     Ticket,
     TicketScan,
+    User,
 )
 from server.db.models.enums import DeviceRole, ScanOutcome, TicketStatus
 from server.errors import InvalidInput
@@ -354,7 +356,13 @@ def _offers(session: Session, ids: Sequence[str]) -> dict[str, OfferRow]:
 
 
 def _cards(session: Session, ids: Sequence[str]) -> dict[str, CardRow]:
-    rows = session.scalars(select(LoyaltyPass).where(member_of(session, LoyaltyPass.id, ids)))
+    """Cards with their holders' display names and handles (a branch tablet's offline search)."""
+    rows = session.execute(
+        select(LoyaltyPass, User.display_name, PassportProfile.handle)
+        .join(User, User.id == LoyaltyPass.user_id)
+        .outerjoin(PassportProfile, PassportProfile.user_id == LoyaltyPass.user_id)
+        .where(member_of(session, LoyaltyPass.id, ids))
+    ).all()
     return {
         str(card.id): CardRow(
             offer_id=card.offer_id,
@@ -363,8 +371,10 @@ def _cards(session: Session, ids: Sequence[str]) -> dict[str, CardRow]:
             rewards_claimed=card.rewards_claimed,
             last_activity_at=card.last_activity_at,
             expired=card.status == "EXPIRED",
+            holder_name=name,
+            handle=handle,
         )
-        for card in rows
+        for card, name, handle in rows
     }
 
 

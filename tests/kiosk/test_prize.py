@@ -109,7 +109,7 @@ def test_local_stamps_stop_counting_once_the_pulled_card_reflects_them(
     prize = branch.require_prize()
     qr = world.attendees[6].passport_qr
     first = prize.add_stamp(qr)
-    second = prize.add_stamp(qr)
+    second = prize.add_stamp(qr, again=True)  # moments later: a second yes
     assert second.stamps == 2
     assert first.op_id is not None and second.op_id is not None
     # The server applies both; the next pull brings the card with both stamps.
@@ -122,7 +122,7 @@ def test_local_stamps_stop_counting_once_the_pulled_card_reflects_them(
     assert prize.look_up(qr).stamps == 2  # acked, but the cache does not show them yet
     branch.cache.apply_page(world.page(cards=[_card(world, 6, 2, 0)]), ack_mark=ack)
     assert prize.look_up(qr).stamps == 2  # not 4: no double counting
-    third = prize.add_stamp(qr)
+    third = prize.add_stamp(qr, again=True)
     assert third.stamps == 3
 
 

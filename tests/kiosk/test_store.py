@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlite_utils.migrations import Migrations
 
 from core.clock import FixedClock
 from core.wire import OpResult, OpStatus, TicketScanPayload
@@ -19,7 +20,7 @@ from kiosk.settings import KioskSettings
 from kiosk.store.cache import Cache
 from kiosk.store.database import Synchronous, open_database, pragma_report
 from kiosk.store.outbox import LocalCheckin, Outbox, SyncRecord
-from kiosk.store.schema import OUTBOX_MIGRATIONS
+from kiosk.store.schema import OUTBOX_MIGRATIONS, _outbox_0001
 from tests.kiosk.world import NOW, World
 
 
@@ -55,7 +56,56 @@ def test_migrations_run_once_and_reopening_changes_nothing(tmp_path: Path) -> No
     outbox = Outbox.open(path, busy_timeout_ms=100)
     names = [row[0] for row in outbox.db.execute("SELECT name FROM _sqlite_migrations")]
     outbox.close()
-    assert names == ["0001_ops_and_effects", "0002_second_wave_op_types"]
+    assert names == [
+        "0001_ops_and_effects",
+        "0002_second_wave_op_types",
+        "0003_card_entry_unstamps",
+    ]
+
+
+def test_an_outbox_of_the_first_schema_takes_unstamps_and_keeps_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.sqlite3"
+    first = Migrations("soca-kiosk-outbox")
+    first(name="0001_ops_and_effects")(_outbox_0001)
+    old = open_database(path, first, synchronous=Synchronous.FULL, busy_timeout_ms=100)
+    old.execute(
+        "INSERT INTO ops (op_id, type, occurred_at, device_clock, payload) "
+        "VALUES ('s1', 'pass.stamp', 't', 't', '{}')"
+    )
+    old.execute(
+        "INSERT INTO card_entries (offer_id, user_id, kind, occurred_at, op_id) "
+        "VALUES ('o', 'u', 'STAMP', 't', 's1')"
+    )
+    old.close()
+    outbox = Outbox.open(path, busy_timeout_ms=100)
+    db = outbox.db
+    db.execute(
+        "INSERT INTO ops (op_id, type, occurred_at, device_clock, payload) "
+        "VALUES ('u1', 'pass.unstamp', 't', 't', '{}')"
+    )
+    db.execute(
+        "INSERT INTO card_entries (offer_id, user_id, kind, occurred_at, op_id, undoes) "
+        "VALUES ('o', 'u', 'UNSTAMP', 't', 'u1', 's1')"
+    )
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute(
+            "INSERT INTO ops (op_id, type, occurred_at, device_clock, payload) "
+            "VALUES ('x', 'pass.bogus', 't', 't', '{}')"
+        )
+    with pytest.raises(sqlite3.IntegrityError):  # an UNSTAMP names its stamp
+        db.execute(
+            "INSERT INTO card_entries (offer_id, user_id, kind, occurred_at, op_id) "
+            "VALUES ('o', 'u', 'UNSTAMP', 't', 's1')"
+        )
+    with pytest.raises(sqlite3.IntegrityError):  # the foreign key still holds
+        db.execute(
+            "INSERT INTO card_entries (offer_id, user_id, kind, occurred_at, op_id) "
+            "VALUES ('o', 'u', 'STAMP', 't', 'missing')"
+        )
+    kinds = [row[0] for row in db.execute("SELECT kind FROM card_entries ORDER BY id")]
+    report = pragma_report(db)
+    outbox.close()
+    assert kinds == ["STAMP", "UNSTAMP"] and report["integrity_check"] == "ok"
 
 
 def test_several_openers_of_a_fresh_folder_at_once_all_succeed(tmp_path: Path) -> None:

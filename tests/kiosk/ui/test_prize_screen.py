@@ -39,6 +39,18 @@ def window(qtbot: QtBot, live: LiveServer, tmp_path: Path) -> Iterator[PrizeWind
     prize.stop()
 
 
+def stamp(qtbot: QtBot, window: PrizeWindow) -> None:
+    """Tap "Add stamp" and wait; a quick second stamp asks "Add another stamp?": say yes."""
+    before = len(window.sounds.requested)
+    qtbot.mouseClick(window.add_stamp, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(window.sounds.requested) > before, timeout=WAIT_MS)
+    if window.verdict is not None and window.verdict.needs_confirmation:
+        assert window.confirm_bar.isVisible() and window.ask.text() == "Add another stamp?"
+        asked = len(window.sounds.requested)
+        qtbot.mouseClick(window.yes, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: len(window.sounds.requested) > asked, timeout=WAIT_MS)
+
+
 def test_stamp_to_full_then_confirm_the_prize_after_a_second_step(
     qtbot: QtBot, window: PrizeWindow, live: LiveServer
 ) -> None:
@@ -50,7 +62,7 @@ def test_stamp_to_full_then_confirm_the_prize_after_a_second_step(
     assert f"{card.current_stamps} of {card.max_stamps}" in window.summary.text()
     for stamped in range(card.current_stamps + 1, card.max_stamps + 1):
         assert window.add_stamp.isEnabled() and not window.confirm.isEnabled()
-        qtbot.mouseClick(window.add_stamp, Qt.MouseButton.LeftButton)
+        stamp(qtbot, window)
         qtbot.waitUntil(
             lambda n=stamped: (
                 window.verdict is not None
@@ -95,9 +107,7 @@ def test_cancel_keeps_the_card_full(qtbot: QtBot, window: PrizeWindow, live: Liv
     window.submit_code(customer["passport_qr"])
     qtbot.waitUntil(lambda: window.verdict is not None, timeout=WAIT_MS)
     while window.add_stamp.isEnabled():
-        before = len(window.sounds.requested)
-        qtbot.mouseClick(window.add_stamp, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda b=before: len(window.sounds.requested) > b, timeout=WAIT_MS)
+        stamp(qtbot, window)
     qtbot.mouseClick(window.confirm, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(window.cancel, Qt.MouseButton.LeftButton)
     assert not window.confirm_bar.isVisible()

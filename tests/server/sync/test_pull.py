@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.tokens import TokenKind, verify_token
 from core.wire import PullResponse
-from server.db.models import Device, SyncChange, Ticket
+from server.db.models import Device, PassportProfile, SyncChange, Ticket, User
 from server.db.session import make_session_factory, unit_of_work
 from server.domain import tickets as tickets_service
 from server.errors import InvalidInput
@@ -123,6 +123,48 @@ def test_branch_device_gets_offers_and_cards_not_tickets(
     assert page.tickets == [] and len(page.offers) == 1
     assert [(c.user_id, c.current_stamps) for c in page.cards] == [(world.users[1].id, 1)]  # type: ignore[attr-defined]
     assert [p.user_id for p in page.passports] == [world.users[1].id]  # type: ignore[attr-defined]
+
+
+def test_branch_cards_carry_the_holders_names_for_offline_search(
+    committed_factory: sessionmaker[Session], ids: dict[str, Any]
+) -> None:
+    world = ids["world"]
+    with unit_of_work(committed_factory) as session:
+        branch = session.get(Device, ids["branch"])
+        assert branch is not None
+        ops = [card_op(world, branch, world.users[n], "stamp", n + 1) for n in (0, 2)]
+        push(session, device=branch, request=request(ops), now=NOW, settings=SETTINGS)
+    pages, cursor = pull_all(committed_factory, ids["branch"])
+    cards = {card.user_id: card for page in pages for card in page.cards}
+    assert set(cards) == {world.users[0].id, world.users[2].id}
+    for n in (0, 2):
+        card = cards[world.users[n].id]
+        handle = next(
+            p.handle for page in pages for p in page.passports if p.user_id == card.user_id
+        )
+        assert card.holder_name == world.users[n].display_name and card.handle == handle
+        assert card.offer_id == world.offer.id and card.current_stamps == 1
+    # The route's JSON (built by the database on PostgreSQL) says the same.
+    with unit_of_work(committed_factory) as session:
+        device = session.get(Device, ids["branch"])
+        assert device is not None
+        text_page = pull_json(session, device=device, cursor=None, limit=1000, now=NOW)
+    sent = {card.user_id: card for card in PullResponse.model_validate_json(text_page).cards}
+    assert sent == cards
+    # A holder renamed, another's handle changed: their cards come again with the new names.
+    with unit_of_work(committed_factory) as session:
+        user = session.get(User, world.users[0].id)
+        profile = session.scalars(
+            select(PassportProfile).where(PassportProfile.user_id == world.users[2].id)
+        ).one_or_none()
+        assert user is not None and profile is not None
+        user.display_name = "Renamed Fan"
+        profile.handle = "new_handle_2"
+    again, _ = pull_all(committed_factory, ids["branch"], cursor=cursor)
+    renamed = {card.user_id: card for page in again for card in page.cards}
+    assert set(renamed) == {world.users[0].id, world.users[2].id}
+    assert renamed[world.users[0].id].holder_name == "Renamed Fan"
+    assert renamed[world.users[2].id].handle == "new_handle_2"
 
 
 def test_deleted_row_is_sent_as_a_deletion(

@@ -428,13 +428,17 @@ class DeviceRole(enum.StrEnum):
     DOOR = "DOOR"
     BRANCH = "BRANCH"
     PROMOTER = "PROMOTER"
+    #: A venue hub (`soca-server hub`): an event's or a promoter's doors sync through it.
+    HUB = "HUB"
 
 
-_SCOPE_FIELD: dict[DeviceRole, str] = {
-    DeviceRole.DOOR: "event_id",
-    DeviceRole.BRANCH: "branch_id",
-    DeviceRole.PROMOTER: "promoter_id",
+_SCOPE_FIELD: dict[DeviceRole, tuple[str, ...]] = {
+    DeviceRole.DOOR: ("event_id",),
+    DeviceRole.BRANCH: ("branch_id",),
+    DeviceRole.PROMOTER: ("promoter_id",),
+    DeviceRole.HUB: ("event_id", "promoter_id"),
 }
+_SCOPE_NAMES = ("event_id", "branch_id", "promoter_id")
 
 
 class DeviceScope(WireModel):
@@ -447,13 +451,13 @@ class DeviceScope(WireModel):
 
 def _check_scope(role: DeviceRole, scope: DeviceScope | PairingCodeRequest) -> None:
     allowed = _SCOPE_FIELD[role]
-    wrong = [
-        name
-        for name in _SCOPE_FIELD.values()
-        if name != allowed and getattr(scope, name) is not None
-    ]
+    given = [name for name in _SCOPE_NAMES if getattr(scope, name) is not None]
+    wrong = [name for name in given if name not in allowed]
     if wrong:
-        raise ValueError(f"a {role.value} device takes only {allowed}, not {', '.join(wrong)}")
+        only = " or ".join(allowed)
+        raise ValueError(f"a {role.value} device takes only {only}, not {', '.join(wrong)}")
+    if len(given) > 1:
+        raise ValueError(f"a {role.value} device takes one of {', '.join(allowed)}, not both")
 
 
 class PairingCodeRequest(WireModel):

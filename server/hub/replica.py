@@ -85,7 +85,8 @@ def _scope_devices(session: Session, hub: Device, events: Sequence[uuid.UUID]) -
     return list(session.scalars(select(Device).where(doors).order_by(Device.created_at)))
 
 
-def _keys(session: Session) -> list[ReplicaKey]:
+def public_keys(session: Session) -> list[ReplicaKey]:
+    """Every signing key's public half, retired ones included."""
     return [
         ReplicaKey(key_id=key.key_id, public_key=rows.dump(key)["public_key"], retired_at=retired)
         for key, retired in session.execute(
@@ -127,7 +128,7 @@ def page(
         cursor=str(changes[-1][2]) if changes else (str(after) if after else None),
         more=more,
         server_time=now,
-        keys=_keys(session),
+        keys=public_keys(session),
         devices=[rows.dump(device) for device in _scope_devices(session, hub, events)],
         rows=_rows(session, wanted),
         deleted=dict(deleted),

@@ -500,3 +500,37 @@ class PairResponse(WireModel):
     def _scope_matches_role(self) -> Self:
         _check_scope(self.role, self.scope)
         return self
+
+
+# ------------------------------------------------------------------------------ venue hub
+
+
+class HubInfo(WireModel):
+    """`GET /hub/info`: whether this server is a venue hub and, if so, whose and for what."""
+
+    hub: bool
+    device_id: uuid.UUID | None = None
+    name: str | None = None
+    scope: DeviceScope | None = None
+    event_ids: list[uuid.UUID] = Field(default_factory=list)
+    upstream: str | None = None
+    upstream_reachable: bool | None = None
+    last_relay_at: AwareDatetime | None = None
+    pending_relay: int | None = None
+
+
+class HeldRequest(WireModel):
+    """`POST /hub/held`: a device asks where ops it sent (to a hub) stand."""
+
+    op_ids: list[uuid.UUID] = Field(max_length=MAX_OPS_PER_PUSH)
+
+
+class HeldResponse(WireModel):
+    """Which of the ops HQ holds (`relayed`), the hub still holds (`held`), or nobody (`unknown`).
+
+    A server that is not a hub holds everything it knows: all of it is `relayed`.
+    """
+
+    relayed: list[uuid.UUID] = Field(default_factory=list)
+    held: list[uuid.UUID] = Field(default_factory=list)
+    unknown: list[uuid.UUID] = Field(default_factory=list)

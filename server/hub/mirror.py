@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import DeclarativeBase, Session
 
-from core.wire import MAX_OPS_PER_PUSH, Op, PushRequest
+from core.wire import MAX_OPS_PER_PUSH, HeldResponse, Op, PushRequest
 from server.db.bulk import member_of
 from server.db.changelog import touch
 from server.db.models import Device, PassportProfile, SigningKey, SyncOp
@@ -185,3 +185,25 @@ def pending_count(session: Session) -> int:
             select(SyncOp.op_id).where(SyncOp.relayed_at.is_(None), SyncOp.device_id.is_not(None))
         ).all()
     )
+
+
+def held_state(
+    session: Session, *, device_id: uuid.UUID, op_ids: list[uuid.UUID], is_hub: bool
+) -> HeldResponse:
+    """Where a device's ops stand: at HQ (`relayed`), only here (`held`), or unknown."""
+    found = dict(
+        session.execute(
+            select(SyncOp.op_id, SyncOp.relayed_at).where(
+                member_of(session, SyncOp.op_id, op_ids), SyncOp.device_id == device_id
+            )
+        ).all()
+    )
+    places: dict[str, list[uuid.UUID]] = {"relayed": [], "held": [], "unknown": []}
+    for op_id in op_ids:
+        if op_id not in found:
+            places["unknown"].append(op_id)
+        elif found[op_id] is not None or not is_hub:
+            places["relayed"].append(op_id)
+        else:
+            places["held"].append(op_id)
+    return HeldResponse(**places)

@@ -8,7 +8,9 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from core import limits
-from core.wire import DeviceScope, Op, OpResult
+from core.wire import HubInfo, Op, OpResult
+
+__all__ = ["HubInfo", "HubPage", "RelayBatch", "RelayRequest", "RelayResponse", "ReplicaOp"]
 
 
 class _Model(BaseModel):
@@ -91,17 +93,3 @@ class RelayResponse(_Model):
 
     server_time: AwareDatetime
     batches: list[RelayedBatch]
-
-
-class HubInfo(_Model):
-    """`GET /hub/info`: whether this server is a venue hub, and for which events."""
-
-    hub: bool
-    device_id: uuid.UUID | None = None
-    name: str | None = None
-    scope: DeviceScope | None = None
-    event_ids: list[uuid.UUID] = Field(default_factory=list)
-    upstream: str | None = None
-    upstream_reachable: bool | None = None
-    last_relay_at: AwareDatetime | None = None
-    pending_relay: int | None = None

@@ -258,6 +258,7 @@ CASES = [
     Case("GET", "/api/v1/hub/pull", "ufffffffuff", fixed("/api/v1/hub/pull")),
     Case("POST", "/api/v1/hub/relay", "ufffffffuff", fixed("/api/v1/hub/relay", {"batches": []})),
     Case("GET", "/api/v1/hub/info", "oooooooouoo", fixed("/api/v1/hub/info")),
+    Case("POST", "/api/v1/hub/held", "uffffooouff", fixed("/api/v1/hub/held", {"op_ids": []})),
     Case(
         "POST",
         "/api/branch-manager/confirm-prize/{customer_id}/{offer_id}",

@@ -73,6 +73,7 @@ def load_route(folder: Path) -> RouteState:
 
 
 def _save_route(folder: Path, state: RouteState) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
     temporary = folder / f".{ROUTE_FILE}.tmp"
     temporary.write_text(json.dumps(asdict(state)), encoding="utf-8")
     os.replace(temporary, folder / ROUTE_FILE)

@@ -16,11 +16,12 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from core import limits
-from server.api.auth import PolicyRoute, Principal, Role, allow, public
+from core.wire import HeldRequest, HeldResponse
+from server.api.auth import DEVICE_ROLES, PolicyRoute, Principal, Role, allow, public
 from server.api.deps import AppSettings, DbSession
 from server.api.schemas import example_response
 from server.db.models import utcnow
-from server.hub import relay, replica
+from server.hub import mirror, relay, replica
 from server.hub.wire import HubInfo, RelayRequest, RelayResponse
 from server.sync import waiting
 
@@ -91,9 +92,27 @@ async def hub_relay(
     return Response(content=answer.model_dump_json(), media_type="application/json")
 
 
+@router.post(
+    "/held",
+    responses={200: example_response({"relayed": [_DEVICE_ID], "held": [], "unknown": []})},
+)
+def held(
+    request: Request,
+    session: DbSession,
+    caller: Annotated[Principal, allow(*DEVICE_ROLES)],
+    body: HeldRequest,
+) -> HeldResponse:
+    """Where ops this device sent stand: at HQ, held by this hub, or unknown here."""
+    assert caller.device is not None
+    is_hub = getattr(request.app.state, "hub_link", None) is not None
+    return mirror.held_state(session, device_id=caller.device.id, op_ids=body.op_ids, is_hub=is_hub)
+
+
 @router.get("/info", dependencies=[public()], responses={200: example_response(_INFO_EXAMPLE)})
-def hub_info(request: Request) -> dict[str, Any]:
+def hub_info(request: Request, session: DbSession) -> dict[str, Any]:
     """Whether this server is a venue hub and, if so, for which events (kiosks discover it)."""
     link = getattr(request.app.state, "hub_link", None)
-    info: HubInfo = link.info() if link is not None else HubInfo(hub=False)
+    # The request's own session: a hub serves from one connection, which the caller's
+    # token lookup already holds.
+    info: HubInfo = link.info(session) if link is not None else HubInfo(hub=False)
     return info.model_dump(mode="json")

@@ -221,27 +221,20 @@ class HubLink:
 
     # ---------------------------------------------------------------- status
 
-    def event_ids(self) -> list[uuid.UUID]:
+    def event_ids(self, session: Session) -> list[uuid.UUID]:
         """The events this hub serves (known from HQ's rows)."""
         if self.state.event_id:
             return [uuid.UUID(self.state.event_id)]
-        with self.factory() as session:
-            return list(
-                session.scalars(
-                    select(Event.id).where(
-                        Event.promoter_id == uuid.UUID(str(self.state.promoter_id))
-                    )
-                )
-            )
+        promoter_id = uuid.UUID(str(self.state.promoter_id))
+        return list(session.scalars(select(Event.id).where(Event.promoter_id == promoter_id)))
 
-    def info(self) -> HubInfo:
-        """What `GET /hub/info` says."""
-        with self.factory() as session:
-            pending = session.scalar(
-                select(func.count())
-                .select_from(SyncOp)
-                .where(SyncOp.relayed_at.is_(None), SyncOp.device_id.is_not(None))
-            )
+    def info(self, session: Session) -> HubInfo:
+        """What `GET /hub/info` says (read in the caller's session)."""
+        pending = session.scalar(
+            select(func.count())
+            .select_from(SyncOp)
+            .where(SyncOp.relayed_at.is_(None), SyncOp.device_id.is_not(None))
+        )
         return HubInfo(
             hub=True,
             device_id=uuid.UUID(self.state.device_id),
@@ -250,7 +243,7 @@ class HubLink:
                 event_id=uuid.UUID(self.state.event_id) if self.state.event_id else None,
                 promoter_id=uuid.UUID(self.state.promoter_id) if self.state.promoter_id else None,
             ),
-            event_ids=self.event_ids(),
+            event_ids=self.event_ids(session),
             upstream=self.state.upstream,
             upstream_reachable=self.reachable,
             last_relay_at=self.last_relay_at,

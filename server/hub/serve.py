@@ -88,6 +88,11 @@ def build(folder: Path, state: HubState, engine: Engine) -> tuple[FastAPI, HubLi
     return app, link
 
 
+def _served_events(link: HubLink) -> list[Any]:
+    with link.factory() as session:
+        return link.event_ids(session)
+
+
 def default_folder() -> Path:
     """The hub's data folder when none is given (platformdirs)."""
     from platformdirs import user_data_dir
@@ -107,10 +112,14 @@ def run(
     say: Any = print,
 ) -> None:
     """Pair if needed, then serve the venue's kiosks until stopped."""
+    import faulthandler
+    import signal
+
     import uvicorn
 
     from server.hub.advertise import Advertiser, service_info
 
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # a stuck hub shows its threads
     state = HubState.load(folder)
     if state is None or (code and upstream and upstream.rstrip("/") != state.upstream):
         if not upstream or not code:
@@ -133,7 +142,7 @@ def run(
                     host=host,
                     port=port,
                     device_id=state.device_id,
-                    event_ids=link.event_ids(),
+                    event_ids=_served_events(link),
                 )
             )
             advertiser.start()

@@ -16,6 +16,7 @@ sample with the shortest round trip is kept.
 from __future__ import annotations
 
 import dataclasses
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -42,6 +43,8 @@ from kiosk.sync.watch import ChangeWatcher, Target
 
 _SPLITTABLE = {400, 413, 422}
 MAX_PAGES = 100_000
+#: Seconds between two questions to a server about the ops a hub answered (`HeldOps`).
+SETTLE_EVERY_S = 30.0
 
 
 @dataclass(slots=True)
@@ -130,6 +133,8 @@ class Synchronizer:
         self._url: str = client.base_url
         self._target: Target = None
         self._watcher: ChangeWatcher | None = None
+        self._settled = float("-inf")
+        self._settled_at: tuple[Via | None, str] | None = None
 
     def close(self) -> None:
         """Close the HTTP client(s), the watcher and the connections."""
@@ -225,9 +230,17 @@ class Synchronizer:
         raise failure or ServerUnavailable("no server to sync with")
 
     def _settle_held(self) -> None:
-        """Forget ops HQ holds; send again the ones a lost hub took with it."""
+        """Forget ops HQ holds; send again the ones a lost hub took with it.
+
+        Asked every `SETTLE_EVERY_S` seconds, and whenever the route changes: a
+        busy door syncs several times a second and the answer changes slowly.
+        """
         if self.held is None:
             return
+        place = (self._via, self._url)
+        if place == self._settled_at and time.monotonic() - self._settled < SETTLE_EVERY_S:
+            return
+        self._settled, self._settled_at = time.monotonic(), place
         op_ids = self.held.some(1000)
         if not op_ids:
             return

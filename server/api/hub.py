@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -43,6 +43,8 @@ _RELAY_EXAMPLE = {
     "server_time": "2026-02-14T21:05:01Z",
     "batches": [{"device_id": _DEVICE_ID, "results": [], "refused": None}],
 }
+_OP_A = "5b0e6a7c-1d2e-4f3a-9b8c-7d6e5f4a3b2c"
+_OP_B = "6c1f7b8d-2e3f-4a5b-8c9d-0e1f2a3b4c5d"
 _INFO_EXAMPLE = {"hub": True, "device_id": _DEVICE_ID, "event_ids": [_EVENT_ID]}
 
 
@@ -100,7 +102,10 @@ def held(
     request: Request,
     session: DbSession,
     caller: Annotated[Principal, allow(*DEVICE_ROLES)],
-    body: HeldRequest,
+    body: Annotated[
+        HeldRequest,
+        Body(openapi_examples={"ops": {"summary": "Two ops", "value": {"op_ids": [_OP_A, _OP_B]}}}),
+    ],
 ) -> HeldResponse:
     """Where ops this device sent stand: at HQ, held by this hub, or unknown here."""
     assert caller.device is not None

@@ -55,10 +55,16 @@ class Door:
         stdin.flush()
         return dict(json.loads(self.process.stdout.readline()))
 
-    def explained(self) -> str:
-        """What --explain printed so far."""
-        self.errors.flush()
-        return (self.folder / "stderr.txt").read_text()
+    def explained(self, expected: str) -> str:
+        """What --explain printed, once it holds `expected` (stderr comes after the JSON line)."""
+        deadline = time.monotonic() + 10
+        text = ""
+        while time.monotonic() < deadline:
+            text = (self.folder / "stderr.txt").read_text()
+            if expected in text:
+                break
+            time.sleep(0.1)
+        return text
 
     def close(self) -> None:
         """End the run (standard input closed) and wait for it."""
@@ -69,6 +75,8 @@ class Door:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
         self.errors.close()
 
 
@@ -141,7 +149,7 @@ def test_two_doors_without_hq_agree_through_the_hub(
     second = door_b.scan(qr)
     assert first["verdict"] == "green"
     assert (second["verdict"], second["reason"]) == ("amber", "already_scanned")
-    assert "at Gate A by another device" in door_b.explained()
+    assert "at Gate A by another device" in door_b.explained("at Gate A")
     assert status(door_b.folder)["via"] == "hub"
 
     hq.process.start()

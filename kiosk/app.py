@@ -14,7 +14,7 @@ import contextlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -270,8 +270,7 @@ def open_router(
     if settings.discover_hub and config.event_id is not None:
         from kiosk.sync.discovery import HubBrowser
 
-        # zeroconf's listener base is compiled and opaque to mypy: the protocol says enough.
-        browser = cast(Browser, HubBrowser(config.event_id).start())
+        browser = HubBrowser(config.event_id).start()
     return Router(
         folder=settings.data_dir,
         config=config,

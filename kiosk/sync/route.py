@@ -39,7 +39,6 @@ HUB_POLICY = RetryPolicy(
 )
 
 
-@dataclass
 class Browser(Protocol):
     """What the router needs of a hub browser (`kiosk.sync.discovery.HubBrowser`)."""
 

@@ -243,6 +243,10 @@ OP_TIME: Final = TimeWindow(datetime(2020, 1, 1, tzinfo=UTC), timedelta(days=1))
 #: An op's `device_clock` (the raw clock, kept for audit however wrong): a tablet whose clock
 #: battery died shows 1970 and is still a real scan when `occurred_at` was corrected.
 DEVICE_CLOCK: Final = TimeWindow(datetime(1970, 1, 1, tzinfo=UTC), timedelta(days=36_525))
+#: `GET /sync/pull?wait=S`: the longest a pull waits for a change in the device's scope.
+PULL_WAIT_SECONDS: Final = Whole(0, 30)
+#: Ops a venue hub relays upstream in one request (a kiosk's push holds at most 1000).
+HUB_RELAY_OPS: Final = Whole(1, 1000)
 
 # Stamp cards (seed 002)
 BRANCH_NAME: Final = Text(120, 1)

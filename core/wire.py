@@ -437,13 +437,17 @@ class DeviceRole(enum.StrEnum):
     DOOR = "DOOR"
     BRANCH = "BRANCH"
     PROMOTER = "PROMOTER"
+    #: A venue hub (`soca-server hub`): an event's or a promoter's doors sync through it.
+    HUB = "HUB"
 
 
-_SCOPE_FIELD: dict[DeviceRole, str] = {
-    DeviceRole.DOOR: "event_id",
-    DeviceRole.BRANCH: "branch_id",
-    DeviceRole.PROMOTER: "promoter_id",
+_SCOPE_FIELD: dict[DeviceRole, tuple[str, ...]] = {
+    DeviceRole.DOOR: ("event_id",),
+    DeviceRole.BRANCH: ("branch_id",),
+    DeviceRole.PROMOTER: ("promoter_id",),
+    DeviceRole.HUB: ("event_id", "promoter_id"),
 }
+_SCOPE_NAMES = ("event_id", "branch_id", "promoter_id")
 
 
 class DeviceScope(WireModel):
@@ -456,13 +460,13 @@ class DeviceScope(WireModel):
 
 def _check_scope(role: DeviceRole, scope: DeviceScope | PairingCodeRequest) -> None:
     allowed = _SCOPE_FIELD[role]
-    wrong = [
-        name
-        for name in _SCOPE_FIELD.values()
-        if name != allowed and getattr(scope, name) is not None
-    ]
+    given = [name for name in _SCOPE_NAMES if getattr(scope, name) is not None]
+    wrong = [name for name in given if name not in allowed]
     if wrong:
-        raise ValueError(f"a {role.value} device takes only {allowed}, not {', '.join(wrong)}")
+        only = " or ".join(allowed)
+        raise ValueError(f"a {role.value} device takes only {only}, not {', '.join(wrong)}")
+    if len(given) > 1:
+        raise ValueError(f"a {role.value} device takes one of {', '.join(allowed)}, not both")
 
 
 class PairingCodeRequest(WireModel):
@@ -505,3 +509,37 @@ class PairResponse(WireModel):
     def _scope_matches_role(self) -> Self:
         _check_scope(self.role, self.scope)
         return self
+
+
+# ------------------------------------------------------------------------------ venue hub
+
+
+class HubInfo(WireModel):
+    """`GET /hub/info`: whether this server is a venue hub and, if so, whose and for what."""
+
+    hub: bool
+    device_id: uuid.UUID | None = None
+    name: str | None = None
+    scope: DeviceScope | None = None
+    event_ids: list[uuid.UUID] = Field(default_factory=list)
+    upstream: str | None = None
+    upstream_reachable: bool | None = None
+    last_relay_at: AwareDatetime | None = None
+    pending_relay: int | None = None
+
+
+class HeldRequest(WireModel):
+    """`POST /hub/held`: a device asks where ops it sent (to a hub) stand."""
+
+    op_ids: list[uuid.UUID] = Field(max_length=MAX_OPS_PER_PUSH)
+
+
+class HeldResponse(WireModel):
+    """Which of the ops HQ holds (`relayed`), the hub still holds (`held`), or nobody (`unknown`).
+
+    A server that is not a hub holds everything it knows: all of it is `relayed`.
+    """
+
+    relayed: list[uuid.UUID] = Field(default_factory=list)
+    held: list[uuid.UUID] = Field(default_factory=list)
+    unknown: list[uuid.UUID] = Field(default_factory=list)

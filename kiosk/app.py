@@ -36,8 +36,9 @@ from kiosk.store.outbox import Outbox, SyncRecord
 if TYPE_CHECKING:  # httpx and stamina load only when syncing: a scan-only start stays quick
     import httpx
 
-    from kiosk.sync.client import RetryPolicy
+    from kiosk.sync.client import RetryPolicy, SyncClient
     from kiosk.sync.loop import SyncLoop
+    from kiosk.sync.route import Router
     from kiosk.sync.synchronizer import Synchronizer, SyncProgress, SyncReport
 
 
@@ -205,6 +206,7 @@ def open_synchronizer(
 ) -> Synchronizer:
     """Build a synchronizer (own connections and client) for the calling thread; NotPaired if so."""
     from kiosk.sync.client import SyncClient
+    from kiosk.sync.held import HeldOps
     from kiosk.sync.synchronizer import Synchronizer
 
     config = load_config(settings.config_path)
@@ -236,6 +238,49 @@ def open_synchronizer(
         batch_size=settings.push_batch_size,
         page_size=settings.pull_page_size,
         on_progress=on_progress,
+        router=open_router(settings, config, clock=clock, transport=transport),
+        held=HeldOps(settings.data_dir),
+        wait_s=settings.pull_wait_s,
+    )
+
+
+def _learn_route(settings: KioskSettings, client: SyncClient, server_url: str) -> None:
+    """Note whether the kiosk paired through a venue hub (it then syncs there, HQ behind it)."""
+    from kiosk.errors import RequestRefused, SyncError
+    from kiosk.sync.route import learn_route
+
+    try:
+        info = client.hub_info()
+    except RequestRefused:
+        info = None  # a server from before hubs: HQ itself
+    except SyncError:
+        return  # the router asks again after its first sync
+    learn_route(settings.data_dir, server_url, info)
+
+
+def open_router(
+    settings: KioskSettings,
+    config: DeviceConfig,
+    *,
+    clock: Clock,
+    transport: httpx.BaseTransport | None = None,
+) -> Router:
+    """The route chooser: the venue hub (pointed at, paired through or found), then HQ."""
+    from kiosk.sync.route import Browser, Router
+
+    browser: Browser | None = None
+    if settings.discover_hub and config.event_id is not None:
+        from kiosk.sync.discovery import HubBrowser
+
+        browser = HubBrowser(config.event_id).start()
+    return Router(
+        folder=settings.data_dir,
+        config=config,
+        policy=retry_policy(settings),
+        clock=clock,
+        hub_url=settings.hub_url,
+        browser=browser,
+        transport=transport,
     )
 
 
@@ -312,6 +357,7 @@ def pair_device(
             raise SettingsError(
                 "the pairing code must be 1-64 characters and the device name 1-100"
             ) from exc
+        _learn_route(settings, client, server_url)
     config = new_config(
         server_url=server_url,
         device_id=response.device_id,

@@ -62,6 +62,12 @@ class KioskSettings(BaseSettings):
     backoff_initial_s: float = Field(default=0.5, ge=0)
     backoff_max_s: float = Field(default=30.0, ge=0)
     sync_interval_s: float = Field(default=20.0, gt=0)
+    #: A venue hub to prefer (`soca-server hub`); none: the one found on the local network.
+    hub_url: str | None = None
+    #: Look for a venue hub for this kiosk's event on the local network (zeroconf).
+    discover_hub: bool = True
+    #: Seconds a waiting pull may wait for a change (0: never wait; the server allows 30).
+    pull_wait_s: float = Field(default=10.0, ge=0, le=30)
     clock_warning_s: float = Field(default=120.0, gt=0)
     pass_inactivity_days: int = Field(default=90, ge=1)
     language: Language = Language.ENGLISH  # SOCA_KIOSK_LANGUAGE=en|ar

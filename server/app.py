@@ -35,6 +35,7 @@ from server.api import (
     businesses,
     devices,
     events,
+    hub,
     integrations,
     login,
     memberships,
@@ -78,6 +79,7 @@ ROUTERS = (
     login.router,
     devices.router,
     sync.router,
+    hub.router,
     branch_manager.router,
     offers.router,
     packages.router,
@@ -260,8 +262,8 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> FastAP
     app.add_middleware(
         BodyGuard,
         max_bytes=limits.JSON_BODY_BYTES,
-        path_max_bytes={sync.PUSH_PATH: sync.MAX_PUSH_BYTES},
-        nul_allowed={sync.PUSH_PATH},
+        path_max_bytes={sync.PUSH_PATH: sync.MAX_PUSH_BYTES, hub.RELAY_PATH: sync.MAX_PUSH_BYTES},
+        nul_allowed={sync.PUSH_PATH, hub.RELAY_PATH},
     )
     app.router.route_class = PolicyRoute
     app.state.settings = settings

@@ -1,4 +1,4 @@
-"""`soca-server`: migrate, serve, seed-demo, create-admin, expire-passes, recompute, demo.
+"""`soca-server`: migrate, serve, seed-demo, create-admin, expire-passes, recompute, demo, hub.
 
 Each command opens one unit of work and commits at the end. Bad input (a
 malformed or unreachable database URL, an unwritable file) prints one clear
@@ -301,6 +301,41 @@ def demo(
     typer.echo(f"try: curl http://{host}:{port}/api/passport/landing-info")
     if not no_serve:
         serve(database_url=url, host=host, port=port)
+
+
+@app.command()
+def hub(
+    upstream: Annotated[
+        str | None, typer.Option(help="HQ's address, e.g. https://soca.example (first run).")
+    ] = None,
+    code: Annotated[str | None, typer.Option(help="A HUB pairing code made at HQ.")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="The hub's folder (default: platform data folder).")
+    ] = None,
+    name: Annotated[str, typer.Option(help="The hub's name at HQ.")] = "Venue hub",
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "0.0.0.0",  # noqa: S104
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8100,
+    advertise: Annotated[
+        bool, typer.Option(help="Announce the hub on the local network (zeroconf).")
+    ] = True,
+) -> None:
+    """Run a venue hub: pair with HQ once, then serve the venue's kiosks and relay to HQ."""
+    from server.hub import serve as hub_serve
+
+    folder = data_dir or hub_serve.default_folder()
+    try:
+        hub_serve.run(
+            folder,
+            upstream=upstream,
+            code=code,
+            name=name,
+            host=host,
+            port=port,
+            advertise=advertise,
+            say=typer.echo,
+        )
+    except RuntimeError as exc:
+        _fail(str(exc))
 
 
 def main() -> None:

@@ -238,3 +238,72 @@ def serve(database_url: str, workers: int = 1) -> Iterator[ServerProcess]:
         yield server
     finally:
         server.stop()
+
+
+class HubProcess:
+    """A running `soca-server hub` on a free port: `kill()` is SIGKILL, `start()` runs it again."""
+
+    def __init__(
+        self, folder: Path, upstream: str, code: str | None = None, port: int | None = None
+    ) -> None:
+        self.folder, self.upstream, self.code = folder, upstream, code
+        self.port = port or free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60) -> None:
+        """Start the hub (pairing on its first run) and wait until it says it is a hub."""
+        command = [sys.executable, "-c", "from server.cli import main; main()", "hub"]
+        command += ["--upstream", self.upstream, "--data-dir", str(self.folder)]
+        command += ["--host", "127.0.0.1", "--port", str(self.port), "--no-advertise"]
+        if self.code:
+            command += ["--code", self.code]
+        self.folder.mkdir(parents=True, exist_ok=True)
+        log = self.folder / "hub.log"
+        with log.open("ab") as output:
+            self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+                command, stdout=output, stderr=output, start_new_session=True
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                error = log.read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"soca-server hub exited ({self.process.returncode}): {error}")
+            try:
+                info = httpx.get(f"{self.base_url}/api/v1/hub/info", timeout=1)
+                if info.status_code == 200 and info.json().get("hub"):
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("soca-server hub did not answer in time")
+
+    def info(self) -> dict[str, Any]:
+        """`GET /api/v1/hub/info`."""
+        return dict(httpx.get(f"{self.base_url}/api/v1/hub/info", timeout=10).json())
+
+    def wait_relayed(self, timeout: float = 60) -> None:
+        """Wait until the hub has relayed every op it accepted."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            info = self.info()
+            if info.get("upstream_reachable") and info.get("pending_relay") == 0:
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"the hub did not relay everything in time: {self.info()}")
+
+    def kill(self) -> None:
+        """SIGKILL the hub, as a power cut would."""
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        """Stop the hub politely."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()

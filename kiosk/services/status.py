@@ -11,6 +11,7 @@ from kiosk.services.scanning import storage_errors
 from kiosk.store.cache import Cache
 from kiosk.store.config import DeviceConfig
 from kiosk.store.outbox import OpRecord, Outbox
+from kiosk.sync.route import load_route
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,9 @@ class KioskStatus:
     cached: dict[str, int]
     problems: list[Problem] = field(default_factory=list)
     event_name: str | None = None  # a door device's event, once pulled
+    #: What the last sync cycle used: "hub" (a venue hub), "upstream" (HQ) or "offline".
+    via: str | None = None
+    via_url: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """As `status --json` prints it."""
@@ -75,6 +79,8 @@ class KioskStatus:
             "event_name": self.event_name,
             "server_url": self.server_url,
             "online": self.online,
+            "via": self.via,
+            "via_url": self.via_url,
             "revoked": self.revoked,
             "pending": self.pending,
             "ops": self.op_counts,
@@ -101,6 +107,9 @@ class KioskStatus:
             ],
         }
 
+    def _route_words(self) -> str:
+        return _via_words(self.via, self.via_url) if self.online else ""
+
     def to_text(self) -> str:
         """As `status` prints it for a person."""
         lines = []
@@ -122,7 +131,7 @@ class KioskStatus:
         elif self.online is None:
             lines.append("sync: never attempted")
         else:
-            lines.append(f"sync: {'online' if self.online else 'OFFLINE'}")
+            lines.append(f"sync: {'online' if self.online else 'OFFLINE'}{self._route_words()}")
         lines.append(
             f"outbox: {self.pending} pending, {self.op_counts.get('applied', 0)} applied, "
             f"{self.op_counts.get('duplicate', 0)} duplicate, "
@@ -150,6 +159,14 @@ class KioskStatus:
                 f"{problem.reason or ''}{': ' + problem.message if problem.message else ''}"
             )
         return "\n".join(lines)
+
+
+def _via_words(via: str | None, url: str | None) -> str:
+    if via == "hub":
+        return f" through the venue hub {url}"
+    if via == "upstream":
+        return f" with HQ {url}"
+    return ""
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -183,6 +200,7 @@ class StatusService:
         clock = self.outbox.clock()
         counts = self.outbox.state_counts()
         config = self.config
+        route = load_route(self.outbox.path.parent)
         offset = clock.offset.total_seconds()
         return KioskStatus(
             paired=config is not None,
@@ -213,6 +231,8 @@ class StatusService:
             cached=self.cache.counts(),
             problems=self.list_problems(limit=problems),
             event_name=self._event_name(),
+            via=route.via,
+            via_url=route.via_url,
         )
 
     def _event_name(self) -> str | None:

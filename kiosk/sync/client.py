@@ -23,6 +23,7 @@ import email.utils
 import json
 import random
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,7 +35,16 @@ from pydantic import BaseModel, ValidationError
 from stamina.instrumentation import RetryDetails
 
 from core.clock import Clock, SystemClock
-from core.wire import PairRequest, PairResponse, PullResponse, PushRequest, PushResponse
+from core.wire import (
+    HeldRequest,
+    HeldResponse,
+    HubInfo,
+    PairRequest,
+    PairResponse,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+)
 from kiosk.errors import BadResponse, DeviceRevoked, RequestRefused, ServerUnavailable
 
 API_PREFIX = "/api/v1"
@@ -234,6 +244,17 @@ class SyncClient:
             params["cursor"] = cursor
         raw = self._request("GET", "/sync/pull", params=params)
         return Timed(self._parse(raw, PullResponse, "/sync/pull"), raw.sent_at, raw.received_at)
+
+    def hub_info(self) -> HubInfo:
+        """`GET /hub/info`: whether this server is a venue hub, for which events, and HQ's URL."""
+        raw = self._request("GET", "/hub/info")
+        return self._parse(raw, HubInfo, "/hub/info")
+
+    def held(self, op_ids: list[uuid.UUID]) -> HeldResponse:
+        """`POST /hub/held`: which of these ops HQ holds, the hub holds, or nobody knows."""
+        body = HeldRequest(op_ids=op_ids).model_dump(mode="json")
+        raw = self._request("POST", "/hub/held", json_body=body)
+        return self._parse(raw, HeldResponse, "/hub/held")
 
     def push(self, request: PushRequest) -> Timed[PushResponse]:
         """`POST /sync/push`: send up to 1000 ops; one result per op."""

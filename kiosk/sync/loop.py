@@ -75,6 +75,7 @@ class SyncLoop:
         except KioskError as exc:
             logger.error("sync loop cannot start: %s", exc.message)
             return
+        synchronizer.on_remote_change = self.trigger  # a waiting pull saw a change
         try:
             while not self._stopping.is_set():
                 self._wake.wait(self._interval_s)

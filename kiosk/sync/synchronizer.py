@@ -5,13 +5,18 @@ are stored on the ops, the server's rows replace the cached ones. Every op
 stays `pending` until the server returns a result for it, so an op whose
 response was lost is simply sent again (the server answers a repeated op with
 its first result); `rejected` and `conflict` results are stored and shown,
-never sent again. The clock offset is measured on every response (the NTP
-midpoint rule) and the sample with the shortest round trip is kept.
+never sent again. With a `Router`, a cycle goes to the venue hub when it
+answers and to HQ otherwise (`kiosk.sync.route`); ops a hub answered are
+kept in `HeldOps` until HQ holds them. Once a loop sets `on_remote_change`,
+a waiting pull (`kiosk.sync.watch`) wakes it when the scope changes. The
+clock offset is measured on every response (the NTP midpoint rule) and the
+sample with the shortest round trip is kept.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -25,15 +30,21 @@ from kiosk.errors import (
     BadResponse,
     DeviceRevoked,
     RequestRefused,
+    ServerUnavailable,
     SyncError,
 )
 from kiosk.store.cache import Cache
 from kiosk.store.config import DeviceConfig
 from kiosk.store.outbox import Outbox
 from kiosk.sync.client import SyncClient, Timed
+from kiosk.sync.held import HeldOps
+from kiosk.sync.route import Router, Via
+from kiosk.sync.watch import ChangeWatcher, Target
 
 _SPLITTABLE = {400, 413, 422}
 MAX_PAGES = 100_000
+#: Seconds between two questions to a server about the ops a hub answered (`HeldOps`).
+SETTLE_EVERY_S = 30.0
 
 
 @dataclass(slots=True)
@@ -49,6 +60,7 @@ class SyncReport:
     error: str | None = None
     error_code: str | None = None
     clock_offset: timedelta | None = None
+    via: str | None = None  # "hub", "upstream" or "offline" (None: no router)
 
     @property
     def ok(self) -> bool:
@@ -70,6 +82,7 @@ class SyncReport:
             "clock_offset_s": None
             if self.clock_offset is None
             else round(self.clock_offset.total_seconds(), 3),
+            "via": self.via,
         }
 
 
@@ -110,6 +123,9 @@ class Synchronizer:
         batch_size: int,
         page_size: int,
         on_progress: Callable[[SyncProgress], None] | None = None,
+        router: Router | None = None,
+        held: HeldOps | None = None,
+        wait_s: float = 0.0,
     ) -> None:
         self.outbox = outbox
         self.cache = cache
@@ -118,13 +134,30 @@ class Synchronizer:
         self.clock = clock
         self.batch_size = batch_size
         self.page_size = page_size
+        self.router = router
+        self.held = held
+        self.wait_s = wait_s
+        #: Set by the loop that runs this synchronizer: asks it for a cycle now.
+        self.on_remote_change: Callable[[], None] | None = None
         self._best: _Sample | None = None
         self._on_progress = on_progress
         self._to_push = 0
+        self._via: Via | None = None
+        self._url: str = client.base_url
+        self._target: Target = None
+        self._watcher: ChangeWatcher | None = None
+        self._settled = float("-inf")
+        self._settled_at: tuple[Via | None, str] | None = None
 
     def close(self) -> None:
-        """Close the HTTP client and both connections."""
+        """Close the HTTP client(s), the watcher and the connections."""
+        if self._watcher is not None:
+            self._watcher.stop()
         self.client.close()
+        if self.router is not None:
+            self.router.close()
+        if self.held is not None:
+            self.held.close()
         self.outbox.close()
         self.cache.close()
 
@@ -141,8 +174,7 @@ class Synchronizer:
         started = self.clock.now()
         self._best = None
         try:
-            self._push_all(report)
-            self._pull_all(report)
+            self._cycle(report)
         except DeviceRevoked as exc:
             report.revoked = True
             report.error, report.error_code = exc.message, exc.code
@@ -179,7 +211,74 @@ class Synchronizer:
         self._store_clock(report)
         self.outbox.set_sync_record(record)
         report.pending = self.outbox.pending_count()
+        self._watch()
         return report
+
+    # ------------------------------------------------------------------ route
+
+    def _cycle(self, report: SyncReport) -> None:
+        """Push and pull with the first server that answers: the hub, else HQ."""
+        if self.router is None:
+            self._push_all(report)
+            self._pull_all(report)
+            return
+        failure: SyncError | None = None
+        for via, url in self.router.candidates():
+            self.client, self._via, self._url = self.router.client(url), via, url
+            try:
+                self._push_all(report)
+                self._pull_all(report)
+                self._settle_held()
+            except ServerUnavailable as exc:
+                failure = exc
+                self.router.failed(via, url)
+                continue
+            self.router.used(via, url)
+            self.router.learn()
+            report.via = via
+            return
+        self._target = None
+        self.router.used("offline", None)
+        report.via = "offline"
+        raise failure or ServerUnavailable("no server to sync with")
+
+    def _settle_held(self) -> None:
+        """Forget ops HQ holds; send again the ones a lost hub took with it.
+
+        Asked every `SETTLE_EVERY_S` seconds, and whenever the route changes: a
+        busy door syncs several times a second and the answer changes slowly.
+        """
+        if self.held is None:
+            return
+        place = (self._via, self._url)
+        if place == self._settled_at and time.monotonic() - self._settled < SETTLE_EVERY_S:
+            return
+        self._settled, self._settled_at = time.monotonic(), place
+        op_ids = self.held.some(1000)
+        if not op_ids:
+            return
+        try:
+            places = self.client.held(op_ids)
+        except RequestRefused:
+            return  # a server from before hubs: nothing to settle there
+        self.held.forget(places.relayed)
+        ops = [record.to_op() for i in places.unknown if (record := self.outbox.get_op(i))]
+        if ops:
+            self.client.push(PushRequest(device_time=self.clock.now(), ops=ops))
+            if self._via == "upstream":
+                self.held.forget(op.op_id for op in ops)
+
+    def _watch(self) -> None:
+        """Start the waiting pull once a loop listens for changes."""
+        if self._watcher is not None or self.on_remote_change is None or self.wait_s <= 0:
+            return
+        self._watcher = ChangeWatcher(
+            token=self.config.token,
+            wait_s=self.wait_s,
+            target=lambda: self._target,
+            on_change=self.on_remote_change,
+        )
+        self._watcher.start()
 
     # ------------------------------------------------------------------ push
 
@@ -229,12 +328,16 @@ class Synchronizer:
         report.pushed += len(ops)
         report.results.update(result.status.value for result in results)
         answered: set[uuid.UUID] = {result.op_id for result in results}
+        if self._via == "hub" and self.held is not None:
+            self.held.note(answered, hub=self._url)
         return answered >= sent
 
     # ------------------------------------------------------------------ pull
 
     def _pull_all(self, report: SyncReport) -> None:
         owner = str(self.config.device_id)
+        if self._via == "hub":  # a hub numbers its changes itself: its cursors are its own
+            owner = f"{owner}@{self._url}"
         if self.cache.owner() != owner:
             self.cache.reset(owner=owner)
         ack_mark = self.outbox.ack_counter()
@@ -259,6 +362,7 @@ class Synchronizer:
             )
             self._progress(report)
             if not page.more:
+                self._target = (self._url, page.cursor)
                 return
             if page.cursor is None or page.cursor == cursor:
                 raise BadResponse("the pull promised more pages but its cursor did not move")

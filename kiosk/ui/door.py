@@ -326,7 +326,9 @@ class DoorWindow(ScannerScreen):
         elif status.online is None:
             self.online.set(tr("● Not synced yet"), "warn")
         elif status.online:
-            self.online.set(tr("● Online"), "good")
+            self.online.set(
+                tr("● Online via venue hub" if status.via == "hub" else "● Online"), "good"
+            )
         else:
             self.online.set(tr("● Offline"), "bad")
         pending = tr("Pending {count}", count=status.pending)

@@ -83,6 +83,7 @@ ARABIC: dict[str, str] = {
     "● Revoked": "● الجهاز ملغى",
     "● Not synced yet": "● لم تتم المزامنة بعد",
     "● Online": "● متصل",
+    "● Online via venue hub": "● متصل عبر خادم المكان",
     "● Offline": "● غير متصل",
     "⚠ Clock off by {offset:+.0f} s": "⚠ الساعة منحرفة بمقدار {offset:+.0f} ث",
     "Camera on": "الكاميرا تعمل",

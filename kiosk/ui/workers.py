@@ -87,6 +87,7 @@ class SyncWorker(QObject):
         synchronizer: Synchronizer | None = None
         try:
             synchronizer = self._factory()
+            synchronizer.on_remote_change = self.trigger  # a waiting pull saw a change
             self._wake.set()
             while not self._stopping.is_set():
                 self._wake.wait(self._interval_s)

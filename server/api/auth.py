@@ -60,6 +60,7 @@ class Role(enum.StrEnum):
     DOOR_DEVICE = "DOOR_DEVICE"
     BRANCH_DEVICE = "BRANCH_DEVICE"
     PROMOTER_DEVICE = "PROMOTER_DEVICE"
+    HUB_DEVICE = "HUB_DEVICE"  # a venue hub: pulls its scope and relays its doors' ops
     ATTENDEE = "ATTENDEE"  # any other user: their own account, passport and later purchases
 
 
@@ -69,6 +70,7 @@ _FROM_DEVICE: Final = {
     "DOOR": Role.DOOR_DEVICE,
     "BRANCH": Role.BRANCH_DEVICE,
     "PROMOTER": Role.PROMOTER_DEVICE,
+    "HUB": Role.HUB_DEVICE,
 }
 
 

@@ -18,14 +18,16 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
+from core import limits
 from core.wire import MAX_OPS_PER_PUSH, PullResponse, PushRequest, PushResponse
 from server.api.auth import DEVICE_ROLES, PolicyRoute, Principal, Role, allow
 from server.api.deps import AppSettings, DbSession
 from server.api.errors import BadJson, BodyTooLarge, TooManyOps
 from server.api.schemas import example_response
 from server.db.models import utcnow
-from server.sync import pull, push, views
+from server.sync import pull, push, views, waiting
 
 router = APIRouter(prefix="/api/v1/sync", tags=["sync"], route_class=PolicyRoute)
 
@@ -130,15 +132,37 @@ def _documented(model: type[Any], example: dict[str, Any], description: str) -> 
 
 
 @router.get("/pull", responses={200: _documented(PullResponse, _PULL_EXAMPLE, "One page")})
-def pull_page(
+async def pull_page(
+    request: Request,
     session: DbSession,
     caller: Annotated[Principal, allow(*DEVICE_ROLES)],
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=pull.MAX_PAGE)] = pull.DEFAULT_PAGE,
+    wait: Annotated[
+        float,
+        Query(
+            ge=limits.PULL_WAIT_SECONDS.minimum,
+            le=limits.PULL_WAIT_SECONDS.maximum,
+            allow_inf_nan=False,
+            description="Seconds to wait for a change in the device's scope (0: answer now).",
+        ),
+    ] = 0,
 ) -> Response:
-    """One page of changes in the device's scope after `cursor` (none: from the start)."""
-    assert caller.device is not None
-    page = pull.pull_json(session, device=caller.device, cursor=cursor, limit=limit, now=utcnow())
+    """One page of changes in the device's scope after `cursor` (none: from the start).
+
+    With `wait`, an empty page is held back until a change in the scope
+    commits or `wait` seconds pass (`server.sync.waiting`).
+    """
+    device = caller.device
+    assert device is not None
+    if wait > 0:
+        await run_in_threadpool(session.commit)  # wait holding no transaction
+        await waiting.until_changed(
+            request.app.state.session_factory, device_id=device.id, cursor=cursor, seconds=wait
+        )
+    page = await run_in_threadpool(
+        lambda: pull.pull_json(session, device=device, cursor=cursor, limit=limit, now=utcnow())
+    )
     return Response(content=page, media_type="application/json")
 
 

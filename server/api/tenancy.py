@@ -249,6 +249,8 @@ def pairing_scope(session: Session, who: Principal, request: PairingCodeRequest)
     if role == DeviceRole.BRANCH:
         branch_id = request.branch_id or _only_managed_branch(session, who)
         return DeviceScope(branch_id=branch(session, who, branch_id).id)
+    if role == DeviceRole.HUB and request.event_id is not None:
+        return DeviceScope(event_id=event(session, who, request.event_id).id)
     if request.promoter_id is not None and request.promoter_id != who.promoter_id:
         raise not_found("promoter", request.promoter_id)
     return DeviceScope(promoter_id=who.promoter_id)

@@ -13,10 +13,16 @@ that commits late. Rows changed by bulk UPDATE statements are noted with
 A card carries its holder's display name and handle (a branch tablet's
 offline search), so renaming an account or changing a passport's handle
 notes that holder's cards too.
+
+`generation()` counts the commits of this process that wrote change rows: a
+waiting pull (`server.sync.waiting`) watches it to answer at once when a
+change commits here, and reads the database now and then for changes other
+processes commit.
 """
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from datetime import datetime
 from typing import Any
@@ -40,10 +46,14 @@ from server.db.models import (
 
 _PENDING = "soca.pending_changes"
 _RENAMED = "soca.renamed_holders"
+
+_WROTE = "soca.wrote_changes"
 #: Arbitrary constant naming our advisory lock on PostgreSQL.
 CHANGE_LOCK_KEY = 0x50CA_5A55
 
 Scope = dict[str, Any]
+_generation = itertools.count(1)
+_latest = 0
 _Key = tuple[str, str]
 
 
@@ -159,6 +169,7 @@ def _write(session: Session) -> None:
                 "deleted": deleted,
             }
         )
+    session.info[_WROTE] = True
     now = utcnow()
     if connection.dialect.name == "postgresql":
         _write_numbered_postgresql(session, rows, now)
@@ -238,8 +249,25 @@ def _offer_branches(session: Session, offer_ids: set[uuid.UUID]) -> dict[uuid.UU
     )
 
 
+def generation() -> int:
+    """How many commits of this process have written change rows (it only grows)."""
+    return _latest
+
+
+def _committed(session: Session) -> None:
+    global _latest
+    if session.info.pop(_WROTE, False):
+        _latest = next(_generation)
+
+
+def _rolled_back(session: Session) -> None:
+    session.info.pop(_WROTE, None)
+
+
 def install_change_log(factory: sessionmaker[Session]) -> None:
     """Keep the change log for every session this factory makes."""
     event.listen(factory, "after_flush", _collect)
     event.listen(factory, "after_soft_rollback", _forget)
     event.listen(factory, "before_commit", _write)
+    event.listen(factory, "after_commit", _committed)
+    event.listen(factory, "after_rollback", _rolled_back)

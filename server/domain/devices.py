@@ -39,9 +39,10 @@ PAIRING_CODE_TTL: Final = timedelta(minutes=10)
 CODE_ALPHABET: Final = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 CODE_LENGTH: Final = 8
 _SCOPE_FIELD: Final = {
-    DeviceRole.DOOR: "event_id",
-    DeviceRole.BRANCH: "branch_id",
-    DeviceRole.PROMOTER: "promoter_id",
+    DeviceRole.DOOR: ("event_id",),
+    DeviceRole.BRANCH: ("branch_id",),
+    DeviceRole.PROMOTER: ("promoter_id",),
+    DeviceRole.HUB: ("event_id", "promoter_id"),  # a venue hub: one event, or a promoter's
 }
 _SCOPE_MODEL: Final = {"event_id": Event, "branch_id": Branch, "promoter_id": Promoter}
 _SCOPE_NOUN: Final = {"event_id": "event", "branch_id": "branch", "promoter_id": "promoter"}
@@ -104,13 +105,18 @@ def scope_of(device: Device | PairingCode) -> DeviceScope:
 
 
 def _scope_id(role: DeviceRole, scope: DeviceScope) -> tuple[str, uuid.UUID]:
-    field = _SCOPE_FIELD[role]
-    value: uuid.UUID | None = getattr(scope, field)
-    others = [name for name in _SCOPE_MODEL if name != field and getattr(scope, name) is not None]
+    fields = _SCOPE_FIELD[role]
+    given = [name for name in _SCOPE_MODEL if getattr(scope, name) is not None]
+    others = [name for name in given if name not in fields]
     if others:
-        raise InvalidInput(f"a {role} device takes only {field}, not {', '.join(others)}")
-    if value is None:
-        raise InvalidInput(f"a {role} device needs {field}")
+        only = " or ".join(fields)
+        raise InvalidInput(f"a {role} device takes only {only}, not {', '.join(others)}")
+    if not given:
+        raise InvalidInput(f"a {role} device needs {' or '.join(fields)}")
+    if len(given) > 1:
+        raise InvalidInput(f"a {role} device takes one of {', '.join(given)}, not both")
+    field = given[0]
+    value: uuid.UUID = getattr(scope, field)
     return field, value
 
 

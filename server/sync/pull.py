@@ -13,7 +13,12 @@ handles and first check-in), the holders' passports and the event's package
 purchases; a BRANCH device its branch's offers, their cards (with the
 holders' display names and handles, for offline search) and the card
 holders' passports; a PROMOTER device its events, their tickets, scans and
-purchases, and the attendees' passports.
+purchases, and the attendees' passports; a HUB (a venue hub) its event or
+its promoter's events, scans included, and the holders' passports (the hub
+reads them raw through `server.hub.replica`).
+
+`wait` (`GET /sync/pull?wait=S`) is the route's: it polls `latest_change`
+(one indexed read) until it moves, then `has_changes` for the device's scope.
 """
 
 from __future__ import annotations
@@ -96,6 +101,8 @@ def _scope_filter(device: Device) -> ColumnElement[bool]:
             change.branch_id == device.branch_id,
             and_(change.entity == "passports", change.user_id.in_(holders)),
         )
+    if device.role == DeviceRole.HUB:
+        return _hub_scope(device)
     if device.role == DeviceRole.PROMOTER:
         events = select(Event.id).where(Event.promoter_id == device.promoter_id)
         holders = select(Ticket.user_id).where(Ticket.event_id.in_(events))
@@ -104,6 +111,43 @@ def _scope_filter(device: Device) -> ColumnElement[bool]:
             and_(change.entity == "passports", change.user_id.in_(holders)),
         )
     return false()
+
+
+def _hub_scope(device: Device) -> ColumnElement[bool]:
+    """A venue hub's scope: its event (or its promoter's events), scans included."""
+    change = SyncChange
+    if device.event_id is not None:
+        events: Any = [device.event_id]
+        holders = select(Ticket.user_id).where(Ticket.event_id == device.event_id)
+    else:
+        events = select(Event.id).where(Event.promoter_id == device.promoter_id)
+        holders = select(Ticket.user_id).where(Ticket.event_id.in_(events))
+    return or_(
+        change.event_id.in_(events),
+        and_(change.entity == "passports", change.user_id.in_(holders)),
+    )
+
+
+def scope_filter(device: Device) -> ColumnElement[bool]:
+    """The change log's rows in a device's scope (what its pull pages hold)."""
+    return _scope_filter(device)
+
+
+def latest_change(session: Session) -> int:
+    """The highest change number so far (0 for none): a cheap test that anything changed."""
+    found = session.scalar(select(SyncChange.change_no).order_by(SyncChange.change_no.desc()))
+    return int(found or 0)
+
+
+def has_changes(session: Session, *, device: Device, cursor: str | None) -> bool:
+    """True when the device's scope holds a change after `cursor`."""
+    after = parse_cursor(cursor)
+    found = session.scalar(
+        select(SyncChange.change_no)
+        .where(SyncChange.change_no > after, _scope_filter(device))
+        .limit(1)
+    )
+    return found is not None
 
 
 def pull(

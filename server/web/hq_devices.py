@@ -1,6 +1,7 @@
-"""HQ's devices page: every device (name, event or branch, last sync on the reader's clock,
-clock offset, pending conflicts) with revoke, and the sync conflicts, each naming its ticket or
-card and attendee, marked resolved with a note."""
+"""HQ's devices page: the venue hubs (the doors behind each, its last relay); every device
+(name, event or branch, last sync on the reader's clock, clock offset, pending conflicts) with
+revoke; and the sync conflicts, each naming its ticket or card and attendee, marked resolved
+with a note."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from fastapi import Request, Response
 
 from server.api.deps import DbSession
 from server.db.models import utcnow
-from server.domain import conflicts, device_lines, devices, wallet_queue
+from server.domain import conflicts, device_lines, devices, hub_lines, wallet_queue
 from server.errors import FieldErrors
 from server.sync.views import CLOCK_SKEW_LIMIT_MS
 from server.web.auth import CheckedForm, Hq, field
@@ -25,6 +26,7 @@ def _page(
 ) -> Response:
     context = {
         "devices": device_lines.list_lines(session),
+        "hubs": hub_lines.list_hubs(session),
         "skew_limit_ms": CLOCK_SKEW_LIMIT_MS,
         "conflicts": conflicts.list_(session),
         "wallet_failing": wallet_queue.failing(session),

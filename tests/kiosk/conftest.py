@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -12,6 +13,10 @@ from core.clock import FixedClock
 from core.wire import DeviceRole
 from kiosk.app import Kiosk, open_kiosk
 from tests.kiosk.world import NOW, World, install, make_world
+
+# No kiosk under test (in process or as a command) looks for a venue hub by multicast:
+# tests name the hub they use, and the machine's network is not the venue's.
+os.environ.setdefault("SOCA_KIOSK_DISCOVER_HUB", "0")
 
 
 @pytest.fixture

@@ -58,6 +58,10 @@ class Device(Base):
     last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_seq: Mapped[int | None] = mapped_column(BigInteger())
     clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger())
+    #: The venue hub this device's ops last came through (None: straight to this server).
+    hub_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())
+    #: For a HUB device: when it last relayed a batch of its doors' ops.
+    last_relay_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class SyncOp(Base):
@@ -79,6 +83,12 @@ class SyncOp(Base):
         one_of("first_status", OpStatus),
         Index("ix_sync_ops_device_id_seq", "device_id", "seq"),
         Index("ix_sync_ops_order", "occurred_at", "device_id", "seq"),
+        Index(
+            "ix_sync_ops_unrelayed",
+            "received_at",
+            sqlite_where=text("relayed_at IS NULL"),
+            postgresql_where=text("relayed_at IS NULL"),
+        ),
     )
 
     op_id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
@@ -101,6 +111,8 @@ class SyncOp(Base):
     first_message: Mapped[str | None] = mapped_column(Text())
     first_effects: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
     decided_at: Mapped[datetime] = created_at()
+    #: At a venue hub: when the op was forwarded upstream (None: not yet).
+    relayed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class SyncChange(Base):

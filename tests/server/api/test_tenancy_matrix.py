@@ -296,6 +296,11 @@ CASES = [
         "GET", "/api/v1/sync/ops/{op_id}", "uoffffffuff", fixed(f"/api/v1/sync/ops/{uuid.uuid4()}")
     ),
     Case("GET", "/api/v1/sync/conflicts", "uoffffffuff", fixed("/api/v1/sync/conflicts")),
+    # Venue hub routes: a HUB device's only (none of these callers is one); /info is public.
+    Case("GET", "/api/v1/hub/pull", "ufffffffuff", fixed("/api/v1/hub/pull")),
+    Case("POST", "/api/v1/hub/relay", "ufffffffuff", fixed("/api/v1/hub/relay", {"batches": []})),
+    Case("GET", "/api/v1/hub/info", "oooooooouoo", fixed("/api/v1/hub/info")),
+    Case("POST", "/api/v1/hub/held", "uffffooouff", fixed("/api/v1/hub/held", {"op_ids": []})),
     Case(
         "POST",
         "/api/branch-manager/confirm-prize/{customer_id}/{offer_id}",
@@ -534,6 +539,7 @@ ATTENDEE_EXPECT = {
     ("GET", "/api/passport/landing-info"): "o",
     ("POST", "/api/v1/auth/login"): "o",
     ("POST", "/api/v1/devices/pair"): "o",
+    ("GET", "/api/v1/hub/info"): "o",
     ("POST", "/api/v1/promoters"): "o",
     ("POST", "/api/v1/businesses"): "o",
     ("GET", "/api/v1/passports/{user_id}"): "o",

@@ -63,17 +63,49 @@ class Admission:
         return gate
 
     @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
+    async def slot(self) -> AsyncIterator[Slot]:
         """Hold one slot for the block; raise Busy when none frees up within the wait."""
-        gate = self._gate()
-        if gate is None:
-            yield
+        held = Slot(self._gate(), self)
+        await held.take()
+        try:
+            yield held
+        finally:
+            held.give_back()
+
+
+class Slot:
+    """One request's hold on the gate, which a wait that holds no connection lends back.
+
+    Only the request's own task touches it (on the event loop), so it needs no lock.
+    """
+
+    def __init__(self, gate: asyncio.Semaphore | None, admission: Admission) -> None:
+        self._gate = gate
+        self._admission = admission
+        self._holding = False
+
+    async def take(self) -> None:
+        """Take a slot within the admission's wait (Busy otherwise)."""
+        if self._gate is None or self._holding:
             return
         try:
-            await asyncio.wait_for(gate.acquire(), self.wait_seconds)
+            await asyncio.wait_for(self._gate.acquire(), self._admission.wait_seconds)
         except TimeoutError:
-            raise Busy(self.retry_after) from None
+            raise Busy(self._admission.retry_after) from None
+        self._holding = True
+
+    def give_back(self) -> None:
+        """Free the slot if held (twice is harmless)."""
+        if self._gate is not None and self._holding:
+            self._holding = False
+            self._gate.release()
+
+    @asynccontextmanager
+    async def lent(self) -> AsyncIterator[None]:
+        """Free the slot for a wait that holds no database connection (a waiting pull), then
+        take one again: twenty doors waiting for news must not starve the pages."""
+        self.give_back()
         try:
             yield
         finally:
-            gate.release()
+            await self.take()

@@ -23,9 +23,11 @@ from server.settings import ServerSettings
 
 
 async def _admitted(request: Request) -> AsyncIterator[None]:
-    """A slot of the app's admission gate for the request's database work (Busy if none)."""
+    """A slot of the app's admission gate for the request's database work (Busy if none); on
+    `request.state.admission_slot` for a handler that waits without the database."""
     admission: Admission = request.app.state.admission
-    async with admission.slot():
+    async with admission.slot() as held:
+        request.state.admission_slot = held
         yield
 
 

@@ -157,9 +157,10 @@ async def pull_page(
     assert device is not None
     if wait > 0:
         await run_in_threadpool(session.commit)  # wait holding no transaction
-        await waiting.until_changed(
-            request.app.state.session_factory, device_id=device.id, cursor=cursor, seconds=wait
-        )
+        async with request.state.admission_slot.lent():  # nor a slot of the admission gate
+            await waiting.until_changed(
+                request.app.state.session_factory, device_id=device.id, cursor=cursor, seconds=wait
+            )
     page = await run_in_threadpool(
         lambda: pull.pull_json(session, device=device, cursor=cursor, limit=limit, now=utcnow())
     )

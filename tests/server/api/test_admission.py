@@ -15,9 +15,12 @@ from sqlalchemy import Engine
 
 from server.api.admission import BUSY_MESSAGE
 from server.app import create_app
-from server.db.session import make_engine
+from server.db.session import make_engine, make_session_factory, unit_of_work
+from server.domain import accounts
 from server.settings import ServerSettings
 from tests.conftest import _Databases, postgres_url
+from tests.server.api.conftest import empty_tables
+from tests.server.sync.world import build_world
 
 
 def _settings(**values: Any) -> ServerSettings:
@@ -107,3 +110,38 @@ def test_settings_size_the_pool_and_the_gate(databases: _Databases) -> None:
         assert app.state.admission.retry_after == 2
     finally:
         app.state.engine.dispose()
+
+
+def test_a_waiting_pull_lends_its_slot_to_the_pages(databases: _Databases) -> None:
+    """Doors that wait for news hold no slot of the gate: with one slot, a page is served at
+    once while a door's pull waits, and the pull still answers when its wait is over."""
+    engine = _postgres(databases)
+    empty_tables(engine)
+    with unit_of_work(make_session_factory(engine)) as session:
+        world = build_world(session, users=1, doors=1, branches=0, max_stamps=3)
+        token = accounts.new_token()
+        world.doors[0].token_hash = accounts.hash_token(token)
+    settings = _settings(db_pool_size=1, db_pool_overflow=0, db_pool_timeout=0.5)
+    app = create_app(settings, engine=engine)
+    door = {"Authorization": f"Bearer {token}"}
+
+    async def side_by_side() -> tuple[int, float, int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            first = await client.get("/api/v1/sync/pull", headers=door)
+            cursor = first.json()["cursor"]
+            waiting = asyncio.create_task(
+                client.get(f"/api/v1/sync/pull?wait=2&cursor={cursor}", headers=door)
+            )
+            await asyncio.sleep(0.5)  # the pull is waiting now
+            started = time.perf_counter()
+            page = await client.get("/socaport-app")
+            served_in = time.perf_counter() - started
+            return page.status_code, served_in, (await waiting).status_code
+
+    try:
+        page, served_in, pulled = asyncio.run(side_by_side())
+    finally:
+        empty_tables(engine)
+    assert page == 200 and served_in < 0.5  # not a 503 after the gate's 0.5 s
+    assert pulled == 200

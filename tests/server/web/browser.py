@@ -50,7 +50,7 @@ def shots_folder(folder: Path) -> Path:
 
 @contextmanager
 def served_world(
-    folder: Path, extra: Callable[[sessionmaker[Session]], None] | None = None
+    folder: Path, extra: Callable[[sessionmaker[Session], WebWorld], None] | None = None
 ) -> Iterator[Served]:
     """Migrate a SQLite file in `folder`, build the web world (and `extra` rows), serve it."""
     url = f"sqlite:///{folder / 'site.sqlite3'}"
@@ -60,7 +60,7 @@ def served_world(
         factory = make_session_factory(engine)
         world = build_web_world(factory)
         if extra is not None:
-            extra(factory)
+            extra(factory, world)
     finally:
         engine.dispose()
     server = ServerProcess(url)

@@ -23,13 +23,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from server.db.session import unit_of_work
 from server.domain import accounts
 from tests.server.web.browser import PHONE, Served, served_world
-from tests.server.web.world import PASSWORD
+from tests.server.web.world import PASSWORD, WebWorld
 
 _SEQ = itertools.count(1)
 Site = Served
 
 
-def _no_passport_account(factory: sessionmaker[Session]) -> None:
+def _no_passport_account(factory: sessionmaker[Session], _world: WebWorld) -> None:
     with unit_of_work(factory) as session:
         accounts.create_user(
             session,

@@ -5,75 +5,53 @@ Set SOCA_WEB_SCREENSHOTS=DIR to keep the pictures.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, expect
+from sqlalchemy.orm import Session, sessionmaker
 
 from core.wire import DeviceRole, DeviceScope
-from server.db import migrate
 from server.db.models import Device
-from server.db.session import make_engine, make_session_factory, unit_of_work
-from server.devtools import ServerProcess
+from server.db.session import unit_of_work
 from server.domain import devices
 from server.hub import relay
 from server.hub.wire import RelayBatch, RelayRequest
 from server.settings import ServerSettings
-from tests.server.web.test_browser import CHROMIUM, CHROMIUM_ARGS, PHONE
-from tests.server.web.world import PASSWORD, WebWorld, build_web_world
+from tests.server.web.browser import DESKTOP, PHONE, served_world
+from tests.server.web.world import PASSWORD, WebWorld
 
-DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 NOW = datetime(2026, 2, 14, 22, 0, tzinfo=UTC)
+
+
+def _a_hub_that_relayed(factory: sessionmaker[Session], world: WebWorld) -> None:
+    """A hub of event A that relayed (an empty batch) for Gate 1's door."""
+    with unit_of_work(factory) as session:
+        code = devices.create_pairing_code(
+            session, role=DeviceRole.HUB, scope=DeviceScope(event_id=world.event_a_id), now=NOW
+        )
+        hub = devices.pair(session, code=code.code, name="Queen's Park hub", now=NOW).device
+        door_id = world.door_id
+    with unit_of_work(factory) as session:
+        found = session.get(Device, hub.id)
+        assert found is not None
+        batch = RelayBatch(device_id=door_id, device_time=NOW, ops=[])
+        relay.relay(
+            session,
+            hub=found,
+            request=RelayRequest(batches=[batch]),
+            now=NOW,
+            settings=ServerSettings(database_url="sqlite://"),
+        )
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, WebWorld, Path]]:
     """The web world with a hub that relayed for Gate 1, served by a real server process."""
-    folder = tmp_path_factory.mktemp("hq_hubs")
-    url = f"sqlite:///{folder / 'site.sqlite3'}"
-    engine = make_engine(url)
-    try:
-        migrate.upgrade(engine)
-        factory = make_session_factory(engine)
-        world = build_web_world(factory)
-        with unit_of_work(factory) as session:
-            code = devices.create_pairing_code(
-                session, role=DeviceRole.HUB, scope=DeviceScope(event_id=world.event_a_id), now=NOW
-            )
-            hub = devices.pair(session, code=code.code, name="Queen's Park hub", now=NOW).device
-        with unit_of_work(factory) as session:
-            found = session.get(Device, hub.id)
-            assert found is not None
-            batch = RelayBatch(device_id=world.door_id, device_time=NOW, ops=[])
-            relay.relay(
-                session,
-                hub=found,
-                request=RelayRequest(batches=[batch]),
-                now=NOW,
-                settings=ServerSettings(database_url=url),
-            )
-    finally:
-        engine.dispose()
-    shots = Path(os.environ.get("SOCA_WEB_SCREENSHOTS") or folder / "shots")
-    shots.mkdir(parents=True, exist_ok=True)
-    server = ServerProcess(url)
-    server.start()
-    try:
-        yield server.base_url, world, shots
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    """Debian's Chromium, headless."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with served_world(tmp_path_factory.mktemp("hq_hubs"), _a_hub_that_relayed) as served:
+        yield served.base, served.world, served.shots
 
 
 def test_hq_sees_the_hub_its_door_and_its_last_relay_at_both_widths(

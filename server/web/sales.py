@@ -183,14 +183,15 @@ def wallet_links(purchase: PackagePurchase) -> list[dict[str, str]]:
 
 def passport_extras(session: Session, *, user_id: uuid.UUID) -> dict[str, Any]:
     """What /passport adds: the user's purchases (with their QR) and earned rewards."""
-    from server.web.passport import qr_svg  # the one QR drawer; passport imports this module
+    # The one QR drawer, cached per token; passport imports this module.
+    from server.web.passport import token_qr_svg
 
     lines = purchases.list_for_user(session, user_id=user_id)
     showable = {PurchaseStatus.PAID, PurchaseStatus.PENDING}
     return {
         "purchases": lines,
         "purchase_qr": {
-            line.purchase.id: qr_svg(line.purchase.qr_token)
+            line.purchase.id: token_qr_svg(line.purchase.qr_token)
             for line in lines
             if line.purchase.qr_token
             and line.purchase.status in showable

@@ -111,6 +111,10 @@ class Router:
         self.browser = browser
         self.transport = transport
         self.state = load_route(folder)
+        if config.server_url.rstrip("/") not in (self.state.upstream, self.state.hub):
+            # The device's server was changed (setup, or device.json by hand) since the route
+            # was learned: what was learned is about another server, so learn it again.
+            self.state = RouteState()
         self._clients: dict[str, SyncClient] = {}
         self._good_hubs: set[str] = set()
         self._bad_hubs: dict[str, float] = {}  # url -> when it last failed (monotonic)

@@ -178,7 +178,7 @@ def test_garbage_and_huge_codes_are_red_bad_format(door: Kiosk) -> None:
 
 
 @settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(code=st.one_of(st.text(max_size=6000), st.binary(max_size=400), st.integers()))
 def test_hostile_input_gives_a_red_verdict_never_an_exception(door: Kiosk, code: object) -> None:

@@ -37,7 +37,7 @@ from tests.server.factories import T0
 from tests.server.sync.test_convergence import SETTINGS, in_order_state, make_ops, snapshot
 from tests.server.sync.world import World, build_world, make_device, request
 
-EXAMPLES = int(os.environ.get("SOCA_HUB_CONVERGENCE_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("SOCA_HUB_CONVERGENCE_EXAMPLES", "15"))
 
 door_specs = st.lists(
     st.tuples(

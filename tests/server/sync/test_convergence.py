@@ -47,7 +47,7 @@ from tests.server.sync.world import (
 )
 
 SETTINGS = ServerSettings(database_url="sqlite://", PASS_INACTIVITY_EXPIRATION_DAYS=90)
-EXAMPLES = int(os.environ.get("SOCA_CONVERGENCE_EXAMPLES", "200"))
+EXAMPLES = int(os.environ.get("SOCA_CONVERGENCE_EXAMPLES", "120"))
 
 # (kind, device 0-2, subject 0-2, minute, verdict); minutes collide on purpose (ties).
 op_specs = st.lists(

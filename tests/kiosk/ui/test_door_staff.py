@@ -199,14 +199,20 @@ def _issue(live: LiveServer, event_id: str, name: str) -> dict[str, Any]:
 
 
 def test_red_names_the_event_the_holder_and_the_way_out_and_late_tickets_wait_for_sync(
-    qtbot: QtBot, make_window: MakeWindow, attendees: Attendees, live: LiveServer
+    qtbot: QtBot,
+    make_window: MakeWindow,
+    attendees: Attendees,
+    live: LiveServer,
+    door_settings: KioskSettings,
 ) -> None:
     other_event = live.world["events"][1]
     wrong = _issue(live, other_event["id"], "Wrong Night")
     revoked_guest = attendees.take()
     revoked = live.hq("POST", f"/tickets/{revoked_guest['tickets'][0]['ticket_id']}/revoke")
     assert revoked.status_code == 200, revoked.text
-    window = make_window()
+    # No waiting pull: it would fetch the late ticket below as soon as it is sold.
+    patient = load_settings(**{**door_settings.model_dump(), "pull_wait_s": 0.0})
+    window = make_window(settings=patient)
     qtbot.waitUntil(lambda: window.sync.cycles >= 1, timeout=WAIT_MS)  # the revocation pulled
     # Sold after this door's last pull, scanned before the next (every op triggers one).
     late = _issue(live, live.event_id, "Late Buyer")

@@ -21,13 +21,13 @@ from server.api.auth import Policy, PolicyRoute, Principal, bearer_token, public
 from server.api.deps import AppSettings, DbSession, link_base
 from server.api.errors import Unauthorized
 from server.api.schemas import example_response
-from server.db.models import utcnow
+from server.db.models import WalletPass, utcnow
 from server.domain import wallet
 from server.errors import Forbidden, NotFound
 from server.settings import ServerSettings
 from server.wallet.apple import images
 from server.wallet.apple.pkpass import MEDIA_TYPE
-from server.wallet.content import PassKind
+from server.wallet.content import PassContent, PassKind
 from server.wallet.google.client import GoogleWalletClient
 from server.wallet.runtime import LOGO_PATH, AppleWallet, Wallets
 from server.web.auth import SESSION_COOKIE, web_principal
@@ -100,6 +100,21 @@ def _subject(
     return wallet.ticket_subject(session, user_id=user_id, ticket_id=parsed, now=utcnow())
 
 
+def _issue(
+    session: Session,
+    settings: ServerSettings,
+    user_id: uuid.UUID,
+    kind: PassKind,
+    subject: str | None,
+) -> tuple[WalletPass, str, PassContent]:
+    """The user's pass of `kind` for `subject` (issued if new), its token and its content."""
+    subject_id = _subject(session, kind, user_id, subject)
+    issued, token = wallet.issue(
+        session, kind=kind, subject_id=subject_id, user_id=user_id, secret=settings.secret_key
+    )
+    return issued, token, wallet.content_of(session, issued)
+
+
 def apple_download(
     request: Request,
     session: Session,
@@ -110,11 +125,7 @@ def apple_download(
 ) -> Response:
     """The .pkpass of one of the user's passes."""
     apple = _apple(request)
-    subject_id = _subject(session, kind, user_id, subject)
-    issued, token = wallet.issue(
-        session, kind=kind, subject_id=subject_id, user_id=user_id, secret=settings.secret_key
-    )
-    content = wallet.content_of(session, issued)
+    _issued, token, content = _issue(session, settings, user_id, kind, subject)
     data = apple.pkpass(content, base_url=link_base(request, settings), token=token)
     name = f"soca-{kind.value}.pkpass"
     return Response(
@@ -137,11 +148,7 @@ def google_save(
 ) -> Response:
     """The save link of one of the user's passes (its Google object made or brought up to date)."""
     google = _google(request)
-    subject_id = _subject(session, kind, user_id, subject)
-    issued, _token = wallet.issue(
-        session, kind=kind, subject_id=subject_id, user_id=user_id, secret=settings.secret_key
-    )
-    content = wallet.content_of(session, issued)
+    issued, _token, content = _issue(session, settings, user_id, kind, subject)
     base = link_base(request, settings)
     google.ensure(content, logo_url=base + LOGO_PATH)
     issued.google_object = True

@@ -199,8 +199,9 @@ class SocaApp(FastAPI):
     """The FastAPI app with `SecurityHeaders` outermost, so every response has them (500s too)."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        """The usual stack, wrapped in the security headers."""
-        return SecurityHeaders(super().build_middleware_stack())
+        """The usual stack, with a browser's concurrent reloads of a crowd page joined, wrapped
+        in the security headers (which each copy of a joined answer gets as well)."""
+        return SecurityHeaders(web_pages.coalesced(super().build_middleware_stack()))
 
 
 def _serving_engine(settings: ServerSettings) -> Engine:

@@ -118,6 +118,15 @@ def bearer_token(request: Request) -> str | None:
     return token
 
 
+class _LookUp(enum.Enum):
+    """`user_principal`'s default: read the user's approved business."""
+
+    LOOK_UP = enum.auto()
+
+
+_LOOK_UP: Final = _LookUp.LOOK_UP
+
+
 class Suspended(Unauthorized):
     """The user's promoter is suspended by HQ: its tokens and sessions are refused."""
 
@@ -129,12 +138,15 @@ class Suspended(Unauthorized):
         )
 
 
-def user_principal(session: Session, user: User) -> Principal:
+def user_principal(
+    session: Session, user: User, *, approved_business: uuid.UUID | _LookUp | None = _LOOK_UP
+) -> Principal:
     """The principal a user acts as; Suspended for a suspended promoter.
 
     HQ and branch managers by their account's role; a promoter account once its
     promoter is APPROVED; the owner of an APPROVED business as BUSINESS; anyone
-    else (attendees, pending or rejected applicants) as ATTENDEE.
+    else (attendees, pending or rejected applicants) as ATTENDEE. A caller that
+    read the user's approved business already passes it (None: none).
     """
     if user.role == UserRole.HQ:
         return Principal(role=Role.HQ, user=user)
@@ -146,9 +158,11 @@ def user_principal(session: Session, user: User) -> Principal:
             if promoter.suspended_at is not None:
                 raise Suspended()
             return Principal(role=Role.PROMOTER, user=user, promoter_id=promoter.id)
-    business = businesses.approved_for_owner(session, user_id=user.id)
-    if business is not None:
-        return Principal(role=Role.BUSINESS, user=user, business_id=business.id)
+    if isinstance(approved_business, _LookUp):
+        business = businesses.approved_for_owner(session, user_id=user.id)
+        approved_business = business.id if business is not None else None
+    if approved_business is not None:
+        return Principal(role=Role.BUSINESS, user=user, business_id=approved_business)
     return Principal(role=Role.ATTENDEE, user=user)
 
 
@@ -186,7 +200,7 @@ def resolve_principal(
     check = accounts.check_token(session, token, kind=kind, max_age=max_age, now=now or utcnow())
     if check.user is None:
         raise _token_refusal(check)
-    return user_principal(session, check.user)
+    return user_principal(session, check.user, approved_business=check.approved_business_id)
 
 
 @cache

@@ -41,8 +41,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import limits
-from server.db.models import ApiToken, PassportProfile, User, utcnow
-from server.db.models.enums import TokenKind, UserRole
+from server.db.models import ApiToken, Business, PassportProfile, User, utcnow
+from server.db.models.enums import BusinessStatus, TokenKind, UserRole
 from server.domain import checks, passport
 from server.errors import Conflict, FieldErrors
 
@@ -423,11 +423,13 @@ class TokenState(enum.StrEnum):
 
 @dataclass(frozen=True)
 class TokenCheck:
-    """The outcome of `check_token`: the state, the user (when live) and when it expired."""
+    """The outcome of `check_token`: the state, the user (when live) and when it expired,
+    and the user's APPROVED business (read in the same query: it decides who they act as)."""
 
     state: TokenState
     user: User | None = None
     expired_at: datetime | None = None
+    approved_business_id: uuid.UUID | None = None
 
 
 def check_token(
@@ -435,22 +437,30 @@ def check_token(
 ) -> TokenCheck:
     """Whether a token of `kind` is live; a token of the other kind is UNKNOWN here.
 
-    The token and its user come in one query: every signed-in page and API call
-    pays this round trip."""
+    The token, its user and the user's approved business come in one query:
+    every signed-in page and API call pays this round trip."""
+    approved = (
+        select(Business.id)
+        .where(Business.owner_user_id == User.id, Business.status == BusinessStatus.APPROVED)
+        .limit(1)
+        .scalar_subquery()
+    )
     found = session.execute(
-        select(ApiToken, User)
+        select(ApiToken, User, approved)
         .outerjoin(User, User.id == ApiToken.user_id)
         .where(ApiToken.token_hash == hash_token(token), ApiToken.kind == kind)
     ).first()
     if found is None:
         return TokenCheck(TokenState.UNKNOWN)
-    row, user = found
+    row, user, business_id = found
     if row.revoked_at is not None:
         return TokenCheck(TokenState.REVOKED)
     expires_at = row.created_at + max_age
     if expires_at <= now:
         return TokenCheck(TokenState.EXPIRED, expired_at=expires_at)
-    return TokenCheck(TokenState.LIVE, user) if user else TokenCheck(TokenState.UNKNOWN)
+    if user is None:
+        return TokenCheck(TokenState.UNKNOWN)
+    return TokenCheck(TokenState.LIVE, user, approved_business_id=business_id)
 
 
 def revoke_api_token(session: Session, *, token: str) -> bool:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from server.web import (
     accounts,
@@ -29,10 +30,23 @@ from server.web import (
     sales_manage,
     wording,
 )
+from server.web.auth import SESSION_COOKIE
+from server.web.coalesce import Coalesce
 from server.web.render import install_html_errors, templates
 from server.web.routing import add_pages
 
 STATIC = Path(__file__).parent / "static"
+#: Pages a crowd reloads at once (the end of a fête), whose concurrent reloads by one
+#: signed-in browser share one answer (`server.web.coalesce`).
+CROWD_PAGES = ("/passport", "/socaport-app", "/events")
+CROWD_PAGE_PREFIXES = ("/events/",)
+
+
+def coalesced(app: ASGIApp) -> ASGIApp:
+    """`app` with a signed-in browser's concurrent reloads of the crowd's pages joined."""
+    return Coalesce(
+        app, session_cookie=SESSION_COOKIE, paths=CROWD_PAGES, prefixes=CROWD_PAGE_PREFIXES
+    )
 
 
 def install(app: FastAPI) -> None:

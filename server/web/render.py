@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote, unquote
 
+import jinja2
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
@@ -29,7 +30,15 @@ from server.web.auth import (
 )
 
 HERE: Final = Path(__file__).parent
-templates: Final = Jinja2Templates(directory=HERE / "templates")
+#: Templates are read once per process: checking each file's time on every render cost a
+#: crowded page a stat() per template (restart the server to see an edited template).
+templates: Final = Jinja2Templates(
+    env=jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=jinja2.select_autoescape(),
+        auto_reload=False,
+    )
+)
 
 #: Paths that are never pages: the API and its documents keep JSON errors.
 _NOT_PAGES: Final = ("/api", "/docs", "/redoc", "/openapi.json")

@@ -122,8 +122,8 @@ def test_no_database_connection_is_held_while_a_page_renders(
 def test_passport_page_costs_a_bounded_number_of_queries(
     client: TestClient, world: WebWorld, app: FastAPI
 ) -> None:
-    """Each round trip costs the most when a crowd loads the page: the session's token and
-    user come in one query, the profile is read once."""
+    """Each round trip costs the most when a crowd loads the page: the session's token,
+    user and approved business come in one query, the profile is read once."""
     from sqlalchemy import event
 
     login(client, world.emails["attendee"])
@@ -144,5 +144,8 @@ def test_passport_page_costs_a_bounded_number_of_queries(
     token_reads = [s for s in selects if "FROM api_tokens" in s]
     assert len(profile_reads) == 1 and len(token_reads) == 1
     assert "JOIN users" in token_reads[0]
-    # principal 2, tickets, profile, stamps, tiers, cards..., purchases and earned rewards
-    assert len(selects) <= 11, selects
+    assert "FROM businesses" in token_reads[0]
+    assert not [s for s in selects if s.lstrip().startswith("SELECT businesses.")]
+    # principal, tickets, profile, stamps, tiers, cards and their history, rewards,
+    # purchases and earned rewards
+    assert len(selects) <= 10, selects

@@ -71,7 +71,7 @@ from server.errors import InvalidInput
 from server.sync import pull_sql
 
 DEFAULT_PAGE = 5000
-MAX_PAGE = 10000
+MAX_PAGE = 25_000
 
 
 def parse_cursor(cursor: str | None) -> int:

@@ -103,7 +103,7 @@ def _push_all(
 
 
 #: What a kiosk asks for (`KioskSettings.pull_page_size`'s default; the server's maximum).
-PULL_PAGE = 10_000
+PULL_PAGE = 25_000
 
 
 def _pull_all(base: str, token: str) -> tuple[float, int, int]:

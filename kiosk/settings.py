@@ -54,7 +54,7 @@ class KioskSettings(BaseSettings):
     gate: Annotated[str, limits.GATE, Field(min_length=1)] = "Main gate"
     busy_timeout_ms: int = Field(default=10_000, ge=100)
     push_batch_size: int = Field(default=500, ge=1, le=1000)
-    pull_page_size: int = Field(default=10_000, ge=1, le=10_000)
+    pull_page_size: int = Field(default=25_000, ge=1, le=25_000)
     request_deadline_s: float = Field(default=30.0, gt=0)
     connect_timeout_s: float = Field(default=5.0, gt=0)
     read_timeout_s: float = Field(default=15.0, gt=0)

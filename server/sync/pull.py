@@ -36,7 +36,6 @@ from sqlalchemy import (
     false,
     or_,
     select,
-    text,
 )
 from sqlalchemy.orm import Session
 
@@ -69,9 +68,10 @@ from server.db.models import (
 )
 from server.db.models.enums import DeviceRole, ScanOutcome, TicketStatus
 from server.errors import InvalidInput
+from server.sync import pull_sql
 
 DEFAULT_PAGE = 5000
-MAX_PAGE = 10000
+MAX_PAGE = 25_000
 
 
 def parse_cursor(cursor: str | None) -> int:
@@ -168,35 +168,39 @@ def pull_json(
 ) -> str:
     """`pull` as the JSON text of the page, as the HTTP route sends it.
 
-    On PostgreSQL the page's tickets and passports (nearly all of a fresh
-    device's rows) are written as JSON by the database itself: a 50,000-ticket
-    pull then builds no Python object per row. SQLite serializes the models.
+    On PostgreSQL one statement reads the page and writes its tickets and
+    passports (nearly all of a fresh device's rows) as JSON
+    (`server.sync.pull_sql`): a 150,000-ticket pull then builds no Python
+    object per row and ships no id list back. SQLite serializes the models.
     """
     if not is_postgresql(session):
         return pull(session, device=device, cursor=cursor, limit=limit, now=now).model_dump_json()
-    page, wanted = _page(session, device=device, cursor=cursor, limit=limit, now=now)
-    arrays = {}
-    deletions = list(page.deletions)
-    for entity, select_json in _JSON_SELECTS.items():
-        found: list[str] = []
-        arrays[entity] = "[]"
-        if wanted[entity]:
-            row = session.connection().execute(select_json, {"ids": ",".join(wanted[entity])}).one()
-            arrays[entity], found = row[0], row[1]
-        deletions.extend(_missing(entity, wanted[entity], dict.fromkeys(found)))
-    page = page.model_copy(update={"deletions": deletions})
-    head = page.model_dump_json(exclude=set(arrays))
-    rows = ",".join(f'"{entity}":{array}' for entity, array in arrays.items())
-    return f"{head[:-1]},{rows}}}"
+    after = parse_cursor(cursor)
+    found = pull_sql.read_page(session, scope=_scope_filter(device), after=after, size=_size(limit))
+    deletions: list[DeletionRow] = []
+    wanted: dict[str, list[str]] = defaultdict(list)
+    for entity, entity_id, deleted in found.others:
+        if deleted or entity in pull_sql.BULK:  # a bulk row named here no longer exists
+            deletions.append(DeletionRow(entity=entity, id=entity_id))
+        else:
+            wanted[entity].append(entity_id)
+    last = str(found.last) if found.last is not None else (str(after) if after else None)
+    page = _assemble(session, device, wanted, deletions, cursor=last, more=found.more, now=now)
+    head = page.model_dump_json(exclude=set(pull_sql.BULK))
+    return f'{head[:-1]},"tickets":{found.tickets},"passports":{found.passports}}}'
+
+
+def _size(limit: int) -> int:
+    return max(1, min(limit or DEFAULT_PAGE, MAX_PAGE))
 
 
 def _page(
     session: Session, *, device: Device, cursor: str | None, limit: int, now: datetime
 ) -> tuple[PullResponse, dict[str, list[str]]]:
     """The page's cursor, keys, deletions and small entities, and the ids of its tickets and
-    passports (left for the caller to load, as models or as JSON)."""
+    passports (left for the caller to load)."""
     after = parse_cursor(cursor)
-    size = max(1, min(limit or DEFAULT_PAGE, MAX_PAGE))
+    size = _size(limit)
     changes = (
         session.connection()
         .execute(
@@ -218,22 +222,37 @@ def _page(
             deletions.append(DeletionRow(entity=entity, id=entity_id))
         else:
             wanted[entity].append(entity_id)
+    last = str(changes[-1][2]) if changes else (str(after) if after else None)
+    page = _assemble(session, device, wanted, deletions, cursor=last, more=more, now=now)
+    return page, wanted
+
+
+def _assemble(
+    session: Session,
+    device: Device,
+    wanted: Mapping[str, list[str]],
+    deletions: list[DeletionRow],
+    *,
+    cursor: str | None,
+    more: bool,
+    now: datetime,
+) -> PullResponse:
+    """A page with its keys and its small entities loaded (rows gone become deletions)."""
     loaded: dict[str, dict[str, Any]] = {
-        entity: loader(session, wanted[entity]) if wanted[entity] else {}
+        entity: loader(session, wanted[entity]) if wanted.get(entity) else {}
         for entity, loader in _LOADERS.items()
     }
     for entity, rows in loaded.items():
-        deletions.extend(_missing(entity, wanted[entity], rows))
+        deletions.extend(_missing(entity, wanted.get(entity, []), rows))
     device.last_seen_at = now
-    page = PullResponse(
-        cursor=str(changes[-1][2]) if changes else (str(after) if after else None),
+    return PullResponse(
+        cursor=cursor,
         more=more,
         server_time=now,
         keys=_keys(session),
         deletions=deletions,
         **{entity: list(rows.values()) for entity, rows in loaded.items()},
     )
-    return page, wanted
 
 
 def _missing(entity: str, wanted: list[str], found: Mapping[str, Any]) -> list[DeletionRow]:
@@ -473,42 +492,4 @@ _LOADERS: dict[str, Callable[[Session, Sequence[str]], dict[str, Any]]] = {
 _BULK_LOADERS: dict[str, Callable[[Session, Sequence[str]], dict[str, Any]]] = {
     "tickets": _tickets,
     "passports": _passports,
-}
-
-# Each gives the rows as one JSON array (the fields of `TicketRow` and `PassportRow`, with
-# the same values `_tickets` and `_passports` give) and the ids it found. `:ids` holds the
-# ids joined by commas, as `member_of` sends them.
-_JSON_SELECTS = {
-    "tickets": text(
-        """
-WITH first AS (
-    SELECT DISTINCT ON (s.ticket_id) s.ticket_id, s.scanned_at, s.gate, s.device_id
-    FROM ticket_scans AS s
-    WHERE s.ticket_id = ANY(CAST(string_to_array(:ids, ',') AS uuid[]))
-      AND s.outcome = 'ADMITTED'
-    ORDER BY s.ticket_id, s.scanned_at
-)
-SELECT coalesce(json_agg(json_build_object(
-           'id', t.id, 'event_id', t.event_id, 'user_id', t.user_id,
-           'holder_name', t.holder_name, 'handle', p.handle, 'code', t.code,
-           'revoked', t.status = 'REVOKED',
-           'checked_in_at', first.scanned_at, 'checked_in_gate', first.gate,
-           'checked_in_device', first.device_id::text)), '[]')::text,
-       coalesce(array_agg(t.id::text), '{}')
-FROM tickets AS t
-LEFT JOIN passport_profiles AS p ON p.user_id = t.user_id
-LEFT JOIN first ON first.ticket_id = t.id
-WHERE t.id = ANY(CAST(string_to_array(:ids, ',') AS uuid[]))
-"""
-    ),
-    "passports": text(
-        """
-SELECT coalesce(json_agg(json_build_object(
-           'user_id', p.user_id, 'handle', p.handle, 'total_points', p.total_points,
-           'current_tier', p.current_tier, 'revoked', false)), '[]')::text,
-       coalesce(array_agg(p.user_id::text), '{}')
-FROM passport_profiles AS p
-WHERE p.user_id = ANY(CAST(string_to_array(:ids, ',') AS uuid[]))
-"""
-    ),
 }

@@ -1,0 +1,97 @@
+"""A pull page in one PostgreSQL statement: the change-log page and its bulk rows as JSON.
+
+`server.sync.pull.pull_json` asks for a page of the change log and the
+database answers in the same round trip with the page's tickets and
+passports (nearly all of a door's rows) already written as JSON arrays, the
+fields of `core.wire.TicketRow` and `core.wire.PassportRow` with the values
+`pull._tickets` and `pull._passports` give. Only the page's other rows
+(deletions, the small entities, and bulk rows that no longer exist) come back
+as plain rows for the caller to load and to send as deletions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Uuid, and_, case, cast, select, text
+from sqlalchemy.orm import Session
+
+from server.db.models import SyncChange
+
+#: The entities this statement writes as JSON.
+BULK = ("tickets", "passports")
+
+# `kept` is the page (the first `size` rows of `page`, which holds one more to tell whether
+# more follow); `uid` is the id of a live bulk row as a UUID, NULL for every other row.
+_COLUMNS = text(
+    """
+(SELECT count(*) FROM page) AS found,
+(SELECT max(kept.change_no) FROM kept) AS last,
+(SELECT coalesce(json_agg(r), '[]')::text FROM (
+    SELECT t.id, t.event_id, t.user_id, t.holder_name, p.handle, t.code,
+           t.status = 'REVOKED' AS revoked,
+           first.scanned_at AS checked_in_at, first.gate AS checked_in_gate,
+           first.device_id::text AS checked_in_device
+    FROM kept
+    JOIN tickets AS t ON t.id = kept.uid AND kept.entity = 'tickets'
+    LEFT JOIN passport_profiles AS p ON p.user_id = t.user_id
+    LEFT JOIN LATERAL (
+        SELECT s.scanned_at, s.gate, s.device_id FROM ticket_scans AS s
+        WHERE s.ticket_id = t.id AND s.outcome = 'ADMITTED'
+        ORDER BY s.scanned_at LIMIT 1
+    ) AS first ON true
+) AS r) AS tickets,
+(SELECT coalesce(json_agg(r), '[]')::text FROM (
+    SELECT p.user_id, p.handle, p.total_points, p.current_tier, false AS revoked
+    FROM kept
+    JOIN passport_profiles AS p ON p.user_id = kept.uid AND kept.entity = 'passports'
+) AS r) AS passports,
+(SELECT coalesce(json_agg(json_build_array(kept.entity, kept.entity_id, kept.deleted)), '[]')
+ FROM kept
+ WHERE kept.uid IS NULL
+    OR (kept.entity = 'tickets' AND NOT EXISTS (SELECT FROM tickets AS t WHERE t.id = kept.uid))
+    OR (kept.entity = 'passports'
+        AND NOT EXISTS (SELECT FROM passport_profiles AS p WHERE p.user_id = kept.uid))
+) AS others
+"""
+)
+
+
+@dataclass(frozen=True)
+class JsonPage:
+    """One page as the database wrote it."""
+
+    more: bool
+    last: int | None  # the page's last change number (None: an empty page)
+    tickets: str  # a JSON array of `TicketRow`s
+    passports: str  # a JSON array of `PassportRow`s
+    #: Every other row of the page, in no order, as (entity, entity_id, deleted): deletions,
+    #: the small entities, and tickets or passports the change log names but that are gone.
+    others: list[tuple[str, str, bool]]
+
+
+def read_page(session: Session, *, scope: ColumnElement[bool], after: int, size: int) -> JsonPage:
+    """The first `size` changes after `after` in `scope`, tickets and passports as JSON."""
+    page = (
+        select(SyncChange.entity, SyncChange.entity_id, SyncChange.change_no, SyncChange.deleted)
+        .where(SyncChange.change_no > after, scope)
+        .order_by(SyncChange.change_no)
+        .limit(size + 1)
+        .cte("page")
+    )
+    live_bulk = and_(~page.c.deleted, page.c.entity.in_(BULK))
+    kept = (
+        select(page, case((live_bulk, cast(page.c.entity_id, Uuid())), else_=None).label("uid"))
+        .order_by(page.c.change_no)
+        .limit(size)
+        .cte("kept")
+    )
+    statement = select(_COLUMNS).add_cte(page).add_cte(kept)
+    found, last, tickets, passports, others = session.connection().execute(statement).one()
+    return JsonPage(
+        more=found > size,
+        last=last,
+        tickets=tickets,
+        passports=passports,
+        others=[(entity, entity_id, deleted) for entity, entity_id, deleted in others],
+    )

@@ -5,7 +5,7 @@ SQLite, so it needs the rows that code reads, whole: the scope's events,
 tickets, the holders' passports, packages and purchases, the scope's
 devices with their token hashes (its kiosks authenticate at the hub with
 the tokens they already hold) and the signing keys' public halves. Changes
-come from the pull change log under the hub's scope (`pull.scope_filter`),
+come from the pull change log under the hub's scope (`scope.scope_filter`),
 so the cursor is the same kind of number a kiosk's is. A changed door scan
 or purchase brings the ops recorded on it instead of its effect: the hub
 replays them through its own push, and so reaches the same decision HQ did.
@@ -39,7 +39,7 @@ from server.db.models import (
 from server.db.models.enums import DeviceRole
 from server.hub import rows
 from server.hub.wire import HubPage, ReplicaKey, ReplicaOp
-from server.sync import pull
+from server.sync import pull, scope
 
 DEFAULT_PAGE = 2000
 MAX_PAGE = 5000
@@ -107,7 +107,7 @@ def page(
             select(
                 SyncChange.entity, SyncChange.entity_id, SyncChange.change_no, SyncChange.deleted
             )
-            .where(SyncChange.change_no > after, pull.scope_filter(hub))
+            .where(SyncChange.change_no > after, scope.scope_filter(hub))
             .order_by(SyncChange.change_no)
             .limit(size + 1)
         )

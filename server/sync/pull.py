@@ -31,10 +31,6 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import (
-    ColumnElement,
-    and_,
-    false,
-    or_,
     select,
 )
 from sqlalchemy.orm import Session
@@ -66,9 +62,10 @@ from server.db.models import (
     TicketScan,
     User,
 )
-from server.db.models.enums import DeviceRole, ScanOutcome, TicketStatus
+from server.db.models.enums import ScanOutcome, TicketStatus
 from server.errors import InvalidInput
 from server.sync import pull_sql
+from server.sync.scope import page_of_changes, scope_filter
 
 DEFAULT_PAGE = 5000
 MAX_PAGE = 25_000
@@ -83,56 +80,6 @@ def parse_cursor(cursor: str | None) -> int:
     return int(cursor)
 
 
-def _scope_filter(device: Device) -> ColumnElement[bool]:
-    change = SyncChange
-    if device.role == DeviceRole.DOOR:
-        holders = select(Ticket.user_id).where(Ticket.event_id == device.event_id)
-        promoter = select(Event.promoter_id).where(Event.id == device.event_id).scalar_subquery()
-        return or_(
-            and_(change.event_id == device.event_id, change.entity != "scans"),
-            and_(change.entity == "passports", change.user_id.in_(holders)),
-            # The promoter's other events (names only matter): "wrong event" can say which.
-            and_(change.entity == "events", change.promoter_id == promoter),
-        )
-    if device.role == DeviceRole.BRANCH:
-        offers = select(Offer.id).where(Offer.branch_id == device.branch_id)
-        holders = select(LoyaltyPass.user_id).where(LoyaltyPass.offer_id.in_(offers))
-        return or_(
-            change.branch_id == device.branch_id,
-            and_(change.entity == "passports", change.user_id.in_(holders)),
-        )
-    if device.role == DeviceRole.HUB:
-        return _hub_scope(device)
-    if device.role == DeviceRole.PROMOTER:
-        events = select(Event.id).where(Event.promoter_id == device.promoter_id)
-        holders = select(Ticket.user_id).where(Ticket.event_id.in_(events))
-        return or_(
-            change.event_id.in_(events),
-            and_(change.entity == "passports", change.user_id.in_(holders)),
-        )
-    return false()
-
-
-def _hub_scope(device: Device) -> ColumnElement[bool]:
-    """A venue hub's scope: its event (or its promoter's events), scans included."""
-    change = SyncChange
-    if device.event_id is not None:
-        events: Any = [device.event_id]
-        holders = select(Ticket.user_id).where(Ticket.event_id == device.event_id)
-    else:
-        events = select(Event.id).where(Event.promoter_id == device.promoter_id)
-        holders = select(Ticket.user_id).where(Ticket.event_id.in_(events))
-    return or_(
-        change.event_id.in_(events),
-        and_(change.entity == "passports", change.user_id.in_(holders)),
-    )
-
-
-def scope_filter(device: Device) -> ColumnElement[bool]:
-    """The change log's rows in a device's scope (what its pull pages hold)."""
-    return _scope_filter(device)
-
-
 def latest_change(session: Session) -> int:
     """The highest change number so far (0 for none): a cheap test that anything changed."""
     found = session.scalar(select(SyncChange.change_no).order_by(SyncChange.change_no.desc()))
@@ -144,7 +91,7 @@ def has_changes(session: Session, *, device: Device, cursor: str | None) -> bool
     after = parse_cursor(cursor)
     found = session.scalar(
         select(SyncChange.change_no)
-        .where(SyncChange.change_no > after, _scope_filter(device))
+        .where(SyncChange.change_no > after, scope_filter(device))
         .limit(1)
     )
     return found is not None
@@ -175,8 +122,10 @@ def pull_json(
     """
     if not is_postgresql(session):
         return pull(session, device=device, cursor=cursor, limit=limit, now=now).model_dump_json()
-    after = parse_cursor(cursor)
-    found = pull_sql.read_page(session, scope=_scope_filter(device), after=after, size=_size(limit))
+    after, size = parse_cursor(cursor), _size(limit)
+    found = pull_sql.read_page(
+        session, changes=page_of_changes(device, after=after, rows=size + 1), size=size
+    )
     deletions: list[DeletionRow] = []
     wanted: dict[str, list[str]] = defaultdict(list)
     for entity, entity_id, deleted in found.others:
@@ -202,16 +151,7 @@ def _page(
     after = parse_cursor(cursor)
     size = _size(limit)
     changes = (
-        session.connection()
-        .execute(
-            select(
-                SyncChange.entity, SyncChange.entity_id, SyncChange.change_no, SyncChange.deleted
-            )
-            .where(SyncChange.change_no > after, _scope_filter(device))
-            .order_by(SyncChange.change_no)
-            .limit(size + 1)
-        )
-        .all()
+        session.connection().execute(page_of_changes(device, after=after, rows=size + 1)).all()
     )
     more = len(changes) > size
     changes = changes[:size]

@@ -12,11 +12,10 @@ as plain rows for the caller to load and to send as deletions.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, Uuid, and_, case, cast, select, text
+from sqlalchemy import Select, Uuid, and_, case, cast, select, text
 from sqlalchemy.orm import Session
-
-from server.db.models import SyncChange
 
 #: The entities this statement writes as JSON.
 BULK = ("tickets", "passports")
@@ -70,15 +69,10 @@ class JsonPage:
     others: list[tuple[str, str, bool]]
 
 
-def read_page(session: Session, *, scope: ColumnElement[bool], after: int, size: int) -> JsonPage:
-    """The first `size` changes after `after` in `scope`, tickets and passports as JSON."""
-    page = (
-        select(SyncChange.entity, SyncChange.entity_id, SyncChange.change_no, SyncChange.deleted)
-        .where(SyncChange.change_no > after, scope)
-        .order_by(SyncChange.change_no)
-        .limit(size + 1)
-        .cte("page")
-    )
+def read_page(session: Session, *, changes: Select[Any], size: int) -> JsonPage:
+    """The page `changes` selects (the first `size` + 1 changes of a scope after a cursor,
+    as `server.sync.scope.page_of_changes` gives), tickets and passports as JSON."""
+    page = changes.cte("page")
     live_bulk = and_(~page.c.deleted, page.c.entity.in_(BULK))
     kept = (
         select(page, case((live_bulk, cast(page.c.entity_id, Uuid())), else_=None).label("uid"))

@@ -311,3 +311,37 @@ def test_a_door_also_gets_its_promoters_other_events_but_no_strangers(
     assert names[tomorrow] == "Tomorrow's fête"
     # Still only tonight's tickets: the other nights' names are all a door learns of them.
     assert {t.event_id for p in pages for t in p.tickets} == {ids["event"]}
+
+
+def test_a_page_read_branch_by_branch_is_the_page_of_the_whole_scope(
+    committed_factory: sessionmaker[Session], ids: dict[str, object]
+) -> None:
+    """Every page size and cursor: the merged walks give the rows, in the order, that one
+    OR over the scope gives, a row in two branches (tonight, an event of the door's own
+    promoter) once."""
+    from server.db.models import Event, Promoter
+    from server.sync.scope import page_of_changes, scope_filter
+    from tests.server.factories import make_event
+
+    with unit_of_work(committed_factory) as session:
+        ours = Promoter(name="ours", email="ours@example.com", status="APPROVED")
+        session.add(ours)
+        session.flush()
+        tonight = session.get(Event, ids["event"])
+        assert tonight is not None
+        tonight.promoter_id = ours.id
+        make_event(session, name="Tomorrow's fête", promoter_id=ours.id)
+    columns = (SyncChange.entity, SyncChange.entity_id, SyncChange.change_no, SyncChange.deleted)
+    with unit_of_work(committed_factory) as session:
+        for device_id in (ids["door"], ids["branch"]):
+            device = session.get(Device, device_id)
+            assert device is not None
+            whole = session.execute(
+                select(*columns).where(scope_filter(device)).order_by(SyncChange.change_no)
+            ).all()
+            assert whole
+            for rows in (1, 2, 3, len(whole), len(whole) + 5):
+                for after in {0, whole[0][2], whole[len(whole) // 2][2], whole[-1][2]}:
+                    expected = [row for row in whole if row[2] > after][:rows]
+                    page = session.execute(page_of_changes(device, after=after, rows=rows)).all()
+                    assert [tuple(row) for row in page] == [tuple(row) for row in expected]

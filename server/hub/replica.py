@@ -5,7 +5,7 @@ SQLite, so it needs the rows that code reads, whole: the scope's events,
 tickets, the holders' passports, packages and purchases, the scope's
 devices with their token hashes (its kiosks authenticate at the hub with
 the tokens they already hold) and the signing keys' public halves. Changes
-come from the pull change log under the hub's scope (`scope.scope_filter`),
+come from the pull change log under the hub's scope (`scope.page_of_changes`),
 so the cursor is the same kind of number a kiosk's is. A changed door scan
 or purchase brings the ops recorded on it instead of its effect: the hub
 replays them through its own push, and so reaches the same decision HQ did.
@@ -31,7 +31,6 @@ from server.db.models import (
     PackagePurchase,
     PassportProfile,
     SigningKey,
-    SyncChange,
     SyncOp,
     Ticket,
     TicketScan,
@@ -102,16 +101,7 @@ def page(
     after = pull.parse_cursor(cursor)
     size = max(1, min(limit or DEFAULT_PAGE, MAX_PAGE))
     changes = (
-        session.connection()
-        .execute(
-            select(
-                SyncChange.entity, SyncChange.entity_id, SyncChange.change_no, SyncChange.deleted
-            )
-            .where(SyncChange.change_no > after, scope.scope_filter(hub))
-            .order_by(SyncChange.change_no)
-            .limit(size + 1)
-        )
-        .all()
+        session.connection().execute(scope.page_of_changes(hub, after=after, rows=size + 1)).all()
     )
     more = len(changes) > size
     changes = changes[:size]

@@ -115,7 +115,7 @@ def page(
     hub.last_seen_at = now
     events = event_ids(session, hub)
     return HubPage(
-        cursor=str(changes[-1][2]) if changes else (str(after) if after else None),
+        cursor=pull.next_cursor(changes[-1][2] if changes else None, after),
         more=more,
         server_time=now,
         keys=public_keys(session),

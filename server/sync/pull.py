@@ -80,6 +80,14 @@ def parse_cursor(cursor: str | None) -> int:
     return int(cursor)
 
 
+def next_cursor(last: int | None, after: int) -> str | None:
+    """The cursor a page gives: its last change number, or (an empty page) the one it was
+    asked from (None for a fresh device)."""
+    if last is not None:
+        return str(last)
+    return str(after) if after else None
+
+
 def latest_change(session: Session) -> int:
     """The highest change number so far (0 for none): a cheap test that anything changed."""
     found = session.scalar(select(SyncChange.change_no).order_by(SyncChange.change_no.desc()))
@@ -133,7 +141,7 @@ def pull_json(
             deletions.append(DeletionRow(entity=entity, id=entity_id))
         else:
             wanted[entity].append(entity_id)
-    last = str(found.last) if found.last is not None else (str(after) if after else None)
+    last = next_cursor(found.last, after)
     page = _assemble(session, device, wanted, deletions, cursor=last, more=found.more, now=now)
     head = page.model_dump_json(exclude=set(pull_sql.BULK))
     return f'{head[:-1]},"tickets":{found.tickets},"passports":{found.passports}}}'
@@ -162,7 +170,7 @@ def _page(
             deletions.append(DeletionRow(entity=entity, id=entity_id))
         else:
             wanted[entity].append(entity_id)
-    last = str(changes[-1][2]) if changes else (str(after) if after else None)
+    last = next_cursor(changes[-1][2] if changes else None, after)
     page = _assemble(session, device, wanted, deletions, cursor=last, more=more, now=now)
     return page, wanted
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.tokens import TokenKind, verify_token
@@ -285,6 +285,32 @@ def test_the_route_s_json_page_says_what_the_models_say(
             written = pull_json(session, device=device, cursor=cursor, limit=limit, now=NOW)
         assert _sorted_page(PullResponse.model_validate_json(written)) == _sorted_page(modelled)
     assert modelled.tickets or modelled.passports or modelled.deletions
+
+
+def test_rows_gone_behind_the_log_s_back_are_sent_as_deletions(
+    committed_factory: sessionmaker[Session], ids: dict[str, Any]
+) -> None:
+    """A ticket and a passport deleted without the log noting it (a bulk statement) are
+    still named live by the log: both page readers send them as deletions."""
+    gone_ticket, gone_user = ids["tickets"][0], ids["users"][1]
+    with unit_of_work(committed_factory) as session:
+        session.execute(delete(Ticket).where(Ticket.id == gone_ticket))
+        session.execute(delete(PassportProfile).where(PassportProfile.user_id == gone_user))
+    with unit_of_work(committed_factory) as session:
+        device = session.get(Device, ids["door"])
+        assert device is not None
+        modelled = pull(session, device=device, cursor=None, limit=1000, now=NOW)
+        written = PullResponse.model_validate_json(
+            pull_json(session, device=device, cursor=None, limit=1000, now=NOW)
+        )
+    for page in (modelled, written):
+        assert {(d.entity, d.id) for d in page.deletions} == {
+            ("tickets", str(gone_ticket)),
+            ("passports", str(gone_user)),
+        }
+        assert gone_ticket not in {t.id for t in page.tickets}
+        assert len(page.tickets) == len(ids["tickets"]) - 1
+    assert _sorted_page(written) == _sorted_page(modelled)
 
 
 def test_a_door_also_gets_its_promoters_other_events_but_no_strangers(

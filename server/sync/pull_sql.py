@@ -45,7 +45,7 @@ SELECT coalesce(json_agg(r), '[]')::text AS rows, count(*) AS n FROM (
     FROM kept
     JOIN passport_profiles AS p ON p.user_id = kept.uid AND kept.entity = 'passports'
 ) AS r"""
-# The page's other rows. A bulk row the log names as live but that is gone (`_CHECKED`)
+# The page's other rows. A bulk row the log names as live but that is gone (`_OTHERS_CHECKED`)
 # can only be told by looking each one up, which costs a fifth of a page; the counts of
 # bulk rows named and found tell whether any is gone, so the lookups run only then.
 _OTHERS = "WHERE kept.uid IS NULL"

@@ -8,7 +8,6 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Final
 
-import segno
 from fastapi import BackgroundTasks, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,6 +24,7 @@ from server.domain.promoters import FieldErrors
 from server.errors import Conflict, NotFound
 from server.mail import Mailer, deliver
 from server.web.auth import CheckedForm, SignedInUser, Visitor, field, start_session, web_allow
+from server.web.qr import qr_svg
 from server.web.render import redirect, render
 from server.web.reset import link_problem, no_referrer
 from server.web.routing import page_router
@@ -255,11 +255,6 @@ def invite_manager(
         "days": invitations.INVITE_TTL.days,
     }
     return dashboard_page(request, session, owner, {"invited": invited_view})
-
-
-def qr_svg(text: str) -> str:
-    """An inline SVG QR code (no JavaScript, no image request)."""
-    return str(segno.make(text, error="m", micro=False).svg_inline(border=2, omitsize=True))
 
 
 @router.post("/business/branches/{branch_id}/pairing-code")

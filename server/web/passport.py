@@ -4,21 +4,17 @@ Upcoming tickets come first, each with the QR the door admits; then the
 passport (tier, points, perks in words) with the QR the bar stamps, the
 stamp cards (tier, completions, prize ready, next tier, recent visits),
 rewards with how to redeem them, and the event stamps. Past tickets fold
-away. Every QR on the page is drawn by `qr_svg`; the codes people carry
-(passport and ticket tokens) through `token_qr_svg`, made once per token and
-server process and reused: segno takes about 10-14 ms to choose the mask and
-draw one, and the whole crowd reloads /passport at the end of a fête.
+away. Every QR on the page is a token people carry, drawn by
+`server.web.qr.token_qr_svg` once per token and server process.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 import uuid
 from datetime import datetime
 from typing import Any, Final
 
-import segno
 from fastapi import Request, Response
 
 from core.perks import perk_sentences
@@ -31,6 +27,7 @@ from server.errors import NotFound
 from server.wallet.runtime import Wallets
 from server.web import sales
 from server.web.auth import CheckedForm, SignedInUser
+from server.web.qr import token_qr_svg
 from server.web.render import redirect, render
 from server.web.routing import page_router
 
@@ -38,21 +35,8 @@ router = page_router()
 
 #: A tier colour the page may use in a style attribute.
 _COLOUR: Final = re.compile(r"#[0-9A-Fa-f]{6}")
-#: Token QRs kept per server process (about 2 KB of SVG each).
-QR_CACHE_SIZE: Final = 4096
 #: A card's ledger entries in words; a kind not listed reads as its own name.
 ENTRY_WORDS: Final = {"STAMP": "Stamp", "CLAIM": "Prize claimed", "UNSTAMP": "Stamp undone"}
-
-
-def qr_svg(text: str) -> str:
-    """The passport QR as inline SVG, scaled by CSS to fill a phone screen."""
-    return str(segno.make(text, error="m", micro=False).svg_inline(border=2, omitsize=True))
-
-
-@functools.lru_cache(maxsize=QR_CACHE_SIZE)
-def token_qr_svg(token: str) -> str:
-    """`qr_svg` of a token people carry (passport, ticket): drawn once, then reused."""
-    return qr_svg(token)
 
 
 def when(moment: datetime) -> str:

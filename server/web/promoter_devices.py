@@ -17,8 +17,8 @@ from server.domain import device_lines, devices
 from server.errors import NotFound
 from server.web.auth import CheckedForm, Promoter
 from server.web.forms import confirm, done
-from server.web.passport import qr_svg
 from server.web.promoter import own_event
+from server.web.qr import qr_svg
 from server.web.render import render
 from server.web.routing import page_router
 

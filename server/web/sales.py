@@ -28,6 +28,7 @@ from server.domain import events, keys, packages, payments, purchases, redemptio
 from server.errors import NotFound, ReasonError
 from server.web.auth import CheckedForm, SignedInUser, field
 from server.web.forms import done
+from server.web.qr import token_qr_svg
 from server.web.render import render
 from server.web.routing import page_router
 from server.web.wording import amount, venue_when
@@ -183,9 +184,6 @@ def wallet_links(purchase: PackagePurchase) -> list[dict[str, str]]:
 
 def passport_extras(session: Session, *, user_id: uuid.UUID) -> dict[str, Any]:
     """What /passport adds: the user's purchases (with their QR) and earned rewards."""
-    # The one QR drawer, cached per token; passport imports this module.
-    from server.web.passport import token_qr_svg
-
     lines = purchases.list_for_user(session, user_id=user_id)
     showable = {PurchaseStatus.PAID, PurchaseStatus.PENDING}
     return {

@@ -3,9 +3,11 @@ and how long a session lasts."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, update
@@ -17,7 +19,7 @@ from server.db.models import ApiToken, PassportReward
 from server.db.session import unit_of_work
 from server.domain import cards, passport
 from server.web.auth import SESSION_DAYS, SESSION_LABEL
-from server.web.passport import qr_svg, token_qr_svg
+from server.web.qr import BORDER, qr_matrix, qr_svg, token_qr_svg
 from tests.server.factories import make_event, make_offer
 from tests.server.web.conftest import login
 from tests.server.web.world import WebWorld
@@ -149,3 +151,15 @@ def test_passport_page_costs_a_bounded_number_of_queries(
     # principal, tickets, profile, stamps, tiers, cards and their history, rewards,
     # purchases and earned rewards
     assert len(selects) <= 10, selects
+
+
+def test_qr_svg_draws_exactly_the_codes_dark_modules() -> None:
+    """Each path run is a row of dark modules, offset by the quiet zone: none lost or added."""
+    text = "SP1." + "x" * 120
+    dark = qr_matrix(text)
+    drawn = np.zeros((dark.shape[0] + 2 * BORDER, dark.shape[1] + 2 * BORDER), dtype=bool)
+    for x, y, length in re.findall(r"M(\d+) (\d+)\.5h(\d+)", qr_svg(text)):
+        drawn[int(y), int(x) : int(x) + int(length)] = True
+    assert drawn[BORDER:-BORDER, BORDER:-BORDER].tolist() == dark.tolist()
+    assert not drawn[:BORDER].any() and not drawn[:, :BORDER].any()
+    assert dark.sum() > dark.size // 3  # a real code, not an empty one

@@ -28,7 +28,8 @@ QR_CACHE_SIZE: Final = 4096
 def qr_matrix(text: str) -> np.ndarray:
     """The code's modules, True where dark (error correction M, as every code we print)."""
     barcode = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
-    return np.asarray(barcode.to_image(scale=1, add_quiet_zones=False)) == 0
+    modules: np.ndarray = np.asarray(barcode.to_image(scale=1, add_quiet_zones=False)) == 0
+    return modules
 
 
 def qr_svg(text: str) -> str:
@@ -36,7 +37,7 @@ def qr_svg(text: str) -> str:
     dark = qr_matrix(text)
     height, width = dark.shape
     edges = np.diff(np.pad(dark, ((0, 0), (1, 1))).astype(np.int8), axis=1)
-    runs = []
+    runs: list[str] = []
     for y, row in enumerate(edges):
         starts = np.flatnonzero(row == 1)
         ends = np.flatnonzero(row == -1)

@@ -201,7 +201,8 @@ class SocaApp(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
         """The usual stack, with a browser's concurrent reloads of a crowd page joined, wrapped
         in the security headers (which each copy of a joined answer gets as well)."""
-        return SecurityHeaders(web_pages.coalesced(super().build_middleware_stack()))
+        shared = self.state.settings.join_folder
+        return SecurityHeaders(web_pages.coalesced(super().build_middleware_stack(), shared))
 
 
 def _serving_engine(settings: ServerSettings) -> Engine:

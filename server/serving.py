@@ -5,7 +5,9 @@ of connections is accepted by whichever process wakes first: kiosks keep
 their connections alive, so one process can end up serving every kiosk while
 the others idle. Here each worker binds its own socket to the same port with
 SO_REUSEPORT, and the kernel spreads new connections across them evenly.
-The parent only supervises: it stops every worker on SIGTERM or SIGINT, and
+The workers join each other's runs of a crowd page through a private folder
+the parent makes and removes (`server.web.coalesce_shared`). The parent only
+supervises: it stops every worker on SIGTERM or SIGINT, and
 if one worker dies it stops the rest and exits with an error, so a process
 manager restarts the whole server.
 
@@ -37,6 +39,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import tempfile
 from multiprocessing.connection import wait
 from types import FrameType
 from typing import Any
@@ -69,9 +72,17 @@ def worker_count(settings: ServerSettings) -> int:
 
 def run_workers(host: str, port: int, workers: int) -> int:
     """Run `workers` server processes on host:port until stopped; the exit status."""
+    with tempfile.TemporaryDirectory(prefix="soca-join-") as folder:
+        return _supervise(host, port, workers, folder)
+
+
+def _supervise(host: str, port: int, workers: int, join_folder: str) -> int:
+    """Start the workers, stop them all when one ends or a signal asks; the exit status."""
     context = multiprocessing.get_context("spawn")
     processes = [
-        context.Process(target=_serve_one, args=(host, port), name=f"soca-server worker {n}")
+        context.Process(
+            target=_serve_one, args=(host, port, join_folder), name=f"soca-server worker {n}"
+        )
         for n in range(1, workers + 1)
     ]
     stopping = False
@@ -95,9 +106,11 @@ def run_workers(host: str, port: int, workers: int) -> int:
     return 0 if stopping else 1
 
 
-def _serve_one(host: str, port: int) -> None:
+def _serve_one(host: str, port: int, join_folder: str) -> None:
     """One worker: its own SO_REUSEPORT socket, and the app built from the environment."""
     import uvicorn
+
+    os.environ["SOCA_JOIN_FOLDER"] = join_folder
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)

@@ -85,6 +85,10 @@ class ServerSettings(BaseSettings):
     #: Processes `serve` runs (SOCA_WORKERS; `--workers` overrides). 0, the default: one
     #: per core on PostgreSQL, one on SQLite (which admits one writer at a time anyway).
     workers: int = Field(default=0, ge=0, le=64)
+    #: A private folder where the worker processes of one `serve --workers N` join each
+    #: other's runs of a crowd page (SOCA_JOIN_FOLDER, set by `serve` for its workers;
+    #: see `server.web.coalesce_shared`). None: each process joins only its own requests.
+    join_folder: Path | None = None
     #: PostgreSQL connections each server process keeps open (SOCA_DB_POOL_SIZE) and may
     #: add under load (SOCA_DB_POOL_OVERFLOW); their sum is also how many requests of one
     #: process use the database at once. Keep workers x (size + overflow) under the

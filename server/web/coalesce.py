@@ -13,16 +13,22 @@ requests with a session cookie are joined: two people never share a session,
 while signed-out visitors all share an empty Cookie header and a page mints
 each of them their own visitor cookie. Answers larger than `MAX_SHARED_BYTES`
 are not shared (the followers run on their own); a leader that fails or is
-cut off lets its followers run on their own too.
+cut off lets its followers run on their own too. Given the worker processes'
+shared folder, a leader first joins a twin running in another process
+(`server.web.coalesce_shared`), and announces its own run to them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.web.coalesce_shared import SharedFlights
 
 #: The largest answer copied to followers; a /passport page is about 60 KB.
 MAX_SHARED_BYTES: Final = 2_000_000
@@ -50,8 +56,10 @@ class Coalesce:
         session_cookie: str,
         paths: Iterable[str],
         prefixes: Iterable[str] = (),
+        shared_folder: Path | None = None,
     ) -> None:
         self.app = app
+        self.shared = SharedFlights(shared_folder) if shared_folder is not None else None
         self.session_cookie = session_cookie.encode() + b"="
         self.paths = frozenset(paths)
         self.prefixes = tuple(prefixes)
@@ -67,20 +75,46 @@ class Coalesce:
         running = self._running.get(slot)
         if running is not None:
             messages = await asyncio.shield(running)
-            if messages is not None:
-                for message in messages:
-                    await send(_copy(message))  # the edge's own middleware adds to headers
-                return
-            await self.app(scope, receive, send)
+            if messages is None:
+                await self.app(scope, receive, send)
+            else:
+                await _send_copies(messages, send)
             return
         answer: _Answer = asyncio.get_running_loop().create_future()
         self._running[slot] = answer
-        recorder = _Recorder(send)
+        shared: list[Message] | None = None
         try:
-            await self.app(scope, receive, recorder.send)
+            shared = await self._lead(key, scope, receive, send)
         finally:
             del self._running[slot]
-            answer.set_result(recorder.complete())
+            answer.set_result(shared)
+
+    async def _lead(
+        self, key: _Key, scope: Scope, receive: Receive, send: Send
+    ) -> list[Message] | None:
+        """Join the twin another process runs, or run the request; the answer to share."""
+        if self.shared is None:
+            return await self._run(scope, receive, send)
+        digest = self.shared.digest(key)
+        lease = self.shared.lead(digest)
+        if lease is None:  # a twin runs in another process
+            messages = await self.shared.wait(digest, time.monotonic())
+            if messages is not None:
+                await _send_copies(messages, send)
+                return messages
+            return await self._run(scope, receive, send)
+        messages = None
+        try:
+            messages = await self._run(scope, receive, send)
+        finally:
+            lease.publish(messages)
+        return messages
+
+    async def _run(self, scope: Scope, receive: Receive, send: Send) -> list[Message] | None:
+        """Run the request; its whole answer, when it can be shared."""
+        recorder = _Recorder(send)
+        await self.app(scope, receive, recorder.send)
+        return recorder.complete()
 
     def _key(self, scope: Scope) -> _Key | None:
         """What makes two requests the same; None for one that is never joined."""
@@ -93,6 +127,12 @@ class Coalesce:
         if self.session_cookie not in headers.get(b"cookie", b""):
             return None
         return path, scope["query_string"], tuple(headers.get(name, b"") for name in _VARY)
+
+
+async def _send_copies(messages: list[Message], send: Send) -> None:
+    """Send a shared answer (copies: the edge's own middleware adds to headers)."""
+    for message in messages:
+        await send(_copy(message))
 
 
 def _chosen(headers: Iterable[tuple[bytes, bytes]]) -> Iterable[tuple[bytes, bytes]]:

@@ -42,10 +42,15 @@ CROWD_PAGES = ("/passport", "/socaport-app", "/events")
 CROWD_PAGE_PREFIXES = ("/events/",)
 
 
-def coalesced(app: ASGIApp) -> ASGIApp:
-    """`app` with a signed-in browser's concurrent reloads of the crowd's pages joined."""
+def coalesced(app: ASGIApp, shared_folder: Path | None = None) -> ASGIApp:
+    """`app` with a signed-in browser's concurrent reloads of the crowd's pages joined
+    (across the worker processes that share `shared_folder`)."""
     return Coalesce(
-        app, session_cookie=SESSION_COOKIE, paths=CROWD_PAGES, prefixes=CROWD_PAGE_PREFIXES
+        app,
+        session_cookie=SESSION_COOKIE,
+        paths=CROWD_PAGES,
+        prefixes=CROWD_PAGE_PREFIXES,
+        shared_folder=shared_folder,
     )
 
 

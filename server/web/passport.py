@@ -99,12 +99,13 @@ def passport_context(
 ) -> dict[str, Any]:
     """Everything /passport shows (`view` is None when the user has no passport yet)."""
     tickets = attendee.tickets_of(session, user_id=user_id, now=now)
+    holds = attendee.holdings_of(session, user_id=user_id)
     return {
         "view": _passport(session, user_id),
         "tickets": tickets,
         "ticket_qr": {t.id: token_qr_svg(t.qr_token) for t in tickets.upcoming if not t.revoked},
-        "cards": attendee.cards_of(session, user_id=user_id),
-        "rewards": attendee.rewards_of(session, user_id=user_id, now=now),
+        "cards": attendee.cards_of(session, user_id=user_id) if holds.cards else [],
+        "rewards": attendee.rewards_of(session, user_id=user_id, now=now) if holds.rewards else [],
         "when": when,
         "entry_words": entry_words,
         "tier_style": tier_style,
@@ -112,7 +113,9 @@ def passport_context(
             "apple": wallets is not None and wallets.apple is not None,
             "google": wallets is not None and wallets.google is not None,
         },
-        **sales.passport_extras(session, user_id=user_id),
+        **sales.passport_extras(
+            session, user_id=user_id, has_purchases=holds.purchases, has_earned=holds.redemptions
+        ),
     }
 
 

@@ -182,9 +182,12 @@ def wallet_links(purchase: PackagePurchase) -> list[dict[str, str]]:
     return []
 
 
-def passport_extras(session: Session, *, user_id: uuid.UUID) -> dict[str, Any]:
-    """What /passport adds: the user's purchases (with their QR) and earned rewards."""
-    lines = purchases.list_for_user(session, user_id=user_id)
+def passport_extras(
+    session: Session, *, user_id: uuid.UUID, has_purchases: bool, has_earned: bool
+) -> dict[str, Any]:
+    """What /passport adds: the user's purchases (with their QR) and earned rewards (each
+    read only when the caller knows there may be some)."""
+    lines = purchases.list_for_user(session, user_id=user_id) if has_purchases else []
     showable = {PurchaseStatus.PAID, PurchaseStatus.PENDING}
     return {
         "purchases": lines,
@@ -197,5 +200,5 @@ def passport_extras(session: Session, *, user_id: uuid.UUID) -> dict[str, Any]:
         },
         "purchase_words": purchase_words,
         "wallet_links": wallet_links,
-        "earned": redemption_lists.earned_by(session, user_id=user_id),
+        "earned": redemption_lists.earned_by(session, user_id=user_id) if has_earned else [],
     }

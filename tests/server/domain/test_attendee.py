@@ -162,3 +162,19 @@ def test_upcoming_passport_events_are_listed_soonest_first(session: Session) -> 
         "Later",
     ]
     assert {later.id, soon.id, running.id} <= {event.id for event in found}
+
+
+def test_holdings_say_which_passport_sections_have_rows(session: Session) -> None:
+    """One query tells /passport which sections to read; another user's rows count for nothing."""
+    user, other = make_user(session), make_user(session)
+    assert attendee.holdings_of(session, user_id=user.id) == attendee.Holdings(
+        cards=False, rewards=False, purchases=False, redemptions=False
+    )
+    offer = make_offer(session, max_stamps=5)
+    _visit(session, offer.id, user.id, 1, [0])
+    session.add(PassportReward(user_id=user.id, reward_type="VIP_LINE", metadata_json={}))
+    session.flush()
+    assert attendee.holdings_of(session, user_id=user.id) == attendee.Holdings(
+        cards=True, rewards=True, purchases=False, redemptions=False
+    )
+    assert not any(vars(attendee.holdings_of(session, user_id=other.id)).values())

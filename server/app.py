@@ -231,10 +231,12 @@ def _serving_engine(settings: ServerSettings) -> Engine:
 
 
 def _admission(settings: ServerSettings, engine: Engine) -> Admission:
-    """The gate in front of the pool: as many slots as connections (no gate on SQLite,
-    whose one pooled connection queues requests in order on purpose)."""
+    """The gate in front of the pool: SOCA_DB_CONCURRENCY slots, never more than the pool's
+    connections (no gate on SQLite, whose one pooled connection queues requests in order
+    on purpose)."""
     sqlite = engine.dialect.name == "sqlite"
-    capacity = None if sqlite else settings.db_pool_size + settings.db_pool_overflow
+    connections = settings.db_pool_size + settings.db_pool_overflow
+    capacity = None if sqlite else min(settings.db_concurrency, connections)
     return Admission(capacity, settings.db_pool_timeout)
 
 

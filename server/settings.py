@@ -95,6 +95,13 @@ class ServerSettings(BaseSettings):
     #: database's max_connections (100 by default) less its other clients.
     db_pool_size: int = Field(default=10, ge=1, le=500)
     db_pool_overflow: int = Field(default=5, ge=0, le=500)
+    #: Requests of one server process that do their database work at once
+    #: (SOCA_DB_CONCURRENCY; at most size + overflow); the rest wait at the process's
+    #: admission gate. A process runs Python on one core at a time: a few requests in
+    #: flight keep it busy while others wait on PostgreSQL, and more only take turns on
+    #: the interpreter lock (`bench/web_load.py`: 200 x 5 /passport served about
+    #: twice as fast with 3 than with 15).
+    db_concurrency: int = Field(default=4, ge=1, le=1000)
     #: Seconds a request waits for a database connection before it is answered 503 with
     #: Retry-After (SOCA_DB_POOL_TIMEOUT).
     db_pool_timeout: float = Field(default=8.0, gt=0, le=60)

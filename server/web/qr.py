@@ -36,20 +36,19 @@ def qr_svg(text: str) -> str:
     """`text` as an inline SVG QR code with no fixed size (CSS sizes it)."""
     dark = qr_matrix(text)
     height, width = dark.shape
-    edges = np.diff(np.pad(dark, ((0, 0), (1, 1))).astype(np.int8), axis=1)
-    runs: list[str] = []
-    for y, row in enumerate(edges):
-        starts = np.flatnonzero(row == 1)
-        ends = np.flatnonzero(row == -1)
-        runs.extend(
-            f"M{start + BORDER} {y + BORDER}.5h{end - start}"
-            for start, end in zip(starts.tolist(), ends.tolist(), strict=True)
-        )
-    size = f"{width + 2 * BORDER} {height + 2 * BORDER}"
-    return (
-        f'<svg viewBox="0 0 {size}" aria-hidden="true">'
-        f'<path stroke="#000" d="{"".join(runs)}"/></svg>'
+    padded = np.zeros((height, width + 2), dtype=np.int8)
+    padded[:, 1:-1] = dark
+    edges = np.diff(padded, axis=1)  # +1 where a run of dark modules starts, -1 after it ends
+    rows, starts = np.nonzero(edges == 1)
+    _, ends = np.nonzero(edges == -1)  # row by row, in the same order as the starts
+    runs = "".join(
+        [
+            f"M{start + BORDER} {row + BORDER}.5h{end - start}"
+            for row, start, end in zip(rows.tolist(), starts.tolist(), ends.tolist(), strict=True)
+        ]
     )
+    size = f"{width + 2 * BORDER} {height + 2 * BORDER}"
+    return f'<svg viewBox="0 0 {size}" aria-hidden="true"><path stroke="#000" d="{runs}"/></svg>'
 
 
 @functools.lru_cache(maxsize=QR_CACHE_SIZE)

@@ -101,15 +101,21 @@ def test_a_pool_that_times_out_answers_503_with_retry_after(databases: _Database
 
 
 def test_settings_size_the_pool_and_the_gate(databases: _Databases) -> None:
-    settings = _settings(db_pool_size=7, db_pool_overflow=3, db_pool_timeout=2.5)
+    settings = _settings(db_pool_size=7, db_pool_overflow=3, db_pool_timeout=2.5, db_concurrency=6)
     app = create_app(settings)
     try:
         pool = app.state.engine.pool
         assert (pool.size(), pool._max_overflow, pool._timeout) == (7, 3, 2.5)
-        assert app.state.admission.capacity == 10
+        assert app.state.admission.capacity == 6
         assert app.state.admission.retry_after == 2
     finally:
         app.state.engine.dispose()
+    narrow = create_app(_settings(db_pool_size=2, db_pool_overflow=1, db_concurrency=6))
+    try:
+        assert narrow.state.admission.capacity == 3  # never more slots than connections
+    finally:
+        narrow.state.engine.dispose()
+    assert ServerSettings().db_concurrency == 4
 
 
 def test_a_waiting_pull_lends_its_slot_to_the_pages(databases: _Databases) -> None:

@@ -99,8 +99,8 @@ class ServerSettings(BaseSettings):
     #: (SOCA_DB_CONCURRENCY; at most size + overflow); the rest wait at the process's
     #: admission gate. A process runs Python on one core at a time: a few requests in
     #: flight keep it busy while others wait on PostgreSQL, and more only take turns on
-    #: the interpreter lock (`bench/web_load.py`: 200 x 5 /passport served about
-    #: twice as fast with 3 than with 15).
+    #: the interpreter lock (`bench/web_load.py`: 200 x 5 /passport served 1.3-2 times
+    #: as fast with 3-4 as with 15).
     db_concurrency: int = Field(default=4, ge=1, le=1000)
     #: Seconds a request waits for a database connection before it is answered 503 with
     #: Retry-After (SOCA_DB_POOL_TIMEOUT).

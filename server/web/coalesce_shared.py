@@ -26,15 +26,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import fcntl
 import hashlib
 import marshal
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Final
 
 from starlette.types import Message
+
+if sys.platform != "win32":  # the single-process server still starts on Windows
+    import fcntl
 
 #: How long a request waits for another process's answer before running on its own.
 MAX_WAIT_S: Final = 15.0
@@ -69,8 +72,9 @@ class Lease:
 class SharedFlights:
     """The answers in flight among one server's worker processes, in one private folder.
 
-    Called on the event loop: every file operation is on tmpfs (or a small
-    local file) and takes microseconds, and the wait sleeps between looks.
+    Called on the event loop: every file is small and short-lived (the page cache
+    keeps it in memory), each operation takes microseconds, and the wait sleeps
+    between looks. POSIX only, as `serve --workers` is (SO_REUSEPORT, flock).
     """
 
     def __init__(self, folder: Path) -> None:

@@ -96,7 +96,10 @@ class Coalesce:
         if self.shared is None:
             return await self._run(scope, receive, send)
         digest = self.shared.digest(key)
-        lease = self.shared.lead(digest)
+        try:
+            lease = self.shared.lead(digest)
+        except OSError:  # the folder is gone (a temp cleaner) or no file can be opened
+            return await self._run(scope, receive, send)
         if lease is None:  # a twin runs in another process
             messages = await self.shared.wait(digest, time.monotonic())
             if messages is not None:

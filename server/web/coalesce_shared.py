@@ -116,7 +116,7 @@ class SharedFlights:
         """Whether a leader still holds the lock (a lock file gone is a lock let go)."""
         try:
             fd = os.open(self.lock_path(digest), os.O_RDWR)
-        except FileNotFoundError:
+        except OSError:  # gone: let go of; or unreadable: the reader runs on its own
             return False
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)

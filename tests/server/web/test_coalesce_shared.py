@@ -89,6 +89,18 @@ def test_when_the_other_worker_s_leader_fails_this_one_runs(tmp_path: Path) -> N
     assert second.runs == 1 and results[1][-1]["body"] == b"second"  # type: ignore[index]
 
 
+def test_a_worker_whose_folder_is_gone_runs_its_pages_alone(tmp_path: Path) -> None:
+    """A temp cleaner that removes the folder under a long-running server costs only joins."""
+    page = SlowPage(b"alone")
+    page.release.set()
+    folder = tmp_path / "join"
+    folder.mkdir()
+    worker = _worker(page, folder)
+    folder.rmdir()
+    answer = asyncio.run(_call(worker, _scope()))
+    assert answer[-1]["body"] == b"alone" and page.runs == 1
+
+
 def _lead_in_a_process(folder: Path, digest: str, ready: object, go: object) -> None:
     """A real other process: hold the lease until told, then publish an answer."""
 

@@ -90,9 +90,9 @@ class ServerSettings(BaseSettings):
     #: see `server.web.coalesce_shared`). None: each process joins only its own requests.
     join_folder: Path | None = None
     #: PostgreSQL connections each server process keeps open (SOCA_DB_POOL_SIZE) and may
-    #: add under load (SOCA_DB_POOL_OVERFLOW); their sum is also how many requests of one
-    #: process use the database at once. Keep workers x (size + overflow) under the
-    #: database's max_connections (100 by default) less its other clients.
+    #: add under load (SOCA_DB_POOL_OVERFLOW); their sum caps `db_concurrency`. Keep
+    #: workers x (size + overflow) under the database's max_connections (100 by default)
+    #: less its other clients.
     db_pool_size: int = Field(default=10, ge=1, le=500)
     db_pool_overflow: int = Field(default=5, ge=0, le=500)
     #: Requests of one server process that do their database work at once

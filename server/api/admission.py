@@ -1,10 +1,11 @@
-"""Admission: at most as many requests use the database at once as the pool has connections.
+"""Admission: at most `capacity` requests of a process use the database at once.
 
 Synchronous handlers hold a pooled connection for the whole request. When
 the CPU is the bottleneck (a whole fête opening /passport at once) requests
 used to queue for a thread, then for a connection, for up to 30 s, and then
 fail anyway. Here a request that needs the database (`DbSession`) first
-takes one of `capacity` slots, waiting on the event loop (no thread, no
+takes one of `capacity` slots (SOCA_DB_CONCURRENCY, never more than the pool's
+connections), waiting on the event loop (no thread, no
 connection held) for at most `wait_seconds`; a request that waits longer is
 answered 503 with `Retry-After` at once (the error page on page paths), so a
 phone retries instead of hanging. The pool's own timeout is the same bound,

@@ -32,7 +32,7 @@ from server.web import (
 )
 from server.web.auth import SESSION_COOKIE
 from server.web.coalesce import Coalesce
-from server.web.render import install_html_errors, templates
+from server.web.render import compile_templates, install_html_errors, templates
 from server.web.routing import add_pages
 
 STATIC = Path(__file__).parent / "static"
@@ -81,3 +81,4 @@ def install(app: FastAPI) -> None:
     add_pages(app, *(module.router for module in routers))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_html_errors(app)
+    compile_templates()  # after `wording` registers the filters the templates use

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.perks import reward_words
@@ -88,24 +88,30 @@ class Tickets:
     past: list[TicketView]
 
 
+#: When each of a user's tickets was first admitted (no row: never).
+_FIRST_IN: Final = (
+    select(TicketScan.ticket_id, func.min(TicketScan.scanned_at).label("at"))
+    .where(
+        TicketScan.outcome == ScanOutcome.ADMITTED,
+        TicketScan.ticket_id.in_(select(Ticket.id).where(Ticket.user_id == bindparam("user_id"))),
+    )
+    .group_by(TicketScan.ticket_id)
+    .subquery()
+)
+#: A user's tickets with their events and first admissions. The page's statements are
+#: built once: building and keying them cost more Python than running them, per load.
+_TICKETS: Final = (
+    select(Ticket, Event, _FIRST_IN.c.at)
+    .join(Event, Event.id == Ticket.event_id)
+    .outerjoin(_FIRST_IN, _FIRST_IN.c.ticket_id == Ticket.id)
+    .where(Ticket.user_id == bindparam("user_id"))
+    .order_by(Event.starts_at, Event.name, Ticket.code)
+)
+
+
 def tickets_of(session: Session, *, user_id: uuid.UUID, now: datetime) -> Tickets:
     """The user's tickets, split at `now` by their event's end."""
-    first_in = (
-        select(TicketScan.ticket_id, func.min(TicketScan.scanned_at).label("at"))
-        .where(
-            TicketScan.outcome == ScanOutcome.ADMITTED,
-            TicketScan.ticket_id.in_(select(Ticket.id).where(Ticket.user_id == user_id)),
-        )
-        .group_by(TicketScan.ticket_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(Ticket, Event, first_in.c.at)
-        .join(Event, Event.id == Ticket.event_id)
-        .outerjoin(first_in, first_in.c.ticket_id == Ticket.id)
-        .where(Ticket.user_id == user_id)
-        .order_by(Event.starts_at, Event.name, Ticket.code)
-    ).all()
+    rows = session.execute(_TICKETS, {"user_id": user_id}).all()
     upcoming: list[TicketView] = []
     past: list[TicketView] = []
     for ticket, event, checked_in in rows:
@@ -142,6 +148,15 @@ class Holdings:
     redemptions: bool
 
 
+#: Whether a user has any stamp card, reward, purchase and earned reward.
+_HOLDINGS: Final = select(
+    *(
+        select(model.id).where(model.user_id == bindparam("user_id")).exists()
+        for model in (LoyaltyPass, PassportReward, PackagePurchase, RewardRedemption)
+    )
+)
+
+
 def holdings_of(session: Session, *, user_id: uuid.UUID) -> Holdings:
     """Which sections hold anything, in one round trip, so /passport skips the empty ones.
 
@@ -149,11 +164,7 @@ def holdings_of(session: Session, *, user_id: uuid.UUID) -> Holdings:
     each empty section still cost a query of wide joined rows (a millisecond
     or more each) when the whole crowd loads /passport at the end of the night.
     """
-    found = [
-        select(model.id).where(model.user_id == user_id).exists()
-        for model in (LoyaltyPass, PassportReward, PackagePurchase, RewardRedemption)
-    ]
-    row = session.execute(select(*found)).one()
+    row = session.execute(_HOLDINGS, {"user_id": user_id}).one()
     return Holdings(cards=row[0], rewards=row[1], purchases=row[2], redemptions=row[3])
 
 

@@ -99,7 +99,7 @@ def test_the_served_app_finds_every_page_it_serves(app: FastAPI) -> None:
 def test_every_template_is_compiled_before_the_first_request(app: FastAPI) -> None:
     """Built into the app, so no crowd's first page waits on Jinja's compiler."""
     names = set(templates.env.list_templates(extensions=("html",)))
-    compiled = {name for _loader, name in templates.env.cache.keys()}
+    compiled = {name for _loader, name in templates.env.cache}
     assert "passport.html" in names
     assert names <= compiled
     assert compile_templates() == len(names)

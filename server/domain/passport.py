@@ -14,9 +14,9 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -136,9 +136,13 @@ def free_handle(session: Session, username: str) -> str:
     return _free_handle(session, username)
 
 
+#: A user's passport (built once: every /passport load and door lookup reads it).
+_PROFILE_OF: Final = select(PassportProfile).where(PassportProfile.user_id == bindparam("user_id"))
+
+
 def get_profile(session: Session, *, user_id: uuid.UUID) -> PassportProfile | None:
     """The user's passport, if they have one."""
-    return session.scalar(select(PassportProfile).where(PassportProfile.user_id == user_id))
+    return session.scalar(_PROFILE_OF, {"user_id": user_id})
 
 
 def get_or_create_profile(session: Session, *, user_id: uuid.UUID) -> PassportProfile:

@@ -18,7 +18,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from starlette._utils import get_route_path  # the path Starlette's own routes match on
 from starlette.datastructures import URLPath
-from starlette.routing import BaseRoute, Match, NoMatchFound
+from starlette.routing import BaseRoute, Match, NoMatchFound, Route
 from starlette.types import Receive, Scope, Send
 
 from server.api.auth import PolicyRoute, api_routes
@@ -126,8 +126,9 @@ def add_pages(app: FastAPI, *routers: APIRouter) -> None:
     """Serve every route of these routers as a page, through one `PageIndex` ahead of the API.
 
     Call it once, after the API routers are included: it refuses a page whose
-    first path segment an API path also starts with (such as "api" or
-    "health"), which the index would otherwise answer first.
+    first path segment a route already there also starts with (the API's
+    "api" and "health", FastAPI's "docs"), which the index would otherwise
+    answer first.
     """
     pages = []
     for router in routers:
@@ -136,7 +137,10 @@ def add_pages(app: FastAPI, *routers: APIRouter) -> None:
                 raise TypeError(f"a page router holds a non-page route: {route!r}")
             pages.append(WebPage(route))
     index = PageIndex(pages)
-    shared = index.segments() & {first_segment(served.path) for served in api_routes(app)}
+    ahead = [served.path for served in api_routes(app)] + [
+        route.path for route in app.router.routes if isinstance(route, Route)
+    ]
+    shared = index.segments() & {first_segment(path) for path in ahead}
     if shared:
         raise ValueError(f"pages and API paths share first segments: {sorted(shared)}")
     app.router.routes.insert(0, index)

@@ -73,7 +73,11 @@ def test_a_scope_that_is_not_http_matches_no_page() -> None:
 
 @pytest.mark.parametrize(
     ("path", "problem"),
-    [("/api/v1/page", "share first segments"), ("/{slug}", "fixed segment")],
+    [
+        ("/api/v1/page", "share first segments"),
+        ("/docs/page", "share first segments"),
+        ("/{slug}", "fixed segment"),
+    ],
 )
 def test_a_page_the_index_could_not_place_is_refused(path: str, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):

@@ -98,12 +98,17 @@ async def _register(session: aiohttp.ClientSession, base: str, n: int) -> list[s
     return statuses
 
 
+def _retry_after(answer: aiohttp.ClientResponse) -> int | None:
+    """The seconds an answer's Retry-After asks for (None: no header)."""
+    value = answer.headers.get("Retry-After")
+    return int(value) if value else None
+
+
 async def _sign_up(session: aiohttp.ClientSession, base: str, n: int) -> tuple[str, int | None]:
     async with session.get(f"{base}/register") as page:
         found = _CSRF.search(await page.text())
-        retry_after = page.headers.get("Retry-After")
     if found is None:
-        return str(page.status), int(retry_after) if retry_after else None
+        return str(page.status), _retry_after(page)
     form = {
         "csrf_token": found.group(1),
         "username": f"fan{n}",
@@ -113,8 +118,7 @@ async def _sign_up(session: aiohttp.ClientSession, base: str, n: int) -> tuple[s
     }
     async with session.post(f"{base}/register", data=form, allow_redirects=False) as answer:
         await answer.read()
-        retry_after = answer.headers.get("Retry-After")
-        return str(answer.status), int(retry_after) if retry_after else None
+        return str(answer.status), _retry_after(answer)
 
 
 async def _load_one(session: aiohttp.ClientSession, url: str, results: Results) -> None:

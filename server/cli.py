@@ -105,8 +105,6 @@ def serve(
     ] = None,
 ) -> None:
     """Run the HTTP server (migrating first)."""
-    import uvicorn
-
     from server.app import create_app
     from server.scheduler import check_schedule
     from server.wallet.runtime import load_wallets
@@ -123,14 +121,20 @@ def serve(
 
     workers = workers or worker_count(settings)
     if workers == 1:
-        from server.serving import proxy_options, start_scheduler, start_wallet_worker, tune_gc
+        from server.serving import (
+            proxy_options,
+            run_app,
+            start_scheduler,
+            start_wallet_worker,
+            tune_gc,
+        )
 
         app = create_app(settings)
         scheduler = start_scheduler(app)
         wallet_worker = start_wallet_worker(app)
         tune_gc()
         try:
-            uvicorn.run(app, host=host, port=port, log_level="info", **proxy_options(settings))
+            run_app(app, host=host, port=port, log_level="info", **proxy_options(settings))
         finally:
             if scheduler is not None:
                 scheduler.stop()

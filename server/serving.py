@@ -34,20 +34,25 @@ walking them (and the app's own long-lived objects) over and over.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
 import signal
 import socket
+import sys
 import tempfile
 from multiprocessing.connection import wait
 from types import FrameType
 from typing import Any
 
+import uvicorn
 from fastapi import FastAPI
+from uvicorn.config import STARTUP_FAILURE
 
 from server.scheduler import ExpiryScheduler, expiry_scheduler
 from server.settings import ServerSettings
+from server.sync import waiting
 from server.wallet.worker import WalletWorker
 
 _BACKLOG = 2048
@@ -106,10 +111,31 @@ def _supervise(host: str, port: int, workers: int, join_folder: str) -> int:
     return 0 if stopping else 1
 
 
+class Server(uvicorn.Server):
+    """uvicorn's server, which lets every waiting pull answer before it waits for requests to end.
+
+    uvicorn's shutdown stops listening, then waits for each open request; a
+    kiosk's waiting pull holds one for up to `PULL_WAIT_SECONDS`, so a restart
+    would hang that long (`server.sync.waiting.release_all`).
+    """
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """End the waits, then shut down as uvicorn does."""
+        waiting.release_all()
+        await super().shutdown(sockets)
+
+
+def run_app(app: Any, **options: Any) -> None:
+    """Serve `app` with `uvicorn.Config(**options)`, as `uvicorn.run` does, on our `Server`."""
+    server = Server(uvicorn.Config(app, **options))
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
+
+
 def _serve_one(host: str, port: int, join_folder: str) -> None:
     """One worker: its own SO_REUSEPORT socket, and the app built from the environment."""
-    import uvicorn
-
     os.environ["SOCA_JOIN_FOLDER"] = join_folder
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -126,7 +152,7 @@ def _serve_one(host: str, port: int, join_folder: str) -> None:
         backlog=_BACKLOG,
         **proxy_options(ServerSettings()),
     )
-    uvicorn.Server(config).run(sockets=[listener])
+    Server(config).run(sockets=[listener])
 
 
 def proxy_options(settings: ServerSettings) -> dict[str, Any]:

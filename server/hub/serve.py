@@ -115,9 +115,8 @@ def run(
     import faulthandler
     import signal
 
-    import uvicorn
-
     from server.hub.advertise import Advertiser, service_info
+    from server.serving import run_app
 
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # a stuck hub shows its threads
     state = HubState.load(folder)
@@ -150,7 +149,7 @@ def run(
             say(f"not announced on the local network: {exc}")
             advertiser = None
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        run_app(app, host=host, port=port, log_level="warning")
     finally:
         link.stop()
         if advertiser is not None:

@@ -7,11 +7,17 @@ process that wrote change rows moves `changelog.generation()`, checked every
 `TICK` seconds, and the scope is read at once; changes committed by other
 processes (a multi-worker server) are found by reading it every `DB_POLL`
 seconds. An async wait holds no worker thread, so many kiosks can wait.
+
+When the server shuts down (`release_all`, called by `server.serving.Server`)
+every wait ends at once with no change: uvicorn lets each open request finish
+before it stops, and a kiosk's waiting pull would otherwise hold a restart for
+up to `PULL_WAIT_SECONDS`. The kiosk simply asks again, of the next server.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
 
@@ -24,6 +30,13 @@ from server.sync import pull
 
 TICK = 0.02
 DB_POLL = 0.5
+#: Set once, when this process's server begins to shut down.
+_RELEASED = threading.Event()
+
+
+def release_all() -> None:
+    """This process is shutting down: every waiting pull answers now, and none waits again."""
+    _RELEASED.set()
 
 
 def _scope_changed(
@@ -52,6 +65,6 @@ async def until_changed(
                 return True
             next_read = time.monotonic() + DB_POLL
         now = time.monotonic()
-        if now >= deadline:
+        if now >= deadline or _RELEASED.is_set():
             return False
         await asyncio.sleep(min(TICK, deadline - now))

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from core.clock import FixedClock
 from core.wire import DeviceRole
@@ -17,6 +18,17 @@ from tests.kiosk.world import NOW, World, install, make_world
 # No kiosk under test (in process or as a command) looks for a venue hub by multicast:
 # tests name the hub they use, and the machine's network is not the venue's.
 os.environ.setdefault("SOCA_KIOSK_DISCOVER_HUB", "0")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _the_qapplication_first(qapp: QApplication) -> QApplication:
+    """pytest-qt's QApplication, made before any kiosk test runs.
+
+    The command-line and headless kiosks make a QCoreApplication when none
+    exists; a widget test that came after one in the same process (in any
+    order, or on any xdist worker) would find that and no QApplication.
+    """
+    return qapp
 
 
 @pytest.fixture

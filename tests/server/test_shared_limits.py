@@ -104,9 +104,9 @@ def test_forwarded_for_counts_only_from_a_trusted_proxy(servers: Servers) -> Non
 
 _SINGLE = """
 import json, os, sys
-import uvicorn
+import server.serving
 seen = []
-uvicorn.run = lambda app, **options: seen.append(options)  # uvicorn's, not ours: no server
+server.serving.run_app = lambda app, **options: seen.append(options)  # options, no server
 from server.cli import app
 for trusted in ("", "10.0.0.0/8"):
     os.environ["SOCA_TRUSTED_PROXIES"] = trusted
@@ -120,7 +120,11 @@ def test_the_single_process_serve_hands_uvicorn_the_same_proxy_options(tmp_path:
     """`serve` without --workers runs uvicorn in its own process: it gets the options too."""
     url = f"sqlite:///{tmp_path / 'single.sqlite3'}"
     done = subprocess.run(
-        [sys.executable, "-c", _SINGLE, url], capture_output=True, text=True, check=True
+        [sys.executable, "-c", _SINGLE, url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     )
     assert json.loads(done.stdout.splitlines()[-1]) == [
         {"proxy_headers": False},

@@ -11,14 +11,14 @@ event loop, then 503 with `Retry-After`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.api.admission import Admission
-from server.db.session import unit_of_work
 from server.settings import ServerSettings
 
 
@@ -31,14 +31,45 @@ async def _admitted(request: Request) -> AsyncIterator[None]:
         yield
 
 
-def _session(
+async def _session(
     request: Request, _slot: Annotated[None, Depends(_admitted, scope="function")]
-) -> Iterator[Session]:
-    """A unit of work per request: commit once at the end, roll back on error."""
+) -> AsyncIterator[Session]:
+    """A unit of work per request: commit once at the end, roll back on error.
+
+    Opening a session does no I/O, so it happens on the event loop; so does the end when
+    nothing is left to commit (a page has already committed in `render`). Only an end with
+    a transaction open goes to a worker thread: a sync dependency cost two thread hops.
+    """
     factory: sessionmaker[Session] = request.app.state.session_factory
-    with unit_of_work(factory) as session:
-        request.state.db_session = session  # for `server.web.render.render`, the page edge
+    session = factory()
+    request.state.db_session = session  # for `server.web.render.render`, the page edge
+    try:
         yield session
+    except BaseException:
+        await _ended(session, commit=False)
+        raise
+    await _ended(session, commit=True)
+
+
+async def _ended(session: Session, *, commit: bool) -> None:
+    """Commit (or roll back) and close `session`: on a worker thread when a transaction is open."""
+    if session.in_transaction():
+        await run_in_threadpool(_end, session, commit)
+    else:
+        _end(session, commit)
+
+
+def _end(session: Session, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 def _settings(request: Request) -> ServerSettings:

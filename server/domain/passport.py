@@ -38,7 +38,7 @@ from server.db.models import (
     utcnow,
 )
 from server.db.models.enums import PassportRewardStatus, StampSource
-from server.domain import keys
+from server.domain import keys, qr_codes
 from server.errors import Conflict, NotFound
 
 UNKNOWN_COUNTRY = "XX"
@@ -153,15 +153,17 @@ def get_or_create_profile(session: Session, *, user_id: uuid.UUID) -> PassportPr
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("no such user")
+    token = issue_token(keys.current_signing_key(session), TokenKind.PASSPORT, user_id)
     profile = PassportProfile(
         user_id=user_id,
         handle=_free_handle(session, user.username),
         current_tier=point_tier_for(0, load_point_tiers(session)).name,
-        qr_token=issue_token(keys.current_signing_key(session), TokenKind.PASSPORT, user_id),
+        qr_token=token,
     )
     try:
         with session.begin_nested():
             session.add(profile)
+            qr_codes.keep_drawing(session, token)
     except IntegrityError:
         existing = get_profile(session, user_id=user_id)
         if existing is None:

@@ -43,7 +43,7 @@ from server.db.models import (
     User,
 )
 from server.db.models.enums import PackageItemType, PackageStatus, PaymentMethod, PurchaseStatus
-from server.domain import money, packages, rows
+from server.domain import money, packages, qr_codes, rows
 from server.domain.payments import PaymentProvider
 from server.errors import Conflict, InvalidInput, NotFound, ReasonError
 
@@ -156,6 +156,9 @@ def purchase(
     purchase_id = uuid.uuid4()
     step = provider.start(purchase_id=purchase_id, amount=package.price) if provider else None
     status = step.status if step is not None else PurchaseStatus.PAID
+    token = issue_token(
+        signing_key, TokenKind.PURCHASE, purchase_id, package.event_id, issued_at=now
+    )
     bought = PackagePurchase(
         id=purchase_id,
         package_id=package.id,
@@ -168,13 +171,12 @@ def purchase(
         discount_amount=amount - package.price,
         payment_method=provider.method if provider is not None else payment_method,
         django_bracelet_ids=_bracelet_ids(packages.list_items(session, package_id=package.id)),
-        qr_token=issue_token(
-            signing_key, TokenKind.PURCHASE, purchase_id, package.event_id, issued_at=now
-        ),
+        qr_token=token,
         paid_at=now if status == PurchaseStatus.PAID else None,
         created_at=now,
     )
     session.add(bought)
+    qr_codes.keep_drawing(session, token)
     session.flush()
     session.add_all(
         PurchaseBracelet(

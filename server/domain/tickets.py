@@ -22,7 +22,7 @@ from core.ticket_codes import new_ticket_code
 from core.tokens import SigningKey, TokenKind, issue_token
 from server.db.models import Event, Ticket, TicketScan, User
 from server.db.models.enums import ScanMethod, ScanOutcome, TicketStatus
-from server.domain import accounts, keys, passport
+from server.domain import accounts, keys, passport, qr_codes
 from server.domain.passport import AwardResult
 from server.errors import FieldErrors, NotFound
 
@@ -52,6 +52,7 @@ def issue_ticket(
         qr_token=issue_token(key, TokenKind.TICKET, ticket_id, event_id),
     )
     session.add(ticket)
+    qr_codes.keep_drawing(session, ticket.qr_token)
     session.flush()
     return ticket
 

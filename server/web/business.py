@@ -21,10 +21,10 @@ from server.db.models import Branch, User, utcnow
 from server.domain import branches, businesses, card_reports, devices, invitations, offers
 from server.domain.account_links import LinkError
 from server.domain.promoters import FieldErrors
+from server.domain.qr_codes import qr_svg
 from server.errors import Conflict, NotFound
 from server.mail import Mailer, deliver
 from server.web.auth import CheckedForm, SignedInUser, Visitor, field, start_session, web_allow
-from server.web.qr import qr_svg
 from server.web.render import redirect, render
 from server.web.reset import link_problem, no_referrer
 from server.web.routing import page_router

@@ -5,7 +5,7 @@ passport (tier, points, perks in words) with the QR the bar stamps, the
 stamp cards (tier, completions, prize ready, next tier, recent visits),
 rewards with how to redeem them, and the event stamps. Past tickets fold
 away. Every QR on the page is a token people carry, drawn by
-`server.web.qr.token_qr_svg` once per token and server process.
+once, when its token is issued (`server.domain.qr_codes`).
 """
 
 from __future__ import annotations
@@ -20,14 +20,13 @@ from fastapi import Request, Response
 from core.perks import perk_sentences
 from core.tiers import CardTier, point_tier_progress
 from server.api.deps import DbSession
-from server.db.models import utcnow
-from server.domain import attendee
+from server.db.models import PassportProfile, utcnow
+from server.domain import attendee, qr_codes
 from server.domain import passport as passports
 from server.errors import NotFound
 from server.wallet.runtime import Wallets
 from server.web import sales
 from server.web.auth import CheckedForm, SignedInUser
-from server.web.qr import token_qr_svg
 from server.web.render import redirect, render
 from server.web.routing import page_router
 
@@ -62,9 +61,13 @@ def tier_style(tier: CardTier | None) -> dict[str, str]:
     }
 
 
-def _passport(session: DbSession, user_id: uuid.UUID) -> dict[str, Any] | None:
+def _passport(
+    session: DbSession,
+    user_id: uuid.UUID,
+    profile: PassportProfile | None,
+    drawings: dict[str, str],
+) -> dict[str, Any] | None:
     """The passport block, or None when the user has no passport yet."""
-    profile = passports.get_profile(session, user_id=user_id)
     if profile is None:
         return None
     summary = passports.passport_summary(session, user_id=user_id, profile=profile)
@@ -90,7 +93,7 @@ def _passport(session: DbSession, user_id: uuid.UUID) -> dict[str, Any] | None:
         "next_perks": perk_sentences(progress.next_tier.perks) if progress.next_tier else [],
         "stamps": stamps,
         "countries": sorted({stamp["country_code"] for stamp in stamps}),
-        "qr_svg": token_qr_svg(profile.qr_token) if profile.qr_token else "",
+        "qr_svg": drawings.get(profile.qr_token or "", ""),
     }
 
 
@@ -100,10 +103,16 @@ def passport_context(
     """Everything /passport shows (`view` is None when the user has no passport yet)."""
     tickets = attendee.tickets_of(session, user_id=user_id, now=now)
     holds = attendee.holdings_of(session, user_id=user_id)
+    profile = passports.get_profile(session, user_id=user_id)
+    shown = [t for t in tickets.upcoming if not t.revoked]
+    carried = [t.qr_token for t in shown]
+    if profile is not None and profile.qr_token:
+        carried.append(profile.qr_token)
+    drawings = qr_codes.token_drawings(session, carried)
     return {
-        "view": _passport(session, user_id),
+        "view": _passport(session, user_id, profile, drawings),
         "tickets": tickets,
-        "ticket_qr": {t.id: token_qr_svg(t.qr_token) for t in tickets.upcoming if not t.revoked},
+        "ticket_qr": {t.id: drawings[t.qr_token] for t in shown},
         "cards": attendee.cards_of(session, user_id=user_id) if holds.cards else [],
         "rewards": attendee.rewards_of(session, user_id=user_id, now=now) if holds.rewards else [],
         "when": when,

@@ -14,11 +14,11 @@ from server.api.deps import DbSession
 from server.api.devices import pairing_qr
 from server.db.models import utcnow
 from server.domain import device_lines, devices
+from server.domain.qr_codes import qr_svg
 from server.errors import NotFound
 from server.web.auth import CheckedForm, Promoter
 from server.web.forms import confirm, done
 from server.web.promoter import own_event
-from server.web.qr import qr_svg
 from server.web.render import render
 from server.web.routing import page_router
 

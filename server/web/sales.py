@@ -24,11 +24,10 @@ from core.reasons import Reason, explain
 from server.api.deps import DbSession
 from server.db.models import Event, Package, PackageItem, PackagePurchase, utcnow
 from server.db.models.enums import PackageStatus, PurchaseStatus
-from server.domain import events, keys, packages, payments, purchases, redemption_lists
+from server.domain import events, keys, packages, payments, purchases, qr_codes, redemption_lists
 from server.errors import NotFound, ReasonError
 from server.web.auth import CheckedForm, SignedInUser, field
 from server.web.forms import done
-from server.web.qr import token_qr_svg
 from server.web.render import render
 from server.web.routing import page_router
 from server.web.wording import amount, venue_when
@@ -182,22 +181,29 @@ def wallet_links(purchase: PackagePurchase) -> list[dict[str, str]]:
     return []
 
 
+def _purchase_drawings(session: Session, lines: list[Any]) -> dict[uuid.UUID, str]:
+    """The QR of each purchase still to be shown at the gate (paid or pending, not activated)."""
+    showable = {PurchaseStatus.PAID, PurchaseStatus.PENDING}
+    shown = {
+        line.purchase.id: line.purchase.qr_token
+        for line in lines
+        if line.purchase.qr_token
+        and line.purchase.status in showable
+        and line.purchase.activated_at is None
+    }
+    drawings = qr_codes.token_drawings(session, shown.values())
+    return {purchase_id: drawings[token] for purchase_id, token in shown.items()}
+
+
 def passport_extras(
     session: Session, *, user_id: uuid.UUID, has_purchases: bool, has_earned: bool
 ) -> dict[str, Any]:
     """What /passport adds: the user's purchases (with their QR) and earned rewards (each
     read only when the caller knows there may be some)."""
     lines = purchases.list_for_user(session, user_id=user_id) if has_purchases else []
-    showable = {PurchaseStatus.PAID, PurchaseStatus.PENDING}
     return {
         "purchases": lines,
-        "purchase_qr": {
-            line.purchase.id: token_qr_svg(line.purchase.qr_token)
-            for line in lines
-            if line.purchase.qr_token
-            and line.purchase.status in showable
-            and line.purchase.activated_at is None
-        },
+        "purchase_qr": _purchase_drawings(session, lines),
         "purchase_words": purchase_words,
         "wallet_links": wallet_links,
         "earned": redemption_lists.earned_by(session, user_id=user_id) if has_earned else [],

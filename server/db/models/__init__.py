@@ -6,6 +6,7 @@ from server.db.models.businesses import Business, JobRun
 from server.db.models.cards import Branch, LoyaltyPass, Offer, PassEntry, PassExpiry
 from server.db.models.conflicts import ConflictResolution
 from server.db.models.devices import Device, SigningKey, SyncChange, SyncOp
+from server.db.models.drawings import QrDrawing
 from server.db.models.events import Event, Ticket, TicketScan
 from server.db.models.integrations import IntegrationCredential, PurchaseBracelet
 from server.db.models.links import AccountLink
@@ -53,6 +54,7 @@ __all__ = [
     "PassportTier",
     "Promoter",
     "PurchaseBracelet",
+    "QrDrawing",
     "RateLimitCounter",
     "RewardRedemption",
     "SigningKey",

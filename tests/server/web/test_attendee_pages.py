@@ -17,7 +17,7 @@ from core.tiers import CardTier, card_tiers_to_config
 from server.db.models import PassportReward, utcnow
 from server.db.session import unit_of_work
 from server.domain import accounts, cards, events, tickets
-from server.web.qr import qr_svg
+from server.domain.qr_codes import qr_svg
 from tests.server.api.world import password_hash
 from tests.server.factories import make_event, make_offer
 from tests.server.web.conftest import login, post_form, token_of

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
 from core.perks import reward_words
-from server.db.models import ApiToken, PassportReward
+from server.db.models import ApiToken, PassportReward, QrDrawing
 from server.db.session import unit_of_work
 from server.domain import cards, passport
+from server.domain.qr_codes import BORDER, forget_cached, qr_matrix, qr_svg, token_sha256
 from server.web.auth import SESSION_DAYS, SESSION_LABEL
-from server.web.qr import BORDER, qr_matrix, qr_svg, token_qr_svg
 from tests.server.factories import make_event, make_offer
 from tests.server.web.conftest import login
 from tests.server.web.world import WebWorld
@@ -68,20 +68,30 @@ def test_qr_is_an_inline_svg_that_scales(world: WebWorld) -> None:
     assert 'width="' not in svg.split(">", 1)[0]  # sized by CSS to fill the phone
 
 
-def test_passport_draws_each_token_qr_once_and_reuses_it(
-    client: TestClient, world: WebWorld
+def test_passport_shows_the_drawing_kept_when_its_token_was_issued(
+    client: TestClient, world: WebWorld, factory: sessionmaker[Session]
 ) -> None:
-    """The passport's and tickets' QRs are drawn on the first load, then come from the cache."""
+    """The passport's QR is the one drawn at issue (a marked copy shows), then this process's."""
     login(client, world.emails["attendee"])
-    token_qr_svg.cache_clear()
-    first = client.get("/passport").text
-    drawn = token_qr_svg.cache_info()
-    second = client.get("/passport").text
-    again = token_qr_svg.cache_info()
-    assert drawn.misses >= 1 and drawn.hits == 0
-    assert again.misses == drawn.misses and again.hits == drawn.misses
-    assert token_qr_svg(world.ticket_qr) == qr_svg(world.ticket_qr)
-    assert first.count("<svg") == second.count("<svg") >= drawn.misses
+    with unit_of_work(factory) as session:
+        profile = passport.get_profile(session, user_id=world.attendee_id)
+        assert profile is not None and profile.qr_token
+        token = profile.qr_token
+
+    def keep(svg: str) -> None:
+        with unit_of_work(factory) as session:
+            kept = session.get(QrDrawing, token_sha256(token))
+            assert kept is not None
+            kept.svg = svg
+
+    keep('<svg id="kept-at-issue"></svg>')
+    forget_cached()
+    assert '<svg id="kept-at-issue"></svg>' in client.get("/passport").text
+    keep("<svg>changed later</svg>")
+    again = client.get("/passport").text  # from the process's cache: no second look
+    assert '<svg id="kept-at-issue"></svg>' in again and "changed later" not in again
+    keep(qr_svg(token))  # as issued, for the module's other tests
+    forget_cached()
 
 
 def test_a_session_ends_after_its_days(

@@ -4,11 +4,13 @@
     uv run python bench/web_load.py --attendees 1000 --repeat 2
     uv run python bench/web_load.py --workers 1 --env SOCA_DB_POOL_SIZE=5
 
-The client is a small asyncio program on aiohttp rather than a load tool such
-as locust: the whole crowd must fire at the same instant (locust ramps users
-up), each attendee needs its own cookie jar and a CSRF round trip to sign up,
-and aiohttp's client costs little CPU, which matters when the client shares
-two cores with the server it measures.
+The client is a small asyncio program rather than a load tool such as locust:
+the whole crowd must fire at the same instant (locust ramps users up), and
+each attendee needs its own cookie jar and a CSRF round trip to sign up
+(aiohttp). The load itself goes out through `crowd_client`, a GET per new
+connection parsed by httptools, at about half of aiohttp's CPU per request:
+the client shares two cores with the server it measures, and every cycle it
+spends shows up as server latency.
 
 Steps, each timed:
 
@@ -21,8 +23,8 @@ Steps, each timed:
    `Retry-After` is waited out and the form sent again, as a person would,
    at most `SIGN_UP_TRIES` times (the status of every POST is printed);
 4. the load: every attendee requests /passport `--repeat` times, all at once,
-   each on its own connection: pages/s, p50/p95/max, and every status other
-   than 200 (503s with `Retry-After` counted apart);
+   each on its own connection with its session's cookies: pages/s,
+   p50/p95/max, and every status other than 200 (503s with `Retry-After` counted apart);
 5. per-page time: one signed-in attendee loads /passport, /socaport-app and
    the event page `--samples` times each, one after another on a kept-alive
    connection, with the server otherwise idle (p50 of the round trip on
@@ -47,8 +49,11 @@ from pathlib import Path
 
 import aiohttp
 from sqlalchemy import update
+from yarl import URL
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import crowd_client
 
 from server.db.models import Event
 from server.db.session import make_session_factory, unit_of_work
@@ -121,15 +126,27 @@ async def _sign_up(session: aiohttp.ClientSession, base: str, n: int) -> tuple[s
         return str(answer.status), _retry_after(answer)
 
 
-async def _load_one(session: aiohttp.ClientSession, url: str, results: Results) -> None:
+#: What a phone's browser sends with a page request besides its cookies.
+_BROWSER_HEADERS = {"Accept": "text/html", "Accept-Encoding": "gzip, deflate, br"}
+
+
+def _cookie_header(session: aiohttp.ClientSession, base: str) -> dict[str, str]:
+    """The Cookie header `session`'s browser would send to `base`."""
+    cookies = session.cookie_jar.filter_cookies(URL(base))
+    return {"Cookie": "; ".join(f"{name}={morsel.value}" for name, morsel in cookies.items())}
+
+
+async def _load_one(
+    server: tuple[str, int], path: str, headers: dict[str, str], timeout: float, results: Results
+) -> None:
     started = time.perf_counter()
     try:
-        async with session.get(url, allow_redirects=False) as answer:
-            await answer.read()
-            status = str(answer.status)
-            if answer.status == 503 and "Retry-After" in answer.headers:
-                results.retry_after += 1
-    except (aiohttp.ClientError, TimeoutError) as exc:
+        async with asyncio.timeout(timeout):
+            answer = await crowd_client.get(*server, path, headers)
+        status = str(answer.status)
+        if answer.status == 503 and "retry-after" in answer.headers:
+            results.retry_after += 1
+    except (OSError, TimeoutError, crowd_client.HttpParserError) as exc:
         status = type(exc).__name__
     results.latencies_ms.append((time.perf_counter() - started) * 1000)
     results.statuses[status] += 1
@@ -190,12 +207,14 @@ async def _run(base: str, event_id: uuid.UUID, args: argparse.Namespace) -> Resu
         results.registration_s = time.perf_counter() - started
         results.registration_statuses.update(status for tried in attempts for status in tried)
         statuses = [tried[-1] for tried in attempts]  # where each attendee ended up
+        browsers = [_BROWSER_HEADERS | _cookie_header(client, base) for client in clients]
+        server = (URL(base).raw_host or "127.0.0.1", URL(base).port or 80)
         await asyncio.sleep(1)
         started = time.perf_counter()
         await asyncio.gather(
             *(
-                _load_one(client, f"{base}/passport", results)
-                for client in clients
+                _load_one(server, "/passport", headers, args.timeout, results)
+                for headers in browsers
                 for _ in range(args.repeat)
             )
         )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.db.changelog import install_change_log
@@ -86,7 +87,6 @@ def make_engine(raw_url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
         engine = create_engine(url, echo=echo, **kwargs)
         _configure_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     # Kept open, not opened and closed per request: a worker serves up to about
     # this many requests at once (its thread pool), and each new PostgreSQL
     # connection costs a backend process start.
@@ -94,6 +94,7 @@ def make_engine(raw_url: str, *, echo: bool = False, **kwargs: Any) -> Engine:
     kwargs.setdefault("max_overflow", 10)
     engine = create_engine(url, echo=echo, **kwargs)
     _configure_postgresql(engine)
+    _ping_after_idling(engine)
     return engine
 
 
@@ -112,6 +113,40 @@ def _configure_postgresql(engine: Engine) -> None:
         with dbapi_connection.cursor() as cursor:
             cursor.execute(f"SET random_page_cost = {RANDOM_PAGE_COST}")
         dbapi_connection.commit()  # a SET inside a rolled-back transaction would be undone
+
+
+#: A pooled connection idle this long is tested with a round trip before it is lent again.
+PING_AFTER_IDLE_S = 10.0
+
+
+class _Gone(DisconnectionError):
+    """A pooled connection that failed its ping (the pool drops it and lends another)."""
+
+
+def _ping_after_idling(engine: Engine) -> None:
+    """Test a pooled connection before lending it only when it has idled `PING_AFTER_IDLE_S`.
+
+    SQLAlchemy's `pool_pre_ping` sends `SELECT 1` on every checkout: a round
+    trip before each request's first statement, while a crowd keeps every
+    connection busy. A connection lost while in use (the database restarted)
+    still fails only its own statement: SQLAlchemy then replaces the whole pool.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _lent(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+            return
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            dbapi_connection.rollback()
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise _Gone(str(exc)) from exc
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

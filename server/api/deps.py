@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
@@ -52,11 +53,13 @@ async def _session(
 
 
 async def _ended(session: Session, *, commit: bool) -> None:
-    """Commit (or roll back) and close `session`: on a worker thread when a transaction is open."""
-    if session.in_transaction():
-        await run_in_threadpool(_end, session, commit)
-    else:
+    """Commit (or roll back) and close `session`: on a worker thread when a transaction is open
+    (shielded: a request cancelled by its client still hands its connection back)."""
+    if not session.in_transaction():
         _end(session, commit)
+        return
+    with anyio.CancelScope(shield=True):
+        await run_in_threadpool(_end, session, commit)
 
 
 def _end(session: Session, commit: bool) -> None:

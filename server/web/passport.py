@@ -4,8 +4,8 @@ Upcoming tickets come first, each with the QR the door admits; then the
 passport (tier, points, perks in words) with the QR the bar stamps, the
 stamp cards (tier, completions, prize ready, next tier, recent visits),
 rewards with how to redeem them, and the event stamps. Past tickets fold
-away. Every QR on the page is a token people carry, drawn by
-once, when its token is issued (`server.domain.qr_codes`).
+away. Every QR on the page is a token people carry, drawn once, when the
+token was issued (`server.domain.qr_codes`).
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.api.admission import Admission
+from server.db.session import end_unit_of_work
 from server.settings import ServerSettings
 
 
@@ -56,23 +57,10 @@ async def _ended(session: Session, *, commit: bool) -> None:
     """Commit (or roll back) and close `session`: on a worker thread when a transaction is open
     (shielded: a request cancelled by its client still hands its connection back)."""
     if not session.in_transaction():
-        _end(session, commit)
+        end_unit_of_work(session, commit=commit)
         return
     with anyio.CancelScope(shield=True):
-        await run_in_threadpool(_end, session, commit)
-
-
-def _end(session: Session, commit: bool) -> None:
-    try:
-        if commit:
-            session.commit()
-        else:
-            session.rollback()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+        await run_in_threadpool(end_unit_of_work, session, commit=commit)
 
 
 def _settings(request: Request) -> ServerSettings:

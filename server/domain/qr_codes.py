@@ -16,7 +16,6 @@ writes). One-off codes (pairing) are drawn each time with `qr_svg`.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Iterable
 from typing import Final
@@ -28,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db.models import QrDrawing
+from server.domain import accounts
 
 #: Light modules drawn around the code; scanners want a quiet zone of some.
 BORDER: Final = 2
@@ -64,15 +64,10 @@ def qr_svg(text: str) -> str:
     return f'<svg viewBox="0 0 {size}" aria-hidden="true"><path stroke="#000" d="{runs}"/></svg>'
 
 
-def token_sha256(token: str) -> str:
-    """The key a token's drawing is kept under."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def keep_drawing(session: Session, token: str) -> None:
     """Draw a token being issued and keep the drawing (flushed with the token's own row)."""
     svg = qr_svg(token)
-    session.add(QrDrawing(token_sha256=token_sha256(token), svg=svg))
+    session.add(QrDrawing(token_sha256=accounts.hash_token(token), svg=svg))
     _remember({token: svg})
 
 
@@ -84,7 +79,7 @@ def token_drawings(session: Session, tokens: Iterable[str]) -> dict[str, str]:
     missing = wanted - found.keys()
     if not missing:
         return found
-    by_key = {token_sha256(token): token for token in missing}
+    by_key = {accounts.hash_token(token): token for token in missing}
     kept = session.execute(
         select(QrDrawing.token_sha256, QrDrawing.svg).where(QrDrawing.token_sha256.in_(by_key))
     )

@@ -181,7 +181,9 @@ def wallet_links(purchase: PackagePurchase) -> list[dict[str, str]]:
     return []
 
 
-def _purchase_drawings(session: Session, lines: list[Any]) -> dict[uuid.UUID, str]:
+def _purchase_drawings(
+    session: Session, lines: list[purchases.PurchaseLine]
+) -> dict[uuid.UUID, str]:
     """The QR of each purchase still to be shown at the gate (paid or pending, not activated)."""
     showable = {PurchaseStatus.PAID, PurchaseStatus.PENDING}
     shown = {

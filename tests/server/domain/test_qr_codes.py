@@ -6,13 +6,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db.models import QrDrawing
-from server.domain import passport, purchases, qr_codes, tickets
+from server.domain import accounts, passport, purchases, qr_codes, tickets
 from tests.server.domain._world_packages import KEY, NOW, make_event, make_package, make_user
 
 
 def _kept(session: Session, token: str) -> str | None:
     return session.scalar(
-        select(QrDrawing.svg).where(QrDrawing.token_sha256 == qr_codes.token_sha256(token))
+        select(QrDrawing.svg).where(QrDrawing.token_sha256 == accounts.hash_token(token))
     )
 
 
@@ -33,7 +33,7 @@ def test_issuing_a_passport_ticket_or_purchase_keeps_its_tokens_drawing(session:
 def test_kept_drawings_are_read_back_and_a_token_without_one_is_drawn(session: Session) -> None:
     user = make_user(session)
     ticket = tickets.issue_ticket(session, event_id=make_event(session).id, user_id=user.id)
-    kept = session.get(QrDrawing, qr_codes.token_sha256(ticket.qr_token))
+    kept = session.get(QrDrawing, accounts.hash_token(ticket.qr_token))
     assert kept is not None
     kept.svg = "<svg>as kept</svg>"  # told apart from a fresh drawing
     session.flush()
@@ -49,7 +49,7 @@ def test_a_processs_cache_answers_without_the_database(session: Session) -> None
     ticket = tickets.issue_ticket(session, event_id=make_event(session).id, user_id=user.id)
     qr_codes.forget_cached()
     first = qr_codes.token_drawings(session, [ticket.qr_token])
-    kept = session.get(QrDrawing, qr_codes.token_sha256(ticket.qr_token))
+    kept = session.get(QrDrawing, accounts.hash_token(ticket.qr_token))
     assert kept is not None
     session.delete(kept)
     session.flush()

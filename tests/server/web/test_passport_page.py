@@ -17,8 +17,8 @@ from starlette.testclient import TestClient
 from core.perks import reward_words
 from server.db.models import ApiToken, PassportReward, QrDrawing
 from server.db.session import unit_of_work
-from server.domain import cards, passport
-from server.domain.qr_codes import BORDER, forget_cached, qr_matrix, qr_svg, token_sha256
+from server.domain import accounts, cards, passport
+from server.domain.qr_codes import BORDER, forget_cached, qr_matrix, qr_svg
 from server.web.auth import SESSION_DAYS, SESSION_LABEL
 from tests.server.factories import make_event, make_offer
 from tests.server.web.conftest import login
@@ -80,7 +80,7 @@ def test_passport_shows_the_drawing_kept_when_its_token_was_issued(
 
     def keep(svg: str) -> None:
         with unit_of_work(factory) as session:
-            kept = session.get(QrDrawing, token_sha256(token))
+            kept = session.get(QrDrawing, accounts.hash_token(token))
             assert kept is not None
             kept.svg = svg
 

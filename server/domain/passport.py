@@ -95,12 +95,16 @@ class AwardResult:
 _TIERS_CACHE_KEY = "soca.point_tiers"
 
 
+#: The configured point tiers, lowest first (built once: every /passport load reads them).
+_TIERS: Final = select(PassportTier).order_by(PassportTier.min_points)
+
+
 def load_point_tiers(session: Session) -> list[PointTier]:
     """The configured point tiers (read once per session), or the seed defaults when none."""
     cached: list[PointTier] | None = session.info.get(_TIERS_CACHE_KEY)
     if cached is not None:
         return cached
-    rows = session.scalars(select(PassportTier).order_by(PassportTier.min_points)).all()
+    rows = session.scalars(_TIERS).all()
     tiers = (
         [PointTier(row.name, row.min_points, dict(row.perks_json)) for row in rows]
         if rows
@@ -505,6 +509,17 @@ def expire_rewards(session: Session, *, now: datetime) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+#: A user's stamps with their event's name, oldest first (built once: every /passport
+#: load reads them), and the same for one promoter's events.
+_STAMPS_OF: Final = (
+    select(PassportStamp, Event.name)
+    .join(Event, Event.id == PassportStamp.event_id)
+    .where(PassportStamp.user_id == bindparam("user_id"))
+    .order_by(PassportStamp.created_at)
+)
+_PROMOTER_STAMPS_OF: Final = _STAMPS_OF.where(Event.promoter_id == bindparam("promoter_id"))
+
+
 def passport_summary(
     session: Session,
     *,
@@ -522,15 +537,11 @@ def passport_summary(
         profile = get_profile(session, user_id=user_id)
     if profile is None:
         raise NotFound("this user has no passport")
-    query = (
-        select(PassportStamp, Event.name)
-        .join(Event, Event.id == PassportStamp.event_id)
-        .where(PassportStamp.user_id == user_id)
-        .order_by(PassportStamp.created_at)
-    )
-    if promoter_id is not None:
-        query = query.where(Event.promoter_id == promoter_id)
-    rows = session.execute(query).all()
+    if promoter_id is None:
+        rows = session.execute(_STAMPS_OF, {"user_id": user_id}).all()
+    else:
+        chosen = {"user_id": user_id, "promoter_id": promoter_id}
+        rows = session.execute(_PROMOTER_STAMPS_OF, chosen).all()
     total_events, total_countries = profile.total_events, profile.total_countries
     if promoter_id is not None:
         total_events = len(rows)

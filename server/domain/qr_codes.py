@@ -23,7 +23,7 @@ from typing import Final
 import numpy as np
 import zxingcpp
 from cachetools import LRUCache
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from server.db.models import QrDrawing
@@ -71,6 +71,12 @@ def keep_drawing(session: Session, token: str) -> None:
     _remember({token: svg})
 
 
+#: The kept drawings of some token hashes (built once: each crowd page reads them).
+_KEPT: Final = select(QrDrawing.token_sha256, QrDrawing.svg).where(
+    QrDrawing.token_sha256.in_(bindparam("keys", expanding=True))
+)
+
+
 def token_drawings(session: Session, tokens: Iterable[str]) -> dict[str, str]:
     """Each token's drawing: from this process's cache, else as kept, else drawn now."""
     wanted = {token for token in tokens if token}
@@ -80,9 +86,7 @@ def token_drawings(session: Session, tokens: Iterable[str]) -> dict[str, str]:
     if not missing:
         return found
     by_key = {accounts.hash_token(token): token for token in missing}
-    kept = session.execute(
-        select(QrDrawing.token_sha256, QrDrawing.svg).where(QrDrawing.token_sha256.in_(by_key))
-    )
+    kept = session.execute(_KEPT, {"keys": list(by_key)})
     fetched = {by_key[key]: svg for key, svg in kept}
     fetched.update((token, qr_svg(token)) for token in missing - fetched.keys())
     _remember(fetched)

@@ -30,10 +30,12 @@ from server.db.models import (
     Offer,
     PackagePurchase,
     PassEntry,
+    PassportProfile,
     PassportReward,
     RewardRedemption,
     Ticket,
     TicketScan,
+    User,
 )
 from server.db.models.enums import PassportRewardStatus, PassStatus, ScanOutcome, TicketStatus
 from server.domain import cards
@@ -140,32 +142,45 @@ def tickets_of(session: Session, *, user_id: uuid.UUID, now: datetime) -> Ticket
 
 @dataclass(frozen=True)
 class Holdings:
-    """Which of the passport's per-user sections have any rows for a user."""
+    """The user's passport (None before they have one) and which of its per-user sections
+    have any rows."""
 
+    profile: PassportProfile | None
     cards: bool
     rewards: bool
     purchases: bool
     redemptions: bool
 
 
-#: Whether a user has any stamp card, reward, purchase and earned reward.
-_HOLDINGS: Final = select(
-    *(
-        select(model.id).where(model.user_id == bindparam("user_id")).exists()
-        for model in (LoyaltyPass, PassportReward, PackagePurchase, RewardRedemption)
+#: The user's passport (outer-joined: None without one), and whether they have any stamp
+#: card, reward, purchase and earned reward.
+_HOLDINGS: Final = (
+    select(
+        PassportProfile,
+        *(
+            select(model.id).where(model.user_id == bindparam("user_id")).exists()
+            for model in (LoyaltyPass, PassportReward, PackagePurchase, RewardRedemption)
+        ),
     )
+    .select_from(User)
+    .outerjoin(PassportProfile, PassportProfile.user_id == User.id)
+    .where(User.id == bindparam("user_id"))
 )
 
 
 def holdings_of(session: Session, *, user_id: uuid.UUID) -> Holdings:
-    """Which sections hold anything, in one round trip, so /passport skips the empty ones.
+    """The passport and which sections hold anything, in one round trip, so /passport skips
+    the empty ones.
 
     Most of a fête's crowd has no stamp cards, purchases or earned rewards, and
     each empty section still cost a query of wide joined rows (a millisecond
-    or more each) when the whole crowd loads /passport at the end of the night.
+    or more each) when the whole crowd loads /passport at the end of the night;
+    the passport itself rides along, one round trip fewer per load.
     """
-    row = session.execute(_HOLDINGS, {"user_id": user_id}).one()
-    return Holdings(cards=row[0], rewards=row[1], purchases=row[2], redemptions=row[3])
+    row = session.execute(_HOLDINGS, {"user_id": user_id}).one_or_none()
+    if row is None:  # no such user: nothing to show
+        return Holdings(None, cards=False, rewards=False, purchases=False, redemptions=False)
+    return Holdings(row[0], cards=row[1], rewards=row[2], purchases=row[3], redemptions=row[4])
 
 
 # -------------------------------------------------------------------------- stamp cards

@@ -103,7 +103,7 @@ def passport_context(
     """Everything /passport shows (`view` is None when the user has no passport yet)."""
     tickets = attendee.tickets_of(session, user_id=user_id, now=now)
     holds = attendee.holdings_of(session, user_id=user_id)
-    profile = passports.get_profile(session, user_id=user_id)
+    profile = holds.profile
     shown = [t for t in tickets.upcoming if not t.revoked]
     carried = [t.qr_token for t in shown]
     if profile is not None and profile.qr_token:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from sqlalchemy.orm import Session
 
@@ -165,16 +165,19 @@ def test_upcoming_passport_events_are_listed_soonest_first(session: Session) -> 
 
 
 def test_holdings_say_which_passport_sections_have_rows(session: Session) -> None:
-    """One query tells /passport which sections to read; another user's rows count for nothing."""
+    """One query brings /passport the passport and which sections to read; another user's
+    rows count for nothing."""
     user, other = make_user(session), make_user(session)
     assert attendee.holdings_of(session, user_id=user.id) == attendee.Holdings(
-        cards=False, rewards=False, purchases=False, redemptions=False
+        None, cards=False, rewards=False, purchases=False, redemptions=False
     )
+    profile = passport.get_or_create_profile(session, user_id=user.id)
     offer = make_offer(session, max_stamps=5)
     _visit(session, offer.id, user.id, 1, [0])
     session.add(PassportReward(user_id=user.id, reward_type="VIP_LINE", metadata_json={}))
     session.flush()
     assert attendee.holdings_of(session, user_id=user.id) == attendee.Holdings(
-        cards=True, rewards=True, purchases=False, redemptions=False
+        profile, cards=True, rewards=True, purchases=False, redemptions=False
     )
     assert not any(vars(attendee.holdings_of(session, user_id=other.id)).values())
+    assert not any(vars(attendee.holdings_of(session, user_id=uuid4())).values())

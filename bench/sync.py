@@ -33,7 +33,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,6 +41,8 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import proc_cpu
 
 from core.wire import TicketScanPayload, build_op
 from server.devtools import World, build_world, scratch_database, serve
@@ -130,48 +131,6 @@ def _pull_all(base: str, token: str) -> tuple[float, int, int]:
                 return time.perf_counter() - began, requests, tickets
 
 
-def _processes() -> Iterator[tuple[Path, str, int, int]]:
-    """Every process as (its /proc folder, name, session id, CPU ticks so far)."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue  # ended meanwhile
-        name, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :]
-        fields = rest.split()  # from the state on: session is 4th, utime and stime 12th, 13th
-        yield entry, name, int(fields[3]), int(fields[11]) + int(fields[12])
-
-
-def _cpu_seconds(server_session: int) -> tuple[float, float]:
-    """CPU seconds used so far by the server's processes and by PostgreSQL's."""
-    server = database = 0
-    for _folder, name, session, ticks in _processes():
-        if session == server_session:
-            server += ticks
-        elif name.startswith("postgres"):
-            database += ticks
-    tick = os.sysconf("SC_CLK_TCK")
-    return server / tick, database / tick
-
-
-def _resident_mb(server_session: int) -> float:
-    """The largest resident memory among the server's processes, in MB."""
-    largest = 0
-    for folder, _name, session, _ticks in _processes():
-        if session != server_session:
-            continue
-        try:
-            status = (folder / "status").read_text()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                largest = max(largest, int(line.split()[1]))
-    return largest / 1024
-
-
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -195,12 +154,12 @@ def run_engine(kind: str, args: argparse.Namespace) -> dict[str, float]:
             assert server.process is not None
             session_id = server.process.pid  # the server leads its own session
             base = server.base_url
-            cpu_before = _cpu_seconds(session_id) if args.cpu else (0.0, 0.0)
+            cpu_before = proc_cpu.cpu_seconds(session_id) if args.cpu else (0.0, 0.0)
             ingest_s, ingest = _push_all(base, world.tokens, batches, args.devices)
-            cpu_after = _cpu_seconds(session_id) if args.cpu else (0.0, 0.0)
+            cpu_after = proc_cpu.cpu_seconds(session_id) if args.cpu else (0.0, 0.0)
             replay_s, replay = _push_all(base, world.tokens, batches, args.devices)
             pull_s, requests, pulled = _pull_all(base, world.tokens[-1])
-            resident = _resident_mb(session_id) if args.cpu else 0.0
+            resident = proc_cpu.resident_mb(session_id) if args.cpu else 0.0
         return {
             "server_cpu_ms": (cpu_after[0] - cpu_before[0]) * 1000 / len(batches),
             "database_cpu_ms": (cpu_after[1] - cpu_before[1]) * 1000 / len(batches),

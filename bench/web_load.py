@@ -3,6 +3,7 @@
     uv run python bench/web_load.py                          # 200 attendees x 5, 2 workers
     uv run python bench/web_load.py --attendees 1000 --repeat 2
     uv run python bench/web_load.py --workers 1 --env SOCA_DB_POOL_SIZE=5
+    uv run python bench/web_load.py --cpu                    # also CPU of the load (Linux)
 
 The client is a small asyncio program rather than a load tool such as locust:
 the whole crowd must fire at the same instant (locust ramps users up), and
@@ -31,6 +32,10 @@ Steps, each timed:
    connection, with the server otherwise idle (p50 of the round trip on
    loopback, which is the server's time plus well under a millisecond);
 6. /health on a kept-alive connection against a new connection per request.
+
+With `--cpu`, step 4 also reports the CPU seconds the load cost the server's
+processes, the local PostgreSQL's and this client, read from /proc
+(`proc_cpu`): two cores' worth of the three together is about the p95.
 """
 
 from __future__ import annotations
@@ -56,6 +61,7 @@ from yarl import URL
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import crowd_client
+import proc_cpu
 
 from server.db.models import Event
 from server.db.session import make_session_factory, unit_of_work
@@ -82,6 +88,7 @@ class Results:
     retry_after: int = 0
     pages_ms: dict[str, float] = field(default_factory=dict)
     health_ms: dict[str, float] = field(default_factory=dict)
+    load_cpu_s: dict[str, float] = field(default_factory=dict)  # with --cpu
 
 
 def _email(n: int) -> str:
@@ -198,7 +205,9 @@ async def _health(base: str, samples: int) -> dict[str, float]:
         }
 
 
-async def _run(base: str, event_id: uuid.UUID, args: argparse.Namespace) -> Results:
+async def _run(
+    base: str, event_id: uuid.UUID, server_session: int, args: argparse.Namespace
+) -> Results:
     results = Results()
     clients = [_client(args.repeat, args.timeout) for _ in range(args.attendees)]
     try:
@@ -212,6 +221,7 @@ async def _run(base: str, event_id: uuid.UUID, args: argparse.Namespace) -> Resu
         browsers = [_BROWSER_HEADERS | _cookie_header(client, base) for client in clients]
         server = (URL(base).raw_host or "127.0.0.1", URL(base).port or 80)
         await asyncio.sleep(1)
+        before = proc_cpu.cpu_seconds(server_session), time.process_time()
         started = time.perf_counter()
         await asyncio.gather(
             *(
@@ -221,6 +231,8 @@ async def _run(base: str, event_id: uuid.UUID, args: argparse.Namespace) -> Resu
             )
         )
         results.load_s = time.perf_counter() - started
+        if args.cpu:
+            results.load_cpu_s = _cpu_since(*before, server_session)
         await _settle(base)
         signed_in = [
             client for client, status in zip(clients, statuses, strict=True) if status == "303"
@@ -239,6 +251,18 @@ async def _run(base: str, event_id: uuid.UUID, args: argparse.Namespace) -> Resu
     finally:
         await asyncio.gather(*(client.close() for client in clients))
     return results
+
+
+def _cpu_since(
+    servers_and_database: tuple[float, float], client: float, server_session: int
+) -> dict[str, float]:
+    """CPU seconds spent since the readings given, by the server, PostgreSQL and this client."""
+    server, database = proc_cpu.cpu_seconds(server_session)
+    return {
+        "server": server - servers_and_database[0],
+        "PostgreSQL": database - servers_and_database[1],
+        "client": time.process_time() - client,
+    }
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -267,6 +291,8 @@ def _report(args: argparse.Namespace, results: Results) -> None:
     print(f"{'200 of ' + str(total):<34}{ok:>9}")
     print(f"{'503 with Retry-After':<34}{results.retry_after:>9}")
     print(f"{'other statuses':<34}{others or '-'!s:>9}")
+    for name, seconds in results.load_cpu_s.items():
+        print(f"{'load CPU s ' + name:<34}{seconds:>9.2f}")
     for name, value in results.pages_ms.items():
         print(f"{'page p50 ms ' + name:<34}{value:>9.1f}")
     for name, value in results.health_ms.items():
@@ -286,6 +312,7 @@ def main() -> None:
     parser.add_argument(
         "--env", action="append", default=[], metavar="KEY=VALUE", help="server setting"
     )
+    parser.add_argument("--cpu", action="store_true", help="also the load's CPU (Linux)")
     args = parser.parse_args()
     env = dict(item.split("=", 1) for item in args.env)
     with (
@@ -305,7 +332,9 @@ def main() -> None:
         server = ServerProcess(url, port=args.port, workers=args.workers, env=env)
         try:
             server.start(timeout=180)  # a loaded machine starts two workers slowly
-            results = uvloop.run(_run(server.base_url, world.event_id, args))
+            assert server.process is not None
+            server_session = server.process.pid  # its own session: see ServerProcess.start
+            results = uvloop.run(_run(server.base_url, world.event_id, server_session, args))
         finally:
             server.stop()
     _report(args, results)

@@ -221,7 +221,7 @@ async def _run(
         browsers = [_BROWSER_HEADERS | _cookie_header(client, base) for client in clients]
         server = (URL(base).raw_host or "127.0.0.1", URL(base).port or 80)
         await asyncio.sleep(1)
-        before = proc_cpu.cpu_seconds(server_session), time.process_time()
+        before = _cpu_now(server_session) if args.cpu else {}
         started = time.perf_counter()
         await asyncio.gather(
             *(
@@ -232,7 +232,8 @@ async def _run(
         )
         results.load_s = time.perf_counter() - started
         if args.cpu:
-            results.load_cpu_s = _cpu_since(*before, server_session)
+            after = _cpu_now(server_session)
+            results.load_cpu_s = {name: after[name] - before[name] for name in after}
         await _settle(base)
         signed_in = [
             client for client, status in zip(clients, statuses, strict=True) if status == "303"
@@ -253,16 +254,10 @@ async def _run(
     return results
 
 
-def _cpu_since(
-    servers_and_database: tuple[float, float], client: float, server_session: int
-) -> dict[str, float]:
-    """CPU seconds spent since the readings given, by the server, PostgreSQL and this client."""
+def _cpu_now(server_session: int) -> dict[str, float]:
+    """CPU seconds used so far by the server's processes, PostgreSQL's and this client."""
     server, database = proc_cpu.cpu_seconds(server_session)
-    return {
-        "server": server - servers_and_database[0],
-        "PostgreSQL": database - servers_and_database[1],
-        "client": time.process_time() - client,
-    }
+    return {"server": server, "PostgreSQL": database, "client": time.process_time()}
 
 
 def _percentile(values: list[float], fraction: float) -> float:

@@ -62,6 +62,7 @@ from server.api.ratelimit import RateLimiter, Rules
 from server.db.models import utcnow
 from server.db.session import make_engine, make_session_factory
 from server.domain.landing import LandingFigures
+from server.domain.passport import shown_point_tiers
 from server.domain.promoters import FieldErrors
 from server.errors import SocaError
 from server.headers import SecurityHeaders
@@ -276,6 +277,7 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> FastAP
     app.state.session_factory = make_session_factory(db_engine)
     app.state.admission = _admission(settings, db_engine)
     app.state.landing = LandingFigures()
+    app.state.point_tiers = shown_point_tiers()
     app.state.rate_limiter = RateLimiter(Rules.from_settings(settings))
     _install_error_handlers(app)
     for router in ROUTERS:

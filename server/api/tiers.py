@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from core import limits
@@ -74,10 +74,12 @@ def get_tiers(session: DbSession, _caller: HqOnly) -> TierSetView:
     responses={422: {"model": ErrorBody, "description": "`tier_config`: names the faulty tiers"}},
 )
 def replace_tiers(
+    request: Request,
     session: DbSession,
     _caller: HqOnly,
     body: Annotated[TierSet, Body(openapi_examples={"default": {"value": {"tiers": _TIERS}}})],
 ) -> TierSetView:
     """HQ: replace the whole tier set (validated as a whole; 422 naming the tiers at fault)."""
     given = [PointTier(t.name, t.min_points, dict(t.perks)) for t in body.tiers]
-    return _view(tiers.replace_tiers(session, tiers=given))
+    shown = request.app.state.point_tiers  # this worker's pages show the new set at once
+    return _view(tiers.replace_tiers(session, tiers=given, shown=shown))

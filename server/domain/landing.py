@@ -7,7 +7,6 @@ few seconds, so a crowd costs the database one pair of counts per interval.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import Final
@@ -16,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.db.models import PassportProfile, PassportStamp
+from server.domain.recent import Recent
 
 #: How long the landing figures are reused, in seconds.
 LANDING_TTL_SECONDS: Final = 5.0
@@ -28,24 +28,14 @@ def landing_info(session: Session) -> dict[str, int]:
     return {"totalPassportUsers": profiles, "totalStampsIssued": stamps}
 
 
-class LandingFigures:
+class LandingFigures(Recent[dict[str, int]]):
     """`landing_info`, counted at most once per `ttl` seconds (thread-safe; one per app)."""
 
     def __init__(
         self, ttl: float = LANDING_TTL_SECONDS, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self.ttl = ttl
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._figures: dict[str, int] | None = None
-        self._counted_at = 0.0
+        super().__init__(landing_info, ttl, clock)
 
     def get(self, session: Session) -> dict[str, int]:
-        """The figures, counted again when the last count is older than `ttl`."""
-        with self._lock:
-            if self._figures is not None and self._clock() - self._counted_at < self.ttl:
-                return dict(self._figures)
-        figures = landing_info(session)
-        with self._lock:
-            self._figures, self._counted_at = figures, self._clock()
-        return dict(figures)
+        """The figures (a copy), counted again when the last count is older than `ttl`."""
+        return dict(super().get(session))

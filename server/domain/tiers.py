@@ -21,6 +21,7 @@ from core.perks import PERK_VALIDITY_KEY
 from core.tiers import PointTier, validate_point_tiers
 from server.db.models import PassportTier
 from server.domain.passport import forget_point_tiers, load_point_tiers
+from server.domain.recent import Recent
 from server.errors import FieldErrors, InvalidInput
 
 
@@ -110,8 +111,14 @@ def _limit_problems(tiers: list[PointTier]) -> list[str]:
     return problems
 
 
-def replace_tiers(session: Session, *, tiers: Iterable[PointTier]) -> list[PointTier]:
-    """Validate and store a whole new tier set; InvalidInput names the tiers at fault."""
+def replace_tiers(
+    session: Session,
+    *,
+    tiers: Iterable[PointTier],
+    shown: Recent[tuple[PointTier, ...]] | None = None,
+) -> list[PointTier]:
+    """Validate and store a whole new tier set; InvalidInput names the tiers at fault. `shown`,
+    the app's reading for its pages (`shown_point_tiers`), is forgotten: they show the new set."""
     given = list(tiers)
     problems = _limit_problems(given)
     if problems:
@@ -130,4 +137,6 @@ def replace_tiers(session: Session, *, tiers: Iterable[PointTier]) -> list[Point
         session.add(row)
     session.flush()
     forget_point_tiers(session)
+    if shown is not None:
+        shown.forget()
     return list(ordered)

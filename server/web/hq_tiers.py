@@ -85,7 +85,7 @@ def save_tiers(request: Request, session: DbSession, _hq: Hq, form: CheckedForm)
         return _tiers_page(request, session, error=" ".join(problems), typed=typed, status=422)
     try:
         with session.begin_nested():
-            tiers.replace_tiers(session, tiers=edited)
+            tiers.replace_tiers(session, tiers=edited, shown=request.app.state.point_tiers)
     except InvalidInput as exc:
         return _tiers_page(request, session, error=exc.message, typed=typed, status=422)
     return done("/hq/tiers", "Tiers saved. Passports move to their new tier at their next stamp.")

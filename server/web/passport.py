@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Final
 
 from fastapi import Request, Response
+from sqlalchemy.orm import Session
 
 from core.perks import perk_sentences
-from core.tiers import CardTier, point_tier_progress
+from core.tiers import CardTier, PointTier, point_tier_progress
 from server.api.deps import DbSession
 from server.db.models import PassportProfile, utcnow
 from server.domain import attendee, qr_codes
@@ -32,6 +34,8 @@ from server.web.routing import page_router
 
 router = page_router()
 
+#: Where the page takes the point tiers from (a session in, the tiers lowest first out).
+TierSource = Callable[[Session], Sequence[PointTier]]
 #: A tier colour the page may use in a style attribute.
 _COLOUR: Final = re.compile(r"#[0-9A-Fa-f]{6}")
 #: A card's ledger entries in words; a kind not listed reads as its own name.
@@ -66,12 +70,13 @@ def _passport(
     user_id: uuid.UUID,
     profile: PassportProfile | None,
     drawings: dict[str, str],
+    tiers: TierSource,
 ) -> dict[str, Any] | None:
     """The passport block, or None when the user has no passport yet."""
     if profile is None:
         return None
     summary = passports.passport_summary(session, user_id=user_id, profile=profile)
-    progress = point_tier_progress(profile.total_points, passports.load_point_tiers(session))
+    progress = point_tier_progress(profile.total_points, tiers(session))
     span = (
         (progress.next_tier.min_points - progress.current.min_points) if progress.next_tier else 1
     )
@@ -98,9 +103,15 @@ def _passport(
 
 
 def passport_context(
-    session: DbSession, *, user_id: uuid.UUID, now: datetime, wallets: Wallets | None = None
+    session: DbSession,
+    *,
+    user_id: uuid.UUID,
+    now: datetime,
+    wallets: Wallets | None = None,
+    tiers: TierSource = passports.load_point_tiers,
 ) -> dict[str, Any]:
-    """Everything /passport shows (`view` is None when the user has no passport yet)."""
+    """Everything /passport shows (`view` is None when the user has no passport yet); the
+    point tiers from `tiers` (the page: the app's `shown_point_tiers`)."""
     tickets = attendee.tickets_of(session, user_id=user_id, now=now)
     holds = attendee.holdings_of(session, user_id=user_id)
     profile = holds.profile
@@ -110,7 +121,7 @@ def passport_context(
         carried.append(profile.qr_token)
     drawings = qr_codes.token_drawings(session, carried)
     return {
-        "view": _passport(session, user_id, profile, drawings),
+        "view": _passport(session, user_id, profile, drawings, tiers),
         "tickets": tickets,
         "ticket_qr": {t.id: drawings[t.qr_token] for t in shown},
         "cards": attendee.cards_of(session, user_id=user_id) if holds.cards else [],
@@ -132,8 +143,13 @@ def passport_context(
 def passport_page(request: Request, session: DbSession, user: SignedInUser) -> Response:
     """The signed-in user's tickets, passport, cards and rewards."""
     assert user.user is not None
+    state = request.app.state
     context = passport_context(
-        session, user_id=user.user.id, now=utcnow(), wallets=request.app.state.wallets
+        session,
+        user_id=user.user.id,
+        now=utcnow(),
+        wallets=state.wallets,
+        tiers=state.point_tiers.get,
     )
     return render(request, "passport.html", context)
 

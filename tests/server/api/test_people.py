@@ -186,7 +186,10 @@ def restore_tiers(client: TestClient, world: World) -> Iterator[list[dict[str, A
 
 
 def test_hq_replaces_the_tier_set(
-    client: TestClient, world: World, restore_tiers: list[dict[str, Any]]
+    client: TestClient,
+    world: World,
+    factory: sessionmaker[Session],
+    restore_tiers: list[dict[str, Any]],
 ) -> None:
     assert [tier["name"] for tier in restore_tiers] == ["BRONZE", "SILVER", "GOLD", "ELITE"]
     new = [
@@ -194,8 +197,13 @@ def test_hq_replaces_the_tier_set(
         {"name": "GOLD", "min_points": 500, "perks": {"vip_line": True}},
     ]
     hq = world.auth("hq")
+    shown = client.app.state.point_tiers  # type: ignore[attr-defined]  # what pages show
+    with unit_of_work(factory) as session:
+        assert [tier.name for tier in shown.get(session)] == ["BRONZE", "SILVER", "GOLD", "ELITE"]
     assert _ok(client.put("/api/v1/tiers", json={"tiers": new}, headers=hq))["tiers"] == new
     assert _ok(client.get("/api/v1/tiers", headers=hq))["tiers"] == new
+    with unit_of_work(factory) as session:  # the app's pages show the new set at once
+        assert [tier.name for tier in shown.get(session)] == ["BRONZE", "GOLD"]
 
 
 def test_a_bad_tier_set_is_422_naming_the_tiers(

@@ -40,3 +40,13 @@ def test_landing_figures_are_counted_once_per_interval(session: Session) -> None
     assert figures.get(session)["totalPassportUsers"] == 1  # reused within the interval
     now[0] += 0.2
     assert figures.get(session)["totalPassportUsers"] == 2  # counted again after it
+
+
+def test_forgotten_figures_are_counted_again_at_once(session: Session) -> None:
+    """`forget` (the app changed what the reading came from) drops it before its interval ends."""
+    figures = LandingFigures(ttl=5.0, clock=lambda: 100.0)
+    assert figures.get(session)["totalPassportUsers"] == 0
+    make_profile(session, make_user(session))
+    assert figures.get(session)["totalPassportUsers"] == 0
+    figures.forget()
+    assert figures.get(session)["totalPassportUsers"] == 1

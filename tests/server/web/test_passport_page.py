@@ -15,13 +15,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
 from core.perks import reward_words
-from server.db.models import ApiToken, PassportReward, QrDrawing
+from server.db.models import ApiToken, PassportReward, PassportTier, QrDrawing
 from server.db.session import unit_of_work
 from server.domain import accounts, cards, passport
 from server.domain.qr_codes import BORDER, forget_cached, qr_matrix, qr_svg
 from server.web.auth import SESSION_DAYS, SESSION_LABEL
 from tests.server.factories import make_event, make_offer
-from tests.server.web.conftest import login
+from tests.server.web.conftest import browser, login, post_form
+from tests.server.web.test_hq import _tier_fields
 from tests.server.web.world import WebWorld
 
 
@@ -175,3 +176,46 @@ def test_qr_svg_draws_exactly_the_codes_dark_modules() -> None:
     assert drawn[BORDER:-BORDER, BORDER:-BORDER].tolist() == dark.tolist()
     assert not drawn[:BORDER].any() and not drawn[:, :BORDER].any()
     assert dark.sum() > dark.size // 3  # a real code, not an empty one
+
+
+def test_the_tiers_a_passport_shows_are_read_once_a_while_and_hq_s_edit_shows_at_once(
+    client: TestClient, world: WebWorld, app: FastAPI, factory: sessionmaker[Session]
+) -> None:
+    """A crowd's pages share one reading of the point tiers for a few seconds; HQ's edit through
+    the app is on the next page at once (the app forgets its reading)."""
+    from sqlalchemy import event
+
+    with unit_of_work(factory) as session:  # the seeded tiers are shared reference data
+        seeded = {
+            row.name: (row.min_points, dict(row.perks_json))
+            for row in session.scalars(select(PassportTier))
+        }
+    login(client, world.emails["attendee"])
+    assert client.get("/passport").status_code == 200
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement)
+
+    event.listen(app.state.engine, "before_cursor_execute", count)
+    try:
+        pages = [client.get("/passport") for _ in range(3)]
+    finally:
+        event.remove(app.state.engine, "before_cursor_execute", count)
+    assert [page.status_code for page in pages] == [200, 200, 200]
+    assert not [s for s in statements if "FROM passport_tiers" in s]
+    with unit_of_work(factory) as session:
+        points = passport.get_profile(session, user_id=world.attendee_id).total_points  # type: ignore[union-attr]
+    moved = {"min_SILVER": points + 4321, "min_GOLD": points + 5000, "min_ELITE": points + 6000}
+    assert "4321 points to" not in pages[-1].text
+    hq = browser(app)
+    try:
+        login(hq, world.emails["hq"])
+        fields = _tier_fields(seeded) | {name: str(value) for name, value in moved.items()}
+        assert post_form(hq, "/hq/tiers", "/hq/tiers", fields).status_code == 303
+        assert "4321 points to <strong>SILVER</strong>" in client.get("/passport").text
+    finally:
+        hq.close()
+        with unit_of_work(factory) as session:
+            for row in session.scalars(select(PassportTier)):
+                row.min_points, row.perks_json = seeded[row.name]

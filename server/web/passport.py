@@ -107,11 +107,11 @@ def passport_context(
     *,
     user_id: uuid.UUID,
     now: datetime,
+    tiers: TierSource,
     wallets: Wallets | None = None,
-    tiers: TierSource = passports.load_point_tiers,
 ) -> dict[str, Any]:
     """Everything /passport shows (`view` is None when the user has no passport yet); the
-    point tiers from `tiers` (the page: the app's `shown_point_tiers`)."""
+    point tiers from `tiers` (the app's `shown_point_tiers`)."""
     tickets = attendee.tickets_of(session, user_id=user_id, now=now)
     holds = attendee.holdings_of(session, user_id=user_id)
     profile = holds.profile

@@ -55,7 +55,7 @@ from pathlib import Path
 
 import aiohttp
 import uvloop
-from sqlalchemy import update
+from sqlalchemy import Engine, update
 from yarl import URL
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -139,6 +139,48 @@ async def _sign_up(session: aiohttp.ClientSession, base: str, n: int) -> tuple[s
 _BROWSER_HEADERS = {"Accept": "text/html", "Accept-Encoding": "gzip, deflate, br"}
 
 
+def crowd_world(engine: Engine, attendees: int) -> uuid.UUID:
+    """The world a crowd meets: an upcoming passport-enabled event, with a ticket held for
+    each attendee's email (written straight into the database); the event's id."""
+    world = build_world(engine, tickets=0, devices=0)
+    with unit_of_work(make_session_factory(engine)) as session:
+        session.execute(
+            update(Event)
+            .where(Event.id == world.event_id)
+            .values(starts_at=datetime.now(UTC) + timedelta(days=1))
+        )
+        for n in range(attendees):
+            tickets.issue_to_email(session, event_id=world.event_id, email=_email(n))
+    return world.event_id
+
+
+async def sign_up(clients: list[aiohttp.ClientSession], base: str) -> list[list[str]]:
+    """Every attendee at once signs up with its own browser; each one's POST statuses."""
+    return await asyncio.gather(*(_register(client, base, n) for n, client in enumerate(clients)))
+
+
+def browser_headers(client: aiohttp.ClientSession, base: str) -> dict[str, str]:
+    """What a signed-up attendee's phone sends with a page request to `base`."""
+    return _BROWSER_HEADERS | _cookie_header(client, base)
+
+
+async def load_crowd(
+    server: tuple[str, int],
+    browsers: list[dict[str, str]],
+    repeat: int,
+    timeout: float,
+    results: Results,
+) -> None:
+    """Every browser loads /passport `repeat` times, all at once, each on its own connection."""
+    await asyncio.gather(
+        *(
+            _load_one(server, "/passport", headers, timeout, results)
+            for headers in browsers
+            for _ in range(repeat)
+        )
+    )
+
+
 def _cookie_header(session: aiohttp.ClientSession, base: str) -> dict[str, str]:
     """The Cookie header `session`'s browser would send to `base`."""
     cookies = session.cookie_jar.filter_cookies(URL(base))
@@ -161,7 +203,8 @@ async def _load_one(
     results.statuses[status] += 1
 
 
-def _client(repeat: int, timeout: float) -> aiohttp.ClientSession:
+def browser_client(repeat: int, timeout: float) -> aiohttp.ClientSession:
+    """One attendee's browser for the sign-up: its own cookie jar, `repeat` connections."""
     return aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=repeat, force_close=False),
         timeout=aiohttp.ClientTimeout(total=timeout),
@@ -185,7 +228,7 @@ async def _sequential_p50(session: aiohttp.ClientSession, url: str, samples: int
 async def _settle(base: str, limit_s: float = 180) -> None:
     """Wait until the server is idle again: requests the clients gave up on still run there."""
     deadline = time.monotonic() + limit_s
-    async with _client(1, limit_s) as session:
+    async with browser_client(1, limit_s) as session:
         while time.monotonic() < deadline:
             started = time.perf_counter()
             async with session.get(f"{base}/health") as answer:
@@ -196,7 +239,7 @@ async def _settle(base: str, limit_s: float = 180) -> None:
 
 
 async def _health(base: str, samples: int) -> dict[str, float]:
-    kept = _client(1, 10)
+    kept = browser_client(1, 10)
     fresh = aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True))
     async with kept, fresh:
         return {
@@ -209,27 +252,19 @@ async def _run(
     base: str, event_id: uuid.UUID, server_session: int, args: argparse.Namespace
 ) -> Results:
     results = Results()
-    clients = [_client(args.repeat, args.timeout) for _ in range(args.attendees)]
+    clients = [browser_client(args.repeat, args.timeout) for _ in range(args.attendees)]
     try:
         started = time.perf_counter()
-        attempts = await asyncio.gather(
-            *(_register(client, base, n) for n, client in enumerate(clients))
-        )
+        attempts = await sign_up(clients, base)
         results.registration_s = time.perf_counter() - started
         results.registration_statuses.update(status for tried in attempts for status in tried)
         statuses = [tried[-1] for tried in attempts]  # where each attendee ended up
-        browsers = [_BROWSER_HEADERS | _cookie_header(client, base) for client in clients]
+        browsers = [browser_headers(client, base) for client in clients]
         server = (URL(base).raw_host or "127.0.0.1", URL(base).port or 80)
         await asyncio.sleep(1)
         before = _cpu_now(server_session) if args.cpu else {}
         started = time.perf_counter()
-        await asyncio.gather(
-            *(
-                _load_one(server, "/passport", headers, args.timeout, results)
-                for headers in browsers
-                for _ in range(args.repeat)
-            )
-        )
+        await load_crowd(server, browsers, args.repeat, args.timeout, results)
         results.load_s = time.perf_counter() - started
         if args.cpu:
             after = _cpu_now(server_session)
@@ -260,7 +295,8 @@ def _cpu_now(server_session: int) -> dict[str, float]:
     return {"server": server, "PostgreSQL": database, "client": time.process_time()}
 
 
-def _percentile(values: list[float], fraction: float) -> float:
+def percentile(values: list[float], fraction: float) -> float:
+    """The value at `fraction` of the sorted values (0.95: the p95)."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
@@ -279,7 +315,7 @@ def _report(args: argparse.Namespace, results: Results) -> None:
     print(f"{'pages/s':<34}{ok / results.load_s:>9.1f}")
     for label, value in (
         ("p50", statistics.median(results.latencies_ms)),
-        ("p95", _percentile(results.latencies_ms, 0.95)),
+        ("p95", percentile(results.latencies_ms, 0.95)),
         ("max", max(results.latencies_ms)),
     ):
         print(f"{label + ' ms':<34}{value:>9.0f}")
@@ -314,22 +350,13 @@ def main() -> None:
         tempfile.TemporaryDirectory() as folder,
         scratch_database("postgresql", args.postgres_url, Path(folder)) as (url, engine),
     ):
-        world = build_world(engine, tickets=0, devices=0)
-        factory = make_session_factory(engine)
-        with unit_of_work(factory) as session:
-            session.execute(
-                update(Event)
-                .where(Event.id == world.event_id)
-                .values(starts_at=datetime.now(UTC) + timedelta(days=1))
-            )
-            for n in range(args.attendees):
-                tickets.issue_to_email(session, event_id=world.event_id, email=_email(n))
+        event_id = crowd_world(engine, args.attendees)
         server = ServerProcess(url, port=args.port, workers=args.workers, env=env)
         try:
             server.start(timeout=180)  # a loaded machine starts two workers slowly
             assert server.process is not None
             server_session = server.process.pid  # its own session: see ServerProcess.start
-            results = uvloop.run(_run(server.base_url, world.event_id, server_session, args))
+            results = uvloop.run(_run(server.base_url, event_id, server_session, args))
         finally:
             server.stop()
     _report(args, results)

@@ -29,21 +29,16 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import uvloop
-from sqlalchemy import update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import proc_cpu
 import web_load
 
-from server.db.models import Event
-from server.db.session import make_session_factory, unit_of_work
-from server.devtools import ServerProcess, build_world, scratch_database
-from server.domain import tickets
+from server.devtools import ServerProcess, scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,20 +70,12 @@ def _tree(base: str) -> Iterator[Path]:
 
 
 def _server(stack: ExitStack, args: argparse.Namespace, env: dict[str, str]) -> ServerProcess:
-    """A served world with an upcoming event and a ticket held for each attendee's email."""
+    """`soca-server serve` on its own scratch schema holding the crowd's world."""
     folder = stack.enter_context(tempfile.TemporaryDirectory())
     url, engine = stack.enter_context(
         scratch_database("postgresql", args.postgres_url, Path(folder))
     )
-    world = build_world(engine, tickets=0, devices=0)
-    with unit_of_work(make_session_factory(engine)) as session:
-        session.execute(
-            update(Event)
-            .where(Event.id == world.event_id)
-            .values(starts_at=datetime.now(UTC) + timedelta(days=1))
-        )
-        for n in range(args.attendees):
-            tickets.issue_to_email(session, event_id=world.event_id, email=web_load._email(n))
+    web_load.crowd_world(engine, args.attendees)
     server = ServerProcess(url, workers=args.workers, env=env)
     server.start(timeout=180)
     stack.callback(server.stop)
@@ -97,14 +84,10 @@ def _server(stack: ExitStack, args: argparse.Namespace, env: dict[str, str]) -> 
 
 async def _sign_up(server: ServerProcess, args: argparse.Namespace) -> list[dict[str, str]]:
     """Every attendee signs up through the form; each one's request headers for the crowd."""
-    clients = [web_load._client(args.repeat, args.timeout) for _ in range(args.attendees)]
+    clients = [web_load.browser_client(args.repeat, args.timeout) for _ in range(args.attendees)]
     try:
-        await asyncio.gather(
-            *(web_load._register(c, server.base_url, n) for n, c in enumerate(clients))
-        )
-        return [
-            web_load._BROWSER_HEADERS | web_load._cookie_header(c, server.base_url) for c in clients
-        ]
+        await web_load.sign_up(clients, server.base_url)
+        return [web_load.browser_headers(client, server.base_url) for client in clients]
     finally:
         await asyncio.gather(*(client.close() for client in clients))
 
@@ -114,22 +97,17 @@ async def _crowd(
 ) -> Crowd:
     assert server.process is not None
     results = web_load.Results()
-    address = ("127.0.0.1", server.port)
     server_before, database_before = proc_cpu.cpu_seconds(server.process.pid)
     client_before = time.process_time()
-    await asyncio.gather(
-        *(
-            web_load._load_one(address, "/passport", headers, args.timeout, results)
-            for headers in browsers
-            for _ in range(args.repeat)
-        )
+    await web_load.load_crowd(
+        ("127.0.0.1", server.port), browsers, args.repeat, args.timeout, results
     )
     server_after, database_after = proc_cpu.cpu_seconds(server.process.pid)
     served = results.statuses.get("200", 0)
     if served != len(browsers) * args.repeat:
         raise RuntimeError(f"not every load was served: {dict(results.statuses)}")
     return Crowd(
-        web_load._percentile(results.latencies_ms, 0.95),
+        web_load.percentile(results.latencies_ms, 0.95),
         server_after - server_before,
         database_after - database_before,
         time.process_time() - client_before,

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from core.perks import perk_sentences
 from core.tiers import CardTier, PointTier, point_tier_progress
+from server.api.auth import Principal
 from server.api.deps import DbSession
 from server.db.models import PassportProfile, utcnow
 from server.domain import attendee, qr_codes
@@ -29,6 +30,7 @@ from server.errors import NotFound
 from server.wallet.runtime import Wallets
 from server.web import sales
 from server.web.auth import CheckedForm, SignedInUser
+from server.web.one_call import SignedInPage
 from server.web.render import redirect, render
 from server.web.routing import page_router
 
@@ -140,8 +142,12 @@ def passport_context(
 
 
 @router.get("/passport")
-def passport_page(request: Request, session: DbSession, user: SignedInUser) -> Response:
+async def passport_page(page: SignedInPage) -> Response:
     """The signed-in user's tickets, passport, cards and rewards."""
+    return await page.serve(_passport_page)
+
+
+def _passport_page(request: Request, session: Session, user: Principal) -> Response:
     assert user.user is not None
     state = request.app.state
     context = passport_context(

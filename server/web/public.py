@@ -5,13 +5,16 @@ from __future__ import annotations
 import uuid
 
 from fastapi import Request, Response
+from sqlalchemy.orm import Session
 
+from server.api.auth import Principal
 from server.api.deps import DbSession
 from server.db.models import utcnow
 from server.domain import attendee, events, passport, tiers
 from server.errors import NotFound
 from server.web import sales
-from server.web.auth import CheckedForm, SignedInUser, Visitor
+from server.web.auth import CheckedForm, SignedInUser
+from server.web.one_call import VisitorPage
 from server.web.passport import when
 from server.web.render import redirect, render
 from server.web.routing import page_router
@@ -20,8 +23,12 @@ router = page_router()
 
 
 @router.get("/socaport-app")
-def socaport_app(request: Request, session: DbSession, visitor: Visitor) -> Response:
+async def socaport_app(page: VisitorPage) -> Response:
     """The landing page; the CTA depends on who is looking (seed 001 §1.2)."""
+    return await page.serve(_landing)
+
+
+def _landing(request: Request, session: Session, visitor: Principal) -> Response:
     if visitor.user is None:
         cta = "signed_out"
     elif passport.get_profile(session, user_id=visitor.user.id) is None:
@@ -42,18 +49,26 @@ def start_passport(session: DbSession, user: SignedInUser, _form: CheckedForm) -
 
 
 @router.get("/events/{event_id}")
-def event_page(request: Request, event_id: str, session: DbSession, _visitor: Visitor) -> Response:
+async def event_page(event_id: str, page: VisitorPage) -> Response:
     """An event, with the passport badge and points when it is enabled."""
     try:
         parsed = uuid.UUID(event_id)
     except ValueError:
         raise NotFound("We couldn't find that event.") from None
-    return sales.event_page(request, session, events.get(session, event_id=parsed))
+
+    def event(request: Request, session: Session, _visitor: Principal) -> Response:
+        return sales.event_page(request, session, events.get(session, event_id=parsed))
+
+    return await page.serve(event)
 
 
 @router.get("/events")
-def events_page(request: Request, session: DbSession, _visitor: Visitor) -> Response:
+async def events_page(page: VisitorPage) -> Response:
     """Upcoming passport-enabled events, soonest first, each linking to its page."""
+    return await page.serve(_events)
+
+
+def _events(request: Request, session: Session, _visitor: Principal) -> Response:
     found = attendee.upcoming_passport_events(session, now=utcnow())
     listed = [(event, event.starts_at.astimezone(attendee.venue_zone(event))) for event in found]
     return render(request, "events.html", {"events": listed, "when": when})

@@ -89,6 +89,10 @@ class Slot:
         """Take a slot within the admission's wait (Busy otherwise)."""
         if self._gate is None or self._holding:
             return
+        if not self._gate.locked():  # free now: taken at once, without a timed wait's task
+            await self._gate.acquire()
+            self._holding = True
+            return
         try:
             await asyncio.wait_for(self._gate.acquire(), self._admission.wait_seconds)
         except TimeoutError:

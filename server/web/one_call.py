@@ -39,7 +39,13 @@ PagePolicy = WebPublicPolicy | SignedInPolicy | WebRolePolicy
 
 
 class PageCall:
-    """One request's page, to be served in one worker-thread call (`serve`)."""
+    """One request's page, to be served in one worker-thread call (`serve`).
+
+    The call is the page's edge: its unit of work opens and ends inside it (the
+    policy's read, the page's reads and writes, the commit), on one worker thread,
+    while the admission slot is held around it on the event loop. The work gets the
+    session and must not keep it, or anything loaded from it, past the call.
+    """
 
     def __init__(self, policy: PagePolicy, request: Request) -> None:
         self._policy = policy

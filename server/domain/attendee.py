@@ -50,14 +50,19 @@ HISTORY: Final = 5
 
 def venue_zone(event: Event) -> tzinfo:
     """The zone the event's times are read in: the venue's (`time_zone`), else UTC."""
+    return zone_named(event.time_zone)
+
+
+def zone_named(name: str | None) -> tzinfo:
+    """An event's `time_zone` as a zone; UTC for an event that names none."""
     # `events.time_zone` arrives with the promoters' event editor; until an event has
     # one, its times read as UTC, as on the promoter's pages.
-    name = getattr(event, "time_zone", None)
     return ZoneInfo(name) if name else UTC
 
 
-def _event_end(event: Event) -> datetime:
-    return event.ends_at or event.starts_at + EVENT_LENGTH
+def event_end(starts_at: datetime, ends_at: datetime | None) -> datetime:
+    """When an event is over: its end, else `EVENT_LENGTH` after its start."""
+    return ends_at or starts_at + EVENT_LENGTH
 
 
 # ------------------------------------------------------------------------------ tickets
@@ -100,40 +105,59 @@ _FIRST_IN: Final = (
     .group_by(TicketScan.ticket_id)
     .subquery()
 )
-#: A user's tickets with their events and first admissions. The page's statements are
-#: built once: building and keying them cost more Python than running them, per load.
+_TICKET, _EVENT = Ticket.__table__.c, Event.__table__.c
+#: A user's tickets with their events and first admissions, as plain columns. Built once:
+#: building and keying the statement cost more Python than running it, per load. Run
+#: on the session's connection, not through the ORM: its entities and execution path
+#: cost 0.36 ms a load against 0.21 ms (in process, loads alternating), and the page
+#: wants views of the rows, not objects to change.
 _TICKETS: Final = (
-    select(Ticket, Event, _FIRST_IN.c.at)
-    .join(Event, Event.id == Ticket.event_id)
-    .outerjoin(_FIRST_IN, _FIRST_IN.c.ticket_id == Ticket.id)
-    .where(Ticket.user_id == bindparam("user_id"))
-    .order_by(Event.starts_at, Event.name, Ticket.code)
+    select(
+        _TICKET.id,
+        _TICKET.code,
+        _TICKET.holder_name,
+        _TICKET.qr_token,
+        _TICKET.status,
+        _EVENT.id.label("event_id"),
+        _EVENT.name.label("event_name"),
+        _EVENT.venue,
+        _EVENT.city,
+        _EVENT.country_code,
+        _EVENT.starts_at,
+        _EVENT.ends_at,
+        _EVENT.time_zone,
+        _FIRST_IN.c.at.label("checked_in_at"),
+    )
+    .join(Event.__table__, _EVENT.id == _TICKET.event_id)
+    .outerjoin(_FIRST_IN, _FIRST_IN.c.ticket_id == _TICKET.id)
+    .where(_TICKET.user_id == bindparam("user_id"))
+    .order_by(_EVENT.starts_at, _EVENT.name, _TICKET.code)
 )
 
 
 def tickets_of(session: Session, *, user_id: uuid.UUID, now: datetime) -> Tickets:
     """The user's tickets, split at `now` by their event's end."""
-    rows = session.execute(_TICKETS, {"user_id": user_id}).all()
+    rows = session.connection().execute(_TICKETS, {"user_id": user_id}).all()
     upcoming: list[TicketView] = []
     past: list[TicketView] = []
-    for ticket, event, checked_in in rows:
-        zone = venue_zone(event)
+    for row in rows:
+        zone = zone_named(row.time_zone)
         view = TicketView(
-            id=ticket.id,
-            code=ticket.code,
-            holder_name=ticket.holder_name,
-            qr_token=ticket.qr_token,
-            revoked=ticket.status == TicketStatus.REVOKED,
-            checked_in_at=checked_in.astimezone(zone) if checked_in else None,
-            event_id=event.id,
-            event_name=event.name,
-            venue=event.venue,
-            city=event.city,
-            country_code=event.country_code,
-            starts_at=event.starts_at.astimezone(zone),
-            ends_at=event.ends_at.astimezone(zone) if event.ends_at else None,
+            id=row.id,
+            code=row.code,
+            holder_name=row.holder_name,
+            qr_token=row.qr_token,
+            revoked=row.status == TicketStatus.REVOKED,
+            checked_in_at=row.checked_in_at.astimezone(zone) if row.checked_in_at else None,
+            event_id=row.event_id,
+            event_name=row.event_name,
+            venue=row.venue,
+            city=row.city,
+            country_code=row.country_code,
+            starts_at=row.starts_at.astimezone(zone),
+            ends_at=row.ends_at.astimezone(zone) if row.ends_at else None,
         )
-        (upcoming if _event_end(event) > now else past).append(view)
+        (upcoming if event_end(row.starts_at, row.ends_at) > now else past).append(view)
     return Tickets(upcoming, list(reversed(past)))
 
 

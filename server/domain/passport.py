@@ -526,15 +526,26 @@ def expire_rewards(session: Session, *, now: datetime) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-#: A user's stamps with their event's name, oldest first (built once: every /passport
-#: load reads them), and the same for one promoter's events.
+_STAMP, _EVENT = PassportStamp.__table__.c, Event.__table__.c
+#: A user's stamps with their event's name, oldest first, and the same for one promoter's
+#: events: plain columns, built once and run on the session's connection, not through
+#: the ORM (every /passport load reads them, and the body wants values, not objects).
 _STAMPS_OF: Final = (
-    select(PassportStamp, Event.name)
-    .join(Event, Event.id == PassportStamp.event_id)
-    .where(PassportStamp.user_id == bindparam("user_id"))
-    .order_by(PassportStamp.created_at)
+    select(
+        _STAMP.id,
+        _STAMP.event_id,
+        _EVENT.name.label("event_name"),
+        _STAMP.country_code,
+        _STAMP.carnival_circuit,
+        _STAMP.points_earned,
+        _STAMP.source,
+        _STAMP.created_at,
+    )
+    .join(Event.__table__, _EVENT.id == _STAMP.event_id)
+    .where(_STAMP.user_id == bindparam("user_id"))
+    .order_by(_STAMP.created_at)
 )
-_PROMOTER_STAMPS_OF: Final = _STAMPS_OF.where(Event.promoter_id == bindparam("promoter_id"))
+_PROMOTER_STAMPS_OF: Final = _STAMPS_OF.where(_EVENT.promoter_id == bindparam("promoter_id"))
 
 
 def passport_summary(
@@ -555,14 +566,14 @@ def passport_summary(
     if profile is None:
         raise NotFound("this user has no passport")
     if promoter_id is None:
-        rows = session.execute(_STAMPS_OF, {"user_id": user_id}).all()
+        rows = session.connection().execute(_STAMPS_OF, {"user_id": user_id}).all()
     else:
         chosen = {"user_id": user_id, "promoter_id": promoter_id}
-        rows = session.execute(_PROMOTER_STAMPS_OF, chosen).all()
+        rows = session.connection().execute(_PROMOTER_STAMPS_OF, chosen).all()
     total_events, total_countries = profile.total_events, profile.total_countries
     if promoter_id is not None:
         total_events = len(rows)
-        total_countries = len({stamp.country_code for stamp, _name in rows})
+        total_countries = len({stamp.country_code for stamp in rows})
     return {
         "user_id": str(profile.user_id),
         "handle": profile.handle,
@@ -574,13 +585,13 @@ def passport_summary(
             {
                 "id": str(stamp.id),
                 "event_id": str(stamp.event_id),
-                "event_name": event_name,
+                "event_name": stamp.event_name,
                 "country_code": stamp.country_code,
                 "carnival_circuit": stamp.carnival_circuit,
                 "points_earned": stamp.points_earned,
                 "source": stamp.source,
                 "created_at": stamp.created_at.isoformat(),
             }
-            for stamp, event_name in rows
+            for stamp in rows
         ],
     }

@@ -39,7 +39,7 @@ from server.db.models import (
 )
 from server.db.models.enums import PassStatus, TicketStatus
 from server.domain import cards
-from server.domain.attendee import EVENT_LENGTH, venue_zone
+from server.domain.attendee import event_end, venue_zone
 from server.domain.passport import load_point_tiers
 from server.errors import NotFound
 from server.wallet.content import (
@@ -136,7 +136,7 @@ def ticket_subject(
     if row is None:
         raise NotFound("We couldn't find that ticket.")
     ticket, event = row
-    ended = (event.ends_at or event.starts_at + EVENT_LENGTH) <= now
+    ended = event_end(event.starts_at, event.ends_at) <= now
     if ticket.status == TicketStatus.REVOKED or ended:
         raise NotFound("That ticket no longer opens a door.")
     return ticket.id

@@ -143,11 +143,11 @@ def _table(title: str, figures: dict[str, Any]) -> None:
 def _in_turn(args: argparse.Namespace) -> None:
     """Run this script on the base's worktree and on this tree, `--runs` times each, in turn."""
     sys.path.insert(0, str(ROOT / "bench"))
-    from web_load_pair import _tree
+    from web_load_pair import base_tree
 
     command = [sys.executable, str(Path(__file__).resolve()), "--samples", str(args.samples)]
     command += ["--postgres-url", args.postgres_url, "--paths", *args.paths]
-    with _tree(args.base) as base:
+    with base_tree(args.base) as base:
         for run in range(args.runs):
             for name, tree in (("base", base), ("this", ROOT)):
                 shown = subprocess.run(

@@ -54,7 +54,7 @@ class Crowd:
 
 
 @contextmanager
-def _tree(base: str) -> Iterator[Path]:
+def base_tree(base: str) -> Iterator[Path]:
     """The base tree: `base` itself when it is a folder, else a worktree of that revision."""
     if Path(base).is_dir():
         yield Path(base).resolve()
@@ -171,7 +171,7 @@ def main() -> None:
     parser.add_argument("--postgres-url", default=web_load.POSTGRES)
     args = parser.parse_args()
     with ExitStack() as stack:
-        base = stack.enter_context(_tree(args.base))
+        base = stack.enter_context(base_tree(args.base))
         # Each server imports its own tree first: PYTHONSAFEPATH keeps the working folder
         # (this tree, when run from it) off the front of its path.
         servers = {

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from server.devtools import ServerProcess, build_world
-from server.serving import worker_count
+from server.serving import join_folder_parent, worker_count
 from server.settings import ServerSettings
 
 
@@ -95,3 +95,40 @@ def test_a_server_asked_to_stop_answers_its_waiting_pulls_and_ends_at_once(
     assert status in (0, -signal.SIGTERM)  # uvicorn ends by re-raising the signal it caught
     assert answers == [200]  # the wait ended with an answer, not a dropped connection
     assert stopped_in < 5, stopped_in  # before: the whole 30 s wait
+
+
+def _join_folders(parent: Path) -> set[Path]:
+    return set(parent.glob("soca-join-*"))
+
+
+def test_the_workers_join_folder_is_made_in_memory_and_removed_at_the_end(
+    tmp_path: Path,
+) -> None:
+    """Every coalesced page creates and removes files in the join folder: on /dev/shm, not
+    in the temporary folder on the disk, when the machine has it (the test machines do)."""
+    url = f"sqlite:///{tmp_path / 'join.sqlite3'}"
+    disk = tmp_path / "tmp"
+    disk.mkdir()
+    memory = Path("/dev/shm")
+    before = _join_folders(memory)
+    server = ServerProcess(url, workers=2, env={"TMPDIR": str(disk)})
+    server.start()
+    try:
+        made = _join_folders(memory) - before  # another test's server may make one too
+        assert made, "no join folder in /dev/shm"
+        assert not _join_folders(disk)
+    finally:
+        server.stop()
+    assert not _join_folders(disk)
+
+
+def test_the_join_folder_falls_back_to_the_temporary_folder_without_a_memory_one(
+    tmp_path: Path,
+) -> None:
+    assert join_folder_parent() == "/dev/shm"
+    missing, read_only = tmp_path / "missing", tmp_path / "read-only"
+    read_only.mkdir(mode=0o500)
+    assert join_folder_parent([str(missing)]) is None
+    if os.geteuid() != 0:  # root may write anywhere
+        assert join_folder_parent([str(read_only)]) is None
+    assert join_folder_parent([str(missing), str(tmp_path)]) == str(tmp_path)

@@ -28,6 +28,7 @@ from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.db.changelog import install_change_log
+from server.db.token_hash import install_on_sqlite
 from server.db.wallet_outbox import install_wallet_outbox
 from server.errors import ConfigError
 
@@ -62,6 +63,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        install_on_sqlite(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:

@@ -24,7 +24,6 @@ registers with its email.
 from __future__ import annotations
 
 import enum
-import hashlib
 import re
 import secrets
 import uuid
@@ -43,6 +42,7 @@ from sqlalchemy.orm import Session
 from core import limits
 from server.db.models import ApiToken, Business, PassportProfile, User, utcnow
 from server.db.models.enums import BusinessStatus, TokenKind, UserRole
+from server.db.token_hash import stored_form
 from server.domain import checks, passport
 from server.errors import Conflict, FieldErrors
 
@@ -73,7 +73,7 @@ MIN_PASSWORD_SCORE = 2
 
 def hash_token(token: str) -> str:
     """The stored form of a bearer token."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    return stored_form(token)
 
 
 def new_token() -> str:

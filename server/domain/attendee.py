@@ -38,7 +38,7 @@ from server.db.models import (
     User,
 )
 from server.db.models.enums import PassportRewardStatus, PassStatus, ScanOutcome, TicketStatus
-from server.domain import cards
+from server.domain import cards, qr_codes
 
 #: How long an event without an end time is taken to last.
 EVENT_LENGTH: Final = timedelta(hours=12)
@@ -85,6 +85,7 @@ class TicketView:
     country_code: str | None
     starts_at: datetime  # on the venue's clock
     ends_at: datetime | None  # on the venue's clock
+    drawing: str | None = None  # the QR kept when the ticket was issued (None: none kept)
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,7 @@ _TICKETS: Final = (
         _EVENT.ends_at,
         _EVENT.time_zone,
         _FIRST_IN.c.at.label("checked_in_at"),
+        qr_codes.kept_drawing(_TICKET.qr_token).label("drawing"),
     )
     .join(Event.__table__, _EVENT.id == _TICKET.event_id)
     .outerjoin(_FIRST_IN, _FIRST_IN.c.ticket_id == _TICKET.id)
@@ -156,6 +158,7 @@ def tickets_of(session: Session, *, user_id: uuid.UUID, now: datetime) -> Ticket
             country_code=row.country_code,
             starts_at=row.starts_at.astimezone(zone),
             ends_at=row.ends_at.astimezone(zone) if row.ends_at else None,
+            drawing=row.drawing,
         )
         (upcoming if event_end(row.starts_at, row.ends_at) > now else past).append(view)
     return Tickets(upcoming, list(reversed(past)))
@@ -174,10 +177,11 @@ class Holdings:
     rewards: bool
     purchases: bool
     redemptions: bool
+    drawing: str | None = None  # the passport QR kept when it was issued (None: none kept)
 
 
-#: The user's passport (outer-joined: None without one), and whether they have any stamp
-#: card, reward, purchase and earned reward.
+#: The user's passport (outer-joined: None without one), whether they have any stamp
+#: card, reward, purchase and earned reward, and the passport QR's kept drawing.
 _HOLDINGS: Final = (
     select(
         PassportProfile,
@@ -185,6 +189,7 @@ _HOLDINGS: Final = (
             select(model.id).where(model.user_id == bindparam("user_id")).exists()
             for model in (LoyaltyPass, PassportReward, PackagePurchase, RewardRedemption)
         ),
+        qr_codes.kept_drawing(PassportProfile.qr_token).label("drawing"),
     )
     .select_from(User)
     .outerjoin(PassportProfile, PassportProfile.user_id == User.id)
@@ -204,7 +209,14 @@ def holdings_of(session: Session, *, user_id: uuid.UUID) -> Holdings:
     row = session.execute(_HOLDINGS, {"user_id": user_id}).one_or_none()
     if row is None:  # no such user: nothing to show
         return Holdings(None, cards=False, rewards=False, purchases=False, redemptions=False)
-    return Holdings(row[0], cards=row[1], rewards=row[2], purchases=row[3], redemptions=row[4])
+    return Holdings(
+        row[0],
+        cards=row[1],
+        rewards=row[2],
+        purchases=row[3],
+        redemptions=row[4],
+        drawing=row.drawing,
+    )
 
 
 # -------------------------------------------------------------------------- stamp cards

@@ -9,9 +9,12 @@ The codes people carry (passport, ticket and purchase tokens) are drawn once,
 when the token is issued (`keep_drawing`), and kept in `qr_drawings`: at the
 end of a fête every attendee's /passport used to draw its codes again in each
 server process, about a millisecond of CPU each while the crowd waited.
-`token_drawings` reads them back through a per-process cache; a token issued
-before the table existed is drawn there and cached (a page load never
-writes). One-off codes (pairing) are drawn each time with `qr_svg`.
+/passport reads a drawing with its token's own row (`kept_drawing`, a
+subquery on the token's hash), so a crowd's first loads cost no query of
+their own; `token_drawings` reads the others back through a per-process
+cache; a token issued before the table existed is drawn there and cached (a
+page load never writes). One-off codes (pairing) are drawn each time with
+`qr_svg`.
 """
 
 from __future__ import annotations
@@ -23,10 +26,11 @@ from typing import Final
 import numpy as np
 import zxingcpp
 from cachetools import LRUCache
-from sqlalchemy import bindparam, select
+from sqlalchemy import ColumnExpressionArgument, ScalarSelect, bindparam, select
 from sqlalchemy.orm import Session
 
 from server.db.models import QrDrawing
+from server.db.token_hash import token_sha256
 from server.domain import accounts
 
 #: Light modules drawn around the code; scanners want a quiet zone of some.
@@ -69,6 +73,14 @@ def keep_drawing(session: Session, token: str) -> None:
     svg = qr_svg(token)
     session.add(QrDrawing(token_sha256=accounts.hash_token(token), svg=svg))
     _remember({token: svg})
+
+
+def kept_drawing(token: ColumnExpressionArgument[str | None]) -> ScalarSelect[str]:
+    """SQL: the drawing kept for a token column (NULL when none was kept), to read with the
+    token's own row instead of in a query of its own (`token_drawings`)."""
+    return (
+        select(QrDrawing.svg).where(QrDrawing.token_sha256 == token_sha256(token)).scalar_subquery()
+    )
 
 
 #: The kept drawings of some token hashes (built once: each crowd page reads them).

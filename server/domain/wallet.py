@@ -38,6 +38,7 @@ from server.db.models import (
     utcnow,
 )
 from server.db.models.enums import PassStatus, TicketStatus
+from server.db.token_hash import stored_form
 from server.domain import cards
 from server.domain.attendee import event_end, venue_zone
 from server.domain.passport import load_point_tiers
@@ -62,7 +63,7 @@ def auth_token(secret: str, wallet_pass: WalletPass) -> str:
 
 def token_hash(token: str) -> str:
     """What is stored of a token."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    return stored_form(token)
 
 
 def token_matches(wallet_pass: WalletPass, token: str) -> bool:

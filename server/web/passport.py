@@ -104,6 +104,24 @@ def _passport(
     }
 
 
+def _kept_drawings(
+    session: DbSession,
+    shown: list[attendee.TicketView],
+    profile: PassportProfile | None,
+    profile_drawing: str | None,
+) -> dict[str, str]:
+    """The QR drawings of the shown tickets and the passport, by token: as read with their
+    rows, else (a token issued before drawings were kept) through `token_drawings`."""
+    drawings = {t.qr_token: t.drawing for t in shown if t.drawing is not None}
+    if profile is not None and profile.qr_token and profile_drawing is not None:
+        drawings[profile.qr_token] = profile_drawing
+    carried = [t.qr_token for t in shown]
+    if profile is not None and profile.qr_token:
+        carried.append(profile.qr_token)
+    missing = [token for token in carried if token not in drawings]
+    return drawings | qr_codes.token_drawings(session, missing) if missing else drawings
+
+
 def passport_context(
     session: DbSession,
     *,
@@ -118,10 +136,7 @@ def passport_context(
     holds = attendee.holdings_of(session, user_id=user_id)
     profile = holds.profile
     shown = [t for t in tickets.upcoming if not t.revoked]
-    carried = [t.qr_token for t in shown]
-    if profile is not None and profile.qr_token:
-        carried.append(profile.qr_token)
-    drawings = qr_codes.token_drawings(session, carried)
+    drawings = _kept_drawings(session, shown, profile, holds.drawing)
     return {
         "view": _passport(session, user_id, profile, drawings, tiers),
         "tickets": tickets,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from core.tiers import CardTier, card_tiers_to_config
 from server.db.models import PassportReward, User
 from server.db.models.enums import PassportRewardStatus
-from server.domain import attendee, cards, passport, tickets
+from server.domain import attendee, cards, passport, qr_codes, tickets
 from tests.server.factories import T0, make_event, make_offer, make_user
 
 COFFEE = (
@@ -47,6 +47,7 @@ def test_tickets_split_at_the_events_end(session: Session) -> None:
     shown = found.upcoming[2]
     assert (shown.venue, shown.country_code, shown.starts_at) == ("Mas Camp", "TT", soon.starts_at)
     assert shown.starts_at.tzname() == "UTC"  # no venue zone yet: read as UTC
+    assert shown.drawing == qr_codes.qr_svg(shown.qr_token)  # kept at issue, read with the row
     assert attendee.tickets_of(session, user_id=user.id, now=T0 + timedelta(days=8)).past[
         0
     ].event_name == ("Next Week")
@@ -176,8 +177,14 @@ def test_holdings_say_which_passport_sections_have_rows(session: Session) -> Non
     _visit(session, offer.id, user.id, 1, [0])
     session.add(PassportReward(user_id=user.id, reward_type="VIP_LINE", metadata_json={}))
     session.flush()
+    assert profile.qr_token is not None
     assert attendee.holdings_of(session, user_id=user.id) == attendee.Holdings(
-        profile, cards=True, rewards=True, purchases=False, redemptions=False
+        profile,
+        cards=True,
+        rewards=True,
+        purchases=False,
+        redemptions=False,
+        drawing=qr_codes.qr_svg(profile.qr_token),  # kept when the passport was made
     )
     assert not any(vars(attendee.holdings_of(session, user_id=other.id)).values())
     assert not any(vars(attendee.holdings_of(session, user_id=uuid4())).values())

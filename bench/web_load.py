@@ -194,7 +194,7 @@ def collector_aside() -> Iterator[None]:
     The load's thousand connections allocate enough to set off the collector's
     oldest generation, which then walks every browser's objects: about 0.1 s of
     this client's CPU in every other crowd, taken from the two cores it shares with the
-    server (0.17-0.21 s a crowd frozen against 0.18-0.34 s, six crowds each, in turn).
+    server (0.17-0.21 s a crowd frozen against 0.18-0.34 s, six crowds each on two servers).
     """
     gc.freeze()
     try:

@@ -80,7 +80,7 @@ def worker_count(settings: ServerSettings) -> int:
 #: Memory-backed folders for the workers' join folder, the first that exists and may be
 #: written: every coalesced page creates and removes a lock file and an answer file there,
 #: and on this host's ext4 disk that file work (inode allocation, the journal) took about
-#: 8 % of a 200 x 5 crowd's server CPU (README, "The join folder in memory").
+#: 8 % of a 200 x 5 crowd's server CPU (README, "Across the worker processes too").
 MEMORY_FOLDERS: tuple[str, ...] = ("/dev/shm",)  # noqa: S108 (mkdtemp makes a private folder in it)
 
 

@@ -119,7 +119,7 @@ def _kept_drawings(
     if profile is not None and profile.qr_token:
         carried.append(profile.qr_token)
     missing = [token for token in carried if token not in drawings]
-    return drawings | qr_codes.token_drawings(session, missing) if missing else drawings
+    return (drawings | qr_codes.token_drawings(session, missing)) if missing else drawings
 
 
 def passport_context(

@@ -120,6 +120,7 @@ def test_the_workers_join_folder_is_made_in_memory_and_removed_at_the_end(
     finally:
         server.stop()
     assert not _join_folders(disk)
+    assert made - _join_folders(memory), "the server's folder outlived it"
 
 
 def test_the_join_folder_falls_back_to_the_temporary_folder_without_a_memory_one(

@@ -112,13 +112,11 @@ def _kept_drawings(
 ) -> dict[str, str]:
     """The QR drawings of the shown tickets and the passport, by token: as read with their
     rows, else (a token issued before drawings were kept) through `token_drawings`."""
-    drawings = {t.qr_token: t.drawing for t in shown if t.drawing is not None}
-    if profile is not None and profile.qr_token and profile_drawing is not None:
-        drawings[profile.qr_token] = profile_drawing
-    carried = [t.qr_token for t in shown]
+    carried = [(t.qr_token, t.drawing) for t in shown]
     if profile is not None and profile.qr_token:
-        carried.append(profile.qr_token)
-    missing = [token for token in carried if token not in drawings]
+        carried.append((profile.qr_token, profile_drawing))
+    drawings = {token: svg for token, svg in carried if svg is not None}
+    missing = [token for token, svg in carried if svg is None]
     return (drawings | qr_codes.token_drawings(session, missing)) if missing else drawings
 
 
